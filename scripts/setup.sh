@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package myoexo needs (idempotent) and configures + builds it in build/.
+# Usage: bash scripts/setup.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  # tool chain and test/bench frameworks
+  cmake ninja-build g++ pkg-config clang libclang-rt-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # libraries
+  libeigen3-dev libfftw3-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
+  libbiosig-dev libplplot-dev plplot-driver-cairo libcpp-httplib-dev libssl-dev libzip-dev
+  # reference scripts and peer benchmarks (never used by the product)
+  python3 python3-numpy python3-scipy
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${#missing[*]} Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all ${#PACKAGES[*]} Debian packages present"
+fi
+
+[ "${1:-}" = "--no-build" ] && exit 0
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j"$(nproc)"

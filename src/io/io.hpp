@@ -1,0 +1,112 @@
+// myoexo::io — public header of the acquisition stage: file readers/writers and data-set views.
+//
+// Every reader returns Result<Recording>: bad input gives a typed Error naming the file and line, never a
+// crash, a hang or an exception. Incomplete/corrupt data rows are skipped and counted
+// (Recording::rows_skipped) where the format allows it; structural problems (no data, no header, wrong
+// column count on every row) are errors.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "io/recording.hpp"
+
+namespace myoexo::io {
+
+// ---- UCI "EMG dataset in Lower Limb" (id 278) --------------------------------------------------------------
+
+/// Movement classes of the lower-limb set, from the file-name suffix.
+/// mar (marcha) -> "gait", sen (sentado) -> "sitting" (leg extension from sitting),
+/// pie (de pie) -> "standing" (knee flexion while standing).
+std::string uci_lower_limb_label(std::string_view suffix);
+
+/// Maps a header channel name (Spanish or short code, any case) to RF/BF/VM/ST/FX; "" if unknown.
+std::string uci_lower_limb_channel_code(std::string_view header_name);
+
+/// Reads one `<k>{A|N}{mar|sen|pie}.txt` file. Channels RF, BF, VM, ST, FX (the 6th "Digitals combined"
+/// column, where present, is dropped). subject_id = "<k><A|N>", group = "abnormal"/"normal", label from
+/// the suffix, 1000 Hz. Works on bytes read from anywhere (`parse_*` takes the text and a display name).
+Result<Recording> read_uci_lower_limb(const std::filesystem::path& path);
+Result<Recording> parse_uci_lower_limb(std::string_view text, const std::string& display_name);
+
+// ---- UCI "EMG data for gestures" (id 481) -------------------------------------------------------------------
+
+/// Reads one gestures file: 8 channels "ch1".."ch8", per-sample labels (0 unmarked .. 7), reduced from the
+/// ~1 kHz repeated rows to the Myo's real 200 Hz stream. subject_id from the parent folder name, session
+/// from the file-name prefix.
+Result<Recording> read_uci_gestures(const std::filesystem::path& path);
+Result<Recording> parse_uci_gestures(std::string_view text, const std::string& display_name);
+
+// ---- Generic delimited text -----------------------------------------------------------------------------
+
+struct CsvOptions {
+  std::optional<double> sample_rate_hz;   ///< if unset, derived from a time column
+  std::string time_column = "";           ///< name of the time column; "" = auto ("time", "t", "time_s", "time_ms")
+  double time_scale_s = 0.0;              ///< seconds per time unit; 0 = auto (by name suffix/median step)
+  std::string label_column = "";          ///< name of a per-sample integer label column ("" = auto: "class"/"label")
+};
+
+/// Reads a CSV or TSV (delimiter detected from the header row) whose first row names the channels.
+Result<Recording> read_csv(const std::filesystem::path& path, const CsvOptions& options = {});
+Result<Recording> parse_csv(std::string_view text, const std::string& display_name, const CsvOptions& options = {});
+
+/// Writes a header row of channel names then one row per sample (comma-separated, full precision).
+Status write_csv(const Recording& rec, const std::filesystem::path& path);
+
+// ---- EDF / EDF+ / BDF (libbiosig) ----------------------------------------------------------------------------
+
+Result<Recording> read_edf(const std::filesystem::path& path);
+/// Writes EDF+ (".edf") or BDF (".bdf", 24-bit) chosen by the extension; physical ranges from the data.
+Status write_edf(const Recording& rec, const std::filesystem::path& path);
+
+// ---- Any file -----------------------------------------------------------------------------------------------
+
+enum class FileFormat { uci_lower_limb, uci_gestures, csv, edf, unknown };
+const char* file_format_name(FileFormat f) noexcept;
+
+/// Sniffs the format from the extension and the first bytes.
+FileFormat detect_format(const std::filesystem::path& path);
+
+/// Reads any supported file (format detected).
+Result<Recording> read_recording(const std::filesystem::path& path);
+
+/// Writes a recording in the format the extension names (.csv/.tsv/.txt -> CSV, .edf/.bdf -> EDF).
+Status write_recording(const Recording& rec, const std::filesystem::path& path);
+
+// ---- Data-set view ------------------------------------------------------------------------------------------
+
+/// Two files whose sample data are identical (compared by content hash, then exactly).
+struct DuplicatePair {
+  std::filesystem::path first;
+  std::filesystem::path second;
+};
+
+/// A folder of recordings, grouped by subject and class.
+struct Dataset {
+  std::filesystem::path root;
+  std::vector<Recording> recordings;                         ///< sorted by (subject, label, path)
+  std::vector<DuplicatePair> duplicates;                     ///< content-identical files (both kept here)
+  std::vector<Error> unreadable;                             ///< files that looked like recordings but failed
+
+  std::vector<std::string> subjects() const;                 ///< sorted, unique
+  std::vector<std::string> labels() const;                   ///< sorted, unique (per-file labels)
+  /// Indices into `recordings` for one subject (all labels).
+  std::vector<std::size_t> by_subject(const std::string& subject) const;
+  /// subject -> label -> indices.
+  std::map<std::string, std::map<std::string, std::vector<std::size_t>>> grouped() const;
+};
+
+/// Loads every recording below `root` (recursively; files of unknown format are ignored). An error when
+/// the folder does not exist or holds no readable recording.
+Result<Dataset> load_dataset(const std::filesystem::path& root);
+
+/// Finds content-identical recordings (same channels and samples) among `recs`.
+std::vector<DuplicatePair> find_duplicates(const std::vector<Recording>& recs);
+
+}  // namespace myoexo::io
