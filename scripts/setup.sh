@@ -11,8 +11,11 @@ PACKAGES=(
   # libraries
   libeigen3-dev libfftw3-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
   libbiosig-dev libplplot-dev plplot-driver-cairo libcpp-httplib-dev libssl-dev libzip-dev
+  libserialport-dev libmujoco-dev libtorch-dev
+  # firmware/ compiles with Debian's AVR tool chain
+  arduino-mk arduino-core-avr gcc-avr avr-libc
   # reference scripts and peer benchmarks (never used by the product)
-  python3 python3-numpy python3-scipy
+  python3 python3-numpy python3-scipy python3-sklearn python3-torch
 )
 
 missing=()
