@@ -15,7 +15,7 @@ PACKAGES=(
   # firmware/ compiles with Debian's AVR tool chain
   arduino-mk arduino-core-avr gcc-avr avr-libc
   # reference scripts and peer benchmarks (never used by the product)
-  python3 python3-numpy python3-scipy python3-sklearn python3-torch
+  python3 python3-numpy python3-scipy python3-sklearn python3-torch python3-pywt
 )
 
 missing=()

@@ -16,14 +16,15 @@ const char* error_code_name(ErrorCode code) noexcept {
 }
 
 std::string Error::message() const {
-  std::string out = error_code_name(code);
-  out += ": ";
+  // Built with append() only: GCC 12 reports a false -Wrestrict on `out += ":" + std::to_string(line)`.
+  std::string out(error_code_name(code));
+  out.append(": ");
   if (!file.empty()) {
-    out += file;
-    if (line > 0) out += ":" + std::to_string(line);
-    out += ": ";
+    out.append(file);
+    if (line > 0) out.append(":").append(std::to_string(line));
+    out.append(": ");
   }
-  out += reason;
+  out.append(reason);
   return out;
 }
 

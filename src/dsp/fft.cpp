@@ -29,14 +29,15 @@ struct RealFft::Impl {
   }
 };
 
-RealFft::RealFft(std::size_t n) : n_(n), impl_(std::make_unique<Impl>()) {
+RealFft::RealFft(std::size_t n, Planning planning) : n_(n), impl_(std::make_unique<Impl>()) {
   if (n == 0) throw std::invalid_argument("RealFft: length must be >= 1");
   std::lock_guard<std::mutex> lock(planner_mutex());
   impl_->in = fftw_alloc_real(n);
   impl_->out = fftw_alloc_complex(n / 2 + 1);
   if (!impl_->in || !impl_->out) throw std::bad_alloc();
-  std::memset(impl_->in, 0, n * sizeof(double));
-  impl_->plan = fftw_plan_dft_r2c_1d(static_cast<int>(n), impl_->in, impl_->out, FFTW_ESTIMATE);
+  const unsigned flags = planning == Planning::measure ? FFTW_MEASURE : FFTW_ESTIMATE;
+  impl_->plan = fftw_plan_dft_r2c_1d(static_cast<int>(n), impl_->in, impl_->out, flags);
+  std::memset(impl_->in, 0, n * sizeof(double));  // after planning: FFTW_MEASURE overwrites the arrays
   if (!impl_->plan) throw std::runtime_error("RealFft: FFTW could not make a plan");
 }
 

@@ -13,8 +13,14 @@ namespace myoexo::dsp {
 
 class RealFft {
  public:
+  /// How hard FFTW plans. estimate: no timing runs, the same plan on every machine and run. measure:
+  /// times candidate algorithms at construction (milliseconds) for a faster execute(); the choice is kept
+  /// as FFTW wisdom for the process, so every later plan of the same length in the process is identical.
+  enum class Planning { estimate, measure };
+
   /// n >= 1 real inputs -> n/2 + 1 complex outputs (FFTW_ESTIMATE planning, deterministic).
-  explicit RealFft(std::size_t n);
+  explicit RealFft(std::size_t n) : RealFft(n, Planning::estimate) {}
+  RealFft(std::size_t n, Planning planning);
   ~RealFft();
   RealFft(const RealFft&) = delete;
   RealFft& operator=(const RealFft&) = delete;
