@@ -1,0 +1,118 @@
+#include "control/control_loop.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+namespace myoexo::control {
+
+Result<ControlLoop> ControlLoop::create(const ControlLoopSpec& spec, ExoHardware& hardware) {
+  if (!(spec.rate_hz >= 100.0 && spec.rate_hz <= 5000.0))
+    return make_error(ErrorCode::invalid_argument, "ControlLoop: rate_hz must be in [100, 5000]");
+  auto sm = IntentStateMachine::create(spec.intents);
+  if (!sm) return sm.error();
+  auto tr = MinimumJerkTrajectory::create(spec.trajectory);
+  if (!tr) return tr.error();
+  auto ctl = JointController::create(spec.controller);
+  if (!ctl) return ctl.error();
+  SafetySupervisorSpec sup_spec = spec.supervisor;
+  sup_spec.nominal_period_s = 1.0 / spec.rate_hz;
+  auto sup = SafetySupervisor::create(sup_spec);
+  if (!sup) return sup.error();
+  return ControlLoop(spec, hardware, std::move(sm).value(), std::move(tr).value(), std::move(ctl).value(),
+                     std::move(sup).value());
+}
+
+Status ControlLoop::configure() { return hw_->configure(); }
+
+Status ControlLoop::activate(double t_s) {
+  Status st = hw_->activate();
+  if (!st) return st;
+  supervisor_.reset(t_s);
+  intents_.reset(t_s);
+  stats_ = {};
+  replan_ = false;
+  last_mode_ = SupervisorMode::hold;
+  return {};
+}
+
+Status ControlLoop::deactivate() { return hw_->deactivate(); }
+
+void ControlLoop::push_intent(const Intent& intent, double t_s) noexcept {
+  ++stats_.intents_offered;
+  if (!supervisor_.notify_intent(intent, t_s)) return;  // stale intents neither feed the watchdog nor move the leg
+  ++stats_.intents_fresh;
+  if (intents_.update(intent, t_s) == TransitionOutcome::accepted) {
+    ++stats_.intents_accepted;
+    replan_ = true;
+  }
+}
+
+void ControlLoop::trigger_emergency_stop(double t_s) noexcept {
+  supervisor_.trigger_emergency_stop(t_s);
+  intents_.force(IntentLabel::hold, t_s);
+}
+
+HwStatus ControlLoop::tick(double t_s, double dt_s) noexcept {
+  ++stats_.ticks;
+  const double period = 1.0 / spec_.rate_hz;
+  if (dt_s > 1.5 * period) ++stats_.deadline_misses;
+  if (dt_s > stats_.max_dt_s) stats_.max_dt_s = dt_s;
+
+  const HwStatus rs = hw_->read(t_s, dt_s, state_);
+  if (rs != HwStatus::ok) {
+    ++stats_.read_errors;
+    command_.mode = CommandMode::passive;
+    command_.torque_nm.fill(0.0);
+    (void)hw_->write(t_s, dt_s, command_);
+    return rs;
+  }
+
+  // While the supervisor holds, the trajectory follows its held set-point, so that leaving the hold continues
+  // from there; an accepted intent (or the end of a hold) starts a new segment from the last safe set-point.
+  if (last_mode_ != SupervisorMode::normal) {
+    trajectory_.rebase(t_s, supervisor_.last_setpoints());
+  } else if (replan_) {
+    trajectory_.start(intents_.active(), t_s, supervisor_.last_setpoints());
+    replan_ = false;
+  }
+  desired_ = trajectory_.evaluate(t_s);
+  Setpoints safe = desired_;
+  const SupervisorMode mode = supervisor_.enforce_setpoint(state_, safe, t_s, dt_s);
+  if (mode != SupervisorMode::normal) {
+    intents_.force(IntentLabel::hold, t_s);  // the user must ask again once the cause is gone
+  } else if (last_mode_ != SupervisorMode::normal) {
+    replan_ = true;
+  }
+  last_mode_ = mode;
+  controller_.update(state_, safe, command_);
+  supervisor_.enforce_command(command_, t_s, dt_s);
+  const HwStatus ws = hw_->write(t_s, dt_s, command_);
+  if (ws != HwStatus::ok) ++stats_.write_errors;
+  return ws;
+}
+
+HwStatus ControlLoop::run_realtime(double duration_s, const std::function<void(ControlLoop&, double)>& before_tick) {
+  using clock = std::chrono::steady_clock;
+  const auto period = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(1.0 / spec_.rate_hz));
+  const auto start = clock::now();
+  auto next = start;
+  auto last = start;
+  const auto end = start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(duration_s));
+  while (true) {
+    const auto now = clock::now();
+    if (now >= end) break;
+    const double t_s = std::chrono::duration<double>(now - start).count();
+    const double dt_s = now == start ? 1.0 / spec_.rate_hz : std::chrono::duration<double>(now - last).count();
+    last = now;
+    if (before_tick) before_tick(*this, t_s);
+    const HwStatus st = tick(t_s, dt_s);
+    if (st != HwStatus::ok) return st;
+    next += period;
+    if (next < clock::now()) next = clock::now();  // missed: skip ahead instead of bursting to catch up
+    std::this_thread::sleep_until(next);
+  }
+  return HwStatus::ok;
+}
+
+}  // namespace myoexo::control
