@@ -2,7 +2,8 @@
 """Generates every SciPy/NumPy reference fixture the C++ tests compare against.
 
 Usage: python3 scripts/make_fixtures.py --out build/fixtures [--data ../shared/datasets]
-Each stage has its own module scripts/fixtures_<stage>.py with a `generate(out_dir, data_root)` function.
+Each stage has its own module scripts/fixtures_<stage>.py with a `generate(out_dir, data_root)` function;
+every such module found beside this script is run, in name order.
 """
 import argparse
 import importlib
@@ -10,7 +11,6 @@ import os
 import pathlib
 import sys
 
-STAGES = ["dsp", "features"]
 
 
 def main():
@@ -23,13 +23,10 @@ def main():
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(here))
-    for stage in STAGES:
-        try:
-            mod = importlib.import_module(f"fixtures_{stage}")
-        except ModuleNotFoundError:
-            continue
+    for path in sorted(here.glob("fixtures_*.py")):
+        mod = importlib.import_module(path.stem)
         n = mod.generate(out, pathlib.Path(args.data))
-        print(f"fixtures_{stage}: {n} files in {out}")
+        print(f"{path.stem}: {n} files in {out}")
 
 
 if __name__ == "__main__":
