@@ -40,6 +40,10 @@ Result<Recording> parse_uci_lower_limb(std::string_view text, const std::string&
 /// Reads one gestures file: 8 channels "ch1".."ch8", per-sample labels (0 unmarked .. 7), reduced from the
 /// ~1 kHz repeated rows to the Myo's real 200 Hz stream. subject_id from the parent folder name, session
 /// from the file-name prefix.
+/// The reduction samples-and-holds on a 5 ms grid from the first time stamp (sample k = last row stamped
+/// <= t0 + 5k ms), so duration and labels follow the time column; see uci_gestures.cpp for why not
+/// de-duplication. Rows with corrupt values, a class outside 0..7 or a non-increasing stamp are skipped and
+/// counted; a gap over 100 ms between stamps is a parse error (lost data is not invented).
 Result<Recording> read_uci_gestures(const std::filesystem::path& path);
 Result<Recording> parse_uci_gestures(std::string_view text, const std::string& display_name);
 
@@ -57,12 +61,20 @@ Result<Recording> read_csv(const std::filesystem::path& path, const CsvOptions& 
 Result<Recording> parse_csv(std::string_view text, const std::string& display_name, const CsvOptions& options = {});
 
 /// Writes a header row of channel names then one row per sample (comma-separated, full precision).
+/// The first column is `time_s` (i / rate) so that read_csv recovers the rate; a unit is written as
+/// "name [unit]"; a `label` column follows when the recording has per-sample labels. Values are the
+/// shortest decimal that reads back bit-identically (write_csv -> read_csv is exact).
 Status write_csv(const Recording& rec, const std::filesystem::path& path);
 
 // ---- EDF / EDF+ / BDF (libbiosig) ----------------------------------------------------------------------------
 
+/// Reads EDF, EDF+ (annotation signals skipped) or BDF through libbiosig, in physical units. A channel named
+/// "label" becomes Recording::sample_labels (that is how write_edf stores them).
 Result<Recording> read_edf(const std::filesystem::path& path);
 /// Writes EDF+ (".edf") or BDF (".bdf", 24-bit) chosen by the extension; physical ranges from the data.
+/// Written by hand, not by biosig (edf.cpp says why). Round-trip error per sample is at most half a
+/// quantisation step, (PhysMax - PhysMin) / (DigMax - DigMin) / 2, with [PhysMin, PhysMax] the channel's data
+/// range rounded outward to 8 characters and 65535 (EDF) or 16777215 (BDF) steps.
 Status write_edf(const Recording& rec, const std::filesystem::path& path);
 
 // ---- Any file -----------------------------------------------------------------------------------------------
@@ -103,7 +115,9 @@ struct Dataset {
 };
 
 /// Loads every recording below `root` (recursively; files of unknown format are ignored). An error when
-/// the folder does not exist or holds no readable recording.
+/// the folder does not exist (ErrorCode::io) or holds no readable recording (ErrorCode::empty, naming the
+/// first unreadable file if any). `.txt` files count as CSV only when they look like one (a header row then
+/// a row of as many numbers), so data-set descriptions and READMEs are ignored rather than "unreadable".
 Result<Dataset> load_dataset(const std::filesystem::path& root);
 
 /// Finds content-identical recordings (same channels and samples) among `recs`.

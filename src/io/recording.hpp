@@ -32,6 +32,7 @@ struct Recording {
   std::filesystem::path source_path;        ///< where it was read from ("" when synthetic)
   std::size_t rows_skipped = 0;             ///< incomplete/corrupt rows the reader skipped
   std::vector<std::size_t> skipped_lines;   ///< 1-based line numbers of the first skipped rows (at most 100 kept)
+  std::vector<std::string> warnings;        ///< non-fatal findings of the reader (e.g. header count != rows)
 
   std::size_t n_channels() const noexcept { return channel_names.size(); }
   double duration_s() const noexcept { return sample_rate_hz > 0 ? double(n_samples) / sample_rate_hz : 0.0; }
