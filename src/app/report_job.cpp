@@ -1,0 +1,215 @@
+// `myoexo report --out DIR`: the README's main job, as a list of steps that each add files and a section of
+// summary.md. Later stages (train, evaluate, replay) append their own steps to `report_steps()`.
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <system_error>
+
+#include "app/common.hpp"
+#include "app/info_json.hpp"
+#include "io/io.hpp"
+
+namespace myoexo::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// What the steps share: the options, the loaded data set and the summary being written.
+struct ReportState {
+  const Context& ctx;
+  const ReportOptions& opt;
+  fs::path data_path;
+  io::Dataset dataset;
+  std::vector<std::string> summary;  ///< markdown lines, in step order
+};
+
+struct ReportStep {
+  const char* name;
+  std::function<Status(ReportState&)> run;
+};
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// Step 1: dataset.json, and the headline numbers for the summary.
+Status step_dataset(ReportState& st) {
+  log_line(st.ctx, "reading every recording below " + st.data_path.string() + " ...");
+  auto ds = io::load_dataset(st.data_path);
+  if (!ds) return ds.error();
+  st.dataset = std::move(ds).value();
+  const auto info = dataset_info_json(st.data_path, st.dataset.recordings, st.dataset.duplicates,
+                                      st.dataset.unreadable, true);
+  const fs::path file = st.opt.out_dir / "dataset.json";
+  std::ofstream out(file, std::ios::trunc);
+  out << info.dump(2) << '\n';
+  if (!out) return make_error(ErrorCode::io, file.string(), 0, "cannot be written");
+
+  auto& s = st.summary;
+  s.push_back("## Data set");
+  s.push_back("");
+  s.push_back("`" + st.data_path.string() + "`: " + std::to_string(st.dataset.recordings.size()) + " recordings of " +
+              std::to_string(st.dataset.subjects().size()) + " subjects, classes: " +
+              [&] {
+                std::string c;
+                for (const auto& l : st.dataset.labels()) c += (c.empty() ? "" : ", ") + l;
+                return c;
+              }() +
+              ". Total " + fixed(info["total_duration_s"].get<double>(), 1) + " s of recording; " +
+              std::to_string(info["rows_skipped"].get<std::size_t>()) + " incomplete or corrupt rows were skipped.");
+  if (!st.dataset.duplicates.empty()) {
+    std::string d;
+    for (const auto& p : st.dataset.duplicates)
+      d += (d.empty() ? "" : ", ") + p.first.filename().string() + " = " + p.second.filename().string();
+    s.push_back("");
+    s.push_back("Identical recordings (keep their subjects in the same split): " + d + ".");
+  }
+  if (!st.dataset.unreadable.empty()) {
+    s.push_back("");
+    s.push_back(std::to_string(st.dataset.unreadable.size()) + " file(s) could not be read; see `dataset.json`.");
+  }
+  s.push_back("");
+  s.push_back("Full per-file details: [dataset.json](dataset.json).");
+  s.push_back("");
+  return {};
+}
+
+// Step 2: one spectrogram per movement class, channel RF of one subject, causal band-pass first.
+Status step_spectrograms(ReportState& st) {
+  const auto grouped = st.dataset.grouped();
+  const auto labels = st.dataset.labels();
+  if (labels.empty()) return make_error(ErrorCode::empty, st.data_path.string(), 0, "has no per-file classes");
+  std::string subject = st.opt.subject;
+  if (subject.empty()) {
+    std::vector<std::string> subjects;
+    for (const auto& [sub, by_label] : grouped) subjects.push_back(sub);
+    std::sort(subjects.begin(), subjects.end(), subject_less);
+    for (const auto& sub : subjects)
+      if (grouped.at(sub).size() == labels.size()) {
+        subject = sub;
+        break;
+      }
+    if (subject.empty()) subject = subjects.front();
+  }
+  const auto it = grouped.find(subject);
+  if (it == grouped.end())
+    return make_error(ErrorCode::invalid_argument, st.data_path.string(), 0, "has no subject '" + subject + "'");
+
+  auto& s = st.summary;
+  s.push_back("## Spectrograms by movement");
+  s.push_back("");
+  s.push_back("Subject " + subject + ", channel " + st.opt.channel + ", Butterworth band-pass " +
+              format_double(st.opt.band_low_hz) + "-" + format_double(st.opt.band_high_hz) + " Hz (order " +
+              std::to_string(st.opt.order) + ", causal, as the live path) before a Hann-windowed spectrogram " +
+              "(256 samples, 50 % overlap, PSD in dB).");
+  s.push_back("");
+  std::size_t k = 0;
+  for (const auto& [label, indices] : it->second) {
+    ++k;
+    const io::Recording& src = st.dataset.recordings[indices.front()];
+    log_line(st.ctx, "spectrogram " + std::to_string(k) + "/" + std::to_string(it->second.size()) + ": " +
+                         src.source_path.filename().string() + " (" + label + ")");
+    const int c = src.channel_index(st.opt.channel);
+    if (c < 0)
+      return make_error(ErrorCode::invalid_argument, src.source_path.string(), 0,
+                        "has no channel '" + st.opt.channel + "'");
+    io::Recording one;
+    one.sample_rate_hz = src.sample_rate_hz;
+    one.channel_names = {st.opt.channel};
+    one.channel_units = {""};
+    one.n_samples = src.n_samples;
+    auto ch = src.channel(static_cast<std::size_t>(c));
+    one.samples.assign(ch.begin(), ch.end());
+    auto design = design_from_options(src.sample_rate_hz, st.opt.band_low_hz, st.opt.band_high_hz, st.opt.order);
+    if (!design) return design.error();
+    if (auto f = filter_channels(one, *design, {0}, false); !f) return f;
+    auto spec = compute_channel_spectrogram(one.samples, one.sample_rate_hz, 256, 128, "hann");
+    if (!spec) return spec.error();
+    const std::string stem = "spectrogram_" + label;
+    const std::string title = "Subject " + subject + ", " + label + ": " + st.opt.channel + " band-passed " +
+                              format_double(st.opt.band_low_hz) + "-" + format_double(st.opt.band_high_hz) + " Hz";
+    if (auto w = write_spectrogram_outputs(*spec, st.opt.out_dir / stem, title, {},
+                                           static_cast<std::size_t>(c) < src.channel_units.size() ? src.channel_units[static_cast<std::size_t>(c)] : ""); !w) return w;
+
+    // Two numbers a person can compare across classes: where the mean in-band power peaks, and its median.
+    const std::size_t nt = spec->times_s.size();
+    std::vector<double> band_hz, band_power;
+    for (std::size_t f = 0; f < spec->freqs_hz.size(); ++f) {
+      const double hz = spec->freqs_hz[f];
+      if (hz < st.opt.band_low_hz || hz > st.opt.band_high_hz) continue;
+      double mean = 0;
+      for (std::size_t t = 0; t < nt; ++t) mean += std::pow(10.0, spec->power_db[f * nt + t] / 10.0);
+      band_hz.push_back(hz);
+      band_power.push_back(mean / double(std::max<std::size_t>(nt, 1)));
+    }
+    double peak_f = 0, median_f = 0;
+    if (!band_power.empty()) {
+      peak_f = band_hz[std::max_element(band_power.begin(), band_power.end()) - band_power.begin()];
+      double total = 0, acc = 0;
+      for (double p : band_power) total += p;
+      for (std::size_t i = 0; i < band_power.size(); ++i)
+        if ((acc += band_power[i]) >= total / 2) {
+          median_f = band_hz[i];
+          break;
+        }
+    }
+    s.push_back("### " + label);
+    s.push_back("");
+    s.push_back("`" + src.source_path.filename().string() + "`, " + fixed(src.duration_s(), 1) +
+                " s; in-band power peaks at " + fixed(peak_f, 0) + " Hz, median frequency " + fixed(median_f, 0) +
+                " Hz. Numbers: [" + stem + ".csv](" + stem + ".csv).");
+    s.push_back("");
+    s.push_back("![" + label + " spectrogram](" + stem + ".png)");
+    s.push_back("");
+  }
+  return {};
+}
+
+std::vector<ReportStep> report_steps() {
+  return {
+      {"data set summary", step_dataset},
+      {"per-class spectrograms", step_spectrograms},
+      // train / evaluate / replay steps are appended here by later stages.
+  };
+}
+
+}  // namespace
+
+Status run_report(const Context& ctx, const ReportOptions& opt) {
+  auto root = resolve_data_root(ctx);
+  fs::path data_path = fs::path(opt.dataset);
+  std::error_code ec;
+  if (!fs::is_directory(data_path, ec)) {
+    if (!root)
+      return make_error(ErrorCode::io, "no data-set root: pass --data DIR or set $MYOEXO_DATA (or run `myoexo "
+                                       "download uci-lower-limb`)");
+    data_path = *root / opt.dataset;
+  }
+  if (!fs::is_directory(data_path, ec))
+    return make_error(ErrorCode::io, data_path.string(), 0,
+                      "is not a folder (run `myoexo download " + opt.dataset + "` or pass --data DIR)");
+  fs::create_directories(opt.out_dir, ec);
+  if (!fs::is_directory(opt.out_dir, ec))
+    return make_error(ErrorCode::io, opt.out_dir.string(), 0, "cannot create the report folder");
+
+  ReportState st{ctx, opt, data_path, {}, {}};
+  st.summary = {"# myoexo report", "",
+                "Made by `myoexo report`. Each section below is one step of the main job.", ""};
+  const auto steps = report_steps();
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    log_line(ctx, "step " + std::to_string(i + 1) + "/" + std::to_string(steps.size()) + ": " + steps[i].name);
+    if (auto s = steps[i].run(st); !s) return s;
+  }
+  const fs::path md = opt.out_dir / "summary.md";
+  std::ofstream out(md, std::ios::trunc);
+  for (const auto& line : st.summary) out << line << '\n';
+  if (!out) return make_error(ErrorCode::io, md.string(), 0, "cannot be written");
+  ctx.out << "report written to " << fs::absolute(opt.out_dir).lexically_normal().string() << " (open summary.md)\n";
+  return {};
+}
+
+}  // namespace myoexo::app
