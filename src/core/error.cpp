@@ -1,5 +1,7 @@
 #include "core/error.hpp"
 
+#include <sstream>
+
 namespace myoexo {
 
 const char* error_code_name(ErrorCode code) noexcept {
@@ -16,16 +18,17 @@ const char* error_code_name(ErrorCode code) noexcept {
 }
 
 std::string Error::message() const {
-  // Built with append() only: GCC 12 reports a false -Wrestrict on `out += ":" + std::to_string(line)`.
-  std::string out(error_code_name(code));
-  out.append(": ");
+  // A stream, not string concatenation: GCC 12 reports a false -Wrestrict (GCC bug 105329) on
+  // std::string appends of literals at -O2.
+  std::ostringstream out;
+  out << error_code_name(code) << ": ";
   if (!file.empty()) {
-    out.append(file);
-    if (line > 0) out.append(":").append(std::to_string(line));
-    out.append(": ");
+    out << file;
+    if (line > 0) out << ':' << line;
+    out << ": ";
   }
-  out.append(reason);
-  return out;
+  out << reason;
+  return out.str();
 }
 
 }  // namespace myoexo
