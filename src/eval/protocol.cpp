@@ -1,0 +1,475 @@
+#include "eval/protocol.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "dsp/butterworth.hpp"
+#include "eval/splits.hpp"
+#include "dsp/sos_filter.hpp"
+#include "io/io.hpp"
+
+namespace myoexo::eval {
+
+namespace {
+
+std::string stem_of(const io::Recording& r) { return r.source_path.stem().string(); }
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+int index_of(const std::vector<std::string>& v, const std::string& s) {
+  auto it = std::lower_bound(v.begin(), v.end(), s);
+  return (it != v.end() && *it == s) ? int(it - v.begin()) : -1;
+}
+
+/// Class name of per-sample id `id` of recording r.
+std::string sample_class_name(const io::Recording& r, int id) {
+  if (id >= 0 && std::size_t(id) < r.label_names.size() && !r.label_names[std::size_t(id)].empty())
+    return r.label_names[std::size_t(id)];
+  return "class" + std::to_string(id);
+}
+
+}  // namespace
+
+DataSpec uci_ll_v1_spec() {
+  DataSpec s;
+  s.name = "UCI-LL v1";
+  s.channels = {"RF", "BF", "VM", "ST"};
+  s.exclude_files = {"2Npie", "2Nsen"};
+  s.filter_order = 4;
+  s.band_low_hz = 20.0;
+  s.band_high_hz = 450.0;
+  s.window = {250, 50};
+  s.split_fraction = 0.7;
+  return s;
+}
+
+const char* protocol_code(Protocol p) noexcept {
+  switch (p) {
+    case Protocol::within_subject: return "W";
+    case Protocol::pooled: return "P";
+    case Protocol::leave_one_subject_out: return "L";
+    case Protocol::blocked_kfold: return "K";
+  }
+  return "?";
+}
+
+void WindowSet::copy_window(std::size_t i, double* out) const noexcept {
+  const double* src = window_data(i);
+  const std::size_t stride = channel_stride(i);
+  for (std::size_t c = 0; c < n_channels(); ++c)
+    std::copy(src + c * stride, src + c * stride + length, out + c * length);
+}
+
+Result<PreparedData> prepare_data(std::span<const io::Recording> recordings, const DataSpec& spec) {
+  PreparedData out;
+  std::vector<const io::Recording*> kept;
+  for (const auto& r : recordings) {
+    const std::string stem = stem_of(r);
+    if (!stem.empty() && contains(spec.exclude_files, stem)) {
+      out.excluded.push_back(stem);
+      continue;
+    }
+    kept.push_back(&r);
+  }
+  if (kept.empty()) return make_error(ErrorCode::empty, spec.name + ": no recordings left after exclusions");
+
+  // Leakage guard: identical data under two subjects would put a test subject's samples in training.
+  {
+    std::vector<io::Recording> copies;  // find_duplicates takes a vector; hashing is cheap next to filtering
+    copies.reserve(kept.size());
+    for (const auto* r : kept) copies.push_back(*r);
+    for (const auto& d : io::find_duplicates(copies)) {
+      const auto a = std::find_if(kept.begin(), kept.end(), [&](auto* r) { return r->source_path == d.first; });
+      const auto b = std::find_if(kept.begin(), kept.end(), [&](auto* r) { return r->source_path == d.second; });
+      if (a != kept.end() && b != kept.end() && (*a)->subject_id != (*b)->subject_id)
+        return make_error(ErrorCode::mismatch, d.second.string(), 0,
+                          "identical to " + d.first.string() + " of another subject: exclude one (" + spec.name +
+                              " would leak it across subjects)");
+    }
+  }
+
+  // Channels, classes, subjects.
+  const io::Recording& first = *kept.front();
+  out.channel_names = spec.channels.empty() ? first.channel_names : spec.channels;
+  out.sample_rate_hz = first.sample_rate_hz;
+  std::set<std::string> classes, subjects;
+  for (const auto* r : kept) {
+    if (r->sample_rate_hz != out.sample_rate_hz)
+      return make_error(ErrorCode::mismatch, r->source_path.string(), 0, "sample rate differs from the other recordings");
+    subjects.insert(r->subject_id);
+    if (!r->label.empty()) {
+      if (!contains(spec.exclude_labels, r->label)) classes.insert(r->label);
+    } else {
+      std::set<int> ids(r->sample_labels.begin(), r->sample_labels.end());
+      for (int id : ids) {
+        const std::string name = sample_class_name(*r, id);
+        if (!contains(spec.exclude_labels, name)) classes.insert(name);
+      }
+    }
+  }
+  out.class_names.assign(classes.begin(), classes.end());
+  out.subjects.assign(subjects.begin(), subjects.end());
+  if (out.class_names.empty()) return make_error(ErrorCode::empty, spec.name + ": no labelled data");
+
+  std::optional<dsp::SosFilter> filter;
+  if (spec.filter_order > 0) {
+    auto design = dsp::design_bandpass(spec.filter_order, spec.band_low_hz, spec.band_high_hz, out.sample_rate_hz);
+    if (!design) return design.error();
+    auto f = dsp::SosFilter::create(*design, out.channel_names.size());
+    if (!f) return f.error();
+    filter.emplace(std::move(*f));
+  }
+
+  std::map<std::string, int> per_subject_count;
+  for (const auto* r : kept) {
+    PreparedRecording p;
+    p.name = stem_of(*r);
+    if (p.name.empty()) p.name = r->subject_id + "#" + std::to_string(per_subject_count[r->subject_id]++);
+    p.subject = index_of(out.subjects, r->subject_id);
+    p.n_samples = r->n_samples;
+    if (!r->label.empty()) {
+      if (contains(spec.exclude_labels, r->label)) continue;
+      p.label = index_of(out.class_names, r->label);
+    } else {
+      if (r->sample_labels.size() != r->n_samples)
+        return make_error(ErrorCode::mismatch, r->source_path.string(), 0, "no per-file label and no per-sample labels");
+      std::map<int, int> map_id;
+      p.sample_labels.resize(r->n_samples);
+      for (std::size_t i = 0; i < r->n_samples; ++i) {
+        const int id = r->sample_labels[i];
+        auto it = map_id.find(id);
+        if (it == map_id.end()) it = map_id.emplace(id, index_of(out.class_names, sample_class_name(*r, id))).first;
+        p.sample_labels[i] = it->second;  // -1 for excluded labels
+      }
+    }
+    p.samples.resize(out.channel_names.size() * r->n_samples);
+    for (std::size_t c = 0; c < out.channel_names.size(); ++c) {
+      const int src = r->channel_index(out.channel_names[c]);
+      if (src < 0)
+        return make_error(ErrorCode::mismatch, r->source_path.string(), 0, "no channel '" + out.channel_names[c] + "'");
+      const auto ch = r->channel(std::size_t(src));
+      std::copy(ch.begin(), ch.end(), p.samples.begin() + std::ptrdiff_t(c * r->n_samples));
+    }
+    if (filter) {
+      filter->reset();  // zero state at the start of every recording
+      Status s = filter->process_channel_major(p.samples, p.samples, p.n_samples);
+      if (!s) return s.error();
+    }
+    out.recordings.push_back(std::move(p));
+  }
+  if (out.recordings.empty()) return make_error(ErrorCode::empty, spec.name + ": no recordings with kept labels");
+  return out;
+}
+
+namespace {
+
+/// Appends the windows of [begin, end) of recording r (starts begin, begin + increment, ...) and returns
+/// their indices. Windows whose samples do not all carry one kept class are skipped.
+std::vector<std::size_t> add_windows(WindowSet& set, std::size_t r, std::size_t begin, std::size_t end,
+                                     std::size_t increment) {
+  std::vector<std::size_t> idx;
+  const PreparedRecording& rec = set.data->recordings[r];
+  for (std::size_t s = begin; s + set.length <= end; s += increment) {
+    int label = rec.label;
+    if (rec.label < 0) {
+      label = rec.sample_labels[s];
+      for (std::size_t i = s + 1; i < s + set.length && label >= 0; ++i)
+        if (rec.sample_labels[i] != label) label = -1;
+    }
+    if (label < 0) continue;
+    idx.push_back(set.windows.size());
+    set.windows.push_back({std::uint32_t(r), std::uint32_t(s), label, rec.subject});
+  }
+  return idx;
+}
+
+Result<Metrics> score_fold(const WindowSet& set, std::span<const std::size_t> test, std::span<const int> predicted) {
+  std::vector<int> truth(test.size());
+  for (std::size_t i = 0; i < test.size(); ++i) truth[i] = set.windows[test[i]].label;
+  return compute_metrics(truth, predicted, set.data->class_names.size());
+}
+
+}  // namespace
+
+Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& spec, const FitPredictFn& fit_predict,
+                                      const RunOptions& options) {
+  const std::size_t len = spec.window.length, inc = spec.window.increment;
+  if (len == 0 || inc == 0) return make_error(ErrorCode::invalid_argument, "protocol: window length and increment must be >= 1");
+  if (!(spec.split_fraction > 0.0 && spec.split_fraction < 1.0))
+    return make_error(ErrorCode::invalid_argument, "protocol: split fraction must be in (0, 1)");
+  if (!fit_predict) return make_error(ErrorCode::invalid_argument, "protocol: no model callback");
+  for (const auto& s : options.subjects)
+    if (index_of(data.subjects, s) < 0) return make_error(ErrorCode::invalid_argument, "protocol: unknown subject '" + s + "'");
+
+  auto wants = [&](Protocol p) { return std::find(options.protocols.begin(), options.protocols.end(), p) != options.protocols.end(); };
+  const bool split = wants(Protocol::within_subject) || wants(Protocol::pooled);
+  const bool whole = wants(Protocol::leave_one_subject_out);
+  const bool blocks = wants(Protocol::blocked_kfold);
+  if (blocks && options.k_folds < 2) return make_error(ErrorCode::invalid_argument, "protocol: k_folds must be >= 2");
+
+  static std::atomic<std::uint64_t> next_id{1};
+  WindowSet set;
+  set.data = &data;
+  set.length = len;
+  set.id = next_id.fetch_add(1);
+  const std::size_t n_rec = data.recordings.size();
+  std::vector<std::vector<std::size_t>> split_train(n_rec), split_test(n_rec), whole_idx(n_rec);
+  std::vector<std::vector<std::vector<std::size_t>>> block_idx(n_rec);
+  for (std::size_t r = 0; r < n_rec; ++r) {
+    const std::size_t n = data.recordings[r].n_samples;
+    if (split) {
+      const std::size_t s = chronological_split_point(n, spec.split_fraction);
+      split_train[r] = add_windows(set, r, 0, s, inc);
+      split_test[r] = add_windows(set, r, s, n, inc);
+    }
+    if (whole) whole_idx[r] = add_windows(set, r, 0, n, inc);
+    if (blocks) {
+      block_idx[r].resize(options.k_folds);
+      for (std::size_t b = 0; b < options.k_folds; ++b)
+        block_idx[r][b] = add_windows(set, r, b * n / options.k_folds, (b + 1) * n / options.k_folds, inc);
+    }
+  }
+
+  const std::vector<std::string> held_out = options.subjects.empty() ? data.subjects : options.subjects;
+
+  EvaluationResult result;
+  result.spec_name = spec.name;
+  result.model_name = options.model_name;
+  result.class_names = data.class_names;
+  result.channel_names = data.channel_names;
+  result.subjects = data.subjects;
+  result.excluded = data.excluded;
+  result.window = spec.window;
+  result.split_fraction = spec.split_fraction;
+
+  for (Protocol proto : options.protocols) {
+    // Folds as (name, train, test).
+    struct FoldDef {
+      std::string name;
+      std::vector<std::size_t> train, test;
+    };
+    std::vector<FoldDef> defs;
+    auto append = [](std::vector<std::size_t>& dst, const std::vector<std::size_t>& src) {
+      dst.insert(dst.end(), src.begin(), src.end());
+    };
+    switch (proto) {
+      case Protocol::within_subject:
+        for (const auto& s : held_out) {
+          FoldDef d{s, {}, {}};
+          const int sid = index_of(data.subjects, s);
+          for (std::size_t r = 0; r < n_rec; ++r)
+            if (data.recordings[r].subject == sid) {
+              append(d.train, split_train[r]);
+              append(d.test, split_test[r]);
+            }
+          defs.push_back(std::move(d));
+        }
+        break;
+      case Protocol::pooled: {
+        FoldDef d{"pooled", {}, {}};
+        for (std::size_t r = 0; r < n_rec; ++r) {
+          append(d.train, split_train[r]);
+          append(d.test, split_test[r]);
+        }
+        defs.push_back(std::move(d));
+        break;
+      }
+      case Protocol::leave_one_subject_out:
+        for (const auto& s : held_out) {
+          FoldDef d{s, {}, {}};
+          const int sid = index_of(data.subjects, s);
+          for (std::size_t r = 0; r < n_rec; ++r) append(data.recordings[r].subject == sid ? d.test : d.train, whole_idx[r]);
+          defs.push_back(std::move(d));
+        }
+        break;
+      case Protocol::blocked_kfold:
+        for (std::size_t b = 0; b < options.k_folds; ++b) {
+          FoldDef d{"fold " + std::to_string(b), {}, {}};
+          for (std::size_t r = 0; r < n_rec; ++r)
+            for (std::size_t o = 0; o < options.k_folds; ++o) append(o == b ? d.test : d.train, block_idx[r][o]);
+          defs.push_back(std::move(d));
+        }
+        break;
+    }
+
+    ProtocolScores scores;
+    scores.protocol = proto;
+    const std::size_t k = data.class_names.size();
+    std::vector<std::size_t> summed(k * k, 0);
+    for (std::size_t f = 0; f < defs.size(); ++f) {
+      FoldDef& d = defs[f];
+      std::sort(d.train.begin(), d.train.end());
+      std::sort(d.test.begin(), d.test.end());
+      if (d.train.empty() || d.test.empty())
+        return make_error(ErrorCode::empty, std::string("protocol ") + protocol_code(proto) + ", fold '" + d.name +
+                                                "': no " + (d.train.empty() ? "training" : "test") + " windows");
+      std::vector<int> predicted(d.test.size(), -1);
+      const FoldContext ctx{proto, d.name, f, defs.size()};
+      Status s = fit_predict(set, d.train, d.test, predicted, ctx);
+      if (!s) return s.error();
+      auto m = score_fold(set, d.test, predicted);
+      if (!m) return m.error();
+      for (std::size_t i = 0; i < k * k; ++i) summed[i] += m->confusion[i];
+      if (options.progress) {
+        char line[160];
+        std::snprintf(line, sizeof line, "%s %-8s train %6zu test %6zu  accuracy %.4f", protocol_code(proto),
+                      d.name.c_str(), d.train.size(), d.test.size(), m->accuracy);
+        options.progress(line);
+      }
+      scores.folds.push_back({d.name, d.train.size(), d.test.size(), std::move(*m)});
+    }
+    auto total = metrics_from_confusion(summed, k);
+    if (!total) return total.error();
+    scores.summed = std::move(*total);
+    scores.min_accuracy = 2.0;
+    for (const auto& f : scores.folds) {
+      scores.mean_accuracy += f.metrics.accuracy;
+      scores.mean_balanced_accuracy += f.metrics.balanced_accuracy;
+      scores.mean_macro_f1 += f.metrics.macro_f1;
+      if (f.metrics.accuracy < scores.min_accuracy) {
+        scores.min_accuracy = f.metrics.accuracy;
+        scores.min_fold = f.name;
+      }
+    }
+    const double nf = double(scores.folds.size());
+    scores.mean_accuracy /= nf;
+    scores.mean_balanced_accuracy /= nf;
+    scores.mean_macro_f1 /= nf;
+    result.protocols.push_back(std::move(scores));
+  }
+  return result;
+}
+
+// ---- LDA on features ------------------------------------------------------------------------------------
+
+FitPredictFn make_lda_fit_predict(const features::FeatureSpec& feature_spec, const models::LdaOptions& lda_options) {
+  // Features of every window of one WindowSet, computed on first use (all folds of a run share them).
+  struct Cache {
+    std::uint64_t set_id = 0;
+    std::size_t n_cols = 0;
+    std::vector<double> rows;
+    std::vector<std::string> names;
+  };
+  auto cache = std::make_shared<Cache>();
+  return [feature_spec, lda_options, cache](const WindowSet& set, std::span<const std::size_t> train,
+                                            std::span<const std::size_t> test, std::span<int> predicted,
+                                            const FoldContext&) -> Status {
+    if (cache->set_id != set.id || set.id == 0) {
+      features::FeatureSpec fs = feature_spec;
+      if (fs.sample_rate_hz == 0.0) fs.sample_rate_hz = set.data->sample_rate_hz;
+      auto ex = features::FeatureExtractor::create(fs, set.n_channels(), set.length);
+      if (!ex) return ex.error();
+      cache->n_cols = ex->n_columns();
+      cache->names = ex->column_names(set.data->channel_names);
+      cache->rows.assign(set.windows.size() * cache->n_cols, 0.0);
+      for (std::size_t i = 0; i < set.windows.size(); ++i)
+        if (ex->compute(set.window_data(i), set.channel_stride(i), cache->rows.data() + i * cache->n_cols) !=
+            features::ComputeStatus::ok)
+          return make_error(ErrorCode::invalid_argument, "non-finite samples in window " + std::to_string(i) + " of " +
+                                                             set.data->recordings[set.windows[i].recording].name);
+      cache->set_id = set.id;
+    }
+    const std::size_t p = cache->n_cols;
+    std::vector<double> x(train.size() * p);
+    std::vector<int> y(train.size());
+    for (std::size_t i = 0; i < train.size(); ++i) {
+      std::copy_n(cache->rows.data() + train[i] * p, p, x.data() + i * p);
+      y[i] = set.windows[train[i]].label;
+    }
+    auto lda = models::LdaClassifier::fit(x.data(), train.size(), p, y, set.data->class_names, cache->names, lda_options);
+    if (!lda) return lda.error();
+    x.resize(test.size() * p);
+    for (std::size_t i = 0; i < test.size(); ++i) std::copy_n(cache->rows.data() + test[i] * p, p, x.data() + i * p);
+    std::vector<double> probs(test.size() * lda->n_classes());
+    return lda->predict(x.data(), test.size(), p, probs.data(), predicted.data());
+  };
+}
+
+// ---- JSON / text ------------------------------------------------------------------------------------------
+
+nlohmann::json metrics_to_json(const Metrics& m, std::span<const std::string> class_names) {
+  using nlohmann::json;
+  json j;
+  j["n_samples"] = m.n_samples;
+  j["accuracy"] = m.accuracy;
+  j["balanced_accuracy"] = m.balanced_accuracy;
+  j["macro_f1"] = m.macro_f1;
+  json pc = json::array();
+  for (std::size_t c = 0; c < m.per_class.size(); ++c)
+    pc.push_back({{"class", c < class_names.size() ? class_names[c] : std::to_string(c)},
+                  {"precision", m.per_class[c].precision},
+                  {"recall", m.per_class[c].recall},
+                  {"f1", m.per_class[c].f1},
+                  {"support", m.per_class[c].support}});
+  j["per_class"] = std::move(pc);
+  json cm = json::array(), cmn = json::array();
+  for (std::size_t t = 0; t < m.n_classes; ++t) {
+    cm.push_back(std::vector<std::size_t>(m.confusion.begin() + std::ptrdiff_t(t * m.n_classes),
+                                          m.confusion.begin() + std::ptrdiff_t((t + 1) * m.n_classes)));
+    cmn.push_back(std::vector<double>(m.confusion_normalised.begin() + std::ptrdiff_t(t * m.n_classes),
+                                      m.confusion_normalised.begin() + std::ptrdiff_t((t + 1) * m.n_classes)));
+  }
+  j["confusion"] = std::move(cm);
+  j["confusion_normalised"] = std::move(cmn);
+  return j;
+}
+
+nlohmann::json evaluation_to_json(const EvaluationResult& r) {
+  using nlohmann::json;
+  json j;
+  j["spec"] = r.spec_name;
+  j["model"] = r.model_name;
+  j["class_names"] = r.class_names;
+  j["channel_names"] = r.channel_names;
+  j["subjects"] = r.subjects;
+  j["excluded"] = r.excluded;
+  j["window"] = {{"length", r.window.length}, {"increment", r.window.increment}};
+  j["split_fraction"] = r.split_fraction;
+  json protos = json::object();
+  for (const auto& p : r.protocols) {
+    json folds = json::array();
+    for (const auto& f : p.folds)
+      folds.push_back({{"name", f.name},
+                       {"n_train", f.n_train},
+                       {"n_test", f.n_test},
+                       {"accuracy", f.metrics.accuracy},
+                       {"balanced_accuracy", f.metrics.balanced_accuracy},
+                       {"macro_f1", f.metrics.macro_f1}});
+    protos[protocol_code(p.protocol)] = {
+        {"per_fold", std::move(folds)},
+        {"summary",
+         {{"mean_accuracy", p.mean_accuracy},
+          {"min_accuracy", p.min_accuracy},
+          {"min_fold", p.min_fold},
+          {"mean_balanced_accuracy", p.mean_balanced_accuracy},
+          {"mean_macro_f1", p.mean_macro_f1}}},
+        {"summed", metrics_to_json(p.summed, r.class_names)}};
+  }
+  j["protocols"] = std::move(protos);
+  return j;
+}
+
+std::string format_summary(const EvaluationResult& r) {
+  std::ostringstream out;
+  char line[256];
+  out << r.spec_name << " — " << r.model_name << " (" << r.subjects.size() << " subjects)\n";
+  for (const auto& p : r.protocols) {
+    std::snprintf(line, sizeof line,
+                  "%s: accuracy mean %.1f %% (min %.1f %%, %s) | balanced %.1f %% | macro-F1 %.3f | summed accuracy %.1f %%\n",
+                  protocol_code(p.protocol), 100 * p.mean_accuracy, 100 * p.min_accuracy, p.min_fold.c_str(),
+                  100 * p.mean_balanced_accuracy, p.mean_macro_f1, 100 * p.summed.accuracy);
+    out << line;
+  }
+  return out.str();
+}
+
+}  // namespace myoexo::eval

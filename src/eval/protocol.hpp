@@ -1,0 +1,198 @@
+// myoexo::eval — windowed evaluation protocols over recordings: W (within-subject, chronological split),
+// P (pooled, same split), L (leave-one-subject-out), K (blocked k-fold, for any data set), and the preset
+// UCI-LL v1 of issue 3 section 5.
+//
+// Protocol UCI-LL v1, implemented exactly (uci_ll_v1_spec()):
+//  - uci-lower-limb, EMG channels RF, BF, VM, ST; files 2Npie and 2Nsen dropped (copies of 1Npie/1Nsen);
+//  - causal 4th-order Butterworth band-pass 20-450 Hz (SciPy butter(4, [20, 450], 'bandpass', fs=1000)),
+//    state zero at the start of every recording, applied to the whole recording before any split;
+//  - windows of 250 samples every 50; label = the file's movement;
+//  - W/P: each recording is split at floor(0.7 n); the train part [0, s) and the test part [s, n) are
+//    windowed separately, each from its own first sample (so no window straddles s); W fits one model per
+//    subject (mean and min accuracy over subjects), P one model on all subjects' train parts;
+//  - L: windows over whole recordings; one fold per subject, trained on every other subject.
+// Leakage guard: after the exclusions, content-identical recordings of different subjects are an error.
+//
+// The model is a callback (FitPredictFn): it receives the windows to train on and to predict, so LDA on
+// features (make_lda_fit_predict) and the LibTorch networks plug into the same protocol and window code.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "eval/metrics.hpp"
+#include "features/features.hpp"
+#include "io/recording.hpp"
+#include "models/lda.hpp"
+
+namespace myoexo::eval {
+
+/// Window geometry in samples.
+struct WindowSpec {
+  std::size_t length = 250;    ///< samples per window (>= 1)
+  std::size_t increment = 50;  ///< samples between window starts (>= 1)
+};
+
+/// How recordings become labelled windows (everything a protocol fixes about the data).
+struct DataSpec {
+  std::string name = "custom";
+  std::vector<std::string> channels;       ///< channel names to keep, in this order; empty = all
+  std::vector<std::string> exclude_files;  ///< file stems dropped (e.g. "2Npie")
+  std::vector<std::string> exclude_labels; ///< class names dropped (e.g. "unmarked" for gestures)
+  int filter_order = 4;                    ///< Butterworth band-pass order per edge; 0 = no filtering
+  double band_low_hz = 20.0;
+  double band_high_hz = 450.0;
+  WindowSpec window;
+  double split_fraction = 0.7;             ///< W/P chronological split point fraction
+};
+
+/// The UCI-LL v1 preset: RF BF VM ST, drop 2Npie 2Nsen, band-pass 4 / 20-450 Hz, windows 250/50, split 0.7.
+DataSpec uci_ll_v1_spec();
+
+/// One recording after channel selection and causal filtering.
+struct PreparedRecording {
+  std::string name;              ///< file stem ("1Amar") or "<subject>#<k>" when there is no path
+  int subject = -1;              ///< index into PreparedData::subjects
+  int label = -1;                ///< class index of a per-file label; -1 when labels are per sample
+  std::vector<int> sample_labels;///< per-sample class index (-1 = excluded/unlabelled); empty for per-file
+  std::size_t n_samples = 0;
+  std::vector<double> samples;   ///< [channels x n_samples] channel-major, filtered
+};
+
+struct PreparedData {
+  std::vector<std::string> channel_names;
+  std::vector<std::string> class_names;   ///< sorted (the class index order of every model and metric)
+  std::vector<std::string> subjects;      ///< sorted
+  double sample_rate_hz = 0.0;
+  std::vector<PreparedRecording> recordings;
+  std::vector<std::string> excluded;      ///< recordings dropped by DataSpec::exclude_files
+};
+
+/// Selects channels, drops excluded files, filters every recording from zero state, maps labels to classes.
+/// Errors: empty (nothing left), mismatch (missing channel, differing sample rates, duplicate recordings
+/// across subjects), invalid_argument (bad filter settings).
+Result<PreparedData> prepare_data(std::span<const io::Recording> recordings, const DataSpec& spec);
+
+/// One window: samples [start, start + length) of a prepared recording.
+struct WindowRef {
+  std::uint32_t recording = 0;
+  std::uint32_t start = 0;
+  std::int32_t label = -1;
+  std::int32_t subject = -1;
+};
+
+/// All windows a protocol run uses (each layout's windows appear once; folds index into `windows`).
+struct WindowSet {
+  const PreparedData* data = nullptr;
+  std::size_t length = 0;
+  /// Unique per run_protocol call (process-wide counter): callbacks key per-run caches on it, never on the
+  /// address, which a later run may reuse.
+  std::uint64_t id = 0;
+  std::vector<WindowRef> windows;
+
+  std::size_t n_channels() const noexcept { return data ? data->channel_names.size() : 0; }
+  /// Channel 0 of window i; channel c starts channel_stride(i) * c further (the recording's n_samples).
+  const double* window_data(std::size_t i) const noexcept {
+    const WindowRef& w = windows[i];
+    return data->recordings[w.recording].samples.data() + w.start;
+  }
+  std::size_t channel_stride(std::size_t i) const noexcept { return data->recordings[windows[i].recording].n_samples; }
+  /// Copies window i to out, channel-major [n_channels x length].
+  void copy_window(std::size_t i, double* out) const noexcept;
+};
+
+enum class Protocol { within_subject, pooled, leave_one_subject_out, blocked_kfold };
+const char* protocol_code(Protocol p) noexcept;  ///< "W", "P", "L", "K"
+
+/// What fold a callback is serving (for progress display and per-fold seeds).
+struct FoldContext {
+  Protocol protocol = Protocol::pooled;
+  std::string name;          ///< held-out subject (W, L), "pooled" (P), "fold <i>" (K)
+  std::size_t index = 0;     ///< 0-based fold index
+  std::size_t n_folds = 1;
+};
+
+/// Fit a model on windows `train` and write the predicted class of each window of `test` to `predicted`
+/// (predicted.size() == test.size(); classes index PreparedData::class_names). Indices point into
+/// windows.windows. Train windows never overlap the test windows' samples of the same recording.
+using FitPredictFn = std::function<Status(const WindowSet& windows, std::span<const std::size_t> train,
+                                          std::span<const std::size_t> test, std::span<int> predicted,
+                                          const FoldContext& fold)>;
+
+struct RunOptions {
+  std::vector<Protocol> protocols{Protocol::within_subject, Protocol::pooled, Protocol::leave_one_subject_out};
+  /// Held-out subjects for W and L (empty = all). L still trains on every other subject.
+  std::vector<std::string> subjects;
+  std::size_t k_folds = 5;  ///< K: contiguous blocks per recording
+  std::string model_name = "model";
+  std::function<void(const std::string&)> progress;  ///< optional, one line per finished fold
+};
+
+struct FoldScore {
+  std::string name;
+  std::size_t n_train = 0;
+  std::size_t n_test = 0;
+  Metrics metrics;
+};
+
+struct ProtocolScores {
+  Protocol protocol = Protocol::pooled;
+  std::vector<FoldScore> folds;
+  Metrics summed;                      ///< from the confusion matrix summed over folds
+  double mean_accuracy = 0.0;          ///< over folds (subjects for W and L)
+  double min_accuracy = 0.0;
+  std::string min_fold;                ///< the fold with min_accuracy
+  double mean_balanced_accuracy = 0.0;
+  double mean_macro_f1 = 0.0;
+};
+
+struct EvaluationResult {
+  std::string spec_name;
+  std::string model_name;
+  std::vector<std::string> class_names;
+  std::vector<std::string> channel_names;
+  std::vector<std::string> subjects;
+  std::vector<std::string> excluded;
+  WindowSpec window;
+  double split_fraction = 0.7;
+  std::vector<ProtocolScores> protocols;
+
+  const ProtocolScores* find(Protocol p) const noexcept {
+    for (const auto& s : protocols)
+      if (s.protocol == p) return &s;
+    return nullptr;
+  }
+};
+
+/// Runs the requested protocols on prepared data with `fit_predict` as the model. Errors: those of the
+/// callback (first one stops the run), invalid_argument (bad window/split/k, unknown subject), empty (a
+/// fold without train or test windows).
+Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& spec, const FitPredictFn& fit_predict,
+                                      const RunOptions& options = {});
+
+/// The LDA model of the protocol: features (spec, e.g. HTD with thresholds 0) of every window, computed
+/// once per WindowSet (keyed on WindowSet::id) and cached, then LdaClassifier::fit on the train rows and
+/// predict on the test rows. The callback holds that cache: use one callback per concurrent run.
+FitPredictFn make_lda_fit_predict(const features::FeatureSpec& feature_spec = {},
+                                  const models::LdaOptions& lda_options = {});
+
+/// metrics.json shape: {"spec", "model", "class_names", "channel_names", "subjects", "excluded",
+///  "window": {"length", "increment"}, "split_fraction",
+///  "protocols": {"W": {"per_fold": [{"name", "n_train", "n_test", "accuracy", "balanced_accuracy",
+///  "macro_f1"}], "summary": {"mean_accuracy", "min_accuracy", "min_fold", "mean_balanced_accuracy",
+///  "mean_macro_f1"}, "summed": <metrics>}, ...}} with <metrics> = {"n_samples", "accuracy",
+///  "balanced_accuracy", "macro_f1", "per_class": [{"class", "precision", "recall", "f1", "support"}],
+///  "confusion": [[...]], "confusion_normalised": [[...]]}.
+nlohmann::json metrics_to_json(const Metrics& m, std::span<const std::string> class_names);
+nlohmann::json evaluation_to_json(const EvaluationResult& r);
+
+/// A few lines for a terminal: per protocol mean (min) accuracy, balanced accuracy and macro-F1.
+std::string format_summary(const EvaluationResult& r);
+
+}  // namespace myoexo::eval

@@ -1,0 +1,6 @@
+// myoexo::models — public header of the models stage (torch-free part): the Classifier interface and LDA.
+// LibTorch models live in models/torch and implement the same Classifier.
+#pragma once
+
+#include "models/classifier.hpp"
+#include "models/lda.hpp"

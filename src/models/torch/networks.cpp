@@ -1,0 +1,396 @@
+// The LibTorch networks: fused training ops, the architectures, TorchScript source and freezing.
+#include <Eigen/Core>
+#include <cmath>
+#include <sstream>
+
+#include "models/torch/network_impl.hpp"
+
+namespace myoexo::models {
+
+namespace tnn = ::torch::nn;
+using ::torch::Tensor;
+using ::torch::autograd::AutogradContext;
+using ::torch::autograd::variable_list;
+
+namespace {
+
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MapMat = Eigen::Map<RowMat>;
+using CMapMat = Eigen::Map<const RowMat>;
+
+// ------------------------------------------------------------ fused ReLU + max-pool (1-D)
+
+struct ReluMaxPool1d : ::torch::autograd::Function<ReluMaxPool1d> {
+  static Tensor forward(AutogradContext* ctx, Tensor x, int64_t pool) {
+    x = x.contiguous();
+    const int64_t rows = x.size(0) * x.size(1), len = x.size(2), lo = len / pool;
+    Tensor y = ::torch::empty({x.size(0), x.size(1), lo}, x.options());
+    // Index of the winning element + 1 within its pool, 0 where the output is clamped to 0 (no gradient).
+    Tensor idx = ::torch::empty({x.size(0), x.size(1), lo}, x.options().dtype(::torch::kUInt8));
+    const float* xp = x.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    uint8_t* ip = idx.data_ptr<uint8_t>();
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* a = xp + r * len;
+      float* o = yp + r * lo;
+      uint8_t* id = ip + r * lo;
+      if (pool == 2) {
+        for (int64_t j = 0; j < lo; ++j) {
+          const float u = a[2 * j], v = a[2 * j + 1];
+          const bool second = v > u;
+          const float m = second ? v : u;
+          const bool pos = m > 0.0f;
+          o[j] = pos ? m : 0.0f;
+          id[j] = pos ? (second ? 2 : 1) : 0;
+        }
+      } else {
+        for (int64_t j = 0; j < lo; ++j) {
+          float m = a[j * pool];
+          int64_t best = 0;
+          for (int64_t q = 1; q < pool; ++q)
+            if (a[j * pool + q] > m) m = a[j * pool + q], best = q;
+          const bool pos = m > 0.0f;
+          o[j] = pos ? m : 0.0f;
+          id[j] = pos ? static_cast<uint8_t>(best + 1) : 0;
+        }
+      }
+    }
+    ctx->save_for_backward({idx});
+    ctx->saved_data["len"] = len;
+    ctx->saved_data["pool"] = pool;
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    Tensor idx = ctx->get_saved_variables()[0];
+    const int64_t len = ctx->saved_data["len"].toInt(), pool = ctx->saved_data["pool"].toInt();
+    Tensor go = grads[0].contiguous();
+    const int64_t rows = idx.size(0) * idx.size(1), lo = idx.size(2);
+    Tensor gx = ::torch::empty({idx.size(0), idx.size(1), len}, go.options());
+    const float* gp = go.data_ptr<float>();
+    float* xp = gx.data_ptr<float>();
+    const uint8_t* ip = idx.data_ptr<uint8_t>();
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* g = gp + r * lo;
+      float* o = xp + r * len;
+      const uint8_t* id = ip + r * lo;
+      for (int64_t j = 0; j < lo; ++j)
+        for (int64_t q = 0; q < pool; ++q) o[j * pool + q] = id[j] == q + 1 ? g[j] : 0.0f;
+      for (int64_t j = lo * pool; j < len; ++j) o[j] = 0.0f;
+    }
+    return {gx, Tensor()};
+  }
+};
+
+// ------------------------------------------------------------ Eigen linear
+
+struct LinearEigen : ::torch::autograd::Function<LinearEigen> {
+  static Tensor forward(AutogradContext* ctx, Tensor x, Tensor w, Tensor b) {
+    x = x.contiguous();
+    w = w.contiguous();
+    const int64_t n = x.size(0), in = x.size(1), out = w.size(0);
+    Tensor y = ::torch::empty({n, out}, x.options());
+    MapMat ym(y.data_ptr<float>(), n, out);
+    ym.noalias() = CMapMat(x.data_ptr<float>(), n, in) * CMapMat(w.data_ptr<float>(), out, in).transpose();
+    if (b.defined()) ym.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(b.contiguous().data_ptr<float>(), out);
+    ctx->save_for_backward({x, w});
+    ctx->saved_data["has_bias"] = b.defined();
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    Tensor x = saved[0], w = saved[1];
+    Tensor gy = grads[0].contiguous();
+    const int64_t n = x.size(0), in = x.size(1), out = w.size(0);
+    CMapMat gym(gy.data_ptr<float>(), n, out);
+    Tensor gx, gw, gb;
+    if (ctx->needs_input_grad(0)) {
+      gx = ::torch::empty({n, in}, x.options());
+      MapMat(gx.data_ptr<float>(), n, in).noalias() = gym * CMapMat(w.data_ptr<float>(), out, in);
+    }
+    if (ctx->needs_input_grad(1)) {
+      gw = ::torch::empty({out, in}, w.options());
+      MapMat(gw.data_ptr<float>(), out, in).noalias() = gym.transpose() * CMapMat(x.data_ptr<float>(), n, in);
+    }
+    if (ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2)) {
+      gb = ::torch::empty({out}, w.options());
+      Eigen::Map<Eigen::RowVectorXf>(gb.data_ptr<float>(), out) = gym.colwise().sum();
+    }
+    return {gx, gw, gb};
+  }
+};
+
+std::string fmt_double(double v) {
+  std::ostringstream os;
+  os.precision(17);
+  os << v;
+  std::string s = os.str();
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+}  // namespace
+
+Tensor relu_maxpool1d(const Tensor& x, int64_t pool) {
+  if (pool <= 1) return ::torch::relu(x);
+  if (x.scalar_type() != ::torch::kFloat || !x.device().is_cpu())
+    return ::torch::relu(::torch::max_pool1d(x, {pool}, {pool}));
+  return ReluMaxPool1d::apply(x, pool);
+}
+
+Tensor linear_eigen(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  if (x.scalar_type() != ::torch::kFloat || !x.device().is_cpu() || x.dim() != 2)
+    return ::torch::nn::functional::linear(x, weight, bias);
+  return LinearEigen::apply(x, weight, bias);
+}
+
+// ------------------------------------------------------------ NetworkImpl
+
+NetworkImpl::NetworkImpl(const NetworkSpec& spec) : spec_(spec) {
+  const ArchConfig& a = spec.arch;
+  const auto shape = network_input_shape(spec.input, a);
+  const int64_t channels = static_cast<int64_t>(spec.input.n_channels());
+  norm_mean_ = register_buffer("norm_mean", ::torch::zeros({channels}));
+  norm_std_ = register_buffer("norm_std", ::torch::ones({channels}));
+  set_normalisation(spec.normalisation);
+
+  const int64_t k = static_cast<int64_t>(a.kernel_size), pool = static_cast<int64_t>(a.pool_size);
+  int64_t in_ch = channels;
+  int64_t features = 0;
+  if (a.kind == ArchKind::cnn1d || a.kind == ArchKind::cnn_lstm) {
+    int64_t len = a.kind == ArchKind::cnn1d ? int64_t(spec.input.window_length) : int64_t(a.frame_length);
+    for (std::size_t i = 0; i < a.filters.size(); ++i) {
+      const int64_t out_ch = static_cast<int64_t>(a.filters[i]);
+      conv1d_.push_back(register_module("conv" + std::to_string(i),
+                                        tnn::Conv1d(tnn::Conv1dOptions(in_ch, out_ch, k).padding(k / 2).bias(a.conv_bias))));
+      bn1d_.push_back(register_module("bn" + std::to_string(i), tnn::BatchNorm1d(out_ch)));
+      in_ch = out_ch;
+      len /= pool;
+    }
+    features = in_ch * len;
+  } else if (a.kind == ArchKind::spectrogram_cnn) {
+    int64_t h = static_cast<int64_t>(shape[1]), w = static_cast<int64_t>(shape[2]);
+    for (std::size_t i = 0; i < a.filters.size(); ++i) {
+      const int64_t out_ch = static_cast<int64_t>(a.filters[i]);
+      conv2d_.push_back(register_module("conv" + std::to_string(i),
+                                        tnn::Conv2d(tnn::Conv2dOptions(in_ch, out_ch, k).padding(k / 2).bias(a.conv_bias))));
+      bn2d_.push_back(register_module("bn" + std::to_string(i), tnn::BatchNorm2d(out_ch)));
+      in_ch = out_ch;
+      h /= pool;
+      w /= pool;
+    }
+    features = in_ch * h * w;
+  }
+  if (a.kind == ArchKind::lstm || a.kind == ArchKind::cnn_lstm) {
+    const int64_t step_features = a.kind == ArchKind::lstm ? channels * int64_t(a.frame_length) : features;
+    const double lstm_dropout = a.num_layers > 1 ? a.dropout : 0.0;
+    lstm_ = register_module("lstm", tnn::LSTM(tnn::LSTMOptions(step_features, int64_t(a.hidden_size))
+                                                   .num_layers(int64_t(a.num_layers))
+                                                   .batch_first(true)
+                                                   .dropout(lstm_dropout)));
+    features = static_cast<int64_t>(a.hidden_size);
+  }
+  for (std::size_t i = 0; i < a.dense_units.size(); ++i) {
+    const int64_t units = static_cast<int64_t>(a.dense_units[i]);
+    dense_.push_back(register_module("dense" + std::to_string(i), tnn::Linear(features, units)));
+    features = units;
+  }
+  const int64_t classes = static_cast<int64_t>(std::max<std::size_t>(spec.class_names.size(), 1));
+  dense_.push_back(register_module("out", tnn::Linear(features, classes)));
+  if (a.dropout > 0) dropout_ = register_module("dropout", tnn::Dropout(a.dropout));
+}
+
+void NetworkImpl::set_normalisation(const Normalisation& norm) {
+  ::torch::NoGradGuard guard;
+  spec_.normalisation = norm;
+  if (norm.mean.empty()) {
+    norm_mean_.fill_(0.0);
+    norm_std_.fill_(1.0);
+    return;
+  }
+  for (std::size_t c = 0; c < norm.mean.size(); ++c) {
+    norm_mean_[int64_t(c)] = static_cast<float>(norm.mean[c]);
+    norm_std_[int64_t(c)] = static_cast<float>(norm.std[c]);
+  }
+}
+
+std::vector<Tensor> NetworkImpl::head_parameters() {
+  std::vector<Tensor> p;
+  for (auto& d : dense_)
+    for (auto& t : d->parameters()) p.push_back(t);
+  return p;
+}
+
+Tensor NetworkImpl::conv_features(Tensor x) {
+  const int64_t pool = static_cast<int64_t>(spec_.arch.pool_size);
+  if (!conv1d_.empty()) {
+    for (std::size_t i = 0; i < conv1d_.size(); ++i) x = relu_maxpool1d(bn1d_[i]->forward(conv1d_[i]->forward(x)), pool);
+  } else {
+    for (std::size_t i = 0; i < conv2d_.size(); ++i) {
+      x = bn2d_[i]->forward(conv2d_[i]->forward(x));
+      if (pool > 1) x = ::torch::max_pool2d(x, {pool, pool}, {pool, pool});
+      x = ::torch::relu(x);
+    }
+  }
+  return x;
+}
+
+Tensor NetworkImpl::head(Tensor x) {
+  for (std::size_t i = 0; i < dense_.size(); ++i) {
+    if (dropout_) x = dropout_->forward(x);
+    x = linear_eigen(x, dense_[i]->weight, dense_[i]->bias);
+    if (i + 1 < dense_.size()) x = ::torch::relu(x);
+  }
+  return x;
+}
+
+Tensor NetworkImpl::forward(Tensor x) {
+  const ArchConfig& a = spec_.arch;
+  // Per-channel standardisation: channel is dim 1 for every input layout.
+  std::vector<int64_t> view(static_cast<std::size_t>(x.dim()), 1);
+  view[1] = -1;
+  x = (x - norm_mean_.view(view)) / norm_std_.view(view);
+  const int64_t n = x.size(0);
+  switch (a.kind) {
+    case ArchKind::cnn1d:
+    case ArchKind::spectrogram_cnn:
+      x = conv_features(x).flatten(1);
+      break;
+    case ArchKind::lstm: {
+      // [N, C, L] -> frames [N, C, T, F] -> [N, T, C*F]
+      Tensor f = x.unfold(2, int64_t(a.frame_length), int64_t(a.frame_step)).permute({0, 2, 1, 3});
+      x = std::get<0>(lstm_->forward(f.reshape({n, f.size(1), -1}))).select(1, -1);
+      break;
+    }
+    case ArchKind::cnn_lstm: {
+      Tensor f = x.unfold(2, int64_t(a.frame_length), int64_t(a.frame_step)).permute({0, 2, 1, 3});
+      const int64_t t = f.size(1);
+      Tensor z = conv_features(f.reshape({n * t, f.size(2), f.size(3)})).reshape({n, t, -1});
+      x = std::get<0>(lstm_->forward(z)).select(1, -1);
+      break;
+    }
+  }
+  return head(x);
+}
+
+std::string NetworkImpl::torchscript_source() const {
+  const ArchConfig& a = spec_.arch;
+  const std::string k = std::to_string(a.kernel_size / 2), p = std::to_string(a.pool_size);
+  std::ostringstream s;
+  s << "def forward(self, x):\n";
+  if (a.kind == ArchKind::spectrogram_cnn)
+    s << "    x = (x - self.norm_mean.view(1, -1, 1, 1)) / self.norm_std.view(1, -1, 1, 1)\n";
+  else
+    s << "    x = (x - self.norm_mean.view(1, -1, 1)) / self.norm_std.view(1, -1, 1)\n";
+  s << "    n = x.size(0)\n";
+  auto bn_eps = [&](std::size_t i) {
+    return a.kind == ArchKind::spectrogram_cnn ? bn2d_[i]->options.eps() : bn1d_[i]->options.eps();
+  };
+  auto conv_blocks = [&](bool two_d) {
+    for (std::size_t i = 0; i < a.filters.size(); ++i) {
+      const std::string c = "self.conv" + std::to_string(i), b = "self.bn" + std::to_string(i);
+      const std::string bias = a.conv_bias ? c + "_bias" : "None";
+      if (two_d)
+        s << "    x = torch.conv2d(x, " << c << "_weight, " << bias << ", [1, 1], [" << k << ", " << k << "])\n";
+      else
+        s << "    x = torch.conv1d(x, " << c << "_weight, " << bias << ", [1], [" << k << "])\n";
+      s << "    x = torch.batch_norm(x, " << b << "_weight, " << b << "_bias, " << b << "_running_mean, " << b
+        << "_running_var, False, 0.1, " << fmt_double(bn_eps(i)) << ", False)\n";
+      if (a.pool_size > 1) {
+        if (two_d)
+          s << "    x = torch.max_pool2d(x, [" << p << ", " << p << "], [" << p << ", " << p << "])\n";
+        else
+          s << "    x = torch.max_pool1d(x, [" << p << "], [" << p << "])\n";
+      }
+      s << "    x = torch.relu(x)\n";
+    }
+  };
+  auto lstm_call = [&](const std::string& seq) {
+    const std::string layers = std::to_string(a.num_layers), h = std::to_string(a.hidden_size);
+    s << "    h0 = torch.zeros([" << layers << ", n, " << h << "], dtype=x.dtype)\n";
+    s << "    params = [";
+    for (std::size_t l = 0; l < a.num_layers; ++l) {
+      const std::string L = std::to_string(l);
+      s << (l ? ", " : "") << "self.lstm_weight_ih_l" << L << ", self.lstm_weight_hh_l" << L << ", self.lstm_bias_ih_l"
+        << L << ", self.lstm_bias_hh_l" << L;
+    }
+    s << "]\n";
+    s << "    out, hn, cn = torch.lstm(" << seq << ", [h0, h0], params, True, " << layers
+      << ", 0.0, False, False, True)\n";
+    s << "    x = out.select(1, -1)\n";
+  };
+  switch (a.kind) {
+    case ArchKind::cnn1d:
+      conv_blocks(false);
+      s << "    x = torch.flatten(x, 1)\n";
+      break;
+    case ArchKind::spectrogram_cnn:
+      conv_blocks(true);
+      s << "    x = torch.flatten(x, 1)\n";
+      break;
+    case ArchKind::lstm:
+      s << "    f = x.unfold(2, " << a.frame_length << ", " << a.frame_step << ").permute(0, 2, 1, 3)\n";
+      s << "    f = f.reshape(n, f.size(1), -1)\n";
+      lstm_call("f");
+      break;
+    case ArchKind::cnn_lstm:
+      s << "    f = x.unfold(2, " << a.frame_length << ", " << a.frame_step << ").permute(0, 2, 1, 3)\n";
+      s << "    t = f.size(1)\n";
+      s << "    x = f.reshape(n * t, f.size(2), f.size(3))\n";
+      conv_blocks(false);
+      s << "    x = x.reshape(n, t, -1)\n";
+      lstm_call("x");
+      break;
+  }
+  for (std::size_t i = 0; i < dense_.size(); ++i) {
+    const std::string d = i + 1 < dense_.size() ? "self.dense" + std::to_string(i) : std::string("self.out");
+    s << "    x = torch.linear(x, " << d << "_weight, " << d << "_bias)\n";
+    if (i + 1 < dense_.size()) s << "    x = torch.relu(x)\n";
+  }
+  s << "    return torch.softmax(x, 1)\n";
+  return s.str();
+}
+
+std::optional<FrozenCnn1d> NetworkImpl::freeze() const {
+  if (spec_.arch.kind != ArchKind::cnn1d) return std::nullopt;
+  ::torch::NoGradGuard guard;
+  auto to_vec = [](const Tensor& t) {
+    Tensor c = t.detach().to(::torch::kFloat).contiguous();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  };
+  std::vector<FrozenConvBlock> blocks;
+  for (std::size_t i = 0; i < conv1d_.size(); ++i) {
+    const auto& conv = conv1d_[i];
+    const auto& bn = bn1d_[i];
+    Tensor scale = bn->weight / ::torch::sqrt(bn->running_var + bn->options.eps());
+    Tensor w = conv->weight * scale.view({-1, 1, 1});
+    Tensor b = conv->options.bias() ? conv->bias : ::torch::zeros_like(bn->running_mean);
+    b = (b - bn->running_mean) * scale + bn->bias;
+    FrozenConvBlock fb;
+    fb.in_channels = static_cast<std::size_t>(conv->weight.size(1));
+    fb.out_channels = static_cast<std::size_t>(conv->weight.size(0));
+    fb.kernel = static_cast<std::size_t>(conv->weight.size(2));
+    fb.pool = spec_.arch.pool_size;
+    fb.weight = to_vec(w);
+    fb.bias = to_vec(b);
+    blocks.push_back(std::move(fb));
+  }
+  std::vector<FrozenDense> dense;
+  for (std::size_t i = 0; i < dense_.size(); ++i) {
+    FrozenDense d;
+    d.in_features = static_cast<std::size_t>(dense_[i]->weight.size(1));
+    d.out_features = static_cast<std::size_t>(dense_[i]->weight.size(0));
+    d.weight = to_vec(dense_[i]->weight);
+    d.bias = to_vec(dense_[i]->bias);
+    d.relu = i + 1 < dense_.size();
+    dense.push_back(std::move(d));
+  }
+  std::vector<float> mean = to_vec(norm_mean_), inv_std = to_vec(1.0 / norm_std_);
+  auto f = FrozenCnn1d::create(spec_.input.n_channels(), spec_.input.window_length, std::move(mean),
+                               std::move(inv_std), std::move(blocks), std::move(dense));
+  if (!f) return std::nullopt;
+  return std::move(f).value();
+}
+
+}  // namespace myoexo::models

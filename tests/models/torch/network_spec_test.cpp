@@ -1,0 +1,107 @@
+#include "models/torch/network_spec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace myoexo::models {
+namespace {
+
+std::filesystem::path config_path(const char* name) {
+  return std::filesystem::path(MYOEXO_SOURCE_DIR) / "configs" / name;
+}
+
+TEST(NetworkSpec, DefaultConfigIsTheSeedsRealTimeCnn) {
+  auto spec = load_network_spec(config_path("cnn1d.toml"));
+  ASSERT_TRUE(spec) << spec.error().message();
+  EXPECT_EQ(spec->arch.kind, ArchKind::cnn1d);
+  EXPECT_EQ(spec->arch.filters, (std::vector<std::size_t>{16, 32, 64}));
+  EXPECT_EQ(spec->arch.kernel_size, 7u);
+  EXPECT_EQ(spec->arch.pool_size, 2u);
+  EXPECT_EQ(spec->input.window_length, 250u);
+  EXPECT_EQ(spec->input.window_increment, 50u);
+  EXPECT_EQ(spec->input.channel_names, (std::vector<std::string>{"RF", "BF", "VM", "ST"}));
+  EXPECT_EQ(spec->input.filter.kind, "bandpass");
+  EXPECT_DOUBLE_EQ(spec->input.filter.low_hz, 20.0);
+  EXPECT_DOUBLE_EQ(spec->input.filter.high_hz, 450.0);
+  EXPECT_EQ(spec->class_names.size(), 3u);
+}
+
+TEST(NetworkSpec, PaperConfigExpressesTheSeeds4000By16SpectrogramInput) {
+  auto spec = load_network_spec(config_path("paper.toml"));
+  ASSERT_TRUE(spec) << spec.error().message();
+  EXPECT_EQ(spec->arch.kind, ArchKind::spectrogram_cnn);
+  EXPECT_EQ(spec->input.window_length, 4000u);
+  EXPECT_EQ(spec->input.n_channels(), 16u);
+  EXPECT_EQ(spec->arch.nperseg, 256u);
+  EXPECT_EQ(spec->arch.noverlap, 128u);
+  EXPECT_EQ(network_input_shape(spec->input, spec->arch), (std::vector<std::size_t>{16, 30, 129}));
+}
+
+TEST(NetworkSpec, EveryShippedModelConfigParses) {
+  for (const char* name : {"cnn1d.toml", "paper.toml", "lstm.toml", "cnn_lstm.toml", "spectrogram_cnn.toml"}) {
+    auto spec = load_network_spec(config_path(name));
+    EXPECT_TRUE(spec) << name << ": " << (spec ? "" : spec.error().message());
+  }
+}
+
+TEST(NetworkSpec, UnknownKeyIsAParseErrorWithItsLine) {
+  auto spec = parse_network_spec("[model]\narch = \"cnn1d\"\nfilterz = [1]\n", "x.toml");
+  ASSERT_FALSE(spec);
+  EXPECT_EQ(spec.error().code, ErrorCode::parse);
+  EXPECT_EQ(spec.error().line, 3u);
+  EXPECT_NE(spec.error().reason.find("filterz"), std::string::npos);
+}
+
+TEST(NetworkSpec, UnknownArchitectureIsAParseError) {
+  auto spec = parse_network_spec("[model]\narch = \"transformer\"\n");
+  ASSERT_FALSE(spec);
+  EXPECT_EQ(spec.error().code, ErrorCode::parse);
+}
+
+TEST(NetworkSpec, PoolingThatShrinksTheWindowToNothingIsInvalid) {
+  auto spec = parse_network_spec("[input]\nwindow_length = 8\n[model]\nfilters = [1, 1, 1, 1]\n");
+  ASSERT_FALSE(spec);
+  EXPECT_EQ(spec.error().code, ErrorCode::invalid_argument);
+  EXPECT_FALSE(parse_network_spec("[model]\nkernel_size = 4\n"));   // even kernel: no "same" padding
+  EXPECT_FALSE(parse_network_spec("[model]\ndropout = 1.0\n"));
+  EXPECT_FALSE(parse_network_spec("[model]\narch = \"lstm\"\nframe_length = 400\n"));
+}
+
+TEST(NetworkSpec, JsonRoundTripKeepsEveryField) {
+  NetworkSpec s;
+  s.arch.kind = ArchKind::cnn_lstm;
+  s.arch.filters = {3, 5};
+  s.arch.dense_units = {7};
+  s.arch.dropout = 0.25;
+  s.arch.frame_length = 50;
+  s.arch.frame_step = 20;
+  s.input.filter.low_hz = 10.125;
+  s.input.filter.causal = false;
+  s.class_names = {"gait", "sitting", "standing"};
+  s.normalisation.mean = {0.1, -0.2, 1.0 / 3.0, 4e-7};
+  s.normalisation.std = {1.5, 2.5, 0.1, 1e-3};
+  s.notes = "protocol W";
+  auto back = network_spec_from_json(network_spec_to_json(s));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->arch.kind, s.arch.kind);
+  EXPECT_EQ(back->arch.filters, s.arch.filters);
+  EXPECT_EQ(back->arch.dense_units, s.arch.dense_units);
+  EXPECT_EQ(back->arch.dropout, s.arch.dropout);
+  EXPECT_EQ(back->arch.frame_step, 20u);
+  EXPECT_EQ(back->input.filter.low_hz, 10.125);
+  EXPECT_FALSE(back->input.filter.causal);
+  EXPECT_EQ(back->class_names, s.class_names);
+  EXPECT_EQ(back->normalisation.mean, s.normalisation.mean);  // exact: doubles round-trip
+  EXPECT_EQ(back->normalisation.std, s.normalisation.std);
+  EXPECT_EQ(back->notes, s.notes);
+}
+
+TEST(NetworkSpec, MalformedJsonIsAParseError) {
+  auto r = network_spec_from_json("{\"input\": 3}", "m.json");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::parse);
+}
+
+}  // namespace
+}  // namespace myoexo::models

@@ -1,0 +1,87 @@
+// The hand-written training kernels against LibTorch's own operators (values and gradients), and the frozen
+// batch-1 path against the LibTorch forward with non-trivial BatchNorm statistics.
+#include <gtest/gtest.h>
+
+#include "models/torch/network_impl.hpp"
+#include "models/torch/synthetic_windows.hpp"
+
+namespace myoexo::models {
+namespace {
+
+using ::torch::Tensor;
+
+TEST(Networks, FusedReluMaxPoolMatchesLibTorchValuesAndGradients) {
+  ::torch::manual_seed(0);
+  for (int64_t pool : {2, 3}) {
+    for (int64_t len : {10, 11}) {  // odd tails are dropped, as in torch
+      Tensor x = ::torch::randn({4, 3, len});
+      x.index_put_({0, 0, 0}, 1.0);
+      x.index_put_({0, 0, 1}, 1.0);  // a tie: the first element gets the gradient
+      Tensor a = x.clone().requires_grad_(true), b = x.clone().requires_grad_(true);
+      Tensor ya = relu_maxpool1d(a, pool);
+      Tensor yb = ::torch::max_pool1d(::torch::relu(b), {pool}, {pool});
+      ASSERT_TRUE(::torch::equal(ya, yb)) << "pool " << pool << " len " << len;
+      Tensor g = ::torch::randn(ya.sizes());
+      ya.backward(g);
+      yb.backward(g);
+      EXPECT_TRUE(::torch::equal(a.grad(), b.grad())) << "pool " << pool << " len " << len;
+    }
+  }
+}
+
+TEST(Networks, EigenLinearMatchesLibTorchValuesAndGradients) {
+  ::torch::manual_seed(1);
+  Tensor x = ::torch::randn({7, 13}), w = ::torch::randn({5, 13}), b = ::torch::randn({5});
+  Tensor xa = x.clone().requires_grad_(true), wa = w.clone().requires_grad_(true), ba = b.clone().requires_grad_(true);
+  Tensor xb = x.clone().requires_grad_(true), wb = w.clone().requires_grad_(true), bb = b.clone().requires_grad_(true);
+  Tensor ya = linear_eigen(xa, wa, ba), yb = ::torch::nn::functional::linear(xb, wb, bb);
+  EXPECT_TRUE(::torch::allclose(ya, yb, 1e-5, 1e-5));
+  Tensor g = ::torch::randn({7, 5});
+  ya.backward(g);
+  yb.backward(g);
+  EXPECT_TRUE(::torch::allclose(xa.grad(), xb.grad(), 1e-5, 1e-5));
+  EXPECT_TRUE(::torch::allclose(wa.grad(), wb.grad(), 1e-5, 1e-5));
+  EXPECT_TRUE(::torch::allclose(ba.grad(), bb.grad(), 1e-5, 1e-5));
+}
+
+TEST(Networks, FrozenCnnMatchesTheLibTorchForwardWithBatchNormStatistics) {
+  auto spec = test::tiny_spec(ArchKind::cnn1d, 3, 66);  // 66 -> 33 -> 16: odd tail dropped in block 2
+  spec.arch.dense_units = {9};
+  spec.normalisation.mean = {0.2, -0.1, 0.0};
+  spec.normalisation.std = {0.7, 1.3, 2.0};
+  ::torch::manual_seed(2);
+  Network net(spec);
+  {
+    ::torch::NoGradGuard g;
+    for (auto& item : net->named_buffers()) {
+      if (item.key().find("running_mean") != std::string::npos) item.value().uniform_(-0.5, 0.5);
+      if (item.key().find("running_var") != std::string::npos) item.value().uniform_(0.5, 2.0);
+    }
+    for (auto& item : net->named_parameters())
+      if (item.key().rfind("bn", 0) == 0) item.value().uniform_(0.5, 1.5);
+  }
+  net->eval();
+  auto frozen = net->freeze();
+  ASSERT_TRUE(frozen.has_value());
+  auto data = test::make_synthetic_windows(5, 3, 66, 3, 5);
+  Tensor x = ::torch::from_blob(data.x.data(), {5, 3, 66}, ::torch::kFloat);
+  Tensor ref = ::torch::softmax(net->forward(x), 1).contiguous();
+  for (int64_t r = 0; r < 5; ++r) {
+    float out[3];
+    frozen->forward(data.x.data() + r * 3 * 66, out, true);
+    for (int64_t c = 0; c < 3; ++c) EXPECT_NEAR(out[c], ref[r][c].item<float>(), 1e-5);
+  }
+}
+
+TEST(Networks, ParameterNamesAreTheStableModelFileKeys) {
+  auto spec = test::tiny_spec(ArchKind::cnn_lstm);
+  spec.arch.dense_units = {4};
+  Network net(spec);
+  std::vector<std::string> names;
+  for (auto& item : net->named_parameters()) names.push_back(item.key());
+  for (const char* key : {"conv0.weight", "conv1.bias", "bn0.weight", "lstm.weight_ih_l0", "dense0.weight", "out.bias"})
+    EXPECT_NE(std::find(names.begin(), names.end(), key), names.end()) << key;
+}
+
+}  // namespace
+}  // namespace myoexo::models
