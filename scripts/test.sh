@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds everything and runs all tests: the sanitizer build, bounded fuzzing of every text reader,
-# then the full CTest suite (last, so its summary closes the output).
+# Builds everything and runs all tests: the sanitizer build, bounded fuzzing of every text reader and the
+# serial frame parser, the firmware compile, then the full CTest suite (last, so its summary closes the output).
 # Usage: bash scripts/test.sh       (FUZZ_SECONDS=45 by default; FUZZ_SECONDS=0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +29,9 @@ if [ "$fuzz_seconds" -gt 0 ]; then
          "build-fuzz/corpus/$name" "fuzz/seeds/${name#fuzz_}" 2>&1 | tail -n 12
   done
 fi
+
+echo "== Firmware: the Arduino sketch compiles with Debian's AVR tool chain =="
+make -s -C firmware/myoware_stream
 
 echo "== Unit tests (Release) =="
 ctest --test-dir build -j"$jobs" --output-on-failure

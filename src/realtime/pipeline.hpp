@@ -1,0 +1,160 @@
+// myoexo::realtime — StreamingPipeline: interleaved frames in any chunking -> causal SOS filter ->
+// streaming windower -> classifier (features + LDA, or any models::Classifier, e.g. a LibTorch network on
+// raw windows) -> rejection / majority vote / dwell -> Decision (with its control::Intent).
+//
+// Offline = online: decide_offline() runs the same filter design, the same windows (dsp::window_starts),
+// the same feature extractor, classifier and post-processor over a whole channel-major recording, and gives
+// the same decisions, bit for bit, as process() fed the same samples in any chunking (tested).
+//
+// Real-time contract: create() sizes everything; process() allocates nothing, locks nothing, throws
+// nothing (tested with a counting operator new). Non-finite input samples are replaced by the channel's
+// last finite value BEFORE the IIR filter (a NaN would otherwise poison its state for ever), counted, and
+// every window containing one is forced to a rejection (rest) and flagged `nonfinite_input` so the
+// supervisor can hold.
+//
+// Timing: each decision carries the arrival time of its window's last sample, its emit time and its
+// compute time (from the start of processing the filter block holding the window's last sample to the
+// emit; with chunks of one increment this is the whole filter + window + features + classifier + post
+// cost). Histograms: compute_time(), latency() (arrival -> emit) and end_to_end() (arrival -> the command
+// leaving the supervisor, fed by record_command_sent()).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "control/intent.hpp"
+#include "core/error.hpp"
+#include "dsp/butterworth.hpp"
+#include "dsp/sos_filter.hpp"
+#include "dsp/windowing.hpp"
+#include "features/features.hpp"
+#include "models/classifier.hpp"
+#include "realtime/frame_ring.hpp"
+#include "realtime/postprocess.hpp"
+#include "realtime/timing.hpp"
+
+namespace myoexo::realtime {
+
+/// Everything the pipeline is built from (immutable once created).
+struct PipelineSpec {
+  double sample_rate_hz = 1000.0;           ///< > 0
+  std::size_t n_channels = 4;               ///< >= 1, the frames' channel count
+  std::optional<dsp::SosDesign> filter;     ///< causal filter run on every channel; none = raw samples
+  std::size_t window_len = 250;             ///< samples (>= 3)
+  std::size_t increment = 50;               ///< samples between window starts (>= 1)
+  features::FeatureSpec features;           ///< used when the classifier takes feature rows
+  PostProcessOptions post;                  ///< rejection (default 0.9), vote, dwell
+  std::vector<control::IntentLabel> class_intents;  ///< per classifier class; empty = by class name
+  std::size_t max_block_frames = 256;       ///< frames filtered per internal block (scratch size)
+  /// Clock for emit stamps [ns]; empty = steady_now_ns. A simulation passes its own clock.
+  std::function<std::int64_t()> clock;
+};
+
+/// One decision of the pipeline.
+struct Decision {
+  control::Intent intent;                 ///< post-processed intent (label, confidence, window end, emit [s])
+  std::size_t window_index = 0;           ///< k since create/reset
+  std::size_t window_start_sample = 0;    ///< k * increment, counted in frames since create/reset
+  int raw_class = -1;                     ///< classifier argmax before post-processing (-1 = no valid output)
+  double raw_probability = 0.0;           ///< its probability
+  bool rejected = false;                  ///< below the threshold or invalid input (voted rest)
+  bool nonfinite_input = false;           ///< the window held replaced non-finite samples
+  std::int64_t last_sample_arrival_ns = 0;
+  std::int64_t emit_ns = 0;
+  std::int64_t compute_ns = 0;
+};
+
+/// Counters since create/reset.
+struct PipelineStats {
+  std::uint64_t frames = 0;
+  std::uint64_t decisions = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t nonfinite_samples = 0;     ///< replaced before filtering
+  std::uint64_t nonfinite_windows = 0;
+  std::uint64_t classifier_errors = 0;     ///< predict_proba returned an error (decision rejected)
+  std::uint64_t gaps = 0;                  ///< chunks whose first_sample_s jumped forward (lost data)
+  std::uint64_t timestamp_regressions = 0; ///< chunks whose first_sample_s went backwards
+};
+
+class StreamingPipeline {
+ public:
+  /// Validates the spec against the classifier (inputs = channels * features, or channels * window_len for
+  /// window classifiers; class -> intent mapping) and allocates every buffer. Errors: invalid_argument,
+  /// mismatch.
+  static Result<StreamingPipeline> create(PipelineSpec spec, std::unique_ptr<models::Classifier> classifier);
+
+  StreamingPipeline(StreamingPipeline&&) noexcept;
+  StreamingPipeline& operator=(StreamingPipeline&&) noexcept;
+  ~StreamingPipeline();
+
+  const PipelineSpec& spec() const noexcept;
+  models::Classifier& classifier() noexcept;
+
+  /// Feeds interleaved frames ([frames x channels], any count; the size must be a multiple of n_channels,
+  /// else mismatch and nothing is consumed) that arrived together, and calls
+  /// on_decision(const Decision&) for each window completed, in order. No allocation, no exception.
+  template <typename OnDecision>
+  Status process(std::span<const double> frames, const ChunkTiming& timing, OnDecision&& on_decision) noexcept {
+    Status s = begin_chunk(frames.size(), timing);
+    if (!s) return s;
+    const std::size_t nch = n_channels_;
+    const std::size_t n = frames.size() / nch;
+    for (std::size_t off = 0; off < n;) {
+      const std::size_t m = std::min(block_frames_, n - off);
+      std::span<double> block = prepare_block(frames.subspan(off * nch, m * nch));
+      (void)windower_->push(block, [&](const dsp::WindowView& v) {
+        Decision d;
+        decide(v, timing, d);
+        on_decision(static_cast<const Decision&>(d));
+      });
+      off += m;
+    }
+    return {};
+  }
+  /// Same, keeping only the last decision (available from last_decision()); returns decisions made.
+  Result<std::size_t> process(std::span<const double> frames, const ChunkTiming& timing) noexcept;
+
+  /// The newest decision (zero-initialised before the first).
+  const Decision& last_decision() const noexcept;
+
+  /// The supervisor hook: the command made from `d` left at `sent_ns` (same clock as arrival stamps);
+  /// adds sent_ns - d.last_sample_arrival_ns to end_to_end(). No allocation.
+  void record_command_sent(const Decision& d, std::int64_t sent_ns) noexcept;
+
+  const DurationHistogram& compute_time() const noexcept;
+  const DurationHistogram& latency() const noexcept;
+  const DurationHistogram& end_to_end() const noexcept;
+  const PipelineStats& stats() const noexcept;
+
+  /// Back to the state after create(): filter state, window history, votes, counters, histograms.
+  void reset() noexcept;
+
+ private:
+  struct Impl;
+  StreamingPipeline() = default;
+  Status begin_chunk(std::size_t values, const ChunkTiming& timing) noexcept;
+  std::span<double> prepare_block(std::span<const double> in) noexcept;
+  void decide(const dsp::WindowView& v, const ChunkTiming& timing, Decision& d) noexcept;
+
+  std::unique_ptr<Impl> impl_;
+  // Kept outside Impl so the template above can reach them.
+  std::optional<dsp::StreamingWindower> windower_;
+  std::size_t n_channels_ = 1;
+  std::size_t block_frames_ = 1;
+};
+
+/// The offline path over a whole channel-major signal ([n_channels x n_samples], a Recording's layout,
+/// after choosing the channels): same filter, windows at dsp::window_starts, same features, classifier
+/// and post-processing. Window end times are t0_s + (start + window_len - 1) / rate; arrival/emit stamps
+/// are 0. Allocates (offline use). Errors as create(), plus mismatch on a size problem.
+Result<std::vector<Decision>> decide_offline(const PipelineSpec& spec, models::Classifier& classifier,
+                                             std::span<const double> channel_major, std::size_t n_samples,
+                                             double t0_s = 0.0);
+
+}  // namespace myoexo::realtime

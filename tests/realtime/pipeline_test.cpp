@@ -1,0 +1,279 @@
+#include "realtime/pipeline.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "common/test_data.hpp"
+#include "io/io.hpp"
+#include "realtime_test_util.hpp"
+
+namespace myoexo::realtime {
+namespace {
+
+using test::make_spec;
+using test::make_two_class_recording;
+using test::train_lda;
+
+std::vector<double> interleave(const io::Recording& rec) {
+  const std::size_t nch = rec.n_channels();
+  std::vector<double> x(nch * rec.n_samples);
+  for (std::size_t i = 0; i < rec.n_samples; ++i)
+    for (std::size_t c = 0; c < nch; ++c) x[i * nch + c] = rec.samples[c * rec.n_samples + i];
+  return x;
+}
+
+/// Streams `rec` in random chunk sizes in [1, max_chunk] (seeded) and collects the decisions.
+std::vector<Decision> stream(StreamingPipeline& p, const io::Recording& rec, std::uint32_t seed, std::size_t max_chunk) {
+  const auto x = interleave(rec);
+  const std::size_t nch = rec.n_channels();
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<std::size_t> size(1, max_chunk);
+  std::vector<Decision> out;
+  for (std::size_t i = 0; i < rec.n_samples;) {
+    const std::size_t m = std::min(size(gen), rec.n_samples - i);
+    const ChunkTiming t{static_cast<double>(i) / rec.sample_rate_hz, 0};
+    EXPECT_TRUE(p.process(std::span<const double>(x).subspan(i * nch, m * nch), t,
+                          [&](const Decision& d) { out.push_back(d); })
+                    .ok());
+    i += m;
+  }
+  return out;
+}
+
+void expect_same_decisions(const std::vector<Decision>& a, const std::vector<Decision>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    EXPECT_EQ(a[k].window_start_sample, b[k].window_start_sample) << k;
+    EXPECT_EQ(a[k].intent.label, b[k].intent.label) << k;
+    EXPECT_EQ(a[k].intent.confidence, b[k].intent.confidence) << k;  // bit-identical
+    EXPECT_EQ(a[k].intent.window_end_s, b[k].intent.window_end_s) << k;
+    EXPECT_EQ(a[k].raw_class, b[k].raw_class) << k;
+    EXPECT_EQ(a[k].raw_probability, b[k].raw_probability) << k;
+    EXPECT_EQ(a[k].rejected, b[k].rejected) << k;
+    EXPECT_EQ(a[k].nonfinite_input, b[k].nonfinite_input) << k;
+  }
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    rec_ = make_two_class_recording(12.0, 4, 42);
+    lda_ = train_lda(rec_, 250, 50);
+    ASSERT_TRUE(lda_);
+  }
+  StreamingPipeline make_pipeline(PipelineSpec spec) {
+    return StreamingPipeline::create(std::move(spec), std::make_unique<models::LdaClassifier>(*lda_)).value();
+  }
+  io::Recording rec_;
+  std::unique_ptr<models::LdaClassifier> lda_;
+};
+
+TEST_F(PipelineTest, AnyChunkingGivesTheOfflineDecisions) {
+  const auto spec = make_spec(4, 250, 50);
+  auto offline = decide_offline(spec, *lda_, rec_.samples, rec_.n_samples).value();
+  ASSERT_EQ(offline.size(), (rec_.n_samples - 250) / 50 + 1);
+  for (std::uint32_t seed : {1u, 2u, 3u}) {
+    for (std::size_t max_chunk : {1u, 7u, 50u, 333u, 5000u}) {
+      auto p = make_pipeline(spec);
+      SCOPED_TRACE("seed " + std::to_string(seed) + " max chunk " + std::to_string(max_chunk));
+      expect_same_decisions(stream(p, rec_, seed, max_chunk), offline);
+    }
+  }
+}
+
+TEST_F(PipelineTest, DecisionsFollowTheTrueClassOnCleanData) {
+  auto p = make_pipeline(make_spec(4, 250, 50));
+  const auto d = stream(p, rec_, 9, 64);
+  std::size_t agree = 0, counted = 0;
+  for (const auto& x : d) {
+    const std::size_t last = x.window_start_sample + 249;
+    // Skip windows straddling a class change and the vote/dwell lag after it.
+    const int label = rec_.sample_labels[last];
+    if (rec_.sample_labels[x.window_start_sample] != label || last < 500) continue;
+    if (x.window_start_sample >= 200 && rec_.sample_labels[x.window_start_sample - 200] != label) continue;
+    ++counted;
+    agree += (label == 1) == (x.intent.label == control::IntentLabel::gait);
+  }
+  ASSERT_GT(counted, 50u);
+  EXPECT_GE(static_cast<double>(agree) / static_cast<double>(counted), 0.95);
+}
+
+TEST_F(PipelineTest, WindowEndTimesFollowTheChunkTimestamps) {
+  auto p = make_pipeline(make_spec(4, 250, 50));
+  const auto x = interleave(rec_);
+  std::vector<Decision> d;
+  auto sink = [&](const Decision& e) { d.push_back(e); };
+  ASSERT_TRUE(p.process(std::span<const double>(x).subspan(0, 4 * 300), ChunkTiming{10.0, 5}, sink).ok());
+  ASSERT_EQ(d.size(), 2u);  // windows ending at samples 249 and 299
+  EXPECT_DOUBLE_EQ(d[0].intent.window_end_s, 10.249);
+  EXPECT_DOUBLE_EQ(d[1].intent.window_end_s, 10.299);
+  EXPECT_EQ(d[0].last_sample_arrival_ns, 5);
+  // A jump forward is a gap; the times follow the new stamps.
+  ASSERT_TRUE(p.process(std::span<const double>(x).subspan(4 * 300, 4 * 50), ChunkTiming{20.0, 6}, sink).ok());
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_DOUBLE_EQ(d[2].intent.window_end_s, 20.049);
+  EXPECT_EQ(p.stats().gaps, 1u);
+  ASSERT_TRUE(p.process(std::span<const double>(x).subspan(4 * 350, 4 * 50), ChunkTiming{19.0, 7}, sink).ok());
+  EXPECT_EQ(p.stats().timestamp_regressions, 1u);
+  EXPECT_EQ(p.stats().decisions, 4u);
+  EXPECT_EQ(p.compute_time().count(), 4u);
+  EXPECT_EQ(p.latency().count(), 4u);
+}
+
+TEST_F(PipelineTest, NanBurstIsFlaggedAndDoesNotPoisonTheFilter) {
+  io::Recording bad = rec_;
+  for (std::size_t i = 3000; i < 3010; ++i) bad.samples[1 * bad.n_samples + i] = std::numeric_limits<double>::quiet_NaN();
+  bad.samples[2 * bad.n_samples + 6000] = std::numeric_limits<double>::infinity();
+  auto p = make_pipeline(make_spec(4, 250, 50));
+  const auto d = stream(p, bad, 4, 100);
+  std::size_t flagged = 0;
+  for (const auto& x : d) {
+    const std::size_t s0 = x.window_start_sample, s1 = s0 + 249;
+    const bool expect_bad = (s1 >= 3000 && s0 <= 3009) || (s0 <= 6000 && s1 >= 6000);
+    EXPECT_EQ(x.nonfinite_input, expect_bad) << s0;
+    if (expect_bad) {
+      ++flagged;
+      EXPECT_TRUE(x.rejected);
+    }
+    EXPECT_TRUE(std::isfinite(x.intent.confidence));
+    EXPECT_TRUE(std::isfinite(x.raw_probability));
+  }
+  EXPECT_EQ(flagged, p.stats().nonfinite_windows);
+  EXPECT_EQ(p.stats().nonfinite_samples, 11u);
+  // Offline agrees, NaN and all.
+  expect_same_decisions(d, decide_offline(make_spec(4, 250, 50), *lda_, bad.samples, bad.n_samples).value());
+  // After the bursts the decisions are as good as on clean data (filter state recovered).
+  auto clean = make_pipeline(make_spec(4, 250, 50));
+  const auto ref = stream(clean, rec_, 4, 100);
+  ASSERT_EQ(ref.size(), d.size());
+  std::size_t same_after = 0, n_after = 0;
+  for (std::size_t k = 0; k < d.size(); ++k)
+    if (d[k].window_start_sample > 7000) {
+      ++n_after;
+      same_after += d[k].intent.label == ref[k].intent.label;
+    }
+  EXPECT_EQ(same_after, n_after);
+}
+
+TEST_F(PipelineTest, CreateRejectsMismatchedSpecs) {
+  auto spec = make_spec(3, 250, 50);  // the LDA was trained on 4 channels
+  EXPECT_EQ(StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda_)).error().code,
+            ErrorCode::mismatch);
+  spec = make_spec(4, 250, 0);
+  EXPECT_FALSE(StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda_)).ok());
+  spec = make_spec(4, 250, 50);
+  spec.filter = dsp::design_bandpass(4, 20.0, 450.0, 2000.0).value();
+  EXPECT_EQ(StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda_)).error().code,
+            ErrorCode::mismatch);
+  spec = make_spec(4, 250, 50);
+  spec.class_intents = {control::IntentLabel::rest};
+  EXPECT_FALSE(StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda_)).ok());
+  EXPECT_FALSE(StreamingPipeline::create(make_spec(4, 250, 50), nullptr).ok());
+}
+
+TEST_F(PipelineTest, ChunkThatIsNotWholeFramesIsAnErrorAndConsumesNothing) {
+  auto p = make_pipeline(make_spec(4, 250, 50));
+  const std::vector<double> x(7, 0.0);
+  EXPECT_EQ(p.process(x, ChunkTiming{}).error().code, ErrorCode::mismatch);
+  EXPECT_EQ(p.stats().frames, 0u);
+}
+
+TEST_F(PipelineTest, ResetRepeatsTheSameDecisions) {
+  auto p = make_pipeline(make_spec(4, 250, 50));
+  const auto a = stream(p, rec_, 5, 40);
+  p.reset();
+  EXPECT_EQ(p.stats().decisions, 0u);
+  expect_same_decisions(stream(p, rec_, 6, 90), a);
+}
+
+/// A window classifier (the role a LibTorch CNN plays): class 1 when the window's mean |x| is large.
+class EnergyWindowClassifier final : public models::Classifier {
+ public:
+  EnergyWindowClassifier(std::size_t channels, std::size_t len) : n_(channels * len) {}
+  std::size_t n_inputs() const noexcept override { return n_; }
+  std::size_t n_classes() const noexcept override { return 2; }
+  const std::vector<std::string>& class_names() const noexcept override { return names_; }
+  const std::vector<std::string>& input_names() const noexcept override { return inputs_; }
+  models::InputKind input_kind() const noexcept override { return models::InputKind::windows; }
+  Status reserve(std::size_t) override { return {}; }
+  Status predict_proba(const double* in, std::size_t rows, std::size_t cols, double* out) override {
+    if (cols != n_) return make_error(ErrorCode::mismatch, "cols");
+    for (std::size_t r = 0; r < rows; ++r) {
+      double s = 0;
+      for (std::size_t i = 0; i < n_; ++i) s += std::abs(in[r * n_ + i]);
+      const double p = s / static_cast<double>(n_) > 0.05 ? 0.97 : 0.03;
+      out[2 * r] = 1 - p;
+      out[2 * r + 1] = p;
+    }
+    return {};
+  }
+
+ private:
+  std::size_t n_;
+  std::vector<std::string> names_{"rest", "gait"}, inputs_;
+};
+
+TEST_F(PipelineTest, WindowClassifiersSeeTheSameWindowsOnBothPaths) {
+  auto spec = make_spec(4, 200, 25);
+  EnergyWindowClassifier offline_clf(4, 200);
+  const auto offline = decide_offline(spec, offline_clf, rec_.samples, rec_.n_samples).value();
+  auto p = StreamingPipeline::create(spec, std::make_unique<EnergyWindowClassifier>(4, 200)).value();
+  const auto live = stream(p, rec_, 11, 77);
+  expect_same_decisions(live, offline);
+  std::size_t gait = 0;
+  for (const auto& d : live) gait += d.intent.label == control::IntentLabel::gait;
+  EXPECT_GT(gait, live.size() / 4);
+}
+
+TEST_F(PipelineTest, CommandSentHookFillsTheEndToEndHistogram) {
+  auto p = make_pipeline(make_spec(4, 250, 50));
+  const auto x = interleave(rec_);
+  ASSERT_TRUE(p.process(std::span<const double>(x).subspan(0, 4 * 250), ChunkTiming{0.0, 1000}).ok());
+  p.record_command_sent(p.last_decision(), 1000 + 250000);
+  EXPECT_EQ(p.end_to_end().count(), 1u);
+  EXPECT_DOUBLE_EQ(p.end_to_end().summary().max_s, 250e-6);
+}
+
+TEST_F(PipelineTest, CustomClockStampsTheIntentEmitTime) {
+  auto spec = make_spec(4, 250, 50);
+  spec.clock = [] { return std::int64_t{42'000'000'000}; };
+  auto p = make_pipeline(spec);
+  const auto x = interleave(rec_);
+  ASSERT_EQ(p.process(std::span<const double>(x).subspan(0, 4 * 250), ChunkTiming{}).value(), 1u);
+  EXPECT_DOUBLE_EQ(p.last_decision().intent.emit_s, 42.0);
+}
+
+TEST(PipelineRealData, UciGaitReplayStreamsLikeOffline) {
+  const auto root = myoexo::test::data_root();
+  if (!root) GTEST_SKIP() << "real data sets not found";
+  auto rec = io::read_recording(*root / "uci-lower-limb" / "N_TXT" / "1Nmar.txt");
+  if (!rec) GTEST_SKIP() << rec.error().message();
+  // Keep the four EMG channels; label everything as one class plus a synthetic rest copy to train on.
+  io::Recording emg = *rec;
+  emg.channel_names.resize(4);
+  emg.channel_units.resize(4);
+  emg.samples.resize(4 * emg.n_samples);
+  io::Recording train = emg;
+  train.n_samples = 2 * emg.n_samples;
+  train.samples.assign(4 * train.n_samples, 0.0);
+  train.sample_labels.assign(train.n_samples, 1);
+  for (std::size_t c = 0; c < 4; ++c)
+    for (std::size_t i = 0; i < emg.n_samples; ++i) {
+      train.samples[c * train.n_samples + i] = emg.samples[c * emg.n_samples + i];
+      train.samples[c * train.n_samples + emg.n_samples + i] = 0.05 * emg.samples[c * emg.n_samples + i];
+      train.sample_labels[emg.n_samples + i] = 0;
+    }
+  auto lda = test::train_lda(train, 250, 50);
+  ASSERT_TRUE(lda);
+  const auto spec = test::make_spec(4, 250, 50);
+  const auto offline = decide_offline(spec, *lda, emg.samples, emg.n_samples).value();
+  auto p = StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda)).value();
+  expect_same_decisions(stream(p, emg, 21, 120), offline);
+}
+
+}  // namespace
+}  // namespace myoexo::realtime

@@ -1,0 +1,172 @@
+#include "realtime/wire_protocol.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace myoexo::realtime {
+namespace {
+
+std::vector<std::uint8_t> frame_bytes(std::uint8_t seq, const std::vector<std::uint16_t>& codes) {
+  std::vector<std::uint8_t> out(wire_frame_bytes(codes.size()));
+  EXPECT_EQ(encode_wire_frame(seq, codes, out), out.size());
+  return out;
+}
+
+std::vector<WireFrame> parse_all(WireFrameParser& p, const std::vector<std::uint8_t>& bytes, std::size_t chunk = 0) {
+  std::vector<WireFrame> frames;
+  auto sink = [&](const WireFrame& f) { frames.push_back(f); };
+  if (chunk == 0) {
+    p.feed(bytes, sink);
+  } else {
+    for (std::size_t i = 0; i < bytes.size(); i += chunk)
+      p.feed(std::span<const std::uint8_t>(bytes).subspan(i, std::min(chunk, bytes.size() - i)), sink);
+  }
+  return frames;
+}
+
+TEST(WireProtocol, Crc8MatchesTheSmbusCheckValue) {
+  const char* check = "123456789";
+  EXPECT_EQ(crc8(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(check), 9)), 0xF4);
+}
+
+TEST(WireProtocol, DocumentedExampleFrameIsExact) {
+  // firmware/PROTOCOL.md: 4 channels, seq 7, codes {1, 2, 3, 1023}.
+  EXPECT_EQ(frame_bytes(7, {1, 2, 3, 1023}),
+            (std::vector<std::uint8_t>{0xA5, 0x5A, 0x07, 0x01, 0x08, 0x30, 0xC0, 0xFF, 0xF2}));
+}
+
+TEST(WireProtocol, FrameSizesFollowTheTenBitPacking) {
+  EXPECT_EQ(wire_frame_bytes(1), 6u);   // 2 sync + seq + 2 payload + crc
+  EXPECT_EQ(wire_frame_bytes(4), 9u);   // 40 bits = 5 bytes
+  EXPECT_EQ(wire_frame_bytes(6), 12u);  // 60 bits = 8 bytes
+  EXPECT_EQ(wire_frame_bytes(16), 24u);
+}
+
+TEST(WireProtocol, EveryChannelCountRoundTripsEveryCode) {
+  for (std::size_t n = 1; n <= kMaxWireChannels; ++n) {
+    WireFrameParser p(n);
+    std::vector<std::uint8_t> bytes;
+    std::vector<std::vector<std::uint16_t>> sent;
+    for (std::uint16_t k = 0; k < 64; ++k) {
+      std::vector<std::uint16_t> codes(n);
+      for (std::size_t c = 0; c < n; ++c) codes[c] = static_cast<std::uint16_t>((k * 97 + c * 331 + 1023 * (k % 2)) & 0x3FF);
+      sent.push_back(codes);
+      const auto f = frame_bytes(static_cast<std::uint8_t>(k), codes);
+      bytes.insert(bytes.end(), f.begin(), f.end());
+    }
+    const auto got = parse_all(p, bytes);
+    ASSERT_EQ(got.size(), sent.size()) << n << " channels";
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      EXPECT_EQ(got[k].seq, k);
+      for (std::size_t c = 0; c < n; ++c) EXPECT_EQ(got[k].codes[c], sent[k][c]);
+    }
+    EXPECT_EQ(p.stats().frames_missing, 0u);
+    EXPECT_EQ(p.stats().crc_failures, 0u);
+    EXPECT_EQ(p.stats().bytes_discarded, 0u);
+  }
+}
+
+TEST(WireProtocol, ParserOutputDoesNotDependOnChunking) {
+  std::mt19937 gen(7);
+  std::vector<std::uint8_t> bytes;
+  for (int k = 0; k < 300; ++k) {
+    if (k % 17 == 0)
+      for (int g = 0; g < 5; ++g) bytes.push_back(static_cast<std::uint8_t>(gen()));  // garbage
+    std::vector<std::uint16_t> codes{static_cast<std::uint16_t>(gen() & 0x3FF), static_cast<std::uint16_t>(gen() & 0x3FF),
+                                     static_cast<std::uint16_t>(gen() & 0x3FF)};
+    auto f = frame_bytes(static_cast<std::uint8_t>(k), codes);
+    if (k % 23 == 0) f[4] ^= 0x10;  // corrupt
+    if (k % 31 != 0) bytes.insert(bytes.end(), f.begin(), f.end());  // drop some
+  }
+  WireFrameParser whole(3);
+  const auto ref = parse_all(whole, bytes);
+  for (std::size_t chunk : {1u, 2u, 5u, 8u, 13u, 64u}) {
+    WireFrameParser p(3);
+    const auto got = parse_all(p, bytes, chunk);
+    ASSERT_EQ(got.size(), ref.size()) << "chunk " << chunk;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].seq, ref[i].seq);
+      EXPECT_EQ(got[i].missing_before, ref[i].missing_before);
+      EXPECT_EQ(std::memcmp(got[i].codes.data(), ref[i].codes.data(), sizeof(got[i].codes)), 0);
+    }
+    EXPECT_EQ(p.stats().crc_failures, whole.stats().crc_failures);
+    EXPECT_EQ(p.stats().bytes_discarded, whole.stats().bytes_discarded);
+    EXPECT_EQ(p.stats().frames_missing, whole.stats().frames_missing);
+  }
+}
+
+TEST(WireProtocol, ParserResynchronisesAfterGarbageAndCountsIt) {
+  WireFrameParser p(2);
+  std::vector<std::uint8_t> bytes{0x00, 0x11, 0xA5, 0x00, 0x5A, 0xA5};  // 6 garbage bytes, the last a lone sync
+  const auto f = frame_bytes(0, {1, 2});
+  bytes.insert(bytes.end(), f.begin(), f.end());
+  const auto got = parse_all(p, bytes);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].codes[0], 1);
+  EXPECT_EQ(got[0].codes[1], 2);
+  EXPECT_EQ(p.stats().bytes_discarded, 6u);
+}
+
+TEST(WireProtocol, CorruptFrameIsCountedAndTheNextFrameSurvives) {
+  WireFrameParser p(4);
+  auto a = frame_bytes(0, {1, 2, 3, 4});
+  auto b = frame_bytes(1, {5, 6, 7, 8});
+  auto c = frame_bytes(2, {9, 10, 11, 12});
+  b[5] ^= 0x01;  // one flipped payload bit
+  std::vector<std::uint8_t> bytes = a;
+  bytes.insert(bytes.end(), b.begin(), b.end());
+  bytes.insert(bytes.end(), c.begin(), c.end());
+  const auto got = parse_all(p, bytes);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].seq, 2);
+  EXPECT_EQ(got[1].missing_before, 1u);
+  EXPECT_EQ(p.stats().crc_failures, 1u);
+  EXPECT_EQ(p.stats().frames_missing, 1u);
+  EXPECT_EQ(p.stats().bytes_discarded, b.size());
+}
+
+TEST(WireProtocol, SequenceGapsAreCountedAcrossTheWrap) {
+  WireFrameParser p(1);
+  std::vector<std::uint8_t> bytes;
+  for (int seq : {250, 251, 254, 255, 0, 3}) {  // missing 252, 253, then 1, 2
+    const auto f = frame_bytes(static_cast<std::uint8_t>(seq), {static_cast<std::uint16_t>(seq)});
+    bytes.insert(bytes.end(), f.begin(), f.end());
+  }
+  const auto got = parse_all(p, bytes);
+  ASSERT_EQ(got.size(), 6u);
+  EXPECT_EQ(got[0].missing_before, 0u);
+  EXPECT_EQ(got[2].missing_before, 2u);
+  EXPECT_EQ(got[4].missing_before, 0u);
+  EXPECT_EQ(got[5].missing_before, 2u);
+  EXPECT_EQ(p.stats().frames_missing, 4u);
+}
+
+TEST(WireProtocol, RestartSequenceForgetsHistoryButKeepsCounters) {
+  WireFrameParser p(1);
+  auto a = frame_bytes(40, {1});
+  auto b = frame_bytes(0, {2});
+  parse_all(p, a);
+  p.restart_sequence();
+  const auto got = parse_all(p, b);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].missing_before, 0u);
+  EXPECT_EQ(p.stats().frames_ok, 2u);
+}
+
+TEST(WireProtocol, RandomBytesNeverYieldMoreFramesThanPossible) {
+  std::mt19937 gen(123);
+  std::vector<std::uint8_t> bytes(20000);
+  for (auto& b : bytes) b = static_cast<std::uint8_t>(gen());
+  WireFrameParser p(4);
+  const auto got = parse_all(p, bytes, 7);
+  EXPECT_LE(got.size() * p.frame_bytes(), bytes.size());
+  EXPECT_EQ(p.stats().frames_ok, got.size());
+  for (const auto& f : got)
+    for (std::size_t c = 0; c < 4; ++c) EXPECT_LE(f.codes[c], kMaxAdcCode);
+}
+
+}  // namespace
+}  // namespace myoexo::realtime
