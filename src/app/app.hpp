@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <iosfwd>
 #include <optional>
@@ -154,14 +155,60 @@ struct ReportOptions {
   double band_low_hz = 20.0;                  ///< causal Butterworth band-pass before the spectrograms
   double band_high_hz = 450.0;
   int order = 4;
+  bool replay = true;                         ///< step 3: LDA on the other subjects, replay into MuJoCo
+  std::string replay_file = "1Amar";          ///< stem of the recording replayed (else the first gait file)
 };
 
 /// The README's main job, as a sequence of steps writing into out_dir:
 ///   1. dataset.json — the `info --json` of the data set;
 ///   2. spectrogram_<class>.png/.csv — channel RF of one subject per movement class, band-passed causally;
-///   3. summary.md — links the files above with a few lines of text.
+///   3. replay/ — one recording (replay_file) replayed like `myoexo run` with an LDA trained on every other
+///      subject (out-of-subject) into the MuJoCo exoskeleton: its plots and summary lines;
+///   4. summary.md — links the files above with a few lines of text.
 /// Prints where the report is on `out`. Later stages append steps (train, evaluate, replay).
 Status run_report(const Context& ctx, const ReportOptions& opt);
+
+// ---- run / record (issue 4) ---------------------------------------------------------------------------------
+struct RunCommandOptions {
+  std::filesystem::path replay;                     ///< recording to replay (any format read_recording knows)
+  std::string port;                                 ///< or: a live serial board (firmware/PROTOCOL.md), its
+                                                    ///< channels taken as the model's, in order
+  double port_rate_hz = 1000.0;                     ///< the board's sampling rate
+  int baud = 115200;
+  std::optional<std::filesystem::path> model;       ///< pipeline-model JSON or bare LDA JSON (see app/run.hpp)
+  std::vector<std::filesystem::path> train_on;      ///< or: fit an LDA on these folders/files first
+  bool include_same_subject = false;                ///< train_on: keep the replayed subject's recordings
+  std::optional<std::filesystem::path> save_model;  ///< write the (trained) pipeline model here
+  std::filesystem::path out_dir = "run";            ///< run_log.csv, events.csv, summary.json, *.png
+  std::filesystem::path sim_model;                  ///< MJCF; "" = models/exo_leg.xml of the source tree
+  double control_hz = 500.0;                        ///< control rate; the model timestep must divide its period
+  std::size_t chunk_frames = 50;                    ///< frames per replay read (>= 1)
+  bool realtime = false;                            ///< pace the replay in real time (else as fast as possible)
+  double seconds = 0.0;                             ///< replay at most this much stream time (0 = all)
+  /// Injected faults "KIND:START_S:DURATION_S[:CHANNEL]" (KIND = nan_burst, flat_line, saturation,
+  /// dropped_chunk, stall, out_of_order; CHANNEL index, default all).
+  std::vector<std::string> faults;
+  std::size_t random_faults = 0;                    ///< plus this many random faults of every kind
+  std::uint64_t fault_seed = 1;
+  double rejection_threshold = 0.9;                 ///< post-processing (see realtime::PostProcessOptions)
+  std::size_t vote_window = 5;
+  std::size_t min_dwell = 1;
+  bool plots = true;
+};
+/// `myoexo run`: replay (or a live serial board, then --seconds is required and time is the wall clock) -> pipeline -> intents -> state machine -> trajectories -> controller -> supervisor ->
+/// MuJoCo, writing out_dir/run_log.csv, events.csv, summary.json and PNG plots.
+Status run_run(const Context& ctx, const RunCommandOptions& opt);
+
+struct RecordOptions {
+  std::string port;                     ///< serial device, e.g. /dev/ttyACM0, /dev/rfcomm0
+  std::size_t channels = 4;             ///< 1..16, must match the firmware
+  double rate_hz = 1000.0;              ///< the firmware's sampling rate
+  int baud = 115200;
+  double seconds = 10.0;                ///< stream time to record (0 = until the board stops / Ctrl-C)
+  std::filesystem::path output;         ///< .csv or .edf/.bdf
+};
+/// `myoexo record`: SerialSource -> record_session (reconnects, loses no intact sample).
+Status run_record(const Context& ctx, const RecordOptions& opt);
 
 // ---- front end ----------------------------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 
 #include <ostream>
 
+#include <cstdint>
+
 #include "app/app.hpp"
 #include "core/paths.hpp"
 
@@ -135,6 +137,66 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   rep_cmd->add_option("--channel", rep.channel, "Channel of the spectrograms");
   rep_cmd->add_option("--subject", rep.subject, "Subject of the spectrograms (default: first with every class)");
 
+  bool rep_no_replay = false;
+  rep_cmd->add_flag("--no-replay", rep_no_replay, "Skip the replay step (LDA + MuJoCo simulation)");
+
+  // run
+  RunCommandOptions run;
+  std::string run_replay, run_model, run_out = run.out_dir.string(), run_sim, run_save;
+  std::vector<std::string> run_train;
+  auto* run_cmd = app.add_subcommand("run", "Replay a recording through the whole chain (filter, windows, LDA, "
+                                            "intents, trajectories, controller, safety supervisor) into the "
+                                            "MuJoCo exoskeleton; writes run_log.csv, events.csv, summary.json, PNGs");
+  auto* replay_opt = run_cmd->add_option("--replay", run_replay, "Recording to replay");
+  auto* port_opt = run_cmd->add_option("--port", run.port, "Or: a live serial board (firmware/PROTOCOL.md) whose "
+                                                           "channels are the model's, in order; needs --seconds");
+  replay_opt->excludes(port_opt);
+  port_opt->excludes(replay_opt);
+  run_cmd->add_option("--rate", run.port_rate_hz, "--port: the board's sampling rate in Hz")
+      ->check(CLI::PositiveNumber);
+  run_cmd->add_option("--baud", run.baud, "--port: serial baud rate")->check(CLI::PositiveNumber);
+  auto* model_opt = run_cmd->add_option("--model", run_model, "Pipeline model JSON (or a bare LDA JSON) to use");
+  auto* train_opt = run_cmd->add_option("--train-on", run_train, "Folders/files to fit the LDA on first (the "
+                                                                 "replayed subject is left out)")
+                        ->delimiter(',');
+  model_opt->excludes(train_opt);
+  train_opt->excludes(model_opt);
+  run_cmd->add_flag("--include-same-subject", run.include_same_subject,
+                    "With --train-on: also train on the replayed subject's other recordings");
+  auto* save_opt = run_cmd->add_option("--save-model", run_save, "Write the pipeline model used to this JSON file");
+  run_cmd->add_option("--out", run_out, "Output folder (created if missing)");
+  run_cmd->add_option("--sim-model", run_sim, "MuJoCo MJCF file (default: models/exo_leg.xml of the source tree)")
+      ->default_str("");
+  run_cmd->add_option("--control-hz", run.control_hz, "Control rate in Hz (a multiple of the model timestep)")
+      ->check(CLI::Range(100.0, 5000.0));
+  run_cmd->add_option("--chunk", run.chunk_frames, "Frames per replay read")->check(CLI::Range(1, 1000000));
+  run_cmd->add_flag("--realtime", run.realtime, "Pace the replay in real time (default: as fast as possible)");
+  run_cmd->add_option("--seconds", run.seconds, "Replay at most this much of the recording (0 = all)")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--fault", run.faults, "Inject a fault KIND:START_S:DURATION_S[:CHANNEL]; KIND = nan_burst, "
+                                             "flat_line, saturation, dropped_chunk, stall, out_of_order (repeatable)")
+      ->default_str("");
+  run_cmd->add_option("--random-faults", run.random_faults, "Also inject this many random faults of every kind");
+  run_cmd->add_option("--fault-seed", run.fault_seed, "Seed of the random faults");
+  run_cmd->add_option("--reject", run.rejection_threshold, "Rejection threshold: max probability below -> rest")
+      ->check(CLI::Range(0.0, 1.0));
+  run_cmd->add_option("--vote", run.vote_window, "Majority vote over this many decisions")->check(CLI::Range(1, 64));
+  run_cmd->add_option("--dwell", run.min_dwell, "Decisions a new label must win before the output switches")
+      ->check(CLI::Range(1, 1000));
+  run_cmd->add_flag("--no-plots", [&run](std::int64_t) { run.plots = false; }, "Skip the PNG plots");
+
+  // record
+  RecordOptions recopt;
+  std::string rec_out;
+  auto* rec_cmd = app.add_subcommand("record", "Record a live serial EMG session (firmware/PROTOCOL.md) to CSV or EDF");
+  rec_cmd->add_option("--port", recopt.port, "Serial device, e.g. /dev/ttyACM0 or /dev/rfcomm0")->required();
+  rec_cmd->add_option("--channels", recopt.channels, "Channels per frame (as the firmware)")->check(CLI::Range(1, 16));
+  rec_cmd->add_option("--rate", recopt.rate_hz, "Sampling rate of the firmware in Hz")->check(CLI::PositiveNumber);
+  rec_cmd->add_option("--baud", recopt.baud, "Serial baud rate")->check(CLI::PositiveNumber);
+  rec_cmd->add_option("--seconds", recopt.seconds, "Stream time to record (0 = until the board stops or Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
+  rec_cmd->add_option("--out", rec_out, "Output file: .csv, .edf or .bdf")->required();
+
   // CLI11 wants argv-style input; it never modifies the strings.
   std::vector<const char*> argv;
   argv.reserve(args.size());
@@ -176,7 +238,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       status = run_download(ctx, dl);
     } else if (rep_cmd->parsed()) {
       rep.out_dir = rep_out;
+      rep.replay = !rep_no_replay;
       status = run_report(ctx, rep);
+    } else if (run_cmd->parsed()) {
+      run.replay = run_replay;
+      if (model_opt->count() > 0) run.model = run_model;
+      for (const auto& t : run_train) run.train_on.emplace_back(t);
+      if (save_opt->count() > 0) run.save_model = run_save;
+      run.out_dir = run_out;
+      run.sim_model = run_sim;
+      status = run_run(ctx, run);
+    } else if (rec_cmd->parsed()) {
+      recopt.output = rec_out;
+      status = run_record(ctx, recopt);
     }
   } catch (const std::exception& e) {
     // Only programmer errors throw; still report them like any failure instead of aborting.

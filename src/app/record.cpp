@@ -1,0 +1,55 @@
+// `myoexo record`: a live serial session (SerialSource, see firmware/PROTOCOL.md) saved by record_session.
+#include <atomic>
+#include <csignal>
+
+#include "app/common.hpp"
+#include "realtime/serial_source.hpp"
+#include "realtime/session.hpp"
+
+namespace myoexo::app {
+
+namespace {
+std::atomic<bool> g_stop{false};
+extern "C" void on_sigint(int) { g_stop.store(true); }
+}  // namespace
+
+Status run_record(const Context& ctx, const RecordOptions& opt) {
+  if (opt.port.empty()) return make_error(ErrorCode::invalid_argument, "--port DEV is required");
+  if (opt.channels < 1 || opt.channels > 16)
+    return make_error(ErrorCode::invalid_argument, "--channels must be in 1..16");
+  if (!(opt.rate_hz > 0)) return make_error(ErrorCode::invalid_argument, "--rate must be > 0");
+  if (!(opt.seconds >= 0)) return make_error(ErrorCode::invalid_argument, "--seconds must be >= 0");
+  if (opt.output.empty()) return make_error(ErrorCode::invalid_argument, "--out FILE is required");
+  const auto ext = opt.output.extension().string();
+  if (ext != ".csv" && ext != ".edf" && ext != ".bdf")
+    return make_error(ErrorCode::invalid_argument, opt.output.string(), 0, "--out must end in .csv, .edf or .bdf");
+  if (auto s = ensure_parent_dir(opt.output); !s) return s;
+
+  realtime::SerialOptions so;
+  so.port = opt.port;
+  so.baud = opt.baud;
+  so.n_channels = opt.channels;
+  so.sample_rate_hz = opt.rate_hz;
+  auto src = realtime::SerialSource::create(so);
+  if (!src) return src.error();
+
+  g_stop = false;
+  auto previous = std::signal(SIGINT, on_sigint);
+  realtime::RecordSessionOptions ro;
+  ro.duration_s = opt.seconds;
+  ro.stop = &g_stop;
+  log_line(ctx, "recording " + std::to_string(opt.channels) + " channels from " + opt.port + " to " +
+                    opt.output.string() + (opt.seconds > 0 ? " for " + format_double(opt.seconds) + " s" : "") +
+                    " (Ctrl-C stops) ...");
+  auto rep = realtime::record_session(*src, opt.output, ro);
+  std::signal(SIGINT, previous);
+  if (!rep) return rep.error();
+  const auto& w = src->wire_stats();
+  ctx.out << "recorded " << rep->frames << " frames (" << format_double(rep->stream_duration_s) << " s) to "
+          << opt.output.string() << "; gaps " << rep->runs_after_gap << ", disconnects " << rep->disconnects
+          << ", reconnects " << rep->reconnects << ", end " << realtime::read_status_name(rep->end_status) << "\n";
+  (void)w;
+  return {};
+}
+
+}  // namespace myoexo::app

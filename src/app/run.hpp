@@ -1,0 +1,72 @@
+// myoexo::app — the `myoexo run` chain (replay -> StreamingPipeline -> intents -> control loop -> MuJoCo) and
+// the pipeline-model file it loads or trains. Internal to the app (the CLI and the report step call it).
+//
+// Time base: the control loop runs in SIMULATED time at control_hz; the EMG replay advances in the same time
+// base (a chunk becomes available when its last sample would have been acquired, or later after an injected
+// stall), and a decision is handed to the controller at the first control tick at or after its window end.
+// Nothing sleeps unless the replay is paced in real time. Compute time and latency are measured on the wall
+// clock (steady_clock); the decision -> command delay is also reported in simulated time.
+//
+// Data-set label -> intent (UCI lower-limb, documented in docs and summary.json):
+//   gait     (<k>mar, walking)                  -> gait
+//   standing (<k>pie, knee flexion while standing) -> lift  (flexion towards the lift target)
+//   sitting  (<k>sen, leg extension from sitting)  -> lower (extension back to the straight, neutral leg)
+//   rejected decisions (max probability < threshold) -> rest
+// Class names that already are intent names (rest, lift, lower, gait, hold) map to themselves.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "app/app.hpp"
+#include "core/error.hpp"
+#include "features/features.hpp"
+#include "io/recording.hpp"
+#include "models/lda.hpp"
+
+namespace myoexo::app {
+
+/// Everything the live pipeline needs besides post-processing: channels, causal band-pass, window geometry,
+/// features and the fitted LDA. File: JSON {"format":"myoexo-pipeline-model","version":1,"sample_rate_hz",
+/// "channels":[..],"filter":{"order","low_hz","high_hz"},"window_len","increment",
+/// "features":{"names","zc","ssc","wamp","ar_order"},"trained_on":[..],"lda":{LdaClassifier JSON}}.
+struct PipelineModel {
+  double sample_rate_hz = 1000.0;                             ///< > 0
+  std::vector<std::string> channels{"RF", "BF", "VM", "ST"};  ///< streamed channels, in feature order
+  int filter_order = 4;                                       ///< Butterworth order per edge; 0 = no filter
+  double band_low_hz = 20.0;
+  double band_high_hz = 450.0;
+  std::size_t window_len = 250;         ///< samples
+  std::size_t increment = 50;           ///< samples
+  features::FeatureSpec features;       ///< default HTD
+  std::vector<std::string> trained_on;  ///< recording file names (provenance)
+  models::LdaClassifier lda;
+};
+
+nlohmann::json pipeline_model_to_json(const PipelineModel& m);
+Status save_pipeline_model(const PipelineModel& m, const std::filesystem::path& path);
+/// Loads a pipeline-model file, or a bare LdaClassifier JSON (then channels and features come from its
+/// feature names "<channel>_<feature>", the rest from the defaults above). Errors: io, parse, invalid_argument.
+Result<PipelineModel> load_pipeline_model(const std::filesystem::path& path);
+
+/// Fits the LDA of `base` (its channels/filter/window/features) on every recording of `train` (per-file label
+/// = class; classes sorted by name). Errors: invalid_argument (missing channel, < 2 classes, rate mismatch).
+Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel base);
+
+/// Recordings from folders (every recording below) and files. Content duplicates found inside a folder keep
+/// the first copy only (UCI's 2Npie/2Nsen equal 1Npie/1Nsen). Errors: io/parse of an unreadable file.
+Result<std::vector<io::Recording>> load_training_recordings(const std::vector<std::filesystem::path>& paths);
+
+/// The class -> intent aliases above.
+std::vector<std::pair<std::string, std::string>> intent_aliases();
+
+/// Runs the whole chain for `opt` on `model`; writes the outputs into opt.out_dir and returns summary.json's
+/// content.
+Result<nlohmann::json> run_chain(const Context& ctx, const RunCommandOptions& opt, const PipelineModel& model);
+
+}  // namespace myoexo::app

@@ -1,0 +1,311 @@
+// `myoexo run` (replay -> pipeline -> intents -> control -> MuJoCo) and `myoexo record` (serial -> file).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "app/app_test_util.hpp"
+#include "common/test_data.hpp"
+#include "control/exo_types.hpp"
+#include "realtime/wire_protocol.hpp"
+#include "report/png_check.hpp"
+
+using myoexo::test::fresh_dir;
+using myoexo::test::run_myoexo;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  return json::parse(in);
+}
+
+// Reads run_log.csv keeping the text columns (intent names) as strings.
+struct Log {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  int col(const std::string& name) const {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return int(i);
+    return -1;
+  }
+};
+Log read_log(const fs::path& p) {
+  Log l;
+  std::ifstream in(p);
+  std::string line;
+  auto split = [](const std::string& s) {
+    std::vector<std::string> v;
+    std::stringstream ss(s);
+    for (std::string c; std::getline(ss, c, ',');) v.push_back(c);
+    if (!s.empty() && s.back() == ',') v.emplace_back();
+    return v;
+  };
+  if (std::getline(in, line)) l.header = split(line);
+  while (std::getline(in, line)) l.rows.push_back(split(line));
+  return l;
+}
+
+// The claims every run must satisfy, whatever the data.
+void expect_valid_run(const fs::path& out, bool with_goniometer) {
+  for (const char* f : {"run_log.csv", "events.csv", "summary.json"}) EXPECT_TRUE(fs::exists(out / f)) << f;
+  for (const char* png : {"emg", "angles"})
+    EXPECT_TRUE(myoexo::test::read_png_header(out / (std::string(png) + ".png")).has_value()) << png;
+  if (with_goniometer) {
+    EXPECT_TRUE(myoexo::test::read_png_header(out / "knee_goniometer.png").has_value());
+  }
+  const json s = read_json(out / "summary.json");
+  EXPECT_EQ(s["safety"]["setpoint_limit_violations"].get<int>(), 0);
+  EXPECT_GT(s["pipeline"]["decisions"].get<int>(), 0);
+  for (const char* k : {"compute", "arrival_to_intent", "end_to_end"}) {
+    EXPECT_GT(s["latency"][k]["count"].get<int>(), 0) << k;
+    EXPECT_GT(s["latency"][k]["p99_us"].get<double>(), 0.0) << k;
+    EXPECT_GE(s["latency"][k]["max_us"].get<double>(), s["latency"][k]["p50_us"].get<double>() * 0.9) << k;
+  }
+  EXPECT_LE(s["latency"]["window_end_to_command_sim"]["max_ms"].get<double>(),
+            1e3 / s["control_hz"].get<double>() + 1e-6);
+
+  const Log log = read_log(out / "run_log.csv");
+  ASSERT_GT(log.rows.size(), 100u);
+  EXPECT_EQ(log.rows.size(), s["ticks"].get<std::size_t>());
+  const std::set<std::string> allowed{"rest", "lift", "lower", "gait", "hold"};
+  const int intent = log.col("intent"), active = log.col("active_intent");
+  const int hip = log.col("hip_setpoint_deg"), knee = log.col("knee_setpoint_deg");
+  ASSERT_GE(intent, 0);
+  ASSERT_GE(hip, 0);
+  const auto lim = myoexo::control::default_joint_limits();
+  using myoexo::control::rad_to_deg;
+  for (const auto& r : log.rows) {
+    ASSERT_EQ(r.size(), log.header.size());
+    EXPECT_TRUE(allowed.count(r[std::size_t(intent)])) << r[std::size_t(intent)];
+    EXPECT_TRUE(allowed.count(r[std::size_t(active)])) << r[std::size_t(active)];
+    const double h = std::stod(r[std::size_t(hip)]), k = std::stod(r[std::size_t(knee)]);
+    // The log rounds to 1e-4 deg.
+    EXPECT_GE(h, rad_to_deg(lim[0].position_min_rad) - 1e-3);
+    EXPECT_LE(h, rad_to_deg(lim[0].position_max_rad) + 1e-3);
+    EXPECT_GE(k, rad_to_deg(lim[1].position_min_rad) - 1e-3);
+    EXPECT_LE(k, rad_to_deg(lim[1].position_max_rad) + 1e-3);
+  }
+}
+
+}  // namespace
+
+TEST(RunCommand, SyntheticReplayTrainsOnOtherSubjectsAndWritesEveryOutput) {
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 3000);
+  const auto out = fresh_dir("out");
+  const auto model = out / "model.json";
+  const auto r = run_myoexo({"run", "--replay", (data / "N_TXT" / "1Nmar.txt").string(), "--train-on", data.string(),
+                             "--out", out.string(), "--save-model", model.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("compute p50/p99/max"), std::string::npos) << r.out;
+  expect_valid_run(out, true);
+  const json s = read_json(out / "summary.json");
+  // Out-of-subject: only subject 2A's three files were trained on.
+  EXPECT_EQ(s["model"]["trained_on"].size(), 3u);
+  for (const auto& f : s["model"]["trained_on"]) EXPECT_EQ(f.get<std::string>().substr(0, 2), "2A");
+  EXPECT_EQ(s["class_to_intent"]["standing"], "lift");
+  EXPECT_EQ(s["class_to_intent"]["sitting"], "lower");
+  EXPECT_EQ(s["class_to_intent"]["gait"], "gait");
+
+  // The saved pipeline model gives the same decisions when loaded back.
+  const auto out2 = fresh_dir("out2");
+  const auto r2 = run_myoexo({"run", "--replay", (data / "N_TXT" / "1Nmar.txt").string(), "--model", model.string(),
+                              "--out", out2.string(), "--no-plots"});
+  ASSERT_EQ(r2.rc, 0) << r2.err;
+  EXPECT_EQ(read_json(out2 / "summary.json")["intents"], s["intents"]);
+}
+
+TEST(RunCommand, InjectedNanBurstIsCountedAndHeldBySupervisor) {
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 3000);
+  const auto out = fresh_dir("out");
+  const auto r =
+      run_myoexo({"run", "--replay", (data / "N_TXT" / "1Nmar.txt").string(), "--train-on", data.string(), "--out",
+                  out.string(), "--no-plots", "--fault", "nan_burst:1.0:0.2", "--fault", "stall:2.0:0.5"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const json s = read_json(out / "summary.json");
+  EXPECT_EQ(s["faults_injected"].size(), 2u);
+  EXPECT_GT(s["pipeline"]["nonfinite_samples"].get<int>(), 0);
+  EXPECT_GT(s["safety"]["events_by_reason"].value("sensor_fault", 0), 0) << s["safety"].dump();
+  EXPECT_EQ(s["safety"]["setpoint_limit_violations"].get<int>(), 0);
+  // The logged reason is in events.csv too.
+  std::ifstream ev(out / "events.csv");
+  std::stringstream ss;
+  ss << ev.rdbuf();
+  EXPECT_NE(ss.str().find("sensor_fault"), std::string::npos);
+}
+
+TEST(RunCommand, RealRecordingOutOfSubjectReplay) {
+  const auto root = myoexo::test::data_root();
+  if (!root || !fs::exists(*root / "uci-lower-limb" / "N_TXT" / "3Nmar.txt")) GTEST_SKIP() << "UCI data absent";
+  const fs::path d = *root / "uci-lower-limb";
+  const auto out = fresh_dir("out");
+  std::string train;
+  for (const char* f : {"A_TXT/5Amar.txt", "A_TXT/5Apie.txt", "A_TXT/5Asen.txt", "N_TXT/6Nmar.txt", "N_TXT/6Npie.txt",
+                        "N_TXT/6Nsen.txt"}) {
+    if (!train.empty()) train.push_back(',');
+    train.append((d / f).string());
+  }
+  const auto r = run_myoexo({"run", "--replay", (d / "N_TXT" / "3Nmar.txt").string(), "--train-on", train, "--seconds",
+                             "8", "--out", out.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  expect_valid_run(out, true);
+  const json s = read_json(out / "summary.json");
+  EXPECT_EQ(s["recording"]["subject"], "3N");
+  EXPECT_EQ(s["actuators"], "mujoco");
+  EXPECT_LE(s["sim_time_s"].get<double>(), 8.1);
+}
+
+TEST(RunCommand, BadArgumentsFailWithClearMessages) {
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 1000);
+  const std::string rep = (data / "N_TXT" / "1Nmar.txt").string();
+  auto r = run_myoexo({"run", "--train-on", data.string()});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--replay"), std::string::npos) << r.err;
+
+  r = run_myoexo({"run", "--replay", rep});
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("--model"), std::string::npos) << r.err;
+
+  r = run_myoexo({"run", "--replay", rep, "--model", "m.json", "--train-on", data.string()});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("excludes"), std::string::npos) << r.err;
+
+  r = run_myoexo({"run", "--replay", (data / "nope.txt").string(), "--train-on", data.string()});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+
+  r = run_myoexo({"run", "--replay", rep, "--model", (data / "missing.json").string()});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("missing.json"), std::string::npos) << r.err;
+
+  r = run_myoexo(
+      {"run", "--replay", rep, "--train-on", data.string(), "--fault", "melt:1:1", "--out", (data / "o").string()});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("unknown kind 'melt'"), std::string::npos) << r.err;
+
+  r = run_myoexo(
+      {"run", "--replay", rep, "--train-on", data.string(), "--control-hz", "333", "--out", (data / "o").string()});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("timestep"), std::string::npos) << r.err;
+
+  r = run_myoexo({"run", "--replay", rep, "--chunk", "0", "--train-on", data.string()});
+  EXPECT_EQ(r.rc, 2);
+}
+
+TEST(RecordCommand, BadArgumentsFailWithClearMessages) {
+  const auto dir = fresh_dir("rec");
+  auto r = run_myoexo({"record", "--out", (dir / "x.csv").string()});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--port"), std::string::npos) << r.err;
+  r = run_myoexo({"record", "--port", "/dev/null", "--out", (dir / "x.wav").string()});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find(".csv, .edf or .bdf"), std::string::npos) << r.err;
+  r = run_myoexo(
+      {"record", "--port", (dir / "no-such-port").string(), "--seconds", "0.1", "--out", (dir / "x.csv").string()});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("no-such-port"), std::string::npos) << r.err;
+}
+
+// A pseudo-terminal plays the board: waits for the start byte, then streams frames; the command records a
+// fixed stream duration to CSV.
+TEST(RecordCommand, RecordsFramesFromAPseudoTerminalBoard) {
+  const auto dir = fresh_dir("rec");
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(::grantpt(master), 0);
+  ASSERT_EQ(::unlockpt(master), 0);
+  const std::string slave = ::ptsname(master);
+  std::atomic<bool> stop{false};
+  std::thread board([&] {
+    // Wait for '1'.
+    bool started = false;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!started && std::chrono::steady_clock::now() < end) {
+      pollfd p{master, POLLIN, 0};
+      if (::poll(&p, 1, 20) > 0 && (p.revents & POLLIN)) {
+        std::uint8_t b = 0;
+        if (::read(master, &b, 1) == 1 && b == myoexo::realtime::kWireStartByte) started = true;
+      }
+    }
+    if (!started) return;
+    std::uint8_t buf[myoexo::realtime::kMaxWireFrameBytes];
+    for (std::uint32_t i = 0; i < 3000 && !stop; ++i) {
+      const std::uint16_t codes[2] = {std::uint16_t(i % 1024), std::uint16_t(512)};
+      const auto n = myoexo::realtime::encode_wire_frame(std::uint8_t(i & 0xff), codes, buf);
+      if (::write(master, buf, n) != ssize_t(n)) break;
+      if (i % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // Keep the line open until the host is done.
+    while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  });
+  const auto out = dir / "session.csv";
+  const auto r = run_myoexo(
+      {"record", "--port", slave, "--channels", "2", "--rate", "1000", "--seconds", "0.5", "--out", out.string()});
+  stop = true;
+  board.join();
+  ::close(master);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("recorded"), std::string::npos) << r.out;
+  const auto t = myoexo::test::read_table(out);
+  EXPECT_GE(t.rows.size(), 490u);
+  EXPECT_LE(t.rows.size(), 3000u);
+}
+
+// `myoexo run --port`: a pseudo-terminal board streams 4 channels in real time; the chain runs live for a
+// fixed time with an LDA trained on the synthetic set.
+TEST(RunCommand, LiveSerialBoardDrivesTheChain) {
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 2000);
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(::grantpt(master), 0);
+  ASSERT_EQ(::unlockpt(master), 0);
+  const std::string slave = ::ptsname(master);
+  std::atomic<bool> stop{false};
+  std::thread board([&] {
+    bool started = false;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!started && std::chrono::steady_clock::now() < end) {
+      pollfd p{master, POLLIN, 0};
+      if (::poll(&p, 1, 20) > 0 && (p.revents & POLLIN)) {
+        std::uint8_t b = 0;
+        if (::read(master, &b, 1) == 1 && b == myoexo::realtime::kWireStartByte) started = true;
+      }
+    }
+    std::uint8_t buf[myoexo::realtime::kMaxWireFrameBytes];
+    for (std::uint32_t i = 0; started && i < 3000 && !stop; ++i) {
+      const std::uint16_t codes[4] = {std::uint16_t(512 + (i * 37) % 200), std::uint16_t(512 + (i * 11) % 50),
+                                      std::uint16_t(512 + (i * 7) % 60), std::uint16_t(512 + (i * 5) % 40)};
+      const auto n = myoexo::realtime::encode_wire_frame(std::uint8_t(i & 0xff), codes, buf);
+      if (::write(master, buf, n) != ssize_t(n)) break;
+      if (i % 20 == 19) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  });
+  const auto out = fresh_dir("out");
+  const auto r =
+      run_myoexo({"run", "--port", slave, "--seconds", "0.8", "--train-on", data.string(), "--out", out.string()});
+  stop = true;
+  board.join();
+  ::close(master);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const json s = read_json(out / "summary.json");
+  EXPECT_GT(s["pipeline"]["decisions"].get<int>(), 0);
+  EXPECT_GT(s["serial_stats"]["frames_ok"].get<int>(), 250);
+  EXPECT_EQ(s["safety"]["setpoint_limit_violations"].get<int>(), 0);
+  EXPECT_TRUE(myoexo::test::read_png_header(out / "angles.png").has_value());
+}
