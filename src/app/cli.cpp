@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "app/app.hpp"
+#include "app/evaluate.hpp"
 #include "core/paths.hpp"
 
 namespace myoexo::app {
@@ -197,6 +198,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->check(CLI::NonNegativeNumber);
   rec_cmd->add_option("--out", rec_out, "Output file: .csv, .edf or .bdf")->required();
 
+  EvaluateOptions ev;
+  std::string ev_out = ev.out_dir.string(), ev_data;
+  bool ev_no_plots = false;
+  auto* ev_cmd = app.add_subcommand("evaluate", "Protocols W/P/L (UCI-LL v1) with a model: metrics.json, summary.md, "
+                                                "confusion and per-class PNGs, one spectrogram per class");
+  ev_cmd->add_option("--protocol", ev.protocol, "W, P, L or all");
+  ev_cmd->add_option("--model", ev.model, "Model (lda)");
+  auto* ev_data_opt = ev_cmd->add_option("--dataset", ev_data, "Data-set folder (default: <data root>/uci-lower-limb)")
+                          ->type_name("DIR")->default_str("");
+  ev_cmd->add_option("--out", ev_out, "Output folder (created if missing)");
+  ev_cmd->add_option("--subject", ev.subjects, "Held-out subject(s) for W and L (default: all)");
+  ev_cmd->add_flag("--no-plots", ev_no_plots, "metrics.json and summary.md only");
+
   // CLI11 wants argv-style input; it never modifies the strings.
   std::vector<const char*> argv;
   argv.reserve(args.size());
@@ -248,6 +262,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       run.out_dir = run_out;
       run.sim_model = run_sim;
       status = run_run(ctx, run);
+    } else if (ev_cmd->parsed()) {
+      if (ev_data_opt->count() > 0) ev.data = ev_data;
+      ev.out_dir = ev_out;
+      ev.plots = !ev_no_plots;
+      status = run_evaluate(ctx, ev);
     } else if (rec_cmd->parsed()) {
       recopt.output = rec_out;
       status = run_record(ctx, recopt);

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "app/common.hpp"
+#include "app/evaluate.hpp"
 #include "app/info_json.hpp"
 #include "app/run.hpp"
 #include "io/io.hpp"
@@ -242,12 +243,23 @@ Status step_replay(ReportState& st) {
   return {};
 }
 
+// Step 4: the LDA baseline under protocols W, P, L (issue 3 section 7), written to evaluation/.
+Status step_evaluate(ReportState& st) {
+  EvaluateOptions ev;
+  ev.out_dir = st.opt.out_dir / "evaluation";
+  auto res = evaluate_recordings(st.ctx, st.dataset.recordings, ev, "evaluation/");
+  if (!res) return res.error();
+  for (const auto& l : res->headline_md) st.summary.push_back(l);
+  return {};
+}
+
 std::vector<ReportStep> report_steps() {
   return {
       {"data set summary", step_dataset},
       {"per-class spectrograms", step_spectrograms},
+      {"evaluation (LDA, protocols W/P/L)", step_evaluate},
       {"replay into the simulated exoskeleton", step_replay},
-      // train / evaluate / replay steps are appended here by later stages.
+      // CNN training steps are appended here when they land.
   };
 }
 

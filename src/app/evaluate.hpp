@@ -1,0 +1,54 @@
+// `myoexo evaluate`: runs the UCI-LL v1 protocols (W, P, L; issue 3 section 5) with a model and writes a
+// report folder a person reads (issue 3 section 7): metrics.json, summary.md, confusion matrices, per-class
+// bars and one example spectrogram per class.
+//
+// Split in two so `myoexo report` can run the same evaluation on the data set it has already loaded
+// (evaluate_recordings) while the command itself loads the folder first (run_evaluate).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "app/app.hpp"
+#include "core/error.hpp"
+#include "eval/eval.hpp"
+#include "io/recording.hpp"
+
+namespace myoexo::app {
+
+struct EvaluateOptions {
+  std::string protocol = "all";                ///< "W", "P", "L" or "all" (case-insensitive)
+  std::string model = "lda";                   ///< only "lda" so far (LDA on HTD features, UCI-LL v1)
+  std::optional<std::filesystem::path> data;   ///< data-set folder; unset = <data root>/uci-lower-limb
+  std::filesystem::path out_dir = "evaluation";///< created if missing
+  /// Held-out subjects for W and L (empty = all); L still trains on every other subject.
+  std::vector<std::string> subjects;
+  std::string spectrogram_channel = "RF";      ///< channel of the per-class example spectrograms
+  bool plots = true;                           ///< false: metrics.json and summary.md only
+};
+
+/// "W" | "P" | "L" | "all" -> protocols in W, P, L order. invalid_argument otherwise.
+Result<std::vector<eval::Protocol>> parse_protocols(const std::string& name);
+
+/// What one evaluation wrote.
+struct EvaluateOutcome {
+  eval::EvaluationResult result;
+  std::vector<std::filesystem::path> files;  ///< every file written, relative to out_dir
+  /// A markdown section (headline table against the peers, links prefixed by `link_prefix`) for a
+  /// surrounding report; summary.md holds the full version.
+  std::vector<std::string> headline_md;
+};
+
+/// Evaluates `recordings` (a loaded uci-lower-limb folder) and writes the report into opt.out_dir.
+/// `link_prefix` is prepended to the file links of headline_md (e.g. "evaluation/").
+/// Errors: invalid_argument (protocol/model/subject), those of eval::prepare_data / run_protocol, io.
+Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const io::Recording> recordings,
+                                            const EvaluateOptions& opt, const std::string& link_prefix = "");
+
+/// `myoexo evaluate`: loads the data folder, runs evaluate_recordings, prints the summary on ctx.out.
+Status run_evaluate(const Context& ctx, const EvaluateOptions& opt);
+
+}  // namespace myoexo::app

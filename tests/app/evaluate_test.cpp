@@ -1,0 +1,149 @@
+// `myoexo evaluate`: metrics.json, summary.md and the PNGs of one evaluation run.
+#include "app/evaluate.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "app/app_test_util.hpp"
+#include "common/test_data.hpp"
+#include "io/io.hpp"
+#include "report/png_check.hpp"
+
+using myoexo::test::fresh_dir;
+namespace fs = std::filesystem;
+namespace app = myoexo::app;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// metrics.json has every requested protocol with an accuracy in (0, 1]; the PNGs are real PNGs.
+void expect_outputs(const fs::path& out, const std::vector<std::string>& codes) {
+  const auto j = nlohmann::json::parse(slurp(out / "metrics.json"));
+  ASSERT_TRUE(j.contains("protocols"));
+  EXPECT_EQ(j["protocols"].size(), codes.size());
+  for (const auto& c : codes) {
+    ASSERT_TRUE(j["protocols"].contains(c)) << c;
+    const double acc = j["protocols"][c]["summed"]["accuracy"].get<double>();
+    EXPECT_GT(acc, 0.0) << c;
+    EXPECT_LE(acc, 1.0) << c;
+    const double mean = j["protocols"][c]["summary"]["mean_accuracy"].get<double>();
+    EXPECT_GT(mean, 0.0) << c;
+    EXPECT_LE(mean, 1.0) << c;
+    for (const std::string stem : {"confusion_", "per_class_"}) {
+      const auto png = out / (stem + c + ".png");
+      EXPECT_TRUE(myoexo::test::read_png_header(png).has_value()) << png;
+    }
+  }
+  const std::string md = slurp(out / "summary.md");
+  EXPECT_NE(md.find("LDA on HTD features (scikit-learn)"), std::string::npos) << "peer table missing";
+  EXPECT_NE(md.find("this run"), std::string::npos);
+  for (const auto& label : j["class_names"]) {
+    const auto png = out / ("spectrogram_" + label.get<std::string>() + ".png");
+    EXPECT_TRUE(myoexo::test::read_png_header(png).has_value()) << png;
+    EXPECT_NE(md.find("(spectrogram_" + label.get<std::string>() + ".png)"), std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST(Evaluate, ParsesProtocolNamesAndRejectsUnknown) {
+  auto all = app::parse_protocols("all");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 3u);
+  auto w = app::parse_protocols("w");
+  ASSERT_TRUE(w);
+  ASSERT_EQ(w->size(), 1u);
+  EXPECT_EQ((*w)[0], myoexo::eval::Protocol::within_subject);
+  auto bad = app::parse_protocols("X");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, myoexo::ErrorCode::invalid_argument);
+}
+
+TEST(Evaluate, BadProtocolOrModelIsAnErrorAndWritesNothing) {
+  const auto out = fresh_dir("out");
+  std::ostringstream o, e;
+  app::Context ctx{o, e, std::nullopt, true};
+  app::EvaluateOptions opt;
+  opt.out_dir = out / "eval";
+  opt.data = out;  // never read: the protocol is checked first
+  opt.protocol = "Q";
+  auto s = app::run_evaluate(ctx, opt);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, myoexo::ErrorCode::invalid_argument);
+  EXPECT_FALSE(fs::exists(opt.out_dir));
+
+  opt.protocol = "W";
+  opt.model = "svm";
+  const std::vector<myoexo::io::Recording> none;
+  auto r = app::evaluate_recordings(ctx, none, opt);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, myoexo::ErrorCode::invalid_argument);
+}
+
+// Runs without the real data: two synthetic subjects whose classes differ by the RF tone.
+TEST(Evaluate, WritesReportFolderOnSyntheticSet) {
+  const auto data = myoexo::test::write_uci_folder(fresh_dir("data") / "uci-lower-limb", 3000);
+  const auto out = fresh_dir("out");
+  std::ostringstream o, e;
+  app::Context ctx{o, e, std::nullopt, false};
+  app::EvaluateOptions opt;
+  opt.data = data;
+  opt.out_dir = out;
+  auto s = app::run_evaluate(ctx, opt);
+  ASSERT_TRUE(s) << s.error().message();
+  expect_outputs(out, {"W", "P", "L"});
+  EXPECT_NE(o.str().find("W: accuracy mean"), std::string::npos) << o.str();
+}
+
+// The full UCI-LL v1 run with LDA (about 1.5 s of protocol work in Release) on the real 16 subjects.
+TEST(Evaluate, AllProtocolsOnRealDataMatchThePeerBallpark) {
+  const auto root = myoexo::test::data_root();
+  if (!root || !fs::is_directory(*root / "uci-lower-limb")) GTEST_SKIP() << "uci-lower-limb data absent";
+  const auto out = fresh_dir("out");
+  std::ostringstream o, e;
+  app::Context ctx{o, e, root->string(), true};
+  app::EvaluateOptions opt;
+  opt.out_dir = out;
+  auto s = app::run_evaluate(ctx, opt);
+  ASSERT_TRUE(s) << s.error().message();
+  std::cout << o.str();
+  expect_outputs(out, {"W", "P", "L"});
+  const auto j = nlohmann::json::parse(slurp(out / "metrics.json"));
+  EXPECT_EQ(j["subjects"].size(), 16u);
+  // The LDA peer (scikit-learn) reached W 88.8 % mean: the same model here must be in that region.
+  EXPECT_GT(j["protocols"]["W"]["summary"]["mean_accuracy"].get<double>(), 0.8);
+  EXPECT_EQ(j["protocols"]["L"]["per_fold"].size(), 16u);
+}
+
+// What `myoexo report` uses: the evaluation of an already loaded data set, with links for a parent folder.
+TEST(Evaluate, HeadlineSectionLinksIntoSubfolder) {
+  const auto data = myoexo::test::write_uci_folder(fresh_dir("data") / "uci-lower-limb", 3000);
+  auto ds = myoexo::io::load_dataset(data);
+  ASSERT_TRUE(ds) << ds.error().message();
+  const auto out = fresh_dir("out");
+  std::ostringstream o, e;
+  app::Context ctx{o, e, std::nullopt, true};
+  app::EvaluateOptions opt;
+  opt.protocol = "L";
+  opt.plots = false;
+  opt.out_dir = out / "evaluation";
+  auto r = app::evaluate_recordings(ctx, ds->recordings, opt, "evaluation/");
+  ASSERT_TRUE(r) << r.error().message();
+  std::string md;
+  for (const auto& l : r->headline_md) md += l + "\n";
+  EXPECT_NE(md.find("(evaluation/summary.md)"), std::string::npos) << md;
+  EXPECT_NE(md.find("scikit-learn"), std::string::npos) << md;
+  EXPECT_TRUE(fs::exists(opt.out_dir / "metrics.json"));
+  EXPECT_FALSE(fs::exists(opt.out_dir / "confusion_L.png"));
+  ASSERT_EQ(r->result.protocols.size(), 1u);
+  EXPECT_EQ(r->result.protocols[0].protocol, myoexo::eval::Protocol::leave_one_subject_out);
+}
