@@ -105,6 +105,17 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
       }
       if (chans.empty())
         return make_error(ErrorCode::invalid_argument, path.string(), 0, "LDA model has no feature names");
+      // The pipeline lays columns out channel-major (<ch0>_<f0>, <ch0>_<f1>, ..., <ch1>_<f0>, ...): refuse any
+      // other order rather than feed columns to the wrong coefficients.
+      std::size_t col = 0;
+      for (const auto& c : chans)
+        for (const auto& f : feats)
+          if (col >= m.lda.input_names().size() || m.lda.input_names()[col++] != c + "_" + f)
+            return make_error(ErrorCode::mismatch, path.string(), 0,
+                              "LDA feature columns are not channel-major <channel>_<feature> with the same features "
+                              "per channel (expected '" + c + "_" + f + "'); save a pipeline model instead");
+      if (col != m.lda.input_names().size())
+        return make_error(ErrorCode::mismatch, path.string(), 0, "LDA feature columns are not channels x features");
       m.channels = chans;
       m.features.names = feats;
     } else {
@@ -114,6 +125,14 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
   } catch (const json::exception& e) {
     return make_error(ErrorCode::parse, path.string(), 0, std::string("bad pipeline model: ") + e.what());
   }
+  // A model file is input: bound what it may ask for before anything is sized from it.
+  if (!(m.sample_rate_hz > 0.0 && m.sample_rate_hz < 1e6))
+    return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                      "sample_rate_hz must be in (0, 1e6), got " + std::to_string(m.sample_rate_hz));
+  if (m.window_len < 3 || m.window_len > (std::size_t{1} << 24) || m.increment < 1 || m.increment > m.window_len)
+    return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                      "window_len must be in [3, 2^24] and increment in [1, window_len], got " +
+                          std::to_string(m.window_len) + " / " + std::to_string(m.increment));
   m.features.sample_rate_hz = m.sample_rate_hz;
   return m;
 }
@@ -390,7 +409,7 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
     replay = owned.get();
     source = std::move(owned);
   }
-  if (std::abs(fs_hz - model.sample_rate_hz) > 1e-9)
+  if (std::abs(fs_hz - model.sample_rate_hz) > 1e-6 * model.sample_rate_hz)
     return make_error(ErrorCode::mismatch, rec_name + " is sampled at " + format_double(fs_hz) + " Hz, the model at " +
                                                format_double(model.sample_rate_hz) + " Hz");
   realtime::EmgSource& src = *source;
@@ -522,7 +541,9 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
       while (pending_head < pending.size() && pending[pending_head].intent.window_end_s <= t) {
         realtime::Decision d = pending[pending_head++];
         Intent in = d.intent;
-        in.emit_s = t;
+        // Stamp the intent with the stream time its window ended, not the tick time, so the supervisor's
+        // stale-intent check sees the real age of the decision (review finding: `t` made every intent fresh).
+        in.emit_s = d.intent.window_end_s;
         loop.push_intent(in, t);
         last_label = in.label;
         last_conf = in.confidence;

@@ -64,6 +64,7 @@ HwStatus ControlLoop::tick(double t_s, double dt_s) noexcept {
     ++stats_.read_errors;
     command_.mode = CommandMode::passive;
     command_.torque_nm.fill(0.0);
+    supervisor_.notify_output_cut(t_s);
     (void)hw_->write(t_s, dt_s, command_);
     return rs;
   }

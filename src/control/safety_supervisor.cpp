@@ -145,6 +145,12 @@ void SafetySupervisor::trigger_emergency_stop(double t_s) noexcept {
   log_event(SafetyReason::emergency_stop, -1, t_s, 1.0, 0.0);
 }
 
+void SafetySupervisor::notify_output_cut(double t_s) noexcept {
+  torque_prev_.fill(0.0);
+  if (!resync_) log_event(SafetyReason::resync, -1, t_s, 0.0, 0.0);
+  resync_ = true;
+}
+
 Status SafetySupervisor::reset_emergency_stop(double t_s) {
   if (!estop_) return make_error(ErrorCode::invalid_argument, "SafetySupervisor: no emergency stop is latched");
   estop_ = false;

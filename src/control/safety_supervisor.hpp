@@ -85,6 +85,10 @@ class SafetySupervisor {
   void set_sensor_faults(std::uint32_t bits, double t_s) noexcept;
   /// Latch the emergency stop (idempotent).
   void trigger_emergency_stop(double t_s) noexcept;
+  /// The loop cut the actuators outside this supervisor (a failed hardware read wrote passive zero torque):
+  /// the next command's torque-rate limit starts from zero and the set-point re-synchronises to the measured
+  /// posture, so recovering from the outage cannot jump the torque.
+  void notify_output_cut(double t_s) noexcept;
   /// Explicitly clear the latch. The supervisor then re-synchronises to the measured posture and holds until a
   /// fresh intent emitted after t_s arrives. Returns an error (and changes nothing) when no stop is latched.
   Status reset_emergency_stop(double t_s);

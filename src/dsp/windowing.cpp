@@ -16,6 +16,15 @@ Result<StreamingWindower> StreamingWindower::create(std::size_t channels, std::s
     return make_error(ErrorCode::invalid_argument,
                       "StreamingWindower: channels, length and increment must all be >= 1 (got " +
                           std::to_string(channels) + ", " + std::to_string(length) + ", " + std::to_string(increment) + ")");
+  // The ring holds 2 x length samples per channel; refuse sizes whose product would overflow or that no
+  // EMG window needs (2^24 samples is 4.6 hours at 1 kHz).
+  constexpr std::size_t kMaxWindowSamples = std::size_t{1} << 24;
+  constexpr std::size_t kMaxChannels = 4096;
+  if (length > kMaxWindowSamples || increment > kMaxWindowSamples || channels > kMaxChannels)
+    return make_error(ErrorCode::invalid_argument,
+                      "StreamingWindower: window of " + std::to_string(length) + " samples, increment " +
+                          std::to_string(increment) + ", " + std::to_string(channels) +
+                          " channels is beyond the supported size (2^24 samples, 4096 channels)");
   StreamingWindower w;
   w.channels_ = channels;
   w.length_ = length;

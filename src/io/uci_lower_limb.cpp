@@ -229,7 +229,10 @@ Result<Recording> parse_uci_lower_limb(std::string_view text, const std::string&
       continue;
     }
     if (kept == cap) {
-      const std::size_t new_cap = std::min(2 * cap, upper + 1);
+      // Plain doubling: bounded by the rows actually parsed (at most 2x), so it needs no byte-count bound —
+      // rows can be shorter than 2 bytes per column (an empty skipped column, a lone CR), and a bound from
+      // that estimate could stop the buffer from growing.
+      const std::size_t new_cap = 2 * cap;
       std::vector<double> grown(n_ch * new_cap);
       for (std::size_t c = 0; c < n_ch; ++c)
         std::copy_n(rec.samples.begin() + static_cast<std::ptrdiff_t>(c * cap), kept,

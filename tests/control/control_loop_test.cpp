@@ -113,6 +113,57 @@ TEST(ControlLoop, ReadErrorIsReturnedAndCommandIsPassive) {
   EXPECT_EQ(loop.command().mode, CommandMode::passive);
 }
 
+// A back-end whose read fails once and then recovers without re-activation (a serial hiccup).
+class FlakyReadExo final : public ExoHardware {
+ public:
+  explicit FlakyReadExo(std::uint64_t fail_at) : fail_at_(fail_at) {}
+  Status configure() override { return mock_.configure(); }
+  Status activate() override { return mock_.activate(); }
+  Status deactivate() override { return mock_.deactivate(); }
+  HwStatus read(double t_s, double dt_s, ExoState& state) noexcept override {
+    if (++reads_ == fail_at_) return HwStatus::error;
+    return mock_.read(t_s, dt_s, state);
+  }
+  HwStatus write(double t_s, double dt_s, const ExoCommand& command) noexcept override {
+    return mock_.write(t_s, dt_s, command);
+  }
+  LifecycleState lifecycle_state() const noexcept override { return mock_.lifecycle_state(); }
+  const char* name() const noexcept override { return "flaky"; }
+
+ private:
+  hw::MockExo mock_;
+  std::uint64_t fail_at_ = 0, reads_ = 0;
+};
+
+TEST(ControlLoop, TorqueRampsFromZeroAfterAReadErrorCutTheOutput) {
+  FlakyReadExo hw(1000);  // fails mid-lift, when the joints carry torque
+  auto loop = ControlLoop::create({}, hw).value();
+  ASSERT_TRUE(loop.configure().ok());
+  ASSERT_TRUE(loop.activate(0.0).ok());
+  double torque_before = 0.0;
+  for (long k = 0; k < 1400; ++k) {
+    const double t = k * kDt;
+    if (k % 50 == 0) loop.push_intent(Intent{IntentLabel::lift, 0.95, t - 0.002, t}, t);
+    const HwStatus st = loop.tick(t, kDt);
+    if (k == 998) torque_before = std::abs(loop.command().torque_nm[0]) + std::abs(loop.command().torque_nm[1]);
+    if (k == 999) {
+      ASSERT_EQ(st, HwStatus::error);
+      EXPECT_EQ(loop.command().mode, CommandMode::passive);
+      continue;
+    }
+    ASSERT_EQ(st, HwStatus::ok) << "tick " << k;
+    if (k == 1000) {
+      // The first command after the outage may only move one torque-rate step away from the zero just written.
+      for (std::size_t j = 0; j < kJointCount; ++j) {
+        const double step = loop.spec().supervisor.limits[j].torque_rate_max_nm_s * kDt;
+        EXPECT_LE(std::abs(loop.command().torque_nm[j]), step + 1e-12) << "joint " << j;
+      }
+    }
+  }
+  EXPECT_GT(torque_before, 0.0);  // the outage really cut a loaded joint
+  EXPECT_EQ(loop.stats().read_errors, 1u);
+}
+
 TEST(ControlLoop, TickAndIntentDeliveryDoNotAllocate) {
   Rig rig;
   rig.run(0.0, 0.5, IntentLabel::lift);  // warm-up

@@ -134,6 +134,30 @@ TEST(UciLowerLimb, MoreRowsThanDeclaredGrowTheBufferAndKeepEveryValue) {
   EXPECT_EQ(rec->warnings.size(), 1u);
 }
 
+// Regression (review finding): rows shorter than 2 bytes per column — single-digit values, an empty Digitals
+// column and lone-CR line ends — once stopped the buffer from growing and the reader wrote past its end.
+TEST(UciLowerLimb, RowsShorterThanTwoBytesPerColumnStillGrowTheBuffer) {
+  std::string text =
+      "File Name: 9Amar.log\r"
+      "Channel 1: 'RF', 2 values, engineering units: mV, no filters.\r"
+      "Channel 2: 'BF', 2 values, engineering units: mV, no filters.\r"
+      "Channel 3: 'VM', 2 values, engineering units: mV, no filters.\r"
+      "Channel 4: 'ST', 2 values, engineering units: mV, no filters.\r"
+      "Channel 5: 'FX', 2 values, engineering units: deg, no filters.\r"
+      "Digitals combined (event=16, d=8, c=4, b=2, a=1): 2 values, .\r"
+      "\r";
+  const std::size_t rows = 5000;
+  for (std::size_t i = 0; i < rows; ++i) text += std::to_string(i % 10) + "\t1\t2\t3\t4\t\r";  // 11 bytes, 6 columns
+  auto rec = parse_uci_lower_limb(text, "9Amar.txt");
+  ASSERT_TRUE(rec.ok()) << rec.error().message();
+  ASSERT_EQ(rec->n_samples, rows);
+  ASSERT_EQ(rec->samples.size(), 5 * rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    ASSERT_EQ(rec->channel(0)[i], static_cast<double>(i % 10));
+    ASSERT_EQ(rec->channel(4)[i], 4.0);
+  }
+}
+
 TEST(UciLowerLimb, LfAndLoneCrLineEndingsParseLikeCrlf) {
   std::string crlf = std::string(kHeader5) + "1\t2\t3\t4\t5\r\n6\t7\t8\t9\t10\r\n\t\t\t\t7.5\r\n";
   std::string lf = crlf, cr = crlf;
