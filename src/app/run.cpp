@@ -395,6 +395,13 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
         return make_error(ErrorCode::invalid_argument, "--fault '" + fs_text + "': channel " +
                                                            std::to_string(ev->channel) + " >= " + std::to_string(nch) +
                                                            " streamed channels");
+      // A fault must lie inside the recording: an unbounded stall would otherwise make the replay tick (and log)
+      // for as long as the stall lasts.
+      if (ev->start_s + ev->duration_s > rec_duration_s)
+        return make_error(ErrorCode::invalid_argument, "--fault '" + fs_text + "': ends at " +
+                                                           format_double(ev->start_s + ev->duration_s) +
+                                                           " s, after the recording's " +
+                                                           format_double(rec_duration_s) + " s");
       ro.faults.push_back(*ev);
     }
     if (opt.random_faults > 0) {

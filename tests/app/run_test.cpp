@@ -197,6 +197,12 @@ TEST(RunCommand, BadArgumentsFailWithClearMessages) {
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("unknown kind 'melt'"), std::string::npos) << r.err;
 
+  // A stall longer than the recording would make the replay tick for 10^7 simulated seconds.
+  r = run_myoexo({"run", "--replay", rep, "--train-on", data.string(), "--fault", "stall:0:1e7", "--out",
+                  (data / "o").string()});
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("after the recording"), std::string::npos) << r.err;
+
   r = run_myoexo(
       {"run", "--replay", rep, "--train-on", data.string(), "--control-hz", "333", "--out", (data / "o").string()});
   EXPECT_EQ(r.rc, 2);
