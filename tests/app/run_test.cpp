@@ -127,6 +127,37 @@ TEST(RunCommand, SyntheticReplayTrainsOnOtherSubjectsAndWritesEveryOutput) {
   EXPECT_EQ(read_json(out2 / "summary.json")["intents"], s["intents"]);
 }
 
+// A model file is input: sizes and rates in it are bounded before anything is allocated from them.
+TEST(RunCommand, HostileModelFileIsRefusedWithAClearMessage) {
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 3000);
+  const auto out = fresh_dir("out");
+  const auto model = out / "model.json";
+  const std::string replay = (data / "N_TXT" / "1Nmar.txt").string();
+  ASSERT_EQ(run_myoexo({"run", "--replay", replay, "--train-on", data.string(), "--out", out.string(), "--no-plots",
+                        "--save-model", model.string()}).rc, 0);
+  const json good = read_json(model);
+  struct Case {
+    const char* key;
+    json value;
+    const char* message;
+  };
+  const Case cases[] = {{"window_len", json(std::uint64_t{1} << 63), "window_len"},
+                        {"window_len", json(2), "window_len"},
+                        {"increment", json(0), "increment"},
+                        {"sample_rate_hz", json(-1000.0), "sample_rate_hz"}};
+  for (const auto& c : cases) {
+    json bad = good;
+    bad[c.key] = c.value;
+    const auto bad_path = out / "bad.json";
+    std::ofstream(bad_path) << bad.dump();
+    const auto r = run_myoexo({"run", "--replay", replay, "--model", bad_path.string(), "--out",
+                               (out / "o").string(), "--no-plots"});
+    EXPECT_NE(r.rc, 0) << c.key;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.key << ": " << r.err;
+  }
+}
+
 TEST(RunCommand, InjectedNanBurstIsCountedAndHeldBySupervisor) {
   const auto data = fresh_dir("data");
   myoexo::test::write_uci_folder(data, 3000);
