@@ -6,12 +6,21 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <limits>
+#include <map>
+#include <memory>
+#include <thread>
 #include <system_error>
 
 #include "app/common.hpp"
 #include "io/io.hpp"
 #include "report/report.hpp"
+#ifdef MYOEXO_HAVE_TORCH
+#include "eval/network_protocol.hpp"
+#include "models/torch/network_spec.hpp"
+#include "train/train.hpp"
+#endif
 
 namespace myoexo::app {
 
@@ -192,6 +201,143 @@ std::string lower(std::string s) {
   return s;
 }
 
+// Per-epoch curves of one trained fold (torch-free copy of train::TrainHistory's series).
+struct FoldCurves {
+  std::string fold;
+  std::vector<double> train_loss, val_loss, train_accuracy, val_accuracy;
+  std::size_t best_epoch = 0;
+};
+
+// The model a protocol run uses: LDA or a network config.
+struct ProtocolModel {
+  std::string name;
+  std::string config_path;
+  bool network = false;
+  std::uint64_t seed = 0;
+  std::size_t parallel_folds = 1;
+  /// Callback for one protocol run; `record` = keep its training curves (first seed only).
+  std::function<eval::FitPredictFn(eval::Protocol, std::uint64_t seed, bool record)> fit_predict;
+  std::shared_ptr<std::map<std::string, std::vector<FoldCurves>>> curves =
+      std::make_shared<std::map<std::string, std::vector<FoldCurves>>>();  ///< by protocol code
+  std::string training_note;  ///< epochs, batch, lr ... for summary.md
+};
+
+Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOptions& opt, const eval::PreparedData& data,
+                                          const eval::DataSpec& spec) {
+  ProtocolModel m;
+  if (lower(opt.model) == "lda") {
+    m.name = "LDA on HTD features";
+    m.fit_predict = [](eval::Protocol, std::uint64_t, bool) { return eval::make_lda_fit_predict(); };
+    return m;
+  }
+#ifdef MYOEXO_HAVE_TORCH
+  fs::path config = opt.model;
+  if (config.extension() != ".toml") config = fs::path(MYOEXO_SOURCE_DIR) / "configs" / (opt.model + ".toml");
+  std::error_code ec;
+  if (!fs::is_regular_file(config, ec))
+    return make_error(ErrorCode::invalid_argument, "--model must be lda, a network config name (cnn1d, lstm, cnn_lstm, "
+                                                   "spectrogram_cnn) or a .toml config; '" + config.string() +
+                                                       "' does not exist");
+  auto net = models::load_network_spec(config);
+  if (!net) return net.error();
+  auto cfg = train::load_train_config(config);
+  if (!cfg) return cfg.error();
+  if (opt.epochs) cfg->epochs = *opt.epochs;
+  const std::size_t epochs_wp = cfg->epochs, epochs_l = opt.epochs_loso.value_or(cfg->epochs);
+  if (epochs_wp == 0 || epochs_l == 0) return make_error(ErrorCode::invalid_argument, "--epochs must be >= 1");
+  if (opt.context > 4000) return make_error(ErrorCode::invalid_argument, "--context must be <= 4000 samples");
+  std::size_t jobs = opt.jobs;
+  if (jobs == 0) jobs = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+  m.network = true;
+  m.seed = cfg->seed;
+  m.parallel_folds = jobs;
+  m.config_path = config.string();
+  if (jobs > 1) {
+    cfg->threads = 1;        // parallelism across folds, one LibTorch thread each
+    cfg->progress = false;   // interleaved progress bars would be unreadable: one line per fold instead
+  } else {
+    cfg->progress = cfg->progress && !ctx.quiet;
+  }
+  m.name = std::string(models::arch_kind_name(net->arch.kind)) + " (" + config.filename().string() + ")";
+  if (opt.context > 0) m.name += " + " + std::to_string(opt.context) + " samples causal context";
+  char note[256];
+  std::snprintf(note, sizeof note, "%s: epochs %zu (L: %zu), batch %zu, Adam lr %g, weight decay %g, validation %s, "
+                "%zu fold(s) at once", config.filename().string().c_str(), epochs_wp, epochs_l, cfg->batch_size,
+                cfg->learning_rate, cfg->weight_decay, train::validation_split_name(cfg->validation), jobs);
+  m.training_note = note;
+  const models::NetworkSpec arch = eval::network_spec_for(data, spec, *net, opt.context);
+  const train::TrainConfig base = *cfg;
+  const fs::path history_dir = opt.out_dir / "history";
+  auto curves = m.curves;
+  const std::size_t context = opt.context;
+  m.fit_predict = [=](eval::Protocol proto, std::uint64_t seed, bool record) {
+    train::TrainConfig c = base;
+    c.seed = seed;
+    c.epochs = proto == eval::Protocol::leave_one_subject_out ? epochs_l : epochs_wp;
+    eval::NetworkFitOptions o;
+    o.context_samples = context;
+    if (record) {
+      std::error_code e;
+      fs::create_directories(history_dir, e);
+      c.history_csv = history_dir / "history.csv";  // becomes history_<protocol>_<fold>.csv per fold
+      o.on_trained = [curves](const eval::FoldContext& f, const train::TrainHistory& h, const models::TorchClassifier&) {
+        FoldCurves fc{f.name, h.series("train_loss"), h.series("val_loss"), h.series("train_accuracy"),
+                      h.series("val_accuracy"), h.best_epoch};
+        (*curves)[eval::protocol_code(f.protocol)].push_back(std::move(fc));
+      };
+    }
+    return eval::make_network_fit_predict(arch, c, o);
+  };
+  return m;
+#else
+  (void)ctx, (void)data, (void)spec;
+  return make_error(ErrorCode::invalid_argument, "--model '" + opt.model + "': this build has no LibTorch (only lda)");
+#endif
+}
+
+// Mean over folds of a per-epoch series (folds stopped early contribute to the epochs they ran).
+std::vector<double> mean_curve(const std::vector<FoldCurves>& folds, std::vector<double> FoldCurves::*field) {
+  std::size_t n = 0;
+  for (const auto& f : folds) n = std::max(n, (f.*field).size());
+  std::vector<double> out(n, 0.0), count(n, 0.0);
+  for (const auto& f : folds)
+    for (std::size_t e = 0; e < (f.*field).size(); ++e)
+      if (std::isfinite((f.*field)[e])) {
+        out[e] += (f.*field)[e];
+        count[e] += 1;
+      }
+  for (std::size_t e = 0; e < n; ++e) out[e] = count[e] > 0 ? out[e] / count[e] : std::nan("");
+  return out;
+}
+
+// Training curves (seed Fig. 7-8): mean over folds of train/validation accuracy and loss per epoch.
+Status write_training_curves(const std::string& code, const std::string& model_name,
+                             const std::vector<FoldCurves>& folds, const fs::path& acc_png, const fs::path& loss_png) {
+  auto series = [&](const std::string& name, std::vector<double> FoldCurves::*field, double scale) {
+    report::Series s;
+    s.name = name;
+    s.y = mean_curve(folds, field);
+    for (auto& v : s.y) v *= scale;
+    for (std::size_t e = 0; e < s.y.size(); ++e) s.x.push_back(double(e + 1));
+    return s;
+  };
+  report::LinePlot acc;
+  acc.title = "Protocol " + code + " - " + model_name + ": accuracy per epoch (mean of " + std::to_string(folds.size()) +
+              " fold(s))";
+  acc.x_label = "Epoch";
+  acc.y_label = "Accuracy (%)";
+  acc.series = {series("train", &FoldCurves::train_accuracy, 100.0), series("validation", &FoldCurves::val_accuracy, 100.0)};
+  if (acc.series[1].y.empty() || std::none_of(acc.series[1].y.begin(), acc.series[1].y.end(), [](double v) { return std::isfinite(v); }))
+    acc.series.pop_back();
+  if (auto s = report::plot_lines(acc, acc_png); !s) return s;
+  report::LinePlot loss = acc;
+  loss.title = "Protocol " + code + " - " + model_name + ": cross-entropy loss per epoch";
+  loss.y_label = "Loss";
+  loss.series = {series("train", &FoldCurves::train_loss, 1.0), series("validation", &FoldCurves::val_loss, 1.0)};
+  if (acc.series.size() == 1) loss.series.pop_back();
+  return report::plot_lines(loss, loss_png);
+}
+
 }  // namespace
 
 Result<std::vector<eval::Protocol>> parse_protocols(const std::string& name) {
@@ -208,9 +354,6 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
                                             const EvaluateOptions& opt, const std::string& link_prefix) {
   auto protocols = parse_protocols(opt.protocol);
   if (!protocols) return protocols.error();
-  if (lower(opt.model) != "lda")
-    return make_error(ErrorCode::invalid_argument, "--model must be lda (the only model wired so far), not '" +
-                                                       opt.model + "'");
   std::error_code ec;
   fs::create_directories(opt.out_dir, ec);
   if (!fs::is_directory(opt.out_dir, ec))
@@ -221,14 +364,37 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
   auto data = eval::prepare_data(recordings, spec);
   if (!data) return data.error();
 
-  eval::RunOptions run;
-  run.protocols = *protocols;
-  run.subjects = opt.subjects;
-  run.model_name = "LDA on HTD features";
-  if (!ctx.quiet) run.progress = [&ctx](const std::string& line) { ctx.err << "myoexo: " << line << '\n'; };
-  auto res = eval::run_protocol(*data, spec, eval::make_lda_fit_predict(), run);
-  if (!res) return res.error();
+  auto model = make_protocol_model(ctx, opt, *data, spec);
+  if (!model) return model.error();
+  std::vector<std::uint64_t> seeds = opt.seeds;
+  if (seeds.empty() || !model->network) seeds = {model->seed};
 
+  // One full run per seed; the first is the one the plots and tables show, the others give the spread.
+  std::vector<eval::EvaluationResult> runs;
+  for (std::size_t si = 0; si < seeds.size(); ++si) {
+    eval::EvaluationResult merged;
+    for (eval::Protocol proto : *protocols) {
+      eval::RunOptions run;
+      run.protocols = {proto};
+      run.subjects = opt.subjects;
+      run.model_name = model->name;
+      run.parallel_folds = model->parallel_folds;
+      if (!ctx.quiet) run.progress = [&ctx](const std::string& line) { ctx.err << "myoexo: " << line << '\n'; };
+      if (seeds.size() > 1) log_line(ctx, "seed " + std::to_string(seeds[si]) + " (" + std::to_string(si + 1) + "/" +
+                                              std::to_string(seeds.size()) + "), protocol " + eval::protocol_code(proto));
+      auto res = eval::run_protocol(*data, spec, model->fit_predict(proto, seeds[si], si == 0), run);
+      if (!res) return res.error();
+      if (merged.protocols.empty()) {
+        auto keep = std::move(res->protocols);
+        merged = std::move(*res);
+        merged.protocols = std::move(keep);
+      } else {
+        for (auto& p : res->protocols) merged.protocols.push_back(std::move(p));
+      }
+    }
+    runs.push_back(std::move(merged));
+  }
+  auto res = Result<eval::EvaluationResult>(runs.front());
   EvaluateOutcome outcome;
   outcome.result = std::move(res).value();
   const eval::EvaluationResult& r = outcome.result;
@@ -236,7 +402,25 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
   {
     const fs::path file = opt.out_dir / "metrics.json";
     std::ofstream out(file, std::ios::trunc);
-    out << eval::evaluation_to_json(r).dump(2) << '\n';
+    nlohmann::json j = eval::evaluation_to_json(r);
+    if (model->network) {
+      j["training"] = model->training_note;
+      j["config"] = model->config_path;
+      if (opt.context > 0) j["context_samples"] = opt.context;
+    }
+    if (runs.size() > 1) {
+      // The seed spread: every protocol's mean/min accuracy and macro-F1 per seed.
+      nlohmann::json sr = nlohmann::json::array();
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        nlohmann::json one{{"seed", seeds[i]}};
+        for (const auto& p : runs[i].protocols)
+          one[eval::protocol_code(p.protocol)] = {{"mean_accuracy", p.mean_accuracy}, {"min_accuracy", p.min_accuracy},
+                                                  {"min_fold", p.min_fold}, {"mean_macro_f1", p.mean_macro_f1}};
+        sr.push_back(std::move(one));
+      }
+      j["seed_runs"] = std::move(sr);
+    }
+    out << j.dump(2) << '\n';
     if (!out) return make_error(ErrorCode::io, file.string(), 0, "cannot be written");
     outcome.files.push_back("metrics.json");
   }
@@ -244,7 +428,8 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
   std::vector<std::string> md = {
       "# myoexo evaluation: " + r.model_name + ", protocol " + r.spec_name,
       "",
-      "Made by `myoexo evaluate --protocol " + opt.protocol + " --model " + opt.model + "`. " +
+      "Made by `myoexo evaluate --protocol " + opt.protocol + " --model " + opt.model + "`" +
+          (model->network ? " (" + model->training_note + ")" : std::string()) + ". " +
           std::to_string(r.subjects.size()) + " subjects, classes " +
           [&] {
             std::string c;
@@ -269,6 +454,39 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
   };
   for (auto& l : peer_table(r)) md.push_back(l);
   md.push_back("");
+  if (model->network) {
+    md.push_back("Training: " + model->training_note + ". Per-fold histories: history/.");
+    md.push_back("");
+  }
+  if (runs.size() > 1) {
+    md.push_back("## Seed spread");
+    md.push_back("");
+    md.push_back("Every protocol repeated with each seed (weights, shuffling); the tables below show the first seed.");
+    md.push_back("");
+    std::string head = "| seed |", rule = "|---|";
+    for (const auto& p : r.protocols) {
+      head += std::string(" ") + eval::protocol_code(p.protocol) + " mean (min) | " + eval::protocol_code(p.protocol) +
+              " macro-F1 |";
+      rule += "---|---|";
+    }
+    md.push_back(head);
+    md.push_back(rule);
+    std::vector<std::pair<double, double>> range(r.protocols.size(), {2.0, -1.0});
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      std::string row = "| " + std::to_string(seeds[i]) + " |";
+      for (std::size_t k = 0; k < runs[i].protocols.size(); ++k) {
+        const auto& p = runs[i].protocols[k];
+        row += " " + mean_min_cell(&p) + " | " + num(p.mean_macro_f1) + " |";
+        range[k].first = std::min(range[k].first, p.mean_accuracy);
+        range[k].second = std::max(range[k].second, p.mean_accuracy);
+      }
+      md.push_back(row);
+    }
+    std::string spread = "| spread of the mean (max - min) |";
+    for (const auto& rg : range) spread += " " + num(100.0 * (rg.second - rg.first), 1) + " points | |";
+    md.push_back(spread);
+    md.push_back("");
+  }
 
   for (const auto& p : r.protocols) {
     const std::string code = eval::protocol_code(p.protocol);
@@ -305,6 +523,17 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
       md.push_back("");
       md.push_back("![per-class scores " + code + "](" + bars + ")");
       md.push_back("");
+      if (auto it = model->curves->find(code); it != model->curves->end() && !it->second.empty()) {
+        const std::string acc = "training_accuracy_" + code + ".png", loss = "training_loss_" + code + ".png";
+        if (auto s = write_training_curves(code, r.model_name, it->second, opt.out_dir / acc, opt.out_dir / loss); !s)
+          return s.error();
+        outcome.files.push_back(acc);
+        outcome.files.push_back(loss);
+        md.push_back("![training accuracy " + code + "](" + acc + ")");
+        md.push_back("");
+        md.push_back("![training loss " + code + "](" + loss + ")");
+        md.push_back("");
+      }
     }
   }
   if (opt.plots) {

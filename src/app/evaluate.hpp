@@ -6,6 +6,7 @@
 // (evaluate_recordings) while the command itself loads the folder first (run_evaluate).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -21,13 +22,21 @@ namespace myoexo::app {
 
 struct EvaluateOptions {
   std::string protocol = "all";                ///< "W", "P", "L" or "all" (case-insensitive)
-  std::string model = "lda";                   ///< only "lda" so far (LDA on HTD features, UCI-LL v1)
+  /// "lda" (LDA on HTD features), a network config name ("cnn1d", "lstm", "cnn_lstm", "spectrogram_cnn" =
+  /// configs/<name>.toml of the source tree) or the path of a network config (.toml: [model] and [train]).
+  std::string model = "lda";
   std::optional<std::filesystem::path> data;   ///< data-set folder; unset = <data root>/uci-lower-limb
   std::filesystem::path out_dir = "evaluation";///< created if missing
   /// Held-out subjects for W and L (empty = all); L still trains on every other subject.
   std::vector<std::string> subjects;
   std::string spectrogram_channel = "RF";      ///< channel of the per-class example spectrograms
   bool plots = true;                           ///< false: metrics.json and summary.md only
+  // Networks only (ignored for lda):
+  std::optional<std::size_t> epochs;           ///< overrides [train] epochs for W and P
+  std::optional<std::size_t> epochs_loso;      ///< overrides epochs for L (default: as W and P)
+  std::vector<std::uint64_t> seeds;            ///< one full run per seed (the seed spread); empty = config's
+  std::size_t jobs = 0;                        ///< folds trained at once (1 torch thread each); 0 = cores, max 4
+  std::size_t context = 0;                     ///< declared variant: past samples the network sees per window
 };
 
 /// "W" | "P" | "L" | "all" -> protocols in W, P, L order. invalid_argument otherwise.

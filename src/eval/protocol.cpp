@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -187,7 +189,7 @@ std::vector<std::size_t> add_windows(WindowSet& set, std::size_t r, std::size_t 
     }
     if (label < 0) continue;
     idx.push_back(set.windows.size());
-    set.windows.push_back({std::uint32_t(r), std::uint32_t(s), label, rec.subject});
+    set.windows.push_back({std::uint32_t(r), std::uint32_t(s), label, rec.subject, std::uint32_t(begin)});
   }
   return idx;
 }
@@ -305,27 +307,53 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
     scores.protocol = proto;
     const std::size_t k = data.class_names.size();
     std::vector<std::size_t> summed(k * k, 0);
-    for (std::size_t f = 0; f < defs.size(); ++f) {
-      FoldDef& d = defs[f];
+    for (FoldDef& d : defs) {
       std::sort(d.train.begin(), d.train.end());
       std::sort(d.test.begin(), d.test.end());
       if (d.train.empty() || d.test.empty())
         return make_error(ErrorCode::empty, std::string("protocol ") + protocol_code(proto) + ", fold '" + d.name +
                                                 "': no " + (d.train.empty() ? "training" : "test") + " windows");
-      std::vector<int> predicted(d.test.size(), -1);
-      const FoldContext ctx{proto, d.name, f, defs.size()};
-      Status s = fit_predict(set, d.train, d.test, predicted, ctx);
-      if (!s) return s.error();
-      auto m = score_fold(set, d.test, predicted);
-      if (!m) return m.error();
-      for (std::size_t i = 0; i < k * k; ++i) summed[i] += m->confusion[i];
-      if (options.progress) {
-        char line[160];
-        std::snprintf(line, sizeof line, "%s %-8s train %6zu test %6zu  accuracy %.4f", protocol_code(proto),
-                      d.name.c_str(), d.train.size(), d.test.size(), m->accuracy);
-        options.progress(line);
+    }
+    // Folds run on `parallel_folds` threads, each taking the next unclaimed fold; results land in fold order,
+    // so the scores do not depend on the thread count. The first error stops further folds from starting.
+    std::vector<std::optional<Result<Metrics>>> fold_metrics(defs.size());
+    std::atomic<std::size_t> next_fold{0};
+    std::atomic<bool> failed{false};
+    std::mutex progress_mutex;
+    auto worker = [&]() {
+      for (std::size_t f = next_fold.fetch_add(1); f < defs.size() && !failed.load(); f = next_fold.fetch_add(1)) {
+        const FoldDef& d = defs[f];
+        std::vector<int> predicted(d.test.size(), -1);
+        const FoldContext ctx{proto, d.name, f, defs.size()};
+        Status s = fit_predict(set, d.train, d.test, predicted, ctx);
+        Result<Metrics> m = s ? score_fold(set, d.test, predicted) : Result<Metrics>(s.error());
+        if (!m) failed.store(true);
+        if (m && options.progress) {
+          char line[160];
+          std::snprintf(line, sizeof line, "%s %-8s train %6zu test %6zu  accuracy %.4f", protocol_code(proto),
+                        d.name.c_str(), d.train.size(), d.test.size(), m->accuracy);
+          std::lock_guard<std::mutex> lock(progress_mutex);
+          options.progress(line);
+        }
+        fold_metrics[f] = std::move(m);
       }
-      scores.folds.push_back({d.name, d.train.size(), d.test.size(), std::move(*m)});
+    };
+    const std::size_t n_threads = std::min(std::max<std::size_t>(options.parallel_folds, 1), defs.size());
+    if (n_threads <= 1) {
+      worker();
+    } else {
+      std::vector<std::thread> pool;
+      for (std::size_t t = 0; t < n_threads; ++t) pool.emplace_back(worker);
+      for (auto& t : pool) t.join();
+    }
+    for (std::size_t f = 0; f < defs.size(); ++f) {
+      if (!fold_metrics[f]) continue;  // not started because an earlier fold failed
+      if (!*fold_metrics[f]) return fold_metrics[f]->error();
+    }
+    for (std::size_t f = 0; f < defs.size(); ++f) {
+      Metrics& m = **fold_metrics[f];
+      for (std::size_t i = 0; i < k * k; ++i) summed[i] += m.confusion[i];
+      scores.folds.push_back({defs[f].name, defs[f].train.size(), defs[f].test.size(), std::move(m)});
     }
     auto total = metrics_from_confusion(summed, k);
     if (!total) return total.error();

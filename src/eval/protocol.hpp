@@ -85,6 +85,10 @@ struct WindowRef {
   std::uint32_t start = 0;
   std::int32_t label = -1;
   std::int32_t subject = -1;
+  /// First sample of the segment the window was cut from (0, or the W/P split point for a test window): a
+  /// model that looks at past context (NetworkFitOptions::context_samples) may not reach before it, so no
+  /// training sample ever feeds a test input.
+  std::uint32_t origin = 0;
 };
 
 /// All windows a protocol run uses (each layout's windows appear once; folds index into `windows`).
@@ -132,6 +136,9 @@ struct RunOptions {
   std::size_t k_folds = 5;  ///< K: contiguous blocks per recording
   std::string model_name = "model";
   std::function<void(const std::string&)> progress;  ///< optional, one line per finished fold
+  /// Folds trained at the same time (threads), >= 1. With > 1 the callback is called concurrently and must be
+  /// thread-safe (make_network_fit_predict is; make_lda_fit_predict is not). Results do not depend on it.
+  std::size_t parallel_folds = 1;
 };
 
 struct FoldScore {

@@ -1,6 +1,8 @@
 // TorchClassifier: prediction paths, model file, TorchScript export.
 #include "models/torch/torch_classifier.hpp"
 
+#include <mutex>
+
 #include <torch/script.h>
 
 #include <algorithm>
@@ -90,8 +92,15 @@ Result<TorchClassifier> TorchClassifier::create(const NetworkSpec& spec, std::ui
   if (Status s = validate_network_spec(spec); !s) return s.error();
   if (spec.class_names.size() < 2)
     return make_error(ErrorCode::invalid_argument, "a classifier needs at least two class names");
-  ::torch::manual_seed(seed);
-  auto impl = std::make_unique<Impl>(spec);
+  // LibTorch's default generator is process-global: seeding and drawing the initial weights must not interleave
+  // with another thread's create() (parallel protocol folds), or the same seed would give different weights.
+  static std::mutex init_mutex;
+  std::unique_ptr<Impl> impl;
+  {
+    std::lock_guard<std::mutex> lock(init_mutex);
+    ::torch::manual_seed(seed);
+    impl = std::make_unique<Impl>(spec);
+  }
   impl->refresh();
   return TorchClassifier(std::move(impl));
 }
