@@ -33,6 +33,8 @@ Status ControlLoop::activate(double t_s) {
   stats_ = {};
   replan_ = false;
   last_mode_ = SupervisorMode::hold;
+  last_setpoint_s_ = t_s;
+  last_setpoint_dt_s_ = 1.0 / spec_.rate_hz;
   return {};
 }
 
@@ -50,7 +52,7 @@ void ControlLoop::push_intent(const Intent& intent, double t_s) noexcept {
 
 void ControlLoop::trigger_emergency_stop(double t_s) noexcept {
   supervisor_.trigger_emergency_stop(t_s);
-  intents_.force(IntentLabel::hold, t_s);
+  intents_.hold_until_change(t_s);
 }
 
 HwStatus ControlLoop::tick(double t_s, double dt_s) noexcept {
@@ -74,16 +76,28 @@ HwStatus ControlLoop::tick(double t_s, double dt_s) noexcept {
   if (last_mode_ != SupervisorMode::normal) {
     trajectory_.rebase(t_s, supervisor_.last_setpoints());
   } else if (replan_) {
-    trajectory_.start(intents_.active(), t_s, supervisor_.last_setpoints());
+    // The last safe set-point belongs to the previous tick: the segment starts THERE (time and state), so this
+    // tick continues it by one period instead of repeating the old position (a step the supervisor would brake
+    // at a_max). The supervisor's velocity is a backward difference, half a period behind the derivative:
+    // v(t) = v_k + a_k dt / 2 makes the next backward difference continue the acceleration exactly.
+    Setpoints from = supervisor_.last_setpoints();
+    for (auto& s : from) s.velocity_rad_s += 0.5 * s.acceleration_rad_s2 * last_setpoint_dt_s_;
+    trajectory_.start(intents_.active(), last_setpoint_s_, from);
     replan_ = false;
   }
   desired_ = trajectory_.evaluate(t_s);
   Setpoints safe = desired_;
+  const std::uint64_t resyncs = supervisor_.intervention_count(SafetyReason::resync);
   const SupervisorMode mode = supervisor_.enforce_setpoint(state_, safe, t_s, dt_s);
+  last_setpoint_s_ = t_s;
+  last_setpoint_dt_s_ = (dt_s > 0.0 && std::isfinite(dt_s)) ? dt_s : 1.0 / spec_.rate_hz;
   if (mode != SupervisorMode::normal) {
-    intents_.force(IntentLabel::hold, t_s);  // the user must ask again once the cause is gone
-  } else if (last_mode_ != SupervisorMode::normal) {
-    replan_ = true;
+    // Documented contract (docs/control.md): after a hold the user must ask again; the label being asked for
+    // when the hold began stays blocked until the intent changes (or resume_after_hold()).
+    intents_.hold_until_change(t_s);
+  } else if (last_mode_ != SupervisorMode::normal ||
+             supervisor_.intervention_count(SafetyReason::resync) != resyncs) {
+    replan_ = true;  // re-synchronised set-points: the segment restarts from them
   }
   last_mode_ = mode;
   controller_.update(state_, safe, command_);

@@ -56,7 +56,11 @@ class ControlLoop {
   /// Current sensor-fault bits (e.g. SensorFaultDetector::faults()).
   void set_sensor_faults(std::uint32_t bits, double t_s) noexcept { supervisor_.set_sensor_faults(bits, t_s); }
   void trigger_emergency_stop(double t_s) noexcept;
-  Status reset_emergency_stop(double t_s) { return supervisor_.reset_emergency_stop(t_s); }
+  /// Explicit resume after a supervisor hold: the intent that was being asked for when the hold began may
+  /// restart motion without first changing (see IntentStateMachine::hold_until_change).
+  void resume_after_hold() noexcept { intents_.resume(); }
+  /// See SafetySupervisor::reset_emergency_stop (false: no stop was latched). Real-time safe.
+  [[nodiscard]] bool reset_emergency_stop(double t_s) noexcept { return supervisor_.reset_emergency_stop(t_s); }
 
   /// One read -> update -> write cycle at time t_s with the measured period dt_s. On a read error nothing is
   /// written except a passive command; the status is returned for the caller to deactivate/recover.
@@ -94,6 +98,8 @@ class ControlLoop {
   LoopStats stats_{};
   bool replan_ = false;
   SupervisorMode last_mode_ = SupervisorMode::hold;
+  double last_setpoint_s_ = 0.0;   // time of the supervisor's last set-points (the previous tick)
+  double last_setpoint_dt_s_ = 0.0;  // the period that tick used
 };
 
 }  // namespace myoexo::control

@@ -31,6 +31,7 @@ const char* transition_outcome_name(TransitionOutcome outcome) noexcept {
     case TransitionOutcome::dwell: return "dwell";
     case TransitionOutcome::low_confidence: return "low_confidence";
     case TransitionOutcome::invalid: return "invalid";
+    case TransitionOutcome::awaiting_change: return "awaiting_change";
   }
   return "unknown";
 }
@@ -53,6 +54,11 @@ TransitionOutcome IntentStateMachine::update(const Intent& intent, double t_s) n
   if (!valid_label(intent.label) || !std::isfinite(t_s)) return count(TransitionOutcome::invalid);
   if (!std::isfinite(intent.confidence) || intent.confidence < spec_.min_confidence)
     return count(TransitionOutcome::low_confidence);
+  last_offered_ = intent.label;
+  if (awaiting_change_) {
+    if (intent.label == blocked_) return count(TransitionOutcome::awaiting_change);
+    awaiting_change_ = false;  // the user asked for something else: the block is over
+  }
   if (intent.label == active_) return count(TransitionOutcome::unchanged);
   if (!spec_.allowed[idx(active_)][idx(intent.label)]) return count(TransitionOutcome::disallowed);
   if (t_s - since_s_ < spec_.min_dwell_s) return count(TransitionOutcome::dwell);
@@ -69,9 +75,18 @@ void IntentStateMachine::force(IntentLabel label, double t_s) noexcept {
   }
 }
 
+void IntentStateMachine::hold_until_change(double t_s) noexcept {
+  force(IntentLabel::hold, t_s);
+  awaiting_change_ = true;
+  blocked_ = last_offered_;
+}
+
 void IntentStateMachine::reset(double t_s) noexcept {
   active_ = spec_.initial;
   since_s_ = t_s;
+  awaiting_change_ = false;
+  blocked_ = IntentLabel::hold;
+  last_offered_ = IntentLabel::hold;
   counts_ = {};
 }
 

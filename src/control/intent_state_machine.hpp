@@ -35,7 +35,9 @@ enum class TransitionOutcome : int {
   dwell = 3,           ///< the active intent has not lasted min_dwell_s yet
   low_confidence = 4,  ///< below min_confidence or not finite
   invalid = 5,         ///< label out of range or non-finite time
+  awaiting_change = 6, ///< after a hold: the same label as when the hold began; ignored until the intent changes
 };
+inline constexpr std::size_t kTransitionOutcomeCount = 7;
 const char* transition_outcome_name(TransitionOutcome outcome) noexcept;
 
 /// Streaming state machine; one per exoskeleton. update() is real-time safe (no allocation).
@@ -46,15 +48,26 @@ class IntentStateMachine {
 
   /// Offer an intent observed at time t_s [s] (monotonic). Returns what happened; active() tells the result.
   TransitionOutcome update(const Intent& intent, double t_s) noexcept;
-  /// Force an intent regardless of table and dwell (supervisor/UI override, e.g. hold after a fault).
+  /// Force an intent regardless of table and dwell (UI override). Does not block anything afterwards.
   void force(IntentLabel label, double t_s) noexcept;
-  /// Back to the initial intent at time t_s; counters cleared.
+  /// The supervisor held (fault, watchdog, e-stop): force `hold` and block the label of the last offered intent
+  /// (the one the user was asking for when the hold began, or kept asking for during it) until an offered intent
+  /// with a different label arrives — so a decoder still emitting `lift` after the fault clears does not restart
+  /// the motion; the user has to ask again (e.g. `rest` then `lift`). Call it on every held tick; the block
+  /// follows the latest offered label. resume() lifts it explicitly.
+  void hold_until_change(double t_s) noexcept;
+  /// Explicit resume (UI button): lift the block of hold_until_change(); the blocked label may be accepted at once.
+  void resume() noexcept { awaiting_change_ = false; }
+  /// Back to the initial intent at time t_s; counters and any hold_until_change() block cleared.
   void reset(double t_s = 0.0) noexcept;
 
   IntentLabel active() const noexcept { return active_; }
   double active_since_s() const noexcept { return since_s_; }
+  /// True while hold_until_change() blocks blocked_label().
+  bool awaiting_change() const noexcept { return awaiting_change_; }
+  IntentLabel blocked_label() const noexcept { return blocked_; }
   /// Number of offered intents per outcome (index = TransitionOutcome value).
-  const std::array<std::uint64_t, 6>& outcome_counts() const noexcept { return counts_; }
+  const std::array<std::uint64_t, kTransitionOutcomeCount>& outcome_counts() const noexcept { return counts_; }
   const IntentStateMachineSpec& spec() const noexcept { return spec_; }
 
  private:
@@ -62,7 +75,10 @@ class IntentStateMachine {
   IntentStateMachineSpec spec_;
   IntentLabel active_ = IntentLabel::rest;
   double since_s_ = 0.0;
-  std::array<std::uint64_t, 6> counts_{};
+  bool awaiting_change_ = false;
+  IntentLabel blocked_ = IntentLabel::hold;       // meaningful while awaiting_change_
+  IntentLabel last_offered_ = IntentLabel::hold;  // label of the last valid offer ("hold" = none yet)
+  std::array<std::uint64_t, kTransitionOutcomeCount> counts_{};
 };
 
 }  // namespace myoexo::control

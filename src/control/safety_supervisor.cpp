@@ -151,8 +151,8 @@ void SafetySupervisor::notify_output_cut(double t_s) noexcept {
   resync_ = true;
 }
 
-Status SafetySupervisor::reset_emergency_stop(double t_s) {
-  if (!estop_) return make_error(ErrorCode::invalid_argument, "SafetySupervisor: no emergency stop is latched");
+bool SafetySupervisor::reset_emergency_stop(double t_s) noexcept {
+  if (!estop_) return false;
   estop_ = false;
   resync_ = true;
   last_intent_s_ = -kInf;
@@ -160,7 +160,7 @@ Status SafetySupervisor::reset_emergency_stop(double t_s) {
   mode_ = SupervisorMode::hold;
   ++counts_[ri(SafetyReason::emergency_stop_reset)];
   log_event(SafetyReason::emergency_stop_reset, -1, t_s, 0.0, 0.0);
-  return {};
+  return true;
 }
 
 SupervisorMode SafetySupervisor::enforce_setpoint(const ExoState& state, Setpoints& sp, double t_s, double dt_s) noexcept {

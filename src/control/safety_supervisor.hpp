@@ -90,8 +90,10 @@ class SafetySupervisor {
   /// posture, so recovering from the outage cannot jump the torque.
   void notify_output_cut(double t_s) noexcept;
   /// Explicitly clear the latch. The supervisor then re-synchronises to the measured posture and holds until a
-  /// fresh intent emitted after t_s arrives. Returns an error (and changes nothing) when no stop is latched.
-  Status reset_emergency_stop(double t_s);
+  /// fresh intent emitted after t_s arrives. Returns false (and changes nothing) when no stop is latched.
+  /// A bool, not a Status: a UI may call it every tick while a button is held, and an Error would allocate its
+  /// reason string on every refused call.
+  [[nodiscard]] bool reset_emergency_stop(double t_s) noexcept;
 
   /// Phase 1 (before the controller): limit `setpoints` in place for time t_s with measured period dt_s.
   /// Output: positions in range, |velocity| <= min(velocity_max, setpoint_rate_max), |acceleration| <=

@@ -69,6 +69,7 @@ Result<MinimumJerkTrajectory> MinimumJerkTrajectory::create(const TrajectorySpec
   }
   if (!(spec.limit_fraction > 0.0 && spec.limit_fraction <= 1.0)) return bad("limit_fraction must be in (0, 1]");
   if (!(spec.move_min_duration_s > 0.0) || !(spec.stop_duration_s > 0.0)) return bad("durations must be > 0");
+  if (!(spec.stop_margin_rad >= 0.0) || !std::isfinite(spec.stop_margin_rad)) return bad("stop_margin_rad must be finite and >= 0");
   const auto& g = spec.gait;
   if (!(g.stride_period_s > 0.0) || g.hip_harmonics < 0 || g.knee_harmonics < 0 ||
       g.hip_harmonics > GaitPattern::kMaxHarmonics || g.knee_harmonics > GaitPattern::kMaxHarmonics)
@@ -92,57 +93,118 @@ Setpoints MinimumJerkTrajectory::reference(double t_s) const noexcept {
   return r;
 }
 
-void MinimumJerkTrajectory::plan_blend(double t_s, const Setpoints& from, double min_duration_s) noexcept {
-  t0_s_ = t_s;
-  const Setpoints r0 = reference(t_s);
-  std::array<double, kJointCount> e0{}, v0{}, a0{};
-  double T = min_duration_s;
-  const double f = spec_.limit_fraction;
+namespace {
+// Largest |value| / cap seen by sampling; the worst ratio over the segment decides feasibility.
+constexpr int kPlanSamples = 64;
+constexpr double kShortestSegmentS = 0.03;  // below this a stop is a jolt; the supervisor brakes instead
+constexpr double kLongestSegmentS = 30.0;
+constexpr double kStretch = 1.15;           // candidate durations are a geometric grid with this ratio
+}  // namespace
+
+double MinimumJerkTrajectory::check_plan(const Setpoints& from, double T, double fraction, bool strict_stop) noexcept {
+  // Plans the candidate (into seg_) and returns its worst normalised excursion: max over joints and samples of
+  // |v| / v_cap, |a| / a_cap and 1 + (distance beyond the position range) / range; <= 1 means within.
+  double worst = 0.0;
+  const double omega = 2.0 * kPi / spec_.gait.stride_period_s;
   for (std::size_t j = 0; j < kJointCount; ++j) {
-    auto sane = [](double x) { return std::isfinite(x) ? x : 0.0; };
-    e0[j] = sane(from[j].position_rad) - r0[j].position_rad;
-    v0[j] = sane(from[j].velocity_rad_s) - r0[j].velocity_rad_s;
-    a0[j] = sane(from[j].acceleration_rad_s2) - r0[j].acceleration_rad_s2;
     const auto& L = spec_.limits[j];
-    // Rest-to-rest minimum jerk peaks at 1.875 D/T in velocity and 5.77 D/T^2 in acceleration.
-    T = std::max(T, 1.875 * std::abs(e0[j]) / (f * L.velocity_max_rad_s));
-    T = std::max(T, std::sqrt(5.77 * std::abs(e0[j]) / (f * L.acceleration_max_rad_s2)));
-  }
-  // Initial velocity/acceleration and the gait reference make the closed forms optimistic: check the sampled plan
-  // and stretch it (bounded number of tries; only on intent changes, never per tick).
-  for (int attempt = 0; attempt < 12; ++attempt) {
-    bool within = true;
-    for (std::size_t j = 0; j < kJointCount && within; ++j) {
-      seg_[j] = MinimumJerkSegment::plan(e0[j], v0[j], a0[j], T);
-      const auto& L = spec_.limits[j];
-      const double v_cap = std::max(f * L.velocity_max_rad_s, std::abs(from[j].velocity_rad_s));
-      const double a_cap = std::max(f * L.acceleration_max_rad_s2, std::abs(from[j].acceleration_rad_s2));
-      constexpr int kSamples = 32;
-      for (int i = 1; i <= kSamples && within; ++i) {
-        const double tau = T * i / kSamples;
-        const JointSetpoint e = seg_[j].evaluate(tau);
-        JointSetpoint r{};
-        if (gait_) {
-          const double omega = 2.0 * kPi / spec_.gait.stride_period_s;
-          r = evaluate_gait(spec_.gait, static_cast<Joint>(j), gait_phi0_rad_ + omega * tau, omega);
-        }
-        within = std::abs(e.velocity_rad_s + r.velocity_rad_s) <= v_cap &&
-                 std::abs(e.acceleration_rad_s2 + r.acceleration_rad_s2) <= a_cap;
+    auto sane = [](double x) { return std::isfinite(x) ? x : 0.0; };
+    const double q0 = sane(from[j].position_rad), v0 = sane(from[j].velocity_rad_s), a0 = sane(from[j].acceleration_rad_s2);
+    double q_lo = std::min(L.position_min_rad, q0), q_hi = std::max(L.position_max_rad, q0);
+    if (stop_) {
+      // Free-end minimum jerk stop: with the final position free, the optimum is the quartic that lands at
+      // q0 + v0 T/2 + a0 T^2/12 (natural boundary condition: 5th derivative zero). It lands stop_margin_rad off
+      // the limits (the measured joint lags the set-point when braking hard), but a posture already inside that
+      // margin is not pushed out of it: rest must not move a leg that is at rest.
+      const double m = std::min(spec_.stop_margin_rad, 0.25 * (L.position_max_rad - L.position_min_rad));
+      const double q_in = std::clamp(q0, L.position_min_rad, L.position_max_rad);
+      const double lo = std::min(q_in, L.position_min_rad + m), hi = std::max(q_in, L.position_max_rad - m);
+      target_rad_[j] = std::clamp(q0 + 0.5 * v0 * T + a0 * T * T / 12.0, lo, hi);
+      // Preferably a stop does not swing past its clamped target into the margin either (no overshoot-and-return).
+      if (strict_stop) {
+        q_lo = std::min(lo, q0);
+        q_hi = std::max(hi, q0);
       }
     }
-    if (within) break;
-    T *= 1.3;
+    JointSetpoint r0{};
+    if (gait_) r0 = evaluate_gait(spec_.gait, static_cast<Joint>(j), gait_phi0_rad_, omega);
+    else r0.position_rad = target_rad_[j];
+    seg_[j] = MinimumJerkSegment::plan(q0 - r0.position_rad, v0 - r0.velocity_rad_s, a0 - r0.acceleration_rad_s2, T);
+    // The start values are what they are (the supervisor already bounds them): never ask for less than them.
+    const double v_cap = std::max(fraction * L.velocity_max_rad_s, std::abs(v0));
+    const double a_cap = std::max(fraction * L.acceleration_max_rad_s2, std::abs(a0));
+    const double span = L.position_max_rad - L.position_min_rad;
+    for (int i = 1; i <= kPlanSamples; ++i) {
+      const double tau = T * i / kPlanSamples;
+      JointSetpoint p = seg_[j].evaluate(tau);
+      JointSetpoint r{};
+      if (gait_) r = evaluate_gait(spec_.gait, static_cast<Joint>(j), gait_phi0_rad_ + omega * tau, omega);
+      else r.position_rad = target_rad_[j];
+      p.position_rad += r.position_rad;
+      p.velocity_rad_s += r.velocity_rad_s;
+      p.acceleration_rad_s2 += r.acceleration_rad_s2;
+      const double beyond = std::max({0.0, p.position_rad - q_hi, q_lo - p.position_rad});
+      worst = std::max({worst, std::abs(p.velocity_rad_s) / v_cap, std::abs(p.acceleration_rad_s2) / a_cap,
+                        beyond > 0.0 ? 1.0 + beyond / span + 1e-9 : 0.0});
+    }
   }
-  for (std::size_t j = 0; j < kJointCount; ++j) seg_[j] = MinimumJerkSegment::plan(e0[j], v0[j], a0[j], T);
+  return worst;
+}
+
+void MinimumJerkTrajectory::plan_blend(double t_s, const Setpoints& from, double preferred_s) noexcept {
+  t0_s_ = t_s;
+  // Candidate durations, in order of preference; the first one whose sampled plan keeps |v| and |a| within
+  // limit_fraction of the limits and the position inside the range wins. Moves and gait entry: the shortest
+  // duration >= preferred_s (the fastest move within the limits), then shorter ones (an initial velocity towards
+  // a limit overshoots less when the segment is shorter). Stops: preferred_s, then shorter (a stop that would
+  // coast into a limit must brake harder), then longer. Only on intent changes, never per tick; bounded work.
+  const double lo = kShortestSegmentS, hi = kLongestSegmentS;
+  double T0 = std::clamp(preferred_s, lo, hi);
+  if (!stop_) {
+    // Closed-form start: rest-to-rest minimum jerk peaks at 1.875 D/T (velocity) and 5.77 D/T^2 (acceleration).
+    for (std::size_t j = 0; j < kJointCount; ++j) {
+      const auto& L = spec_.limits[j];
+      const double d = std::isfinite(from[j].position_rad) ? std::abs(from[j].position_rad - target_rad_[j]) : 0.0;
+      if (gait_) continue;  // the gait reference moves: the sampled check decides
+      T0 = std::max(T0, 1.875 * d / (spec_.limit_fraction * L.velocity_max_rad_s));
+      T0 = std::max(T0, std::sqrt(5.77 * d / (spec_.limit_fraction * L.acceleration_max_rad_s2)));
+    }
+    T0 = std::min(T0, hi);
+  }
+  double best_T = T0, best_worst = 1e300;
+  // Levels of preference: within limit_fraction and (stops) not entering the stop margin; within limit_fraction;
+  // within the full limits. The first feasible candidate of the first level that has one wins.
+  struct Level {
+    double fraction;
+    bool strict_stop;
+  };
+  const Level levels[] = {{spec_.limit_fraction, true}, {spec_.limit_fraction, false}, {1.0, false}};
+  for (const Level& level : levels) {
+    if (level.strict_stop && !stop_) continue;
+    // First sweep in the preferred direction, then the other one.
+    const bool up_first = !stop_;
+    for (int pass = 0; pass < 2; ++pass) {
+      const bool up = (pass == 0) == up_first;
+      for (double T = (pass == 0 ? T0 : (up ? T0 * kStretch : T0 / kStretch)); T >= lo * 0.999 && T <= hi * 1.001;
+           T = up ? T * kStretch : T / kStretch) {
+        const double worst = check_plan(from, T, level.fraction, level.strict_stop);
+        if (worst <= 1.0) return;  // seg_ and target_rad_ hold this plan
+        if (worst < best_worst) {
+          best_worst = worst;
+          best_T = T;
+        }
+      }
+    }
+  }
+  // Nothing meets every bound (e.g. a joint too fast to stop before its limit): take the least bad plan; the
+  // supervisor's braking bound keeps the set-point inside the range.
+  (void)check_plan(from, best_T, 1.0, false);
 }
 
 void MinimumJerkTrajectory::start(IntentLabel label, double t_s, const Setpoints& from) noexcept {
   label_ = label;
   gait_ = false;
-  auto clamp_target = [&](std::size_t j, double q) {
-    const auto& L = spec_.limits[j];
-    return std::clamp(std::isfinite(q) ? q : spec_.neutral_rad[j], L.position_min_rad, L.position_max_rad);
-  };
+  stop_ = false;
   switch (label) {
     case IntentLabel::lift:
       for (std::size_t j = 0; j < kJointCount; ++j) target_rad_[j] = spec_.lift_target_rad[j];
@@ -175,9 +237,8 @@ void MinimumJerkTrajectory::start(IntentLabel label, double t_s, const Setpoints
     case IntentLabel::rest:
     case IntentLabel::hold:
     default:
-      // "Hold the current posture": stop where a smooth deceleration from the current velocity lands.
-      for (std::size_t j = 0; j < kJointCount; ++j)
-        target_rad_[j] = clamp_target(j, from[j].position_rad + 0.5 * from[j].velocity_rad_s * spec_.stop_duration_s);
+      // "Hold the current posture": the minimum-jerk stop from the current velocity and acceleration.
+      stop_ = true;
       plan_blend(t_s, from, spec_.stop_duration_s);
       return;
   }
@@ -186,6 +247,7 @@ void MinimumJerkTrajectory::start(IntentLabel label, double t_s, const Setpoints
 void MinimumJerkTrajectory::rebase(double t_s, const Setpoints& at) noexcept {
   label_ = IntentLabel::hold;
   gait_ = false;
+  stop_ = false;
   t0_s_ = t_s;
   for (std::size_t j = 0; j < kJointCount; ++j) {
     const auto& L = spec_.limits[j];

@@ -66,7 +66,11 @@ struct TrajectorySpec {
   ExoLimits limits = default_joint_limits();  ///< targets are clamped inside, plans respect a fraction of them
   double limit_fraction = 0.8;        ///< plans keep |v| and |a| below this fraction of the limits, in (0, 1]
   double move_min_duration_s = 0.5;   ///< shortest lift/lower/gait-entry segment [s], > 0
-  double stop_duration_s = 0.3;       ///< nominal duration of a rest/hold stop [s], > 0
+  double stop_duration_s = 0.3;       ///< preferred duration of a rest/hold stop [s], > 0
+  /// A rest/hold stop lands at least this far inside the position range [rad], >= 0 (capped at a quarter of the
+  /// range; a posture already inside it is not moved). 12 deg: the PD-tracked knee of models/exo_leg.xml lags the
+  /// set-point by up to ~0.07 rad when a mid-stride stop brakes at ~40 rad/s^2; 12 deg keeps it off the limit.
+  double stop_margin_rad = deg_to_rad(12.0);
 };
 
 /// Set-point generator per intent; one per exoskeleton. start() and evaluate() are real-time safe.
@@ -75,9 +79,18 @@ class MinimumJerkTrajectory {
   /// Validates targets (inside limits), the gait pattern and durations.
   static Result<MinimumJerkTrajectory> create(const TrajectorySpec& spec);
 
-  /// Start the segment of `label` at time t_s from the current set-points `from` (continuity is with these).
-  /// rest/hold: decelerate to a stop near the current posture; lift: move to lift_target; lower: move to neutral;
-  /// gait: blend onto the gait cycle at the phase closest to the current posture.
+  /// Start the segment of `label` at time t_s from the set-points `from` valid AT t_s: position, velocity and
+  /// acceleration are all continuous there (a caller holding set-points of an earlier tick passes that tick's
+  /// time, not the current one, or the segment starts one tick late: a position step).
+  /// rest/hold: the minimum-jerk stop (free end position) from the current velocity/acceleration, landing at
+  /// least stop_margin_rad inside the range; lift: move to lift_target; lower: move to neutral; gait: blend onto
+  /// the gait cycle at the phase closest to the current posture.
+  /// The duration is chosen from a geometric grid of candidates (ratio 1.15, 0.03..30 s) as the first whose
+  /// sampled plan (64 points per joint, including the gait reference) keeps |v| <= limit_fraction * v_max,
+  /// |a| <= limit_fraction * a_max (or the start values, if larger) and the position inside the range (a stop:
+  /// preferably not even inside the stop margin); failing that at limit_fraction, at the full limits; failing
+  /// that, the least bad candidate (the supervisor's braking bound then keeps the set-point in range).
+  /// Bounded work (< ~60 candidates), no allocation; called on intent changes only.
   void start(IntentLabel label, double t_s, const Setpoints& from) noexcept;
   /// Hold exactly `at` (positions) from now on, no blend (used while the supervisor holds).
   void rebase(double t_s, const Setpoints& at) noexcept;
@@ -92,12 +105,14 @@ class MinimumJerkTrajectory {
  private:
   explicit MinimumJerkTrajectory(const TrajectorySpec& spec) : spec_(spec) {}
   Setpoints reference(double t_s) const noexcept;
-  void plan_blend(double t_s, const Setpoints& from, double min_duration_s) noexcept;
+  void plan_blend(double t_s, const Setpoints& from, double preferred_s) noexcept;
+  double check_plan(const Setpoints& from, double duration_s, double fraction, bool strict_stop) noexcept;
 
   TrajectorySpec spec_;
   IntentLabel label_ = IntentLabel::hold;
   double t0_s_ = 0.0;
   bool gait_ = false;
+  bool stop_ = false;  // rest/hold: the target is the free-end stop point, recomputed per candidate duration
   double gait_phi0_rad_ = 0.0;
   std::array<double, kJointCount> target_rad_{};
   std::array<MinimumJerkSegment, kJointCount> seg_{};

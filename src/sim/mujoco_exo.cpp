@@ -4,7 +4,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <mutex>
+
+// GNU unwinder (libgcc_s / LLVM libunwind): the FDE (unwind table entry) covering a code address, or null.
+extern "C" {
+struct myoexo_dwarf_eh_bases {
+  void* tbase;
+  void* dbase;
+  void* func;
+};
+const void* _Unwind_Find_FDE(void* pc, myoexo_dwarf_eh_bases* bases);
+}
 
 namespace myoexo::sim {
 
@@ -12,6 +26,163 @@ using control::CommandMode;
 using control::HwStatus;
 using control::kJointCount;
 using control::LifecycleState;
+
+namespace {
+
+// --- MuJoCo's error and warning handlers -------------------------------------------------------------------------
+// MuJoCo 2.2.2 (Debian libmujoco2.2.2): mju_error() calls mju_user_error if set, and otherwise prints, blocks on
+// getchar() and exit(1)s. If a user handler *returns*, mju_error returns to its caller, which carries on: for a
+// stack overflow (mj_stackAlloc) that means writing past the mjData stack. So the handler must not return: it
+// throws. The exception unwinds through MuJoCo's C frames, which is well defined on this platform only when each
+// of those frames has unwind tables (.eh_frame); C frames run no cleanups, so the mjData is left mid-step (e.g. its
+// stack pointer raised) — we never step it again before configure() (mj_resetData). We check the unwind tables
+// once at install time for every MuJoCo entry point this file calls and for mju_error itself (readelf on the
+// Debian build: all 303 exported functions have FDEs). No longjmp, no thread-local flags polled by MuJoCo.
+class MujocoError final : public std::exception {
+ public:
+  explicit MujocoError(const char* msg) noexcept {
+    std::snprintf(msg_, sizeof(msg_), "%s", msg ? msg : "(no message)");
+  }
+  const char* what() const noexcept override { return msg_; }
+
+ private:
+  char msg_[256];
+};
+
+thread_local MujocoExo* t_receiver = nullptr;  // the instance whose guarded MuJoCo call runs on this thread
+bool g_recoverable = false;
+
+[[noreturn]] void throw_mujoco_error(const char* msg) { throw MujocoError(msg); }
+
+[[noreturn]] void abort_on_mujoco_error(const char* msg) {
+  std::fprintf(stderr, "myoexo: fatal MuJoCo error (cannot unwind through MuJoCo here): %s\n", msg ? msg : "");
+  std::abort();
+}
+
+void record_mujoco_warning(const char* msg) {
+  // Warnings outside a guarded call (none in this file) are dropped rather than printed from a real-time thread.
+  if (t_receiver != nullptr) t_receiver->note_mujoco_warning(msg);
+}
+
+bool has_unwind_table(const void* fn) {
+  myoexo_dwarf_eh_bases bases{};
+  // +1: an address inside the function, as a return address would be.
+  return _Unwind_Find_FDE(const_cast<char*>(static_cast<const char*>(fn)) + 1, &bases) != nullptr;
+}
+
+void install_mujoco_handlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const void* entry_points[] = {
+        reinterpret_cast<const void*>(&mju_error),   reinterpret_cast<const void*>(&mj_loadXML),
+        reinterpret_cast<const void*>(&mj_makeData), reinterpret_cast<const void*>(&mj_resetData),
+        reinterpret_cast<const void*>(&mj_forward),  reinterpret_cast<const void*>(&mj_step),
+        reinterpret_cast<const void*>(&mj_step1),    reinterpret_cast<const void*>(&mj_step2),
+        reinterpret_cast<const void*>(&mj_stackAlloc)};
+    bool ok = true;
+    for (const void* fn : entry_points) ok = ok && has_unwind_table(fn);
+    g_recoverable = ok;
+    mju_user_error = ok ? &throw_mujoco_error : &abort_on_mujoco_error;
+    mju_user_warning = &record_mujoco_warning;
+  });
+}
+
+const char* warning_name(int w) {
+  switch (w) {
+    case mjWARN_INERTIA: return "near-singular inertia matrix (mjWARN_INERTIA)";
+    case mjWARN_CONTACTFULL: return "contact list full (mjWARN_CONTACTFULL)";
+    case mjWARN_CNSTRFULL: return "constraint buffer full (mjWARN_CNSTRFULL)";
+    case mjWARN_VGEOMFULL: return "visual geom buffer full (mjWARN_VGEOMFULL)";
+    case mjWARN_BADQPOS: return "bad number in qpos, state reset by MuJoCo (mjWARN_BADQPOS)";
+    case mjWARN_BADQVEL: return "bad number in qvel, state reset by MuJoCo (mjWARN_BADQVEL)";
+    case mjWARN_BADQACC: return "bad number in qacc, state reset by MuJoCo (mjWARN_BADQACC)";
+    case mjWARN_BADCTRL: return "bad number in ctrl (mjWARN_BADCTRL)";
+    default: return "MuJoCo warning";
+  }
+}
+
+}  // namespace
+
+bool mujoco_errors_are_recoverable() noexcept {
+  install_mujoco_handlers();
+  return g_recoverable;
+}
+
+const char* sim_fault_name(SimFault fault) noexcept {
+  switch (fault) {
+    case SimFault::none: return "none";
+    case SimFault::mujoco_error: return "mujoco_error";
+    case SimFault::mujoco_warning: return "mujoco_warning";
+    case SimFault::non_finite_state: return "non_finite_state";
+  }
+  return "unknown";
+}
+
+template <typename F>
+bool MujocoExo::guarded(F&& f) noexcept {
+  MujocoExo* const outer = t_receiver;
+  t_receiver = this;
+  warned_ = false;
+  in_guard_ = true;
+  guard_time_s_ = d_ ? d_->time : 0.0;  // MuJoCo may reset the state (and its clock) before we record
+  const int warnings_before = d_ ? warning_total() : 0;
+  bool ok = true;
+  try {
+    f();
+  } catch (const MujocoError& e) {
+    record_fault(SimFault::mujoco_error, -1, e.what());
+    ok = false;
+  } catch (...) {
+    record_fault(SimFault::mujoco_error, -1, "unknown exception from MuJoCo");
+    ok = false;
+  }
+  t_receiver = outer;
+  in_guard_ = false;
+  if (ok && d_ && warning_total() > warnings_before && !warned_) {
+    // A counter moved without the handler seeing it (cannot happen in 2.2.2, which always calls mju_warning).
+    int which = -1;
+    for (int w = 0; w < mjNWARNING && which < 0; ++w)
+      if (d_->warning[w].number != 0) which = w;
+    record_fault(SimFault::mujoco_warning, which, which >= 0 ? warning_name(which) : "MuJoCo warning");
+  }
+  if (warned_) ok = false;
+  if (!ok) {
+    lifecycle_ = LifecycleState::error;  // like a drive fault: configure() resets the simulation
+    step1_done_ = false;
+  }
+  return ok;
+}
+
+int MujocoExo::warning_total() const noexcept {
+  int n = 0;
+  for (int w = 0; w < mjNWARNING; ++w) n += d_->warning[w].number;
+  return n;
+}
+
+void MujocoExo::note_mujoco_warning(const char* message) noexcept {
+  warned_ = true;
+  record_fault(SimFault::mujoco_warning, -1, message ? message : "MuJoCo warning");
+}
+
+void MujocoExo::record_fault(SimFault kind, int warning, const char* message) noexcept {
+  ++fault_count_;
+  if (fault_.kind != SimFault::none) return;  // keep the first: later ones are usually its consequences
+  fault_.kind = kind;
+  fault_.warning = warning;
+  fault_.sim_time_s = in_guard_ ? guard_time_s_ : (d_ ? d_->time : 0.0);
+  std::snprintf(fault_.message, sizeof(fault_.message), "%s", message);
+}
+
+Status MujocoExo::fault_status() const {
+  if (fault_.kind == SimFault::none) return {};
+  char buf[400];
+  std::snprintf(buf, sizeof(buf), "MujocoExo: %s at t=%.4f s: %s (back-end in the error state; configure() resets it)",
+                fault_.kind == SimFault::mujoco_error     ? "MuJoCo error"
+                : fault_.kind == SimFault::mujoco_warning ? "MuJoCo warning"
+                                                          : "non-finite simulation state",
+                fault_.sim_time_s, fault_.message);
+  return make_error(ErrorCode::invalid_argument, buf);
+}
 
 
 MujocoExo::~MujocoExo() {
@@ -21,8 +192,14 @@ MujocoExo::~MujocoExo() {
 
 Result<std::unique_ptr<MujocoExo>> MujocoExo::load_file(const std::filesystem::path& path, const MujocoExoSpec& spec) {
   if (!std::filesystem::exists(path)) return make_error(ErrorCode::io, path.string(), 0, "model file not found");
+  install_mujoco_handlers();
   char err[1000] = "";
-  mjModel* m = mj_loadXML(path.string().c_str(), nullptr, err, sizeof(err));
+  mjModel* m = nullptr;
+  try {
+    m = mj_loadXML(path.string().c_str(), nullptr, err, sizeof(err));
+  } catch (const MujocoError& e) {
+    std::snprintf(err, sizeof(err), "%s", e.what());
+  }
   if (!m) return make_error(ErrorCode::parse, path.string(), 0, std::string("MuJoCo could not load the model: ") + err);
   std::unique_ptr<MujocoExo> exo(new MujocoExo(m, spec));  // owns m from here
   Status st = exo->bind();
@@ -31,6 +208,7 @@ Result<std::unique_ptr<MujocoExo>> MujocoExo::load_file(const std::filesystem::p
 }
 
 Result<std::unique_ptr<MujocoExo>> MujocoExo::load_xml(std::string_view xml, const MujocoExoSpec& spec) {
+  install_mujoco_handlers();
   // mjVFS holds 2000 file names inline (~2 MB): heap, not stack.
   auto vfs = std::make_unique<mjVFS>();
   mj_defaultVFS(vfs.get());
@@ -40,7 +218,12 @@ Result<std::unique_ptr<MujocoExo>> MujocoExo::load_xml(std::string_view xml, con
   const int idx = mj_findFileVFS(vfs.get(), name);
   std::memcpy(vfs->filedata[idx], xml.data(), xml.size());
   char err[1000] = "";
-  mjModel* m = mj_loadXML(name, vfs.get(), err, sizeof(err));
+  mjModel* m = nullptr;
+  try {
+    m = mj_loadXML(name, vfs.get(), err, sizeof(err));
+  } catch (const MujocoError& e) {
+    std::snprintf(err, sizeof(err), "%s", e.what());
+  }
   mj_deleteVFS(vfs.get());
   if (!m) return make_error(ErrorCode::parse, "<inline MJCF>", 0, std::string("MuJoCo could not load the model: ") + err);
   std::unique_ptr<MujocoExo> exo(new MujocoExo(m, spec));
@@ -74,17 +257,22 @@ Status MujocoExo::bind() {
     ctrl_hi_[j] = clim ? m_->actuator_ctrlrange[2 * aid + 1] : INFINITY;
     ctrl_max_[j] = std::min(std::abs(ctrl_lo_[j]), ctrl_hi_[j]);
   }
-  d_ = mj_makeData(m_);
-  if (!d_) return make_error(ErrorCode::invalid_argument, "MujocoExo: mj_makeData failed");
+  if (!guarded([&] { d_ = mj_makeData(m_); }) || !d_) {
+    Status st = fault_status();
+    return st ? make_error(ErrorCode::invalid_argument, "MujocoExo: mj_makeData failed") : st;
+  }
   return {};
 }
 
 Status MujocoExo::configure() {
   if (lifecycle_ == LifecycleState::active)
     return make_error(ErrorCode::invalid_argument, "MujocoExo: configure() while active; deactivate first");
-  mj_resetData(m_, d_);
-  set_posture(spec_.initial_position_rad);
+  fault_ = SimFaultRecord{};
+  fault_count_ = 0;
   lifecycle_ = LifecycleState::inactive;
+  if (!guarded([&] { mj_resetData(m_, d_); })) return fault_status();
+  set_posture(spec_.initial_position_rad);
+  if (fault_.kind != SimFault::none) return fault_status();
   return {};
 }
 
@@ -109,8 +297,8 @@ void MujocoExo::set_posture(const std::array<double, kJointCount>& q_rad) noexce
     d_->qvel[dof_adr_[j]] = 0.0;
   }
   mju_zero(d_->ctrl, m_->nu);
-  mj_forward(m_, d_);
   step1_done_ = false;
+  (void)guarded([&] { mj_forward(m_, d_); });
 }
 
 double MujocoExo::control_period_s() const noexcept { return m_->opt.timestep * spec_.substeps; }
@@ -123,7 +311,7 @@ std::array<double, kJointCount> MujocoExo::bias_torques_nm() const noexcept {
 HwStatus MujocoExo::read(double /*t_s*/, double /*dt_s*/, control::ExoState& state) noexcept {
   if (lifecycle_ != LifecycleState::inactive && lifecycle_ != LifecycleState::active) return HwStatus::error;
   if (!step1_done_) {
-    mj_step1(m_, d_);
+    if (!guarded([&] { mj_step1(m_, d_); })) return HwStatus::error;
     step1_done_ = true;
   }
   state.time_s = d_->time;
@@ -131,14 +319,18 @@ HwStatus MujocoExo::read(double /*t_s*/, double /*dt_s*/, control::ExoState& sta
     state.joints[j].position_rad = d_->qpos[qpos_adr_[j]];
     state.joints[j].velocity_rad_s = d_->qvel[dof_adr_[j]];
     state.joints[j].effort_nm = d_->qfrc_actuator[dof_adr_[j]];
+    if (!std::isfinite(state.joints[j].position_rad) || !std::isfinite(state.joints[j].velocity_rad_s)) {
+      record_fault(SimFault::non_finite_state, -1, "non-finite joint position or velocity");
+      lifecycle_ = LifecycleState::error;
+      return HwStatus::error;
+    }
   }
   return HwStatus::ok;
 }
 
 HwStatus MujocoExo::write(double /*t_s*/, double /*dt_s*/, const control::ExoCommand& command) noexcept {
   if (lifecycle_ != LifecycleState::inactive && lifecycle_ != LifecycleState::active) return HwStatus::error;
-  if (!step1_done_) mj_step1(m_, d_);
-  const int warn_before = d_->warning[mjWARN_BADQACC].number;
+  if (!step1_done_ && !guarded([&] { mj_step1(m_, d_); })) return HwStatus::error;
   for (std::size_t j = 0; j < kJointCount; ++j) {
     double tau = 0.0;
     if (lifecycle_ == LifecycleState::active) {
@@ -155,15 +347,18 @@ HwStatus MujocoExo::write(double /*t_s*/, double /*dt_s*/, const control::ExoCom
     // The drive's own limit (MuJoCo would clamp too; doing it here makes qfrc_actuator honest without relying on it).
     d_->ctrl[act_id_[j]] = std::isfinite(tau) ? std::clamp(tau, ctrl_lo_[j], ctrl_hi_[j]) : 0.0;
   }
-  mj_step2(m_, d_);
-  for (int s = 1; s < spec_.substeps; ++s) mj_step(m_, d_);
+  const bool stepped = guarded([&] {
+    mj_step2(m_, d_);
+    for (int s = 1; s < spec_.substeps; ++s) mj_step(m_, d_);
+  });
   step1_done_ = false;
-  bool finite = true;
-  for (std::size_t j = 0; j < kJointCount; ++j)
-    finite = finite && std::isfinite(d_->qpos[qpos_adr_[j]]) && std::isfinite(d_->qvel[dof_adr_[j]]);
-  if (!finite || d_->warning[mjWARN_BADQACC].number != warn_before) {
-    lifecycle_ = LifecycleState::error;  // the simulation diverged: like a drive fault, configure() recovers
-    return HwStatus::error;
+  if (!stepped) return HwStatus::error;
+  for (std::size_t j = 0; j < kJointCount; ++j) {
+    if (!std::isfinite(d_->qpos[qpos_adr_[j]]) || !std::isfinite(d_->qvel[dof_adr_[j]])) {
+      record_fault(SimFault::non_finite_state, -1, "non-finite joint position or velocity after the step");
+      lifecycle_ = LifecycleState::error;  // the simulation diverged: like a drive fault, configure() recovers
+      return HwStatus::error;
+    }
   }
   return HwStatus::ok;
 }

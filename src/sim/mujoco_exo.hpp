@@ -4,6 +4,17 @@
 // quantities at time t) and reports the state; write() sets the controls and runs mj_step2 (actuation,
 // acceleration, integration to t + dt). So the controller at t sees the state at t, as on hardware.
 // The split step needs the Euler (or implicit) integrator; create() refuses RK4 models.
+//
+// MuJoCo errors and warnings (why and how, details in mujoco_exo.cpp): MuJoCo 2.2's default error handler prints,
+// waits for Enter and exit()s the process; its default warning handler prints and appends to MUJOCO_LOG.TXT in
+// the working directory. Creating a MujocoExo installs process-wide handlers (mju_user_error/mju_user_warning)
+// once: an error throws a C++ exception that unwinds through MuJoCo's C frames (checked at install time: every
+// frame between our call and the handler must have unwind tables) and is caught at this class's boundary, a
+// warning is recorded. Either, or any increase of mjData.warning[] counters (MuJoCo resets the state after a bad
+// qpos/qvel/qacc/ctrl: the simulation jumped), or a non-finite state, is a fault: read()/write() return
+// HwStatus::error, the back-end goes to LifecycleState::error (configure() recovers), and fault_status() returns
+// the Error with MuJoCo's message. The record is a fixed buffer: read()/write() never allocate, except for the
+// exception object on a MuJoCo *error*, which ends the session anyway.
 #pragma once
 
 #include <array>
@@ -20,6 +31,29 @@ struct mjModel_;
 struct mjData_;
 
 namespace myoexo::sim {
+
+/// What went wrong in the simulation.
+enum class SimFault : int {
+  none = 0,
+  mujoco_error = 1,      ///< mju_error (e.g. mjData stack overflow): the step was aborted
+  mujoco_warning = 2,    ///< a MuJoCo warning / warning counter increase (bad qpos/qvel/qacc/ctrl, full buffers)
+  non_finite_state = 3,  ///< qpos/qvel of an actuated joint became NaN/Inf
+};
+/// "none", "mujoco_error", "mujoco_warning", "non_finite_state".
+const char* sim_fault_name(SimFault fault) noexcept;
+
+/// The first fault since configure() (later ones only count), held in fixed storage.
+struct SimFaultRecord {
+  SimFault kind = SimFault::none;
+  int warning = -1;          ///< mjtWarning index for counter-detected warnings, else -1
+  double sim_time_s = 0.0;   ///< simulated time when it was detected [s]
+  char message[256] = {};    ///< MuJoCo's text (truncated), NUL-terminated
+};
+
+/// Whether MuJoCo errors can be thrown through MuJoCo's C frames in this process (decided once, when the
+/// handlers are installed: every MuJoCo entry point we call has unwind tables). False means an error aborts
+/// the process with the message on stderr (still never the default getchar()/exit()).
+bool mujoco_errors_are_recoverable() noexcept;
 
 struct MujocoExoSpec {
   std::array<std::string, control::kJointCount> joint_names{"hip", "knee"};            ///< hinge joints
@@ -63,8 +97,20 @@ class MujocoExo final : public control::ExoHardware {
   double actuator_limit_nm(control::Joint j) const noexcept { return ctrl_max_[static_cast<std::size_t>(j)]; }
   /// Gravity + Coriolis torques at the current state (MuJoCo's qfrc_bias) [N m], valid after read().
   std::array<double, control::kJointCount> bias_torques_nm() const noexcept;
-  /// Set the posture (and zero velocities); recomputes derived quantities. Not real-time.
+  /// Set the posture (and zero velocities); recomputes derived quantities. Not real-time. A MuJoCo fault while
+  /// recomputing is recorded like one in read()/write() (the back-end goes to the error state).
   void set_posture(const std::array<double, control::kJointCount>& q_rad) noexcept;
+
+  /// The first fault since the last configure() (kind none if there was none). Real-time safe.
+  const SimFaultRecord& last_fault() const noexcept { return fault_; }
+  /// Faults seen since configure() (the first is in last_fault()).
+  std::uint64_t fault_count() const noexcept { return fault_count_; }
+  /// last_fault() as an Error (ErrorCode::invalid_argument: the model or state MuJoCo was given cannot be
+  /// simulated), e.g. "MuJoCo warning at t=0.012 s: Nan, Inf or huge value in QACC at DOF 0. ..."; ok when none.
+  /// Allocates: call it after read()/write() returned HwStatus::error, not per tick.
+  Status fault_status() const;
+  /// Called by the process-wide warning handler while this instance runs MuJoCo (internal).
+  void note_mujoco_warning(const char* message) noexcept;
 
   const mjModel_* model() const noexcept { return m_; }
   mjData_* data() noexcept { return d_; }
@@ -72,6 +118,12 @@ class MujocoExo final : public control::ExoHardware {
  private:
   MujocoExo(mjModel_* m, const MujocoExoSpec& spec) : m_(m), spec_(spec) {}
   Status bind();
+  // Run `f` (MuJoCo calls) with this instance as the receiver of MuJoCo warnings; a MuJoCo error (thrown by the
+  // handler) is caught here, recorded, and turns the back-end to the error state. Returns false on any fault.
+  template <typename F>
+  bool guarded(F&& f) noexcept;
+  void record_fault(SimFault kind, int warning, const char* message) noexcept;
+  int warning_total() const noexcept;
 
   mjModel_* m_ = nullptr;
   mjData_* d_ = nullptr;
@@ -80,6 +132,11 @@ class MujocoExo final : public control::ExoHardware {
   std::array<int, control::kJointCount> qpos_adr_{}, dof_adr_{}, act_id_{};
   std::array<double, control::kJointCount> range_min_{}, range_max_{}, ctrl_max_{}, ctrl_lo_{}, ctrl_hi_{};
   bool step1_done_ = false;
+  SimFaultRecord fault_{};
+  std::uint64_t fault_count_ = 0;
+  bool warned_ = false;  // the warning handler fired during the current guarded() call
+  bool in_guard_ = false;
+  double guard_time_s_ = 0.0;
 };
 
 }  // namespace myoexo::sim

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 
@@ -92,7 +93,7 @@ TEST(ControlLoop, EmergencyStopWritesPassiveZeroTorque) {
   rig.run(1.0, 1.2, IntentLabel::lift);
   EXPECT_EQ(rig.mock.last_command().mode, CommandMode::passive);
   EXPECT_DOUBLE_EQ(rig.loop.command().torque_nm[0], 0.0);
-  ASSERT_TRUE(rig.loop.reset_emergency_stop(1.2).ok());
+  ASSERT_TRUE(rig.loop.reset_emergency_stop(1.2));
   rig.run(1.2, 3.0, IntentLabel::lift);
   EXPECT_EQ(rig.loop.supervisor().mode(), SupervisorMode::normal);
 }
@@ -164,6 +165,97 @@ TEST(ControlLoop, TorqueRampsFromZeroAfterAReadErrorCutTheOutput) {
   EXPECT_EQ(loop.stats().read_errors, 1u);
 }
 
+// Issue 4, defect 1: the loop replanned from the previous tick's set-point as if it were this tick's, so a
+// mid-stride gait -> rest repeated a position (a ~4000 rad/s^2 step in the set-point's second difference) that the
+// supervisor had to clip at a_max. Now the segment starts where and when that set-point was: the supervisor never
+// needs to clip, at any phase of the gait cycle.
+TEST(ControlLoop, GaitToRestOrHoldAtAnyPhaseNeedsNoSupervisorClipping) {
+  double worst_second_diff = 0.0, worst_a_step = 0.0;
+  int switches = 0;
+  for (IntentLabel to : {IntentLabel::rest, IntentLabel::hold}) {
+    for (int i = 0; i < 35; ++i) {
+      Rig rig;
+      const double t_sw = 2.0 + 1.4 * i / 35.0;  // gait (entered at 0.3 s) is on its cycle by 2 s
+      rig.run(0.0, 0.3, IntentLabel::rest);
+      Setpoints p1{}, p2{};
+      for (long k = 300; k < std::lround((t_sw + 1.0) / kDt); ++k) {
+        const double t = k * kDt;
+        const IntentLabel label = t < t_sw - 1e-9 ? IntentLabel::gait : to;
+        if (k % 50 == 0 || std::abs(t - t_sw) < 1e-9) rig.loop.push_intent(Intent{label, 0.95, t - 0.002, t}, t);
+        ASSERT_EQ(rig.loop.tick(t, kDt), HwStatus::ok);
+        const Setpoints& s = rig.loop.supervisor().last_setpoints();
+        if (k >= 302 && t > t_sw - 0.2) {
+          for (std::size_t j = 0; j < kJointCount; ++j) {
+            const double dd = (s[j].position_rad - 2 * p1[j].position_rad + p2[j].position_rad) / (kDt * kDt);
+            worst_second_diff = std::max(worst_second_diff, std::abs(dd));
+            worst_a_step = std::max(worst_a_step, std::abs(s[j].acceleration_rad_s2 - p1[j].acceleration_rad_s2));
+          }
+        }
+        p2 = p1;
+        p1 = s;
+      }
+      ASSERT_EQ(rig.loop.intents().active(), to) << "switch " << i;
+      const auto& sup = rig.loop.supervisor();
+      for (SafetyReason r : {SafetyReason::acceleration_limit, SafetyReason::velocity_limit, SafetyReason::position_limit,
+                             SafetyReason::setpoint_rate_limit})
+        EXPECT_EQ(sup.intervention_count(r), 0u) << safety_reason_name(r) << " at switch " << i << " to " << intent_label_name(to);
+      EXPECT_DOUBLE_EQ(rig.loop.command().velocity_rad_s[1], 0.0);  // stopped
+      ++switches;
+    }
+  }
+  std::printf("[loop] %d mid-stride stops: max |set-point 2nd difference| %.1f rad/s^2, max accel step %.2f rad/s^2/tick\n",
+              switches, worst_second_diff, worst_a_step);
+  // Within the acceleration limit of either joint (60 rad/s^2 knee), with no jump between ticks.
+  EXPECT_LE(worst_second_diff, 0.8 * 60.0 + 1e-6);
+  EXPECT_LE(worst_a_step, 10.0);
+}
+
+// Issue 4, defect 2 (docs/control.md: "the user has to ask again once the cause is gone"): a decoder that keeps
+// emitting the same intent after a hold must not restart the motion; changing the intent (or resume) does.
+TEST(ControlLoop, AfterAFaultHoldARepeatedIntentDoesNotRestartMotion) {
+  for (int variant = 0; variant < 3; ++variant) {  // 0: sensor fault, 1: watchdog (intents stop), 2: e-stop + reset
+    Rig rig;
+    rig.run(0.0, 0.6, IntentLabel::lift);  // mid-lift
+    if (variant == 0) {
+      rig.loop.set_sensor_faults(1u, 0.6);
+      rig.run(0.6, 0.9, IntentLabel::lift);
+      rig.loop.set_sensor_faults(0u, 0.9);
+    } else if (variant == 1) {
+      rig.run(0.6, 0.9, IntentLabel::lift, /*intents=*/false);
+    } else {
+      rig.loop.trigger_emergency_stop(0.6);
+      rig.run(0.6, 0.9, IntentLabel::lift);
+      ASSERT_TRUE(rig.loop.reset_emergency_stop(0.9));
+    }
+    rig.run(0.9, 1.0, IntentLabel::lift);
+    const double held_hip = rig.loop.state().joints[0].position_rad;
+    rig.run(1.0, 3.0, IntentLabel::lift);  // still "lift", 2 s after the cause is gone
+    EXPECT_EQ(rig.loop.supervisor().mode(), SupervisorMode::normal) << "variant " << variant;
+    EXPECT_EQ(rig.loop.intents().active(), IntentLabel::hold) << "variant " << variant;
+    EXPECT_NEAR(rig.loop.state().joints[0].position_rad, held_hip, 1e-6) << "variant " << variant;
+    // Asking again: rest, then lift -> the leg reaches the lift target.
+    rig.run(3.0, 3.4, IntentLabel::rest);
+    rig.run(3.4, 6.0, IntentLabel::lift);
+    EXPECT_EQ(rig.loop.intents().active(), IntentLabel::lift) << "variant " << variant;
+    EXPECT_NEAR(rig.loop.state().joints[0].position_rad, rig.loop.spec().trajectory.lift_target_rad[0], 1e-3)
+        << "variant " << variant;
+  }
+}
+
+TEST(ControlLoop, ExplicitResumeRestartsTheHeldIntent) {
+  Rig rig;
+  rig.run(0.0, 0.6, IntentLabel::lift);
+  rig.loop.set_sensor_faults(1u, 0.6);
+  rig.run(0.6, 0.9, IntentLabel::lift);
+  rig.loop.set_sensor_faults(0u, 0.9);
+  rig.run(0.9, 1.2, IntentLabel::lift);
+  EXPECT_EQ(rig.loop.intents().active(), IntentLabel::hold);
+  rig.loop.resume_after_hold();
+  rig.run(1.2, 4.0, IntentLabel::lift);
+  EXPECT_EQ(rig.loop.intents().active(), IntentLabel::lift);
+  EXPECT_NEAR(rig.loop.state().joints[0].position_rad, rig.loop.spec().trajectory.lift_target_rad[0], 1e-3);
+}
+
 TEST(ControlLoop, TickAndIntentDeliveryDoNotAllocate) {
   Rig rig;
   rig.run(0.0, 0.5, IntentLabel::lift);  // warm-up
@@ -174,6 +266,33 @@ TEST(ControlLoop, TickAndIntentDeliveryDoNotAllocate) {
   (void)rig.loop.reset_emergency_stop(3.1);
   rig.run(3.1, 4.0, IntentLabel::rest);
   EXPECT_EQ(g_allocations.load() - before, 0u);
+}
+
+// Issue 4, defect 4: the fault paths are per-tick too (a held button, a stuck sensor, a dead decoder). None of
+// them may allocate: events are enum codes + numbers in a preallocated log, refusals are bools, not Errors.
+TEST(ControlLoop, FaultPathsDoNotAllocate) {
+  Rig rig;
+  rig.run(0.0, 0.5, IntentLabel::lift);  // warm-up
+  const std::uint64_t before = g_allocations.load();
+  for (long k = 500; k < 4000; ++k) {
+    const double t = k * kDt;
+    if (k % 50 == 0) rig.loop.push_intent(Intent{IntentLabel::gait, 0.95, t - 0.002, t}, t);
+    // Stale, future, NaN and out-of-range intents every tick.
+    rig.loop.push_intent(Intent{IntentLabel::lift, 0.9, t - 5.0, t - 5.0}, t);
+    rig.loop.push_intent(Intent{IntentLabel::lower, 0.9, t + 1.0, t + 1.0}, t);
+    rig.loop.push_intent(Intent{IntentLabel::lift, std::nan(""), t, t}, t);
+    rig.loop.push_intent(Intent{static_cast<IntentLabel>(42), 0.9, t, t}, t);
+    // Sensor faults toggling, e-stops and refused/accepted resets every tick of some phases.
+    rig.loop.set_sensor_faults((k / 300) % 2 ? 0x5u : 0u, t);
+    if (k >= 2000 && k < 2500) rig.loop.trigger_emergency_stop(t);
+    (void)rig.loop.reset_emergency_stop(t);  // mostly refused: nothing latched
+    if (k % 1000 == 999) rig.loop.resume_after_hold();
+    ASSERT_EQ(rig.loop.tick(t, k % 700 == 0 ? std::nan("") : kDt), HwStatus::ok);
+  }
+  EXPECT_EQ(g_allocations.load() - before, 0u);
+  EXPECT_GT(rig.loop.supervisor().intervention_count(SafetyReason::sensor_fault), 0u);
+  EXPECT_GT(rig.loop.supervisor().intervention_count(SafetyReason::stale_intent), 0u);
+  EXPECT_GT(rig.loop.supervisor().intervention_count(SafetyReason::emergency_stop_reset), 0u);
 }
 
 TEST(ControlLoop, RunRealtimeTicksAtMeasuredPeriod) {

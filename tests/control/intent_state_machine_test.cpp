@@ -77,6 +77,39 @@ TEST(IntentStateMachine, ForceOverridesTableAndResetRestores) {
   EXPECT_DOUBLE_EQ(sm.active_since_s(), 2.0);
 }
 
+TEST(IntentStateMachine, AfterAHoldTheSameIntentIsIgnoredUntilTheIntentChanges) {
+  auto sm = make_machine();
+  ASSERT_EQ(sm.update(make_intent(IntentLabel::lift, 1.0), 1.0), TransitionOutcome::accepted);
+  sm.hold_until_change(1.5);  // the supervisor held while the user was asking for lift
+  EXPECT_EQ(sm.active(), IntentLabel::hold);
+  EXPECT_TRUE(sm.awaiting_change());
+  EXPECT_EQ(sm.blocked_label(), IntentLabel::lift);
+  // The decoder keeps emitting lift after the cause is gone: ignored, however long (no automatic restart).
+  for (int k = 0; k < 60; ++k) {
+    const double t = 2.0 + 0.05 * k;
+    ASSERT_EQ(sm.update(make_intent(IntentLabel::lift, t), t), TransitionOutcome::awaiting_change);
+  }
+  EXPECT_EQ(sm.active(), IntentLabel::hold);
+  // The user asks again: rest, then lift.
+  EXPECT_EQ(sm.update(make_intent(IntentLabel::rest, 5.0), 5.0), TransitionOutcome::accepted);
+  EXPECT_FALSE(sm.awaiting_change());
+  EXPECT_EQ(sm.update(make_intent(IntentLabel::lift, 5.5), 5.5), TransitionOutcome::accepted);
+  EXPECT_EQ(sm.outcome_counts()[static_cast<std::size_t>(TransitionOutcome::awaiting_change)], 60u);
+}
+
+TEST(IntentStateMachine, ExplicitResumeLiftsTheBlock) {
+  auto sm = make_machine();
+  ASSERT_EQ(sm.update(make_intent(IntentLabel::gait, 1.0), 1.0), TransitionOutcome::accepted);
+  sm.hold_until_change(1.5);
+  EXPECT_EQ(sm.update(make_intent(IntentLabel::gait, 2.0), 2.0), TransitionOutcome::awaiting_change);
+  sm.resume();
+  EXPECT_EQ(sm.update(make_intent(IntentLabel::gait, 2.1), 2.1), TransitionOutcome::accepted);
+  // force() (a UI override) does not block anything.
+  sm.force(IntentLabel::hold, 3.0);
+  EXPECT_FALSE(sm.awaiting_change());
+  EXPECT_EQ(sm.update(make_intent(IntentLabel::gait, 3.5), 3.5), TransitionOutcome::accepted);
+}
+
 TEST(IntentStateMachine, BadSpecIsRefused) {
   auto spec = default_intent_state_machine_spec();
   spec.min_dwell_s = -1.0;

@@ -191,8 +191,8 @@ TEST(SafetySupervisor, EmergencyStopLatchesUntilReset) {
     EXPECT_DOUBLE_EQ(cmd.torque_nm[0], 0.0);
   }
   EXPECT_TRUE(logged(sup, SafetyReason::emergency_stop));
-  ASSERT_TRUE(sup.reset_emergency_stop(0.1).ok());
-  EXPECT_FALSE(sup.reset_emergency_stop(0.1).ok());  // nothing latched any more
+  ASSERT_TRUE(sup.reset_emergency_stop(0.1));
+  EXPECT_FALSE(sup.reset_emergency_stop(0.1));  // nothing latched any more
   EXPECT_TRUE(logged(sup, SafetyReason::emergency_stop_reset));
   // After the reset: resync to the measured posture, hold until an intent emitted after the reset arrives.
   Setpoints sp = target(0.5, 0.5);
@@ -246,7 +246,7 @@ TEST(SafetySupervisor, LogIsPreallocatedAndCountsDrops) {
   const SafetyEvent* data = sup.events().data();
   for (int k = 0; k < 10; ++k) {
     sup.trigger_emergency_stop(k);
-    ASSERT_TRUE(sup.reset_emergency_stop(k + 0.5).ok());
+    ASSERT_TRUE(sup.reset_emergency_stop(k + 0.5));
   }
   EXPECT_EQ(sup.events().size(), 2u);
   EXPECT_EQ(sup.events().data(), data);  // same storage: nothing reallocated

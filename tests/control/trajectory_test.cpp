@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 
 namespace myoexo::control {
 namespace {
@@ -137,6 +138,85 @@ TEST(MinimumJerkTrajectory, RestStopsNearCurrentPosture) {
   EXPECT_NEAR(end[0].position_rad, 0.5 + 0.5 * 1.0 * tr.spec().stop_duration_s, 1e-9);
   EXPECT_DOUBLE_EQ(end[1].position_rad, 0.5);
   EXPECT_DOUBLE_EQ(end[0].velocity_rad_s, 0.0);
+}
+
+// Defect fixed in issue 4: a replanned segment must continue the current set-point in position, velocity AND
+// acceleration, and stay within the limits, whatever the gait phase at which the intent changes.
+TEST(MinimumJerkTrajectory, SwitchFromGaitAtAnyPhaseIsC2AndWithinLimits) {
+  auto gait = make_trajectory();
+  gait.start(IntentLabel::gait, 0.0, at_rest(0.0, deg_to_rad(5.0)));
+  const double t_cycle = gait.segment_duration_s() + 0.5;  // on the cycle
+  const auto& lim = gait.spec().limits;
+  const double P = gait.spec().gait.stride_period_s;
+  double worst_a_ratio = 0.0, worst_v_ratio = 0.0, worst_jerk = 0.0;
+  int switches = 0;
+  for (int i = 0; i < 140; ++i) {
+    const double t_sw = t_cycle + P * i / 140.0;
+    for (IntentLabel to : {IntentLabel::rest, IntentLabel::hold, IntentLabel::lift, IntentLabel::lower}) {
+      auto tr = gait;  // a copy continues the same gait
+      const Setpoints before = tr.evaluate(t_sw);
+      tr.start(to, t_sw, before);
+      const Setpoints after = tr.evaluate(t_sw);
+      for (std::size_t j = 0; j < kJointCount; ++j) {
+        EXPECT_NEAR(after[j].position_rad, before[j].position_rad, 1e-12);
+        EXPECT_NEAR(after[j].velocity_rad_s, before[j].velocity_rad_s, 1e-9);
+        EXPECT_NEAR(after[j].acceleration_rad_s2, before[j].acceleration_rad_s2, 1e-7) << "phase " << i;
+      }
+      // Walk the new segment at 1 kHz: within the limits, inside the range, and the acceleration changes by at
+      // most a bounded jerk per tick (no jumps: before the fix, a replanned segment jumped by ~2000 rad/s^2).
+      Setpoints prev = after;
+      const double T = tr.segment_duration_s();
+      for (int k = 1; k <= static_cast<int>((T + 0.1) * 1000); ++k) {
+        const Setpoints s = tr.evaluate(t_sw + k * 0.001);
+        for (std::size_t j = 0; j < kJointCount; ++j) {
+          const auto& L = lim[j];
+          ASSERT_GE(s[j].position_rad, L.position_min_rad - 1e-9) << "phase " << i << " to " << intent_label_name(to);
+          ASSERT_LE(s[j].position_rad, L.position_max_rad + 1e-9) << "phase " << i << " to " << intent_label_name(to);
+          worst_v_ratio = std::max(worst_v_ratio, std::abs(s[j].velocity_rad_s) / L.velocity_max_rad_s);
+          worst_a_ratio = std::max(worst_a_ratio, std::abs(s[j].acceleration_rad_s2) / L.acceleration_max_rad_s2);
+          worst_jerk = std::max(worst_jerk, std::abs(s[j].acceleration_rad_s2 - prev[j].acceleration_rad_s2) / 0.001);
+        }
+        prev = s;
+      }
+      if (to == IntentLabel::rest || to == IntentLabel::hold) {
+        EXPECT_DOUBLE_EQ(prev[0].velocity_rad_s, 0.0);
+        EXPECT_DOUBLE_EQ(prev[1].velocity_rad_s, 0.0);
+      }
+      ++switches;
+    }
+  }
+  std::printf("[trajectory] %d switches: peak |v|/v_max %.3f, |a|/a_max %.3f, jerk %.0f rad/s^3\n", switches,
+              worst_v_ratio, worst_a_ratio, worst_jerk);
+  EXPECT_LE(worst_v_ratio, 1.0);
+  EXPECT_LE(worst_a_ratio, 1.0);
+  EXPECT_LE(worst_jerk, 10000.0);  // <= 10 rad/s^2 per 1 ms tick (a jump would be >= 10^5)
+}
+
+TEST(MinimumJerkTrajectory, FastStopTowardsALimitLandsInsideTheStopMargin) {
+  // Knee extending at 4 rad/s, 0.5 rad from its lower limit (mid-stride, before heel strike): the natural
+  // 0.3 s stop would coast 0.6 rad, through the limit. The plan brakes harder instead and lands >= the margin.
+  auto tr = make_trajectory();
+  Setpoints s = at_rest(0.3, 0.5);
+  s[1].velocity_rad_s = -4.0;
+  tr.start(IntentLabel::rest, 0.0, s);
+  const auto& L = tr.spec().limits[1];
+  double lowest = 1e9, worst_a = 0.0;
+  for (int k = 0; k <= 2000; ++k) {
+    const auto p = tr.evaluate(k * 0.001);
+    lowest = std::min(lowest, p[1].position_rad);
+    worst_a = std::max(worst_a, std::abs(p[1].acceleration_rad_s2));
+  }
+  EXPECT_GE(lowest, L.position_min_rad + tr.spec().stop_margin_rad - 1e-9);
+  EXPECT_LE(worst_a, L.acceleration_max_rad_s2 + 1e-9);
+  EXPECT_DOUBLE_EQ(tr.evaluate(3.0)[1].velocity_rad_s, 0.0);
+}
+
+TEST(MinimumJerkTrajectory, RestDoesNotMoveALegAtRestInsideTheStopMargin) {
+  auto tr = make_trajectory();
+  const Setpoints s = at_rest(0.0, deg_to_rad(5.0));  // neutral knee, inside the 12 deg stop margin
+  tr.start(IntentLabel::rest, 0.0, s);
+  EXPECT_DOUBLE_EQ(tr.evaluate(2.0)[1].position_rad, deg_to_rad(5.0));
+  EXPECT_DOUBLE_EQ(tr.evaluate(2.0)[0].position_rad, 0.0);
 }
 
 TEST(MinimumJerkTrajectory, TargetsOutsideLimitsAreRefused) {

@@ -4,6 +4,7 @@
 #include <mujoco/mujoco.h>
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "control/control_loop.hpp"
@@ -115,6 +116,75 @@ TEST(MujocoExo, LoadErrorsAreCodedNotThrown) {
   EXPECT_EQ(nofile.error().code, ErrorCode::io);
 }
 
+// Issue 4, defect 3: MuJoCo's default handlers exit the process (errors) or print and write MUJOCO_LOG.TXT
+// (warnings), and MuJoCo silently resets a diverged state. Deliberately broken states must come back as a coded
+// error with MuJoCo's message while this process carries on; configure() recovers.
+TEST(MujocoExo, BadQvelIsAFaultWithMujocosMessage) {
+  auto exo = load_two_link();
+  ASSERT_TRUE(exo->configure().ok());
+  ASSERT_TRUE(exo->activate().ok());
+  exo->data()->qvel[1] = std::nan("");  // a corrupted state: MuJoCo warns (mjWARN_BADQVEL) and resets it
+  ExoState st;
+  EXPECT_EQ(exo->read(0.0, 0.001, st), HwStatus::error);
+  EXPECT_EQ(exo->lifecycle_state(), control::LifecycleState::error);
+  EXPECT_EQ(exo->last_fault().kind, SimFault::mujoco_warning);
+  const Status s = exo->fault_status();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().reason.find("QVEL"), std::string::npos) << s.error().reason;
+  std::printf("[sim] %s\n", s.error().message().c_str());
+  // Recover.
+  ASSERT_TRUE(exo->configure().ok());
+  EXPECT_TRUE(exo->fault_status().ok());
+  ASSERT_TRUE(exo->activate().ok());
+  EXPECT_EQ(exo->read(0.0, 0.001, st), HwStatus::ok);
+}
+
+TEST(MujocoExo, InfiniteForceGivesBadQaccFaultInsteadOfASilentReset) {
+  auto exo = load_two_link();
+  ASSERT_TRUE(exo->configure().ok());
+  ASSERT_TRUE(exo->activate().ok());
+  ExoState st;
+  ExoCommand cmd;
+  cmd.mode = CommandMode::torque;
+  ASSERT_EQ(exo->read(0.0, 0.001, st), HwStatus::ok);
+  exo->data()->qfrc_applied[0] = INFINITY;  // -> non-finite qacc in mj_step2 (mjWARN_BADQACC)
+  EXPECT_EQ(exo->write(0.0, 0.001, cmd), HwStatus::error);
+  EXPECT_EQ(exo->last_fault().kind, SimFault::mujoco_warning);
+  const Status s = exo->fault_status();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().reason.find("QACC"), std::string::npos) << s.error().reason;
+  // Further steps are refused until configure().
+  EXPECT_EQ(exo->read(0.001, 0.001, st), HwStatus::error);
+  EXPECT_EQ(exo->write(0.001, 0.001, cmd), HwStatus::error);
+}
+
+TEST(MujocoExo, MujocoErrorIsCaughtAtTheBoundaryAndTheProcessSurvives) {
+  ASSERT_TRUE(mujoco_errors_are_recoverable()) << "MuJoCo's frames lack unwind tables on this platform";
+  auto exo = load_two_link();
+  ASSERT_TRUE(exo->configure().ok());
+  ASSERT_TRUE(exo->activate().ok());
+  // A broken mjData: its stack is exhausted, so the next step's mj_stackAlloc calls mju_error. MuJoCo's default
+  // handler would print, wait for Enter and exit(1); ours throws, and read() turns it into a coded fault.
+  exo->data()->pstack = exo->data()->nstack;
+  ExoState st;
+  EXPECT_EQ(exo->read(0.0, 0.001, st), HwStatus::error);
+  EXPECT_EQ(exo->last_fault().kind, SimFault::mujoco_error);
+  const Status s = exo->fault_status();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(s.error().reason.find("MuJoCo error"), std::string::npos);
+  std::printf("[sim] %s\n", s.error().message().c_str());
+  // The whole chain: the control loop gets the error from tick(), the caller asks the back-end why.
+  ASSERT_TRUE(exo->configure().ok());
+  auto loop = std::move(control::ControlLoop::create({}, *exo)).value();
+  ASSERT_TRUE(loop.activate(0.0).ok());
+  ASSERT_EQ(loop.tick(0.0, 0.001), HwStatus::ok);
+  exo->data()->pstack = exo->data()->nstack;
+  EXPECT_EQ(loop.tick(0.001, 0.001), HwStatus::error);
+  EXPECT_FALSE(exo->fault_status().ok());
+  EXPECT_EQ(loop.command().mode, CommandMode::passive);
+}
+
 TEST(ExoLegModel, LoadsWithCitedSegmentMassesAndSafeRanges) {
   auto r = MujocoExo::load_file(model_path());
   ASSERT_TRUE(r.ok()) << r.error().message();
@@ -209,6 +279,48 @@ TEST(ExoLegModel, ControlLoopLiftsLowersAndWalksTheSimulatedLeg) {
   EXPECT_LT(worst_gait_error, control::deg_to_rad(10.0));  // PD + gravity tracks the swing within 10 deg
   EXPECT_EQ(loop.stats().read_errors + loop.stats().write_errors, 0u);
   std::printf("[sim] worst gait tracking error %.2f deg\n", control::rad_to_deg(worst_gait_error));
+}
+
+// Issue 4, defect 1: stopping mid-stride (gait -> rest) used to replan one tick late; the supervisor braked the
+// resulting step at a_max and the PD-tracked knee passed its limit by up to 0.059 rad (beyond the 0.05 rad
+// out-of-range margin: a fault hold for ~100 ticks). Now, at every phase of the stride, the measured knee stays
+// inside its limit and the supervisor never reports it out of range.
+TEST(ExoLegModel, MidStrideGaitToRestKeepsTheKneeInsideItsLimit) {
+#ifdef MYOEXO_SIM_SCALE_DOWN
+  constexpr int kPhases = 14;
+#else
+  constexpr int kPhases = 140;  // every 10 ms of the 1.4 s stride
+#endif
+  const auto limits = control::default_joint_limits();
+  const auto& knee = limits[static_cast<std::size_t>(Joint::knee)];
+  double lowest_knee = 1e9, worst_accel = 0.0;
+  for (int i = 0; i < kPhases; ++i) {
+    auto exo = std::move(MujocoExo::load_file(model_path())).value();
+    auto loop = std::move(control::ControlLoop::create({}, *exo)).value();
+    ASSERT_TRUE(loop.configure().ok());
+    ASSERT_TRUE(loop.activate(0.0).ok());
+    const double dt = exo->control_period_s();
+    const double t_sw = 2.0 + 1.4 * i / kPhases;
+    for (long k = 0; k < std::lround((t_sw + 0.7) / dt); ++k) {
+      const double t = k * dt;
+      const control::IntentLabel label = t < 0.3 ? control::IntentLabel::rest
+                                         : t < t_sw - 1e-9 ? control::IntentLabel::gait
+                                                           : control::IntentLabel::rest;
+      if (k % 50 == 0 || std::abs(t - t_sw) < 1e-9) loop.push_intent(control::Intent{label, 0.95, t, t}, t);
+      ASSERT_EQ(loop.tick(t, dt), HwStatus::ok);
+      if (t >= t_sw - 0.1) {
+        lowest_knee = std::min(lowest_knee, loop.state().joints[1].position_rad);
+        for (const auto& s : loop.supervisor().last_setpoints()) worst_accel = std::max(worst_accel, std::abs(s.acceleration_rad_s2));
+      }
+    }
+    ASSERT_EQ(loop.intents().active(), control::IntentLabel::rest) << "phase " << i;
+    EXPECT_EQ(loop.supervisor().intervention_count(control::SafetyReason::measured_out_of_range), 0u) << "phase " << i;
+    EXPECT_EQ(loop.supervisor().intervention_count(control::SafetyReason::acceleration_limit), 0u) << "phase " << i;
+  }
+  std::printf("[sim] %d mid-stride stops: lowest measured knee %.4f rad (limit %.4f), max set-point accel %.1f rad/s^2\n",
+              kPhases, lowest_knee, knee.position_min_rad, worst_accel);
+  EXPECT_GE(lowest_knee, knee.position_min_rad);
+  EXPECT_LE(worst_accel, knee.acceleration_max_rad_s2);
 }
 
 }  // namespace
