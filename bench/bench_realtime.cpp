@@ -5,16 +5,28 @@
 // Each iteration of the compute benchmarks feeds exactly one increment of frames, which completes exactly
 // one window, so the time per iteration is the full per-decision cost; p50/p99/max come from the
 // pipeline's own histogram (compute_time()), reported as counters in microseconds.
-//   ./build/bench/bench_realtime --benchmark_filter=Decision
+//
+// With LibTorch (MYOEXO_HAVE_TORCH), BM_DecisionComputeTorch does the same through a network built from a
+// config's [input]/[model] tables with untrained weights (the cost does not depend on their values), batch
+// 1, one LibTorch thread: configs/cnn1d.toml (4 ch x 250 samples every 50, the frozen CNN1d path) and the
+// seed's configs/paper.toml (16 ch x 4000 samples every 500, a spectrogram CNN through LibTorch).
+// Pin it to one core for the table: taskset -c 1 ./build/bench/bench_realtime --benchmark_filter=Decision
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <vector>
 
 #include "models/lda.hpp"
 #include "realtime/realtime.hpp"
+#ifdef MYOEXO_HAVE_TORCH
+#include <ATen/Parallel.h>
+
+#include "models/torch/network_spec.hpp"
+#include "models/torch/torch_classifier.hpp"
+#endif
 
 namespace {
 
@@ -105,6 +117,57 @@ BENCHMARK(BM_DecisionCompute)
     ->Args({4, 250, 50})     // the real-time target: 250 ms / 50 ms windows, 4 channels
     ->Args({16, 4000, 500})  // the seed's window: 4000 samples x 16 channels, 500-sample increment
     ->Unit(benchmark::kMicrosecond);
+
+#ifdef MYOEXO_HAVE_TORCH
+/// arg 0: configs/cnn1d.toml, 1: configs/paper.toml. Same loop as BM_DecisionCompute (one increment per
+/// iteration = one decision), the classifier a TorchClassifier on raw filtered windows.
+void BM_DecisionComputeTorch(benchmark::State& state) {
+  const char* config = state.range(0) == 0 ? "cnn1d.toml" : "paper.toml";
+  auto ns = models::load_network_spec(std::filesystem::path(MYOEXO_CONFIG_DIR) / config);
+  if (!ns) {
+    state.SkipWithError(ns.error().message().c_str());
+    return;
+  }
+  if (ns->class_names.empty()) ns->class_names = {"rest", "gait"};
+  at::set_num_threads(1);  // one core, as the real-time budget assumes
+  auto net = models::TorchClassifier::create(*ns, 1);
+  if (!net) {
+    state.SkipWithError(net.error().message().c_str());
+    return;
+  }
+  const auto& in = ns->input;
+  const std::size_t nch = in.n_channels(), len = in.window_length, inc = in.window_increment;
+  PipelineSpec spec;
+  spec.sample_rate_hz = in.sample_rate_hz;
+  spec.n_channels = nch;
+  spec.filter = dsp::design_bandpass(in.filter.order, in.filter.low_hz, in.filter.high_hz, in.sample_rate_hz).value();
+  spec.window_len = len;
+  spec.increment = inc;
+  spec.post.rejection_threshold = 0.0;  // untrained: every decision takes the same (full) path
+  const std::vector<std::pair<std::string, std::string>> aliases{{"standing", "lift"}, {"sitting", "lower"}};
+  spec.class_intents = map_classes_to_intents(ns->class_names, aliases).value();
+  auto p = StreamingPipeline::create(spec, std::make_unique<models::TorchClassifier>(std::move(*net))).value();
+  const auto rec = synthetic(nch, std::max(60.0, 40.0 * static_cast<double>(len) / kFs));
+  const auto x = interleave(rec);
+  (void)p.process(std::span<const double>(x).subspan(0, len * nch), ChunkTiming{0.0, steady_now_ns()});
+  std::size_t pos = len;
+  std::size_t decisions = 0;
+  for (auto _ : state) {
+    if (pos + inc > rec.n_samples) pos = len;
+    const auto r = p.process(std::span<const double>(x).subspan(pos * nch, inc * nch),
+                             ChunkTiming{static_cast<double>(pos) / kFs, steady_now_ns()});
+    decisions += r.value();
+    pos += inc;
+  }
+  if (decisions != static_cast<std::size_t>(state.iterations())) state.SkipWithError("not one decision per increment");
+  if (p.stats().classifier_errors != 0) state.SkipWithError("classifier errors");
+  report(state, p);
+  state.SetLabel(std::string(config) + " " + models::arch_kind_name(ns->arch.kind) + " " + std::to_string(nch) +
+                 "ch x " + std::to_string(len));
+}
+BENCHMARK(BM_DecisionComputeTorch)->ArgName("paper")->Arg(0)->MinTime(2.0)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DecisionComputeTorch)->ArgName("paper")->Arg(1)->Iterations(200)->Unit(benchmark::kMicrosecond);
+#endif
 
 /// Arrival of a window's last sample -> intent emitted (and -> "command sent" in the callback), through the
 /// acquisition thread, the lock-free ring and the processing thread, with a real-time-paced replay

@@ -47,8 +47,12 @@ Status run_record(const Context& ctx, const RecordOptions& opt) {
   const auto& w = src->wire_stats();
   ctx.out << "recorded " << rep->frames << " frames (" << format_double(rep->stream_duration_s) << " s) to "
           << opt.output.string() << "; gaps " << rep->runs_after_gap << ", disconnects " << rep->disconnects
-          << ", reconnects " << rep->reconnects << ", end " << realtime::read_status_name(rep->end_status) << "\n";
-  (void)w;
+          << ", reconnects " << rep->reconnects << ", end " << realtime::read_status_name(rep->end_status)
+          << "; frames missing " << w.frames_missing;
+  if (w.gaps_estimated > 0)
+    ctx.out << " (" << w.frames_missing_estimated << " of them in " << w.gaps_estimated
+            << " gap(s) of 256+ frames sized from arrival times)";
+  ctx.out << ", corrupt frames " << w.crc_failures << "\n";
   return {};
 }
 

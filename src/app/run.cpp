@@ -2,6 +2,7 @@
 #include "app/run.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -23,6 +24,9 @@
 #include "report/report.hpp"
 #ifdef MYOEXO_HAVE_SIM
 #include "sim/mujoco_exo.hpp"
+#endif
+#ifdef MYOEXO_HAVE_TORCH
+#include "models/torch/torch_classifier.hpp"
 #endif
 
 namespace myoexo::app {
@@ -137,13 +141,124 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
   return m;
 }
 
+const std::vector<std::string>& model_class_names(const PipelineModel& m) noexcept {
+  return m.network ? m.network->class_names() : m.lda.class_names();
+}
+
+Result<ModelFileKind> detect_model_file_kind(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::io, path.string(), 0, "cannot be opened");
+  char head[4] = {0, 0, 0, 0};
+  in.read(head, 4);
+  if (in.gcount() == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == '\x03' && head[3] == '\x04')
+    return ModelFileKind::torch;
+  // JSON: the first non-blank byte opens an object (a UTF-8 byte-order mark is tolerated).
+  in.clear();
+  in.seekg(0);
+  std::string start(64, '\0');
+  in.read(start.data(), 64);
+  start.resize(static_cast<std::size_t>(in.gcount()));
+  std::size_t i = start.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+  while (i < start.size() && std::isspace(static_cast<unsigned char>(start[i]))) ++i;
+  if (i < start.size() && start[i] == '{') return ModelFileKind::pipeline_json;
+  return make_error(ErrorCode::parse, path.string(), 0,
+                    "is neither a LibTorch model file (a zip archive, as written by `myoexo train`) nor a "
+                    "pipeline-model / LDA JSON file");
+}
+
+Result<PipelineModel> load_torch_model(const fs::path& path) {
+#ifdef MYOEXO_HAVE_TORCH
+  auto net = models::TorchClassifier::load(path);
+  if (!net) return net.error();
+  const models::NetworkSpec& ns = net->spec();
+  PipelineModel m;
+  m.sample_rate_hz = ns.input.sample_rate_hz;
+  m.channels = ns.input.channel_names;
+  m.window_len = ns.input.window_length;
+  m.increment = ns.input.window_increment;
+  const models::FilterSettings& f = ns.input.filter;
+  m.filter_kind = f.kind;
+  m.filter_order = f.kind.empty() ? 0 : f.order;
+  m.band_low_hz = f.low_hz;
+  m.band_high_hz = f.high_hz;
+  if (!f.kind.empty() && f.kind != "bandpass" && f.kind != "highpass" && f.kind != "lowpass")
+    return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                      "the network's filter kind '" + f.kind + "' is not one the stream runs (bandpass, highpass, "
+                      "lowpass or none)");
+  m.network_trained_zero_phase = !f.kind.empty() && !f.causal;
+  m.network_arch = models::arch_kind_name(ns.arch.kind);
+  m.network_file = path;
+  if (m.channels.empty())
+    return make_error(ErrorCode::invalid_argument, path.string(), 0, "the network names no input channels");
+  if (!(m.sample_rate_hz > 0.0 && m.sample_rate_hz < 1e6))
+    return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                      "sample_rate_hz must be in (0, 1e6), got " + std::to_string(m.sample_rate_hz));
+  if (m.window_len < 3 || m.window_len > (std::size_t{1} << 24) || m.increment < 1 || m.increment > m.window_len)
+    return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                      "window_length must be in [3, 2^24] and window_increment in [1, window_length], got " +
+                          std::to_string(m.window_len) + " / " + std::to_string(m.increment));
+  m.features.sample_rate_hz = m.sample_rate_hz;
+  m.network = std::make_shared<models::TorchClassifier>(std::move(*net));
+  return m;
+#else
+  return make_error(ErrorCode::unsupported, path.string(), 0,
+                    "is a LibTorch model file, but this myoexo was built without LibTorch (MYOEXO_WITH_TORCH "
+                    "and libtorch-dev): use a pipeline-model JSON (--train-on ... --save-model) instead");
+#endif
+}
+
+Result<PipelineModel> load_run_model(const fs::path& path) {
+  auto kind = detect_model_file_kind(path);
+  if (!kind) return kind.error();
+  return *kind == ModelFileKind::torch ? load_torch_model(path) : load_pipeline_model(path);
+}
+
 std::vector<std::pair<std::string, std::string>> intent_aliases() {
   return {{"gait", "gait"}, {"standing", "lift"}, {"sitting", "lower"}};
 }
 
 namespace {
 
-// The model's channels of `rec`, causally band-passed, as a new recording (label kept).
+// The model's causal filter at `fs_hz` (none when filter_order is 0).
+Result<std::optional<dsp::SosDesign>> design_model_filter(const PipelineModel& m, double fs_hz) {
+  if (m.filter_order <= 0 || m.filter_kind.empty()) return std::optional<dsp::SosDesign>{};
+  Result<dsp::SosDesign> d = m.filter_kind == "highpass"
+                                 ? dsp::design_butterworth(dsp::FilterKind::highpass, m.filter_order, m.band_low_hz, fs_hz)
+                             : m.filter_kind == "lowpass"
+                                 ? dsp::design_butterworth(dsp::FilterKind::lowpass, m.filter_order, m.band_high_hz, fs_hz)
+                                 : dsp::design_bandpass(m.filter_order, m.band_low_hz, m.band_high_hz, fs_hz);
+  if (!d) return d.error();
+  return std::optional<dsp::SosDesign>(std::move(*d));
+}
+
+// One line for plot titles: "band-passed 20-450 Hz", "high-passed 20 Hz", "unfiltered".
+std::string describe_model_filter(const PipelineModel& m) {
+  if (m.filter_order <= 0 || m.filter_kind.empty()) return "unfiltered";
+  if (m.filter_kind == "highpass") return "high-passed " + format_double(m.band_low_hz) + " Hz";
+  if (m.filter_kind == "lowpass") return "low-passed " + format_double(m.band_high_hz) + " Hz";
+  return "band-passed " + format_double(m.band_low_hz) + "-" + format_double(m.band_high_hz) + " Hz";
+}
+
+// The pipeline owns its classifier; a model's network is shared with the PipelineModel (which stays const),
+// so the pipeline gets this forwarding handle. Not copyable state: one run at a time uses a model.
+class SharedClassifier final : public models::Classifier {
+ public:
+  explicit SharedClassifier(std::shared_ptr<models::Classifier> c) : c_(std::move(c)) {}
+  std::size_t n_inputs() const noexcept override { return c_->n_inputs(); }
+  std::size_t n_classes() const noexcept override { return c_->n_classes(); }
+  const std::vector<std::string>& class_names() const noexcept override { return c_->class_names(); }
+  const std::vector<std::string>& input_names() const noexcept override { return c_->input_names(); }
+  models::InputKind input_kind() const noexcept override { return c_->input_kind(); }
+  Status reserve(std::size_t max_rows) override { return c_->reserve(max_rows); }
+  Status predict_proba(const double* in, std::size_t rows, std::size_t cols, double* out) override {
+    return c_->predict_proba(in, rows, cols, out);
+  }
+
+ private:
+  std::shared_ptr<models::Classifier> c_;
+};
+
+// The model's channels of `rec`, causally filtered, as a new recording (label kept).
 Result<io::Recording> prepare_channels(const io::Recording& rec, const PipelineModel& m) {
   io::Recording out;
   out.sample_rate_hz = rec.sample_rate_hz;
@@ -161,9 +276,9 @@ Result<io::Recording> prepare_channels(const io::Recording& rec, const PipelineM
     auto ch = rec.channel(std::size_t(c));
     out.samples.insert(out.samples.end(), ch.begin(), ch.end());
   }
-  if (m.filter_order > 0) {
-    auto d = dsp::design_bandpass(m.filter_order, m.band_low_hz, m.band_high_hz, rec.sample_rate_hz);
-    if (!d) return d.error();
+  auto design = design_model_filter(m, rec.sample_rate_hz);
+  if (!design) return design.error();
+  if (auto& d = *design) {
     std::vector<std::size_t> all(out.channel_names.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
     if (auto s = filter_channels(out, *d, all, false); !s) return s.error();
@@ -366,6 +481,21 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
     if (!rec_r) return rec_r.error();
     io::Recording rec = std::move(*rec_r);
     fs_hz = rec.sample_rate_hz;
+    {
+      // Every channel the model needs, named at once (a network file names its channels; a recording from
+      // another montage must not be fed to it in the wrong order or with a channel missing).
+      std::string missing, have;
+      for (const auto& name : model.channels)
+        if (rec.channel_index(name) < 0) missing += (missing.empty() ? "" : ", ") + name;
+      if (!missing.empty()) {
+        for (const auto& name : rec.channel_names) have += (have.empty() ? "" : ", ") + name;
+        std::string need;
+        for (const auto& name : model.channels) need += (need.empty() ? "" : ", ") + name;
+        return make_error(ErrorCode::mismatch, rec.source_path.string(), 0,
+                          "lacks channel(s) " + missing + " that the model needs (model channels, in order: " +
+                              need + "; the recording has: " + have + ")");
+      }
+    }
     auto f = prepare_channels(rec, model);  // for the EMG plot (before any injected fault)
     if (!f) return f.error();
     filtered = std::move(*f);
@@ -425,11 +555,14 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
   realtime::PipelineSpec ps;
   ps.sample_rate_hz = fs_hz;
   ps.n_channels = nch;
-  if (model.filter_order > 0) {
-    auto d = dsp::design_bandpass(model.filter_order, model.band_low_hz, model.band_high_hz, fs_hz);
+  {
+    auto d = design_model_filter(model, fs_hz);
     if (!d) return d.error();
-    ps.filter = *d;
+    ps.filter = std::move(*d);
   }
+  if (model.network_trained_zero_phase)
+    log_line(ctx, "warning: the network was trained on zero-phase filtered windows; the stream can only filter "
+                  "causally, so its inputs differ from the training windows");
   ps.window_len = model.window_len;
   ps.increment = model.increment;
   ps.features = model.features;
@@ -438,10 +571,16 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
   ps.post.vote_window = opt.vote_window;
   ps.post.min_dwell = opt.min_dwell;
   const auto aliases = intent_aliases();
-  auto ci = realtime::map_classes_to_intents(model.lda.class_names(), aliases);
+  const std::vector<std::string>& class_names = model_class_names(model);
+  auto ci = realtime::map_classes_to_intents(class_names, aliases);
   if (!ci) return ci.error();
   ps.class_intents = *ci;
-  auto pipe_r = realtime::StreamingPipeline::create(ps, std::make_unique<models::LdaClassifier>(model.lda));
+  std::unique_ptr<models::Classifier> clf;
+  if (model.network)
+    clf = std::make_unique<SharedClassifier>(model.network);
+  else
+    clf = std::make_unique<models::LdaClassifier>(model.lda);
+  auto pipe_r = realtime::StreamingPipeline::create(ps, std::move(clf));
   if (!pipe_r) return pipe_r.error();
   realtime::StreamingPipeline pipe = std::move(*pipe_r);
 
@@ -647,12 +786,22 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
                     {"class", rec_label},
                     {"duration_s", rec_duration_s},
                     {"sample_rate_hz", fs_hz}};
-  s["model"] = {{"classes", model.lda.class_names()}, {"channels", model.channels},
-                {"features", model.features.names},   {"window_len", model.window_len},
-                {"increment", model.increment},       {"trained_on", model.trained_on}};
+  s["model"] = {{"kind", model.network ? "torch" : "lda"},
+                {"classes", class_names},
+                {"channels", model.channels},
+                {"features", model.network ? std::vector<std::string>{} : model.features.names},
+                {"window_len", model.window_len},
+                {"increment", model.increment},
+                {"filter", describe_model_filter(model)},
+                {"trained_on", model.trained_on}};
+  if (model.network) {
+    s["model"]["arch"] = model.network_arch;
+    s["model"]["file"] = model.network_file.string();
+    s["model"]["trained_zero_phase"] = model.network_trained_zero_phase;
+  }
   json mapping = json::object();
   for (std::size_t c = 0; c < ps.class_intents.size(); ++c)
-    mapping[model.lda.class_names()[c]] = intent_label_name(ps.class_intents[c]);
+    mapping[class_names[c]] = intent_label_name(ps.class_intents[c]);
   s["class_to_intent"] = mapping;
   s["pace"] = opt.realtime ? "realtime" : "fast";
   s["chunk_frames"] = opt.chunk_frames;
@@ -668,6 +817,8 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
                    {"rejected", st.rejected},
                    {"nonfinite_samples", st.nonfinite_samples},
                    {"nonfinite_windows", st.nonfinite_windows},
+                   {"nonfinite_classifier_inputs", st.nonfinite_classifier_inputs},
+                   {"classifier_errors", st.classifier_errors},
                    {"gaps", st.gaps},
                    {"timestamp_regressions", st.timestamp_regressions}};
   s["latency"] = {{"compute", summary_us(pipe.compute_time().summary())},
@@ -735,6 +886,8 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
     const auto& ws = static_cast<realtime::SerialSource&>(src).wire_stats();
     s["serial_stats"] = {{"frames_ok", ws.frames_ok},
                          {"frames_missing", ws.frames_missing},
+                         {"frames_missing_estimated", ws.frames_missing_estimated},
+                         {"gaps_estimated", ws.gaps_estimated},
                          {"crc_failures", ws.crc_failures},
                          {"bytes_discarded", ws.bytes_discarded},
                          {"reconnects", reconnects}};
@@ -787,8 +940,7 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
       if (!(spread > 0)) spread = 1;
       report::LinePlot emg;
       const std::string unit = e.channel_units.empty() || e.channel_units[0].empty() ? "units" : e.channel_units[0];
-      emg.title = who + ": EMG band-passed " + format_double(model.band_low_hz) + "-" +
-                  format_double(model.band_high_hz) + " Hz (causal)";
+      emg.title = who + ": EMG " + describe_model_filter(model) + " (causal)";
       emg.x_label = "time (s)";
       emg.y_label = "EMG (" + unit + "), offset per channel";
       emg.size = {1400, 800};
@@ -893,9 +1045,13 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
   o.replay = replay;
   PipelineModel model;
   if (opt.model) {
-    auto m = load_pipeline_model(resolve_input_path(ctx, *opt.model));
+    auto m = load_run_model(resolve_input_path(ctx, *opt.model));
     if (!m) return m.error();
     model = std::move(*m);
+    if (model.network)
+      log_line(ctx, "model: LibTorch " + model.network_arch + " on " + std::to_string(model.channels.size()) +
+                        " channels, " + std::to_string(model.window_len) + "-sample windows every " +
+                        std::to_string(model.increment));
   } else {
     io::Recording live_head;  // live: no replayed subject to leave out; the board's rate
     live_head.sample_rate_hz = opt.port_rate_hz;
@@ -922,8 +1078,19 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
     if (!m) return m.error();
     model = std::move(*m);
   }
-  if (opt.save_model)
-    if (auto s = save_pipeline_model(model, *opt.save_model); !s) return s;
+  if (opt.save_model) {
+    if (model.network) {
+      // A network is saved as the model file it came from (a byte copy: same weights, same spec).
+      if (auto s = ensure_parent_dir(*opt.save_model); !s) return s;
+      std::error_code cec;
+      if (fs::weakly_canonical(*opt.save_model, cec) != fs::weakly_canonical(model.network_file, cec)) {
+        fs::copy_file(model.network_file, *opt.save_model, fs::copy_options::overwrite_existing, cec);
+        if (cec) return make_error(ErrorCode::io, opt.save_model->string(), 0, "cannot be written: " + cec.message());
+      }
+    } else if (auto s = save_pipeline_model(model, *opt.save_model); !s) {
+      return s;
+    }
+  }
   auto s = run_chain(ctx, o, model);
   if (!s) return s.error();
   const json& j = *s;

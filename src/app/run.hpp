@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -27,6 +28,7 @@
 #include "core/error.hpp"
 #include "features/features.hpp"
 #include "io/recording.hpp"
+#include "models/classifier.hpp"
 #include "models/lda.hpp"
 
 namespace myoexo::app {
@@ -35,10 +37,16 @@ namespace myoexo::app {
 /// features and the fitted LDA. File: JSON {"format":"myoexo-pipeline-model","version":1,"sample_rate_hz",
 /// "channels":[..],"filter":{"order","low_hz","high_hz"},"window_len","increment",
 /// "features":{"names","zc","ssc","wamp","ar_order"},"trained_on":[..],"lda":{LdaClassifier JSON}}.
+///
+/// The same struct also carries a LibTorch network loaded from its model file (load_run_model): then
+/// `network` is set and used instead of `lda`, and channels, rate, filter and window geometry come from the
+/// network's own spec (models::NetworkSpec::input); `features` is unused (networks take raw windows).
 struct PipelineModel {
   double sample_rate_hz = 1000.0;                             ///< > 0
   std::vector<std::string> channels{"RF", "BF", "VM", "ST"};  ///< streamed channels, in feature order
   int filter_order = 4;                                       ///< Butterworth order per edge; 0 = no filter
+  std::string filter_kind = "bandpass";  ///< "bandpass" (band_low_hz..band_high_hz), "highpass" (band_low_hz),
+                                         ///< "lowpass" (band_high_hz); pipeline-model JSON files are bandpass
   double band_low_hz = 20.0;
   double band_high_hz = 450.0;
   std::size_t window_len = 250;         ///< samples
@@ -46,7 +54,29 @@ struct PipelineModel {
   features::FeatureSpec features;       ///< default HTD
   std::vector<std::string> trained_on;  ///< recording file names (provenance)
   models::LdaClassifier lda;
+  /// A LibTorch network (models::TorchClassifier behind the torch-free interface); null = the LDA above.
+  std::shared_ptr<models::Classifier> network;
+  std::string network_arch;                ///< "cnn1d", ... (network set)
+  std::filesystem::path network_file;      ///< where it was loaded from (network set)
+  bool network_trained_zero_phase = false; ///< the network saw zero-phase windows; the stream is causal
 };
+
+/// The classifier's class names (network's when set, else the LDA's).
+const std::vector<std::string>& model_class_names(const PipelineModel& m) noexcept;
+
+/// What a --model file is, from its first bytes: a LibTorch model file is a zip archive ("PK\x03\x04"), a
+/// pipeline-model / LDA file is JSON (first non-blank byte '{'). Errors: io (unreadable), parse (neither).
+enum class ModelFileKind { pipeline_json, torch };
+Result<ModelFileKind> detect_model_file_kind(const std::filesystem::path& path);
+
+/// Loads a LibTorch model file (models::TorchClassifier, "myoexo-torch-model") as a PipelineModel whose
+/// channels, rate, filter and window come from the network's spec. Errors: unsupported (built without
+/// LibTorch), io, parse, invalid_argument (window geometry or rate out of range, a filter kind the stream
+/// cannot run).
+Result<PipelineModel> load_torch_model(const std::filesystem::path& path);
+
+/// Either kind of --model file (detect_model_file_kind, then load_pipeline_model or load_torch_model).
+Result<PipelineModel> load_run_model(const std::filesystem::path& path);
 
 nlohmann::json pipeline_model_to_json(const PipelineModel& m);
 Status save_pipeline_model(const PipelineModel& m, const std::filesystem::path& path);

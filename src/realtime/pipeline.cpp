@@ -68,9 +68,11 @@ Result<Parts> build_parts(PipelineSpec spec, models::Classifier& clf) {
   return p;
 }
 
-/// Replaces non-finite samples of one channel's value by its last finite value (0 before any).
+/// Replaces a non-finite or absurdly large sample (|x| > kMaxSampleMagnitude, see pipeline.hpp) of one
+/// channel by its last good value (0 before any). Why the magnitude bound: a finite 1e300 would overflow the
+/// IIR state to inf and poison the channel for ever, exactly like a NaN.
 inline bool sanitize(double& x, double& last_finite) noexcept {
-  if (std::isfinite(x)) {
+  if (std::abs(x) <= kMaxSampleMagnitude) {  // false for NaN too
     last_finite = x;
     return false;
   }
@@ -78,31 +80,48 @@ inline bool sanitize(double& x, double& last_finite) noexcept {
   return true;
 }
 
+inline bool all_finite(const double* x, std::size_t n) noexcept {
+  // Sum of x * 0 is NaN iff some x is NaN or infinite: one branch-free pass the compiler vectorises.
+  double acc = 0.0;
+  for (std::size_t i = 0; i < n; ++i) acc += x[i] * 0.0;
+  return acc == 0.0;
+}
+
 /// Classifies one window and post-processes it: the part both paths share.
+/// Fault path (why it looks like this): a window holding replaced samples (`nonfinite`) is never classified,
+/// and neither is a feature row / window whose values are not all finite (checked here, before the
+/// classifier): the classifier would only report the bad input through an error Status, whose message is a
+/// heap-allocated string, once per decision for as long as a NaN burst lasts. Both become a rejection
+/// (rest) flagged nonfinite_input, counted, with no allocation and no classifier compute.
 void classify_window(Parts& p, models::Classifier& clf, const double* window, std::size_t channel_stride,
                      bool nonfinite, std::span<double> row, std::span<double> window_scratch,
                      std::span<double> probs, Decision& d, PipelineStats& stats) noexcept {
   bool valid = !nonfinite;
-  const double* input = row.data();
-  if (p.extractor) {
-    (void)p.extractor->compute(window, channel_stride, row.data());
-  } else {
-    for (std::size_t c = 0; c < p.spec.n_channels; ++c)
-      std::copy_n(window + c * channel_stride, p.spec.window_len, window_scratch.data() + c * p.spec.window_len);
-    input = window_scratch.data();
+  if (valid) {
+    const double* input = row.data();
+    if (p.extractor) {
+      (void)p.extractor->compute(window, channel_stride, row.data());
+    } else {
+      for (std::size_t c = 0; c < p.spec.n_channels; ++c)
+        std::copy_n(window + c * channel_stride, p.spec.window_len, window_scratch.data() + c * p.spec.window_len);
+      input = window_scratch.data();
+    }
+    if (!all_finite(input, p.n_inputs)) {
+      ++stats.nonfinite_classifier_inputs;
+      nonfinite = true;
+      valid = false;
+    } else if (Status s = clf.predict_proba(input, 1, p.n_inputs, probs.data()); !s) {
+      ++stats.classifier_errors;
+      valid = false;
+    } else {
+      std::size_t best = 0;
+      for (std::size_t k = 1; k < probs.size(); ++k)
+        if (probs[k] > probs[best]) best = k;
+      d.raw_class = static_cast<int>(best);
+      d.raw_probability = probs[best];
+    }
   }
-  Status s = clf.predict_proba(input, 1, p.n_inputs, probs.data());
-  if (!s) {
-    ++stats.classifier_errors;
-    valid = false;
-  } else {
-    std::size_t best = 0;
-    for (std::size_t k = 1; k < probs.size(); ++k)
-      if (probs[k] > probs[best]) best = k;
-    d.raw_class = static_cast<int>(best);
-    d.raw_probability = probs[best];
-  }
-  const PostDecision pd = p.post->step(probs, valid && s.ok());
+  const PostDecision pd = p.post->step(probs, valid);
   d.intent.label = pd.label;
   d.intent.confidence = pd.confidence;
   d.rejected = pd.rejected;
@@ -232,7 +251,7 @@ std::span<double> StreamingPipeline::prepare_block(std::span<const double> in) n
     for (std::size_t c = 0; c < nch; ++c) bad |= sanitize(block[j * nch + c], im.last_finite[c]);
     if (bad) {
       im.last_bad = static_cast<std::int64_t>(im.total_frames + j);
-      for (std::size_t c = 0; c < nch; ++c) im.stats.nonfinite_samples += !std::isfinite(in[j * nch + c]);
+      for (std::size_t c = 0; c < nch; ++c) im.stats.nonfinite_samples += !(std::abs(in[j * nch + c]) <= kMaxSampleMagnitude);
     }
     im.newest_bad_upto[j] = im.last_bad;
   }

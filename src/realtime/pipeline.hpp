@@ -7,10 +7,13 @@
 // the same decisions, bit for bit, as process() fed the same samples in any chunking (tested).
 //
 // Real-time contract: create() sizes everything; process() allocates nothing, locks nothing, throws
-// nothing (tested with a counting operator new). Non-finite input samples are replaced by the channel's
-// last finite value BEFORE the IIR filter (a NaN would otherwise poison its state for ever), counted, and
-// every window containing one is forced to a rejection (rest) and flagged `nonfinite_input` so the
-// supervisor can hold.
+// nothing (tested with a counting operator new), also during NaN bursts. Non-finite input samples (and
+// finite ones beyond kMaxSampleMagnitude) are replaced by the channel's last good value BEFORE the IIR
+// filter (a NaN, or an overflow to inf, would otherwise poison its state for ever), counted, and every
+// window containing one is forced to a rejection (rest) without calling the classifier, and flagged
+// `nonfinite_input` so the supervisor can hold. The classifier's input (feature row or raw window) is also
+// checked for finiteness before every call: a non-finite one is handled the same way (counted in
+// nonfinite_classifier_inputs), so the error path (an error string per decision) is never taken.
 //
 // Timing: each decision carries the arrival time of its window's last sample, its emit time and its
 // compute time (from the start of processing the filter block holding the window's last sample to the
@@ -41,6 +44,10 @@
 
 namespace myoexo::realtime {
 
+/// Input samples with |x| above this (or non-finite) are treated as faults and replaced (see above). Far
+/// above any physical EMG value in V, mV or ADC codes; low enough that squares and IIR gains stay finite.
+inline constexpr double kMaxSampleMagnitude = 1e100;
+
 /// Everything the pipeline is built from (immutable once created).
 struct PipelineSpec {
   double sample_rate_hz = 1000.0;           ///< > 0
@@ -64,7 +71,8 @@ struct Decision {
   int raw_class = -1;                     ///< classifier argmax before post-processing (-1 = no valid output)
   double raw_probability = 0.0;           ///< its probability
   bool rejected = false;                  ///< below the threshold or invalid input (voted rest)
-  bool nonfinite_input = false;           ///< the window held replaced non-finite samples
+  bool nonfinite_input = false;           ///< the window held replaced samples, or the classifier input was not
+                                          ///< finite: not classified (raw_class -1), rejected
   std::int64_t last_sample_arrival_ns = 0;
   std::int64_t emit_ns = 0;
   std::int64_t compute_ns = 0;
@@ -75,8 +83,9 @@ struct PipelineStats {
   std::uint64_t frames = 0;
   std::uint64_t decisions = 0;
   std::uint64_t rejected = 0;
-  std::uint64_t nonfinite_samples = 0;     ///< replaced before filtering
-  std::uint64_t nonfinite_windows = 0;
+  std::uint64_t nonfinite_samples = 0;     ///< replaced before filtering (non-finite or > kMaxSampleMagnitude)
+  std::uint64_t nonfinite_windows = 0;     ///< decisions flagged nonfinite_input (either reason)
+  std::uint64_t nonfinite_classifier_inputs = 0;  ///< of those: features / window not finite after filtering
   std::uint64_t classifier_errors = 0;     ///< predict_proba returned an error (decision rejected)
   std::uint64_t gaps = 0;                  ///< chunks whose first_sample_s jumped forward (lost data)
   std::uint64_t timestamp_regressions = 0; ///< chunks whose first_sample_s went backwards

@@ -243,7 +243,7 @@ Result<SerialSource> SerialSource::create(const SerialOptions& options, std::uni
   SerialSource s;
   s.options_ = options;
   s.link_ = std::move(link);
-  s.parser_ = WireFrameParser(options.n_channels);
+  s.parser_ = WireFrameParser(options.n_channels, options.estimate_long_gaps ? options.sample_rate_hz : 0.0);
   s.names_ = options.channel_names;
   if (s.names_.empty())
     for (std::size_t c = 0; c < options.n_channels; ++c) s.names_.push_back(std::to_string(c).insert(0, 1, 'A'));  // "A<c>" (pin names)
@@ -314,14 +314,21 @@ ReadResult SerialSource::read(std::span<double> out) noexcept {
     }
     pending_arrival_ns_ = steady_now_ns();
     // At most max_bytes / frame_bytes frames complete (the parser holds < one frame from before).
-    parser_.feed(std::span<const std::uint8_t>(bytes_.data(), static_cast<std::size_t>(n)),
-                 [&](const WireFrame& f) {
-                   if (pending_end_ >= options_.max_read_frames) return;  // cannot happen (see above)
-                   double* dst = pending_.data() + pending_end_ * nch;
-                   for (std::size_t c = 0; c < nch; ++c) dst[c] = f.codes[c] * options_.volts_per_code;
-                   pending_missing_[pending_end_] = f.missing_before;
-                   ++pending_end_;
-                 });
+    const auto sink = [&](const WireFrame& f) {
+      if (pending_end_ >= options_.max_read_frames) return;  // cannot happen (see above)
+      double* dst = pending_.data() + pending_end_ * nch;
+      for (std::size_t c = 0; c < nch; ++c) dst[c] = f.codes[c] * options_.volts_per_code;
+      pending_missing_[pending_end_] = f.missing_before;
+      ++pending_end_;
+    };
+    const std::span<const std::uint8_t> got(bytes_.data(), static_cast<std::size_t>(n));
+    // A short read drained the link, so its arrival time dates its last frame (the parser's estimate of
+    // gaps >= 256 frames). A full read may have left newer bytes waiting: its time would make old frames
+    // look late, so it is parsed untimed (the parser carries the time forward by the sequence).
+    if (static_cast<std::size_t>(n) < max_bytes)
+      parser_.feed(got, pending_arrival_ns_, sink);
+    else
+      parser_.feed(got, sink);
     stats_.wire = parser_.stats();
     if (pending_end_ == 0) {
       r.status = ReadStatus::no_data;

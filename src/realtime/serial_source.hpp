@@ -62,6 +62,9 @@ struct SerialOptions {
   int poll_timeout_ms = 50;              ///< longest a read() waits for bytes
   std::size_t max_read_frames = 256;     ///< frames decoded per read at most (sizes the internal buffers)
   SerialBackend backend = SerialBackend::automatic;
+  /// Size gaps of >= 256 frames from arrival times (WireFrameParser's timed feed). Turn off only for a peer
+  /// that does not send at sample_rate_hz (e.g. a test peer sending faster than real time and then pausing).
+  bool estimate_long_gaps = true;
 };
 
 struct SerialStats {
@@ -94,7 +97,9 @@ class SerialSource final : public EmgSource {
   /// Sends '0' and closes the link.
   void stop() noexcept override;
   /// Delivers a contiguous run of intact frames (a sequence gap ends a run). Codes are scaled by
-  /// volts_per_code. Status disconnected when the link went away (call start() to reconnect).
+  /// volts_per_code. Gaps of >= 256 frames are sized from arrival times (WireFrameParser, timed feed; the
+  /// estimated part is in wire_stats().frames_missing_estimated), so stream time stays right across them.
+  /// Status disconnected when the link went away (call start() to reconnect).
   ReadResult read(std::span<double> out) noexcept override;
 
   const SerialStats& stats() const noexcept { return stats_; }

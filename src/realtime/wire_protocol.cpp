@@ -1,6 +1,7 @@
 #include "realtime/wire_protocol.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace myoexo::realtime {
 
@@ -42,22 +43,61 @@ std::size_t encode_wire_frame(std::uint8_t seq, std::span<const std::uint16_t> c
   return total;
 }
 
-WireFrameParser::WireFrameParser(std::size_t n_channels) noexcept
+WireFrameParser::WireFrameParser(std::size_t n_channels, double frame_rate_hz) noexcept
     : n_channels_(std::clamp<std::size_t>(n_channels, 1, kMaxWireChannels)),
       frame_bytes_(wire_frame_bytes(n_channels_)) {
   frame_.n_channels = n_channels_;
+  // Rates below 1 mHz or above 1 GHz are not a board's: no estimate rather than a nonsense period.
+  if (std::isfinite(frame_rate_hz) && frame_rate_hz >= 1e-3 && frame_rate_hz <= 1e9)
+    period_ns_ = static_cast<std::int64_t>(std::llround(1e9 / frame_rate_hz));
 }
 
 void WireFrameParser::restart_sequence() noexcept {
   stats_.bytes_discarded += len_;
   len_ = 0;
   have_seq_ = false;
+  have_time_ = false;
 }
 
 void WireFrameParser::reset() noexcept {
   len_ = 0;
   have_seq_ = false;
+  have_time_ = false;
   stats_ = {};
+}
+
+void WireFrameParser::apply_time(std::int64_t t_ns, bool timed) noexcept {
+  frame_.missing_estimated = false;
+  if (period_ns_ <= 0) return;
+  if (!have_time_) {
+    // First frame of a sequence (missing_before is 0): only a timed frame starts the clock.
+    if (timed) {
+      have_time_ = true;
+      last_time_ns_ = t_ns;
+    }
+    return;
+  }
+  const std::int64_t seen_periods = static_cast<std::int64_t>(frame_.missing_before) + 1;
+  if (!timed) {
+    last_time_ns_ += seen_periods * period_ns_;  // the board's clock carries the estimate forward
+    return;
+  }
+  // Periods elapsed since the previous intact frame, as the host saw them.
+  const double periods = static_cast<double>(t_ns - last_time_ns_) / static_cast<double>(period_ns_);
+  if (periods > 256.0) {
+    // Whole wraps of the 8-bit counter nearest to what the clock says; bounded so missing_before fits.
+    const double k = std::floor((periods - static_cast<double>(seen_periods)) / 256.0 + 0.5);
+    const double k_max = static_cast<double>((std::uint32_t{0xFFFFFFFFu} - frame_.missing_before) / 256u);
+    if (k >= 1.0) {
+      const auto extra = static_cast<std::uint32_t>(std::min(k, k_max)) * 256u;
+      frame_.missing_before += extra;
+      frame_.missing_estimated = true;
+      stats_.frames_missing += extra;
+      stats_.frames_missing_estimated += extra;
+      ++stats_.gaps_estimated;
+    }
+  }
+  last_time_ns_ = t_ns;
 }
 
 bool WireFrameParser::push_byte(std::uint8_t b) noexcept {

@@ -18,6 +18,9 @@
 #include "control/exo_types.hpp"
 #include "realtime/wire_protocol.hpp"
 #include "report/png_check.hpp"
+#ifdef MYOEXO_HAVE_TORCH
+#include "models/torch/torch_classifier.hpp"
+#endif
 
 using myoexo::test::fresh_dir;
 using myoexo::test::run_myoexo;
@@ -345,4 +348,136 @@ TEST(RunCommand, LiveSerialBoardDrivesTheChain) {
   EXPECT_GT(s["serial_stats"]["frames_ok"].get<int>(), 250);
   EXPECT_EQ(s["safety"]["setpoint_limit_violations"].get<int>(), 0);
   EXPECT_TRUE(myoexo::test::read_png_header(out / "angles.png").has_value());
+}
+
+// ---- `run --model NET.pt`: a LibTorch network file configures and drives the chain -------------------------
+
+#ifdef MYOEXO_HAVE_TORCH
+namespace {
+// An untrained CNN1d on the UCI channels (timing and plumbing do not depend on training), saved to `path`.
+void save_untrained_cnn(const fs::path& path, std::vector<std::string> channels, std::size_t window = 250,
+                        std::size_t increment = 50) {
+  myoexo::models::NetworkSpec ns;
+  ns.input.sample_rate_hz = 1000.0;
+  ns.input.channel_names = std::move(channels);
+  ns.input.window_length = window;
+  ns.input.window_increment = increment;
+  ns.input.filter.kind = "highpass";  // not the pipeline-model default: proves the stream takes the file's filter
+  ns.input.filter.order = 2;
+  ns.input.filter.low_hz = 10.0;
+  ns.arch.kind = myoexo::models::ArchKind::cnn1d;
+  ns.arch.filters = {4, 8};
+  ns.class_names = {"gait", "sitting", "standing"};
+  auto net = myoexo::models::TorchClassifier::create(ns, 11);
+  ASSERT_TRUE(net) << net.error().message();
+  ASSERT_TRUE(net->save(path).ok());
+}
+}  // namespace
+
+TEST(RunCommand, LibTorchModelFileConfiguresAndDrivesTheChain) {
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 3000);
+  const auto out = fresh_dir("out");
+  const auto net = out / "net.pt";
+  // The file lists the channels in another order than the recording: the stream must follow the file.
+  save_untrained_cnn(net, {"ST", "RF", "VM", "BF"}, 200, 40);
+  const auto r = run_myoexo({"run", "--replay", (data / "N_TXT" / "1Nmar.txt").string(), "--model", net.string(),
+                             "--out", out.string(), "--reject", "0", "--save-model", (out / "copy.pt").string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  expect_valid_run(out, true);
+  const json s = read_json(out / "summary.json");
+  EXPECT_EQ(s["model"]["kind"], "torch");
+  EXPECT_EQ(s["model"]["arch"], "cnn1d");
+  EXPECT_EQ(s["model"]["channels"], json({"ST", "RF", "VM", "BF"}));
+  EXPECT_EQ(s["model"]["window_len"], 200);
+  EXPECT_EQ(s["model"]["increment"], 40);
+  EXPECT_EQ(s["model"]["filter"], "high-passed 10 Hz");
+  EXPECT_EQ(s["class_to_intent"]["standing"], "lift");
+  EXPECT_EQ(s["class_to_intent"]["sitting"], "lower");
+  // Every window of the 3 s recording was decided: (3000 - 200) / 40 + 1.
+  EXPECT_EQ(s["pipeline"]["decisions"].get<int>(), 71);
+  EXPECT_EQ(s["pipeline"]["classifier_errors"].get<int>(), 0);
+  std::size_t total = 0, non_rest = 0;
+  for (const auto& [name, n] : s["intents"].items()) {
+    total += n.get<std::size_t>();
+    if (name != "rest") non_rest += n.get<std::size_t>();
+  }
+  EXPECT_EQ(total, 71u);
+  EXPECT_GT(non_rest, 0u);  // --reject 0: the untrained network's argmax passes
+  const Log log = read_log(out / "run_log.csv");
+  std::set<std::string> seen;
+  for (const auto& row : log.rows) seen.insert(row[std::size_t(log.col("intent"))]);
+  EXPECT_TRUE(seen.count("gait") || seen.count("lift") || seen.count("lower")) << "only rest/hold in the log";
+  // --save-model with a network writes the same model file.
+  EXPECT_EQ(fs::file_size(out / "copy.pt"), fs::file_size(net));
+}
+
+TEST(RunCommand, LibTorchModelWhoseChannelsTheRecordingLacksIsAMismatchNamingThem) {
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 1000);
+  const auto out = fresh_dir("out");
+  const auto net = out / "net.pt";
+  save_untrained_cnn(net, {"RF", "TA", "VM", "GM"});
+  const auto r = run_myoexo({"run", "--replay", (data / "N_TXT" / "1Nmar.txt").string(), "--model", net.string(),
+                             "--out", out.string(), "--no-plots"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("lacks channel(s) TA, GM"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("RF, BF, VM, ST"), std::string::npos) << r.err;  // what the recording has
+}
+#else
+TEST(RunCommand, LibTorchModelFileWithoutLibTorchIsAClearError) {
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 1000);
+  const auto net = data / "net.pt";
+  std::ofstream(net, std::ios::binary) << std::string("PK\x03\x04rest of a zip", 20);
+  const auto r = run_myoexo({"run", "--replay", (data / "N_TXT" / "1Nmar.txt").string(), "--model", net.string(),
+                             "--out", (data / "o").string(), "--no-plots"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("built without LibTorch"), std::string::npos) << r.err;
+}
+#endif
+
+TEST(RunCommand, ModelFileThatIsNeitherJsonNorLibTorchIsRefused) {
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 1000);
+  const auto bad = data / "model.bin";
+  std::ofstream(bad, std::ios::binary) << "\x7f" "ELF not a model";
+  const auto r = run_myoexo({"run", "--replay", (data / "N_TXT" / "1Nmar.txt").string(), "--model", bad.string(),
+                             "--out", (data / "o").string(), "--no-plots"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("neither a LibTorch model file"), std::string::npos) << r.err;
+}
+
+TEST(RunCommand, OutOfRangeRunAndRecordOptionsAreUsageErrors) {
+  const std::string rep = "unused.txt";  // parsing fails before any file is read
+  struct Case {
+    std::vector<std::string> args;
+    const char* needle;
+  };
+  const std::vector<Case> cases{
+      {{"run", "--replay", rep, "--model", "m.json", "--random-faults", "10001"}, "--random-faults"},
+      {{"run", "--replay", rep, "--model", "m.json", "--random-faults", "-1"}, "--random-faults"},
+      {{"run", "--replay", rep, "--model", "m.json", "--fault-seed", "-1"}, "--fault-seed"},
+      {{"run", "--replay", rep, "--model", "m.json", "--fault-seed", "18446744073709551616"}, "--fault-seed"},
+      {{"run", "--replay", rep, "--model", "m.json", "--fault-seed", "12abc"}, "--fault-seed"},
+      {{"run", "--port", "/dev/null", "--model", "m.json", "--baud", "0"}, "--baud"},
+      {{"run", "--port", "/dev/null", "--model", "m.json", "--baud", "99999999"}, "--baud"},
+      {{"record", "--port", "/dev/null", "--out", "x.csv", "--baud", "-9600"}, "--baud"},
+      {{"record", "--port", "/dev/null", "--out", "x.csv", "--baud", "12"}, "--baud"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run_myoexo(c.args);
+    std::string line;
+    for (const auto& a : c.args) line += a + " ";
+    EXPECT_EQ(r.rc, 2) << line << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << line << r.err;
+  }
+  // The edges are accepted by the parser (the run then fails later, on the missing files, with exit 1).
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"run", "--replay", rep, "--model", "m.json", "--random-faults", "10000", "--fault-seed",
+            "18446744073709551615"},
+           {"run", "--replay", rep, "--model", "m.json", "--random-faults", "0", "--fault-seed", "0"}}) {
+    const auto r = run_myoexo(args);
+    EXPECT_EQ(r.rc, 1) << r.err;
+  }
 }

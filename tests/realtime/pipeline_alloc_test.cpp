@@ -5,12 +5,16 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <limits>
 #include <new>
 #include <vector>
 
 #include "realtime/frame_ring.hpp"
 #include "realtime/pipeline.hpp"
 #include "realtime_test_util.hpp"
+#ifdef MYOEXO_HAVE_TORCH
+#include "models/torch/torch_classifier.hpp"
+#endif
 
 namespace {
 std::atomic<bool> g_counting{false};
@@ -93,6 +97,108 @@ TEST(PipelineAllocation, SteadyStateProcessAllocatesNothing) {
   EXPECT_GT(decisions - before, 90u);
   EXPECT_EQ(n, 0u) << "allocations during steady-state processing";
 }
+
+/// Interleaved copy of `rec` with a NaN burst on every channel over frames [nan_from, nan_to).
+std::vector<double> interleave_with_nan(const io::Recording& rec, std::size_t nan_from, std::size_t nan_to) {
+  const std::size_t nch = rec.n_channels();
+  std::vector<double> x(nch * rec.n_samples);
+  for (std::size_t i = 0; i < rec.n_samples; ++i)
+    for (std::size_t c = 0; c < nch; ++c)
+      x[i * nch + c] = (i >= nan_from && i < nan_to) ? std::numeric_limits<double>::quiet_NaN()
+                                                     : rec.samples[c * rec.n_samples + i];
+  return x;
+}
+
+/// Streams frames [from, to) of `x` in chunks of `chunk`; counts decisions and flagged decisions.
+struct Feeder {
+  StreamingPipeline& p;
+  const std::vector<double>& x;
+  std::size_t nch;
+  std::size_t decisions = 0, flagged = 0;
+  void operator()(std::size_t from, std::size_t to, std::size_t chunk) {
+    for (std::size_t i = from; i < to; i += chunk) {
+      const std::size_t m = std::min(chunk, to - i);
+      (void)p.process(std::span<const double>(x).subspan(i * nch, m * nch),
+                      ChunkTiming{static_cast<double>(i) / 1000.0, steady_now_ns()}, [&](const Decision& d) {
+                        ++decisions;
+                        flagged += d.nonfinite_input;
+                        p.record_command_sent(d, steady_now_ns());
+                      });
+    }
+  }
+};
+
+TEST(PipelineAllocation, NanBurstAllocatesNothingPerDecision) {
+  const auto rec = test::make_two_class_recording(6.0, 4, 3);
+  auto lda = test::train_lda(rec, 250, 50);
+  ASSERT_TRUE(lda);
+  auto p = StreamingPipeline::create(test::make_spec(4, 250, 50), std::move(lda)).value();
+  const auto x = interleave_with_nan(rec, 2000, 4000);  // 2 s of NaN on every channel
+  Feeder feed{p, x, 4};
+  feed(0, 1000, 50);  // warm-up on clean data
+  const std::size_t n = allocations_during([&] {
+    feed(1000, 2500, 1);   // into the burst sample by sample
+    feed(2500, 4000, 37);  // through it
+    feed(4000, 6000, 50);  // and out again
+  });
+  EXPECT_GT(feed.flagged, 40u);
+  EXPECT_EQ(p.stats().nonfinite_samples, 4u * 2000u);
+  EXPECT_EQ(p.stats().classifier_errors, 0u);
+  EXPECT_EQ(n, 0u) << "allocations during a NaN burst";
+}
+
+TEST(PipelineAllocation, NonFiniteClassifierInputAllocatesNothing) {
+  // Finite samples, but a gain of 1e300 overflows the features: every row reaching the classifier would be
+  // non-finite, and the LDA would answer each with an error string (an allocation per decision). The
+  // pipeline's own check must catch them first.
+  const auto rec = test::make_two_class_recording(6.0, 4, 3);
+  auto lda = test::train_lda(rec, 250, 50);
+  ASSERT_TRUE(lda);
+  auto spec = test::make_spec(4, 250, 50);
+  dsp::SosDesign gain;
+  gain.sample_rate_hz = 1000.0;
+  gain.sections = {{1e300, 0.0, 0.0, 1.0, 0.0, 0.0}};
+  spec.filter = gain;
+  auto p = StreamingPipeline::create(spec, std::move(lda)).value();
+  const auto x = interleave_with_nan(rec, 0, 0);
+  Feeder feed{p, x, 4};
+  feed(0, 1000, 50);
+  const std::size_t before = feed.decisions;
+  const std::size_t n = allocations_during([&] { feed(1000, 6000, 25); });
+  EXPECT_EQ(feed.decisions - before, 100u);
+  EXPECT_EQ(p.stats().nonfinite_classifier_inputs, p.stats().decisions);
+  EXPECT_EQ(n, 0u) << "allocations on the non-finite classifier input path";
+}
+
+#ifdef MYOEXO_HAVE_TORCH
+TEST(PipelineAllocation, TorchCnn1dSteadyStateAndNanBurstAllocateNothing) {
+  // An untrained CNN1d (the frozen path) of the real-time geometry: 4 channels x 250 samples, every 50.
+  models::NetworkSpec ns;
+  ns.input.channel_names = {"ch0", "ch1", "ch2", "ch3"};
+  ns.input.window_length = 250;
+  ns.input.window_increment = 50;
+  ns.arch.kind = models::ArchKind::cnn1d;
+  ns.class_names = {"rest", "gait"};
+  auto net = models::TorchClassifier::create(ns, 7);
+  ASSERT_TRUE(net) << net.error().message();
+  auto spec = test::make_spec(4, 250, 50);
+  spec.post.rejection_threshold = 0.0;  // untrained: accept whatever it says, so the vote path runs too
+  auto p = StreamingPipeline::create(spec, std::make_unique<models::TorchClassifier>(std::move(*net))).value();
+  const auto rec = test::make_two_class_recording(6.0, 4, 3);
+  const auto x = interleave_with_nan(rec, 3000, 4000);
+  Feeder feed{p, x, 4};
+  feed(0, 1000, 50);  // warm-up (reserve and the first forward happened at create)
+  const std::size_t before = feed.decisions;
+  const std::size_t n = allocations_during([&] {
+    feed(1000, 3000, 1);
+    feed(3000, 6000, 50);
+  });
+  EXPECT_EQ(feed.decisions - before, 100u);
+  EXPECT_GT(feed.flagged, 15u);
+  EXPECT_EQ(p.stats().classifier_errors, 0u);
+  EXPECT_EQ(n, 0u) << "allocations through the CNN1d pipeline (steady state and NaN burst)";
+}
+#endif
 
 }  // namespace
 }  // namespace myoexo::realtime

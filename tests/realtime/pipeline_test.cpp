@@ -217,6 +217,94 @@ class EnergyWindowClassifier final : public models::Classifier {
   std::vector<std::string> names_{"rest", "gait"}, inputs_;
 };
 
+/// Forwards to an LDA and counts the rows it was asked to classify.
+class CountingClassifier final : public models::Classifier {
+ public:
+  CountingClassifier(const models::LdaClassifier& lda, std::size_t* rows) : lda_(lda), rows_(rows) {}
+  std::size_t n_inputs() const noexcept override { return lda_.n_inputs(); }
+  std::size_t n_classes() const noexcept override { return lda_.n_classes(); }
+  const std::vector<std::string>& class_names() const noexcept override { return lda_.class_names(); }
+  const std::vector<std::string>& input_names() const noexcept override { return lda_.input_names(); }
+  models::InputKind input_kind() const noexcept override { return lda_.input_kind(); }
+  Status reserve(std::size_t n) override { return lda_.reserve(n); }
+  Status predict_proba(const double* in, std::size_t rows, std::size_t cols, double* out) override {
+    *rows_ += rows;
+    return lda_.predict_proba(in, rows, cols, out);
+  }
+
+ private:
+  models::LdaClassifier lda_;
+  std::size_t* rows_;
+};
+
+TEST_F(PipelineTest, WindowsWithReplacedSamplesAreNeverClassified) {
+  io::Recording bad = rec_;
+  for (std::size_t i = 4000; i < 4600; ++i) bad.samples[0 * bad.n_samples + i] = std::numeric_limits<double>::quiet_NaN();
+  std::size_t rows = 0;
+  auto p = StreamingPipeline::create(make_spec(4, 250, 50), std::make_unique<CountingClassifier>(*lda_, &rows)).value();
+  const auto d = stream(p, bad, 3, 64);
+  std::size_t flagged = 0;
+  for (const auto& x : d)
+    if (x.nonfinite_input) {
+      ++flagged;
+      EXPECT_EQ(x.raw_class, -1);
+      EXPECT_TRUE(x.rejected);
+      EXPECT_EQ(x.intent.label, control::IntentLabel::rest);
+    }
+  EXPECT_EQ(flagged, 16u);  // windows [s0, s0 + 249] touching [4000, 4599]: s0 = 3800, 3850, ..., 4550
+  EXPECT_EQ(rows, d.size() - flagged);
+  EXPECT_EQ(p.stats().classifier_errors, 0u);
+  EXPECT_EQ(p.stats().nonfinite_classifier_inputs, 0u);
+}
+
+TEST_F(PipelineTest, HugeFiniteSamplesAreReplacedAndDoNotPoisonTheFilter) {
+  // 1e300 is finite, but a Butterworth state fed it overflows to inf and would stay NaN for ever.
+  io::Recording bad = rec_;
+  bad.samples[2 * bad.n_samples + 5000] = 1e300;
+  bad.samples[3 * bad.n_samples + 5001] = -std::numeric_limits<double>::max();
+  auto p = make_pipeline(make_spec(4, 250, 50));
+  const auto d = stream(p, bad, 8, 100);
+  EXPECT_EQ(p.stats().nonfinite_samples, 2u);
+  EXPECT_EQ(p.stats().classifier_errors, 0u);
+  auto clean = make_pipeline(make_spec(4, 250, 50));
+  const auto ref = stream(clean, rec_, 8, 100);
+  ASSERT_EQ(ref.size(), d.size());
+  for (std::size_t k = 0; k < d.size(); ++k) {
+    const bool touched = d[k].window_start_sample <= 5001 && d[k].window_start_sample + 249 >= 5000;
+    EXPECT_EQ(d[k].nonfinite_input, touched) << k;
+    EXPECT_TRUE(std::isfinite(d[k].intent.confidence)) << k;
+    if (d[k].window_start_sample > 7000) {
+      EXPECT_EQ(d[k].intent.label, ref[k].intent.label) << k;
+    }
+  }
+  expect_same_decisions(d, decide_offline(make_spec(4, 250, 50), *lda_, bad.samples, bad.n_samples).value());
+}
+
+TEST_F(PipelineTest, NonFiniteClassifierInputIsRejectedBeforeTheClassifier) {
+  // A pure gain of 1e300 (no state) keeps every filtered sample finite but overflows the RMS feature: the
+  // feature rows are not finite although no input sample was replaced.
+  auto spec = make_spec(4, 250, 50);
+  dsp::SosDesign gain;
+  gain.sample_rate_hz = 1000.0;
+  gain.sections = {{1e300, 0.0, 0.0, 1.0, 0.0, 0.0}};
+  spec.filter = gain;
+  std::size_t rows = 0;
+  auto p = StreamingPipeline::create(spec, std::make_unique<CountingClassifier>(*lda_, &rows)).value();
+  const auto d = stream(p, rec_, 2, 300);
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(rows, 0u);
+  EXPECT_EQ(p.stats().nonfinite_samples, 0u);
+  EXPECT_EQ(p.stats().nonfinite_classifier_inputs, d.size());
+  EXPECT_EQ(p.stats().nonfinite_windows, d.size());
+  EXPECT_EQ(p.stats().classifier_errors, 0u);
+  for (const auto& x : d) {
+    EXPECT_TRUE(x.nonfinite_input);
+    EXPECT_TRUE(x.rejected);
+    EXPECT_EQ(x.intent.label, control::IntentLabel::rest);
+  }
+  expect_same_decisions(d, decide_offline(spec, *lda_, rec_.samples, rec_.n_samples).value());
+}
+
 TEST_F(PipelineTest, WindowClassifiersSeeTheSameWindowsOnBothPaths) {
   auto spec = make_spec(4, 200, 25);
   EnergyWindowClassifier offline_clf(4, 200);

@@ -143,6 +143,9 @@ TEST_F(SerialPtyTest, RecordsEveryIntactFrameThroughGarbageLossCorruptionAndARec
   opt.n_channels = kChannels;
   opt.backend = SerialBackend::posix;  // libserialport refuses pseudo-terminals (see serial_source.hpp)
   opt.poll_timeout_ms = 10;
+  // This peer sends as fast as it can, not at 1 kHz: arrival times say nothing about frame counts here
+  // (a preempted peer thread would look like 256+ lost frames). The estimate has its own test below.
+  opt.estimate_long_gaps = false;
   auto serial = SerialSource::create(opt).value();
   CountingSource src(serial);
 
@@ -258,6 +261,76 @@ TEST_F(SerialPtyTest, StopSendsTheStopByte) {
   EXPECT_TRUE(board.wait_for_byte(kWireStartByte));
   s.stop();
   EXPECT_TRUE(board.wait_for_byte(kWireStopByte));
+}
+
+/// A scripted link: each read() first sleeps `delay_ms` of its step, then returns the step's bytes.
+class ScriptedLink final : public SerialLink {
+ public:
+  struct Step {
+    int delay_ms;
+    std::vector<std::uint8_t> bytes;
+  };
+  explicit ScriptedLink(std::vector<Step> steps) : steps_(std::move(steps)) {}
+  Status open() override {
+    open_ = true;
+    return {};
+  }
+  void close() noexcept override { open_ = false; }
+  bool is_open() const noexcept override { return open_; }
+  long read(std::span<std::uint8_t> buf, int) noexcept override {
+    if (next_ >= steps_.size()) {
+      open_ = false;
+      return -1;
+    }
+    const Step& s = steps_[next_++];
+    std::this_thread::sleep_for(std::chrono::milliseconds(s.delay_ms));
+    const std::size_t n = std::min(buf.size(), s.bytes.size());
+    std::copy_n(s.bytes.begin(), n, buf.begin());
+    return static_cast<long>(n);
+  }
+  bool write(std::span<const std::uint8_t>) noexcept override { return true; }
+  const std::string& name() const noexcept override { return name_; }
+
+ private:
+  std::vector<Step> steps_;
+  std::size_t next_ = 0;
+  bool open_ = false;
+  std::string name_ = "scripted";
+};
+
+TEST(SerialSource, GapOfHundredsOfFramesIsSizedFromArrivalTimes) {
+  // A 2 kHz board: 10 frames, then the link loses 590 frames (a 295 ms outage: the 8-bit sequence says 78),
+  // then 10 more frames. The host's clock sees ~300 ms between the runs: 590 = 78 + 2 x 256.
+  // Timing slack: the estimate is right while the sleep overshoots by less than 128 periods (64 ms).
+  auto run = [](int first, int count) {
+    std::vector<std::uint8_t> b;
+    for (int k = first; k < first + count; ++k) {
+      const auto f = frame(3, k % 256);
+      b.insert(b.end(), f.begin(), f.end());
+    }
+    return b;
+  };
+  std::vector<ScriptedLink::Step> steps{{0, run(0, 10)}, {300, run(600, 10)}};
+  SerialOptions opt;
+  opt.port = "scripted";
+  opt.n_channels = kChannels;
+  opt.sample_rate_hz = 2000.0;
+  auto s = SerialSource::create(opt, std::make_unique<ScriptedLink>(std::move(steps))).value();
+  ASSERT_TRUE(s.start().ok());
+  std::vector<double> buf(64 * kChannels);
+  std::vector<ReadResult> runs;
+  for (int i = 0; i < 10; ++i) {
+    const ReadResult r = s.read(buf);
+    if (r.status == ReadStatus::disconnected) break;
+    if (r.status == ReadStatus::ok) runs.push_back(r);
+  }
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].frames, 10u);
+  EXPECT_EQ(runs[1].frames, 10u);
+  EXPECT_DOUBLE_EQ(runs[1].first_sample_s, 600.0 / 2000.0);  // stream time right across the gap
+  EXPECT_EQ(s.wire_stats().frames_missing, 590u);
+  EXPECT_EQ(s.wire_stats().frames_missing_estimated, 512u);
+  EXPECT_EQ(s.wire_stats().gaps_estimated, 1u);
 }
 
 TEST(SerialSource, BadOptionsAreErrors) {

@@ -156,6 +156,117 @@ TEST(WireProtocol, RestartSequenceForgetsHistoryButKeepsCounters) {
   EXPECT_EQ(p.stats().frames_ok, 2u);
 }
 
+// ---- gaps of >= 256 frames, sized from arrival times (1 kHz board: one period = 1 ms) ----------------------
+
+constexpr std::int64_t kMs = 1'000'000;
+
+/// Frames with stream indices [first, first + count) (seq = index mod 256), one code each.
+std::vector<std::uint8_t> frames_bytes(int first, int count) {
+  std::vector<std::uint8_t> b;
+  for (int k = first; k < first + count; ++k) {
+    const auto f = frame_bytes(static_cast<std::uint8_t>(k % 256), {static_cast<std::uint16_t>(k % 1024)});
+    b.insert(b.end(), f.begin(), f.end());
+  }
+  return b;
+}
+
+/// Feeds the frames one read at a time as a 1 kHz board's would arrive: frame k at (k + 1) ms + latency.
+std::vector<WireFrame> feed_live(WireFrameParser& p, int first, int count, std::int64_t latency_ns = 200'000) {
+  std::vector<WireFrame> out;
+  for (int k = first; k < first + count; ++k)
+    p.feed(frames_bytes(k, 1), (k + 1) * kMs + latency_ns, [&](const WireFrame& f) { out.push_back(f); });
+  return out;
+}
+
+TEST(WireProtocolGaps, GapLongerThanTheSequenceCounterIsEstimatedFromArrivalTimes) {
+  WireFrameParser p(1, 1000.0);
+  feed_live(p, 0, 10);
+  const auto after = feed_live(p, 610, 5);  // frames 10..609 lost: 600 = 88 (seq gap) + 2 x 256
+  ASSERT_EQ(after.size(), 5u);
+  EXPECT_EQ(after[0].missing_before, 600u);
+  EXPECT_TRUE(after[0].missing_estimated);
+  EXPECT_EQ(after[1].missing_before, 0u);
+  EXPECT_FALSE(after[1].missing_estimated);
+  EXPECT_EQ(p.stats().frames_missing, 600u);
+  EXPECT_EQ(p.stats().frames_missing_estimated, 512u);
+  EXPECT_EQ(p.stats().gaps_estimated, 1u);
+}
+
+TEST(WireProtocolGaps, ExactlyOneWrapIsNoLongerInvisible) {
+  WireFrameParser p(1, 1000.0);
+  feed_live(p, 0, 10);
+  const auto after = feed_live(p, 266, 1);  // 256 lost: the sequence gap is 0
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].seq, 10);
+  EXPECT_EQ(after[0].missing_before, 256u);
+  EXPECT_TRUE(after[0].missing_estimated);
+}
+
+TEST(WireProtocolGaps, ArrivalJitterBelowHalfAWrapDoesNotChangeTheCount) {
+  for (std::int64_t jitter_ms : {-100, -20, 0, 20, 100}) {
+    WireFrameParser p(1, 1000.0);
+    feed_live(p, 0, 10);
+    const auto after = feed_live(p, 610, 1, jitter_ms * kMs);
+    ASSERT_EQ(after.size(), 1u);
+    EXPECT_EQ(after[0].missing_before, 600u) << jitter_ms << " ms";
+  }
+  // Short gaps stay the sequence's business even with a late arrival (< 256 periods in all).
+  WireFrameParser p(1, 1000.0);
+  feed_live(p, 0, 10);
+  const auto after = feed_live(p, 15, 1, 150 * kMs);
+  EXPECT_EQ(after[0].missing_before, 5u);  // frames 10..14
+  EXPECT_FALSE(after[0].missing_estimated);
+}
+
+TEST(WireProtocolGaps, BacklogDeliveredLateAfterAHostStallIsNotALoss) {
+  // The host did not read for 700 ms: the OS buffered every frame, all arrive in one (draining) read.
+  // Frames later in the read were sampled after the first, so its time is arrival - 699 periods.
+  WireFrameParser p(1, 1000.0);
+  feed_live(p, 0, 10);
+  std::vector<WireFrame> got;
+  p.feed(frames_bytes(10, 700), 710 * kMs + 200'000, [&](const WireFrame& f) { got.push_back(f); });
+  ASSERT_EQ(got.size(), 700u);
+  EXPECT_EQ(p.stats().frames_missing, 0u);
+  EXPECT_EQ(p.stats().gaps_estimated, 0u);
+  // The same backlog in full reads (untimed: their arrival time says nothing about the last frame), then
+  // a draining timed read: the time is carried by the sequence, still no loss.
+  WireFrameParser q(1, 1000.0);
+  feed_live(q, 0, 10);
+  for (int k = 10; k < 700; k += 64) q.feed(frames_bytes(k, std::min(64, 700 - k)), [](const WireFrame&) {});
+  q.feed(frames_bytes(700, 3), 703 * kMs + 200'000, [](const WireFrame&) {});
+  EXPECT_EQ(q.stats().frames_missing, 0u);
+  EXPECT_EQ(q.stats().gaps_estimated, 0u);
+  // And a real loss behind such a backlog is still sized: 300 lost after the untimed stretch.
+  for (int k = 703; k < 1003; k += 64) q.feed(frames_bytes(k, std::min(64, 1003 - k)), [](const WireFrame&) {});
+  q.feed(frames_bytes(1303, 1), 1304 * kMs + 200'000, [](const WireFrame&) {});
+  EXPECT_EQ(q.stats().frames_missing, 300u);
+  EXPECT_EQ(q.stats().frames_missing_estimated, 256u);
+}
+
+TEST(WireProtocolGaps, UntimedFeedOrNoRateCountsModulo256) {
+  WireFrameParser untimed(1, 1000.0);
+  std::vector<WireFrame> got;
+  auto sink = [&](const WireFrame& f) { got.push_back(f); };
+  untimed.feed(frames_bytes(0, 10), sink);
+  untimed.feed(frames_bytes(610, 1), sink);
+  EXPECT_EQ(got.back().missing_before, 88u);
+  EXPECT_FALSE(got.back().missing_estimated);
+  WireFrameParser no_rate(1);  // no frame rate: the timed feed cannot estimate
+  EXPECT_EQ(no_rate.frame_period_ns(), 0);
+  feed_live(no_rate, 0, 10);
+  EXPECT_EQ(feed_live(no_rate, 610, 1)[0].missing_before, 88u);
+  EXPECT_EQ(no_rate.stats().gaps_estimated, 0u);
+}
+
+TEST(WireProtocolGaps, RestartSequenceForgetsTheClockToo) {
+  WireFrameParser p(1, 1000.0);
+  feed_live(p, 0, 10);
+  p.restart_sequence();  // reconnect: the board restarts at seq 0, much later
+  const auto after = feed_live(p, 5000, 1);
+  EXPECT_EQ(after[0].missing_before, 0u);
+  EXPECT_EQ(p.stats().frames_missing, 0u);
+}
+
 TEST(WireProtocol, RandomBytesNeverYieldMoreFramesThanPossible) {
   std::mt19937 gen(123);
   std::vector<std::uint8_t> bytes(20000);
