@@ -157,6 +157,13 @@ struct ReportOptions {
   int order = 4;
   bool replay = true;                         ///< step 3: LDA on the other subjects, replay into MuJoCo
   std::string replay_file = "1Amar";          ///< stem of the recording replayed (else the first gait file)
+  /// CNN step (builds with LibTorch only): configs/cnn1d.toml under W and P (cnn_epochs) and L
+  /// (cnn_epochs_loso), the peer budget; the L model of the replayed subject is saved for the replay.
+  bool cnn = true;
+  std::size_t cnn_epochs = 30;
+  std::size_t cnn_epochs_loso = 10;
+  /// CI-sized main job: CNN with 2 epochs (L: 1) and W/L folds for two subjects only; the report says so.
+  bool quick = false;
 };
 
 /// The README's main job, as a sequence of steps writing into out_dir:

@@ -7,6 +7,9 @@
 
 #include "app/app.hpp"
 #include "app/evaluate.hpp"
+#ifdef MYOEXO_HAVE_TORCH
+#include "app/train_cmd.hpp"
+#endif
 #include "core/paths.hpp"
 
 namespace myoexo::app {
@@ -140,11 +143,16 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   bool rep_no_replay = false;
   rep_cmd->add_flag("--no-replay", rep_no_replay, "Skip the replay step (LDA + MuJoCo simulation)");
+  bool rep_no_cnn = false;
+  rep_cmd->add_flag("--no-cnn", rep_no_cnn, "Skip the CNN step (training under W, P and L)");
+  rep_cmd->add_option("--cnn-epochs", rep.cnn_epochs, "CNN epochs under W and P")->check(CLI::Range(1, 10000));
+  rep_cmd->add_option("--cnn-epochs-loso", rep.cnn_epochs_loso, "CNN epochs under L")->check(CLI::Range(1, 10000));
+  rep_cmd->add_flag("--quick", rep.quick, "CI-sized run: CNN for 2 epochs (L: 1), W/L folds of one subject only");
 
   // run
   RunCommandOptions run;
   std::string run_replay, run_model, run_out = run.out_dir.string(), run_sim, run_save;
-  std::vector<std::string> run_train;
+  std::vector<std::string> run_train_on;
   auto* run_cmd = app.add_subcommand("run", "Replay a recording through the whole chain (filter, windows, LDA, "
                                             "intents, trajectories, controller, safety supervisor) into the "
                                             "MuJoCo exoskeleton; writes run_log.csv, events.csv, summary.json, PNGs");
@@ -155,9 +163,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   port_opt->excludes(replay_opt);
   run_cmd->add_option("--rate", run.port_rate_hz, "--port: the board's sampling rate in Hz")
       ->check(CLI::PositiveNumber);
-  run_cmd->add_option("--baud", run.baud, "--port: serial baud rate")->check(CLI::PositiveNumber);
-  auto* model_opt = run_cmd->add_option("--model", run_model, "Pipeline model JSON (or a bare LDA JSON) to use");
-  auto* train_opt = run_cmd->add_option("--train-on", run_train, "Folders/files to fit the LDA on first (the "
+  run_cmd->add_option("--baud", run.baud, "--port: serial baud rate (300..4000000)")->check(CLI::Range(300, 4000000));
+  auto* model_opt = run_cmd->add_option("--model", run_model, "Model to use: a pipeline-model JSON, a bare LDA JSON, "
+                                                              "or a LibTorch network file (`myoexo train`; its channels, "
+                                                              "filter and windows configure the stream)");
+  auto* train_opt = run_cmd->add_option("--train-on", run_train_on, "Folders/files to fit the LDA on first (the "
                                                                  "replayed subject is left out)")
                         ->delimiter(',');
   model_opt->excludes(train_opt);
@@ -177,8 +187,18 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   run_cmd->add_option("--fault", run.faults, "Inject a fault KIND:START_S:DURATION_S[:CHANNEL]; KIND = nan_burst, "
                                              "flat_line, saturation, dropped_chunk, stall, out_of_order (repeatable)")
       ->default_str("");
-  run_cmd->add_option("--random-faults", run.random_faults, "Also inject this many random faults of every kind");
-  run_cmd->add_option("--fault-seed", run.fault_seed, "Seed of the random faults");
+  run_cmd->add_option("--random-faults", run.random_faults, "Also inject this many random faults of every kind "
+                                                            "(0..10000)")
+      ->check(CLI::Range(0, 10000));
+  run_cmd->add_option("--fault-seed", run.fault_seed, "Seed of the random faults (0..2^64-1)")
+      ->check(CLI::Validator(
+          [](std::string& v) {  // CLI11 would wrap "-1" into 2^64-1: refuse a sign or anything but digits
+            const bool ok = !v.empty() && v.size() <= 20 &&
+                            v.find_first_not_of("0123456789") == std::string::npos &&
+                            (v.size() < 20 || v <= "18446744073709551615");
+            return ok ? std::string() : "must be an integer in [0, 18446744073709551615], got '" + v + "'";
+          },
+          "UINT64"));
   run_cmd->add_option("--reject", run.rejection_threshold, "Rejection threshold: max probability below -> rest")
       ->check(CLI::Range(0.0, 1.0));
   run_cmd->add_option("--vote", run.vote_window, "Majority vote over this many decisions")->check(CLI::Range(1, 64));
@@ -193,7 +213,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   rec_cmd->add_option("--port", recopt.port, "Serial device, e.g. /dev/ttyACM0 or /dev/rfcomm0")->required();
   rec_cmd->add_option("--channels", recopt.channels, "Channels per frame (as the firmware)")->check(CLI::Range(1, 16));
   rec_cmd->add_option("--rate", recopt.rate_hz, "Sampling rate of the firmware in Hz")->check(CLI::PositiveNumber);
-  rec_cmd->add_option("--baud", recopt.baud, "Serial baud rate")->check(CLI::PositiveNumber);
+  rec_cmd->add_option("--baud", recopt.baud, "Serial baud rate (300..4000000)")->check(CLI::Range(300, 4000000));
   rec_cmd->add_option("--seconds", recopt.seconds, "Stream time to record (0 = until the board stops or Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
   rec_cmd->add_option("--out", rec_out, "Output file: .csv, .edf or .bdf")->required();
@@ -204,12 +224,99 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* ev_cmd = app.add_subcommand("evaluate", "Protocols W/P/L (UCI-LL v1) with a model: metrics.json, summary.md, "
                                                 "confusion and per-class PNGs, one spectrogram per class");
   ev_cmd->add_option("--protocol", ev.protocol, "W, P, L or all");
-  ev_cmd->add_option("--model", ev.model, "Model (lda)");
+  ev_cmd->add_option("--model", ev.model, "lda (HTD, the peers' baseline), lda_context (log-HTD + 750 past samples, "
+                                          "a declared variant), a network config name (cnn1d, cnn1d_context, lstm, "
+                                          "cnn_lstm, spectrogram_cnn: configs/NAME.toml) or a network config (.toml)");
+  std::size_t ev_epochs = 0, ev_epochs_l = 0;
+  auto* ev_epochs_opt = ev_cmd->add_option("--epochs", ev_epochs, "Networks: epochs for W and P (default: the "
+                                                                  "config's [train] epochs)")
+                            ->check(CLI::Range(1, 100000));
+  auto* ev_epochs_l_opt = ev_cmd->add_option("--epochs-loso", ev_epochs_l, "Networks: epochs for L (default: as --epochs)")
+                              ->check(CLI::Range(1, 100000));
+  ev_cmd->add_option("--seeds", ev.seeds, "Networks: repeat every protocol with each seed (seed spread), e.g. 1,2,3")
+      ->delimiter(',');
+  ev_cmd->add_option("--jobs", ev.jobs, "Networks: folds trained at once, one thread each (0 = cores, max 4)")
+      ->check(CLI::Range(0, 64));
+  ev_cmd->add_option("--save-loso-models", ev.save_loso_models, "Networks: keep the L model of these held-out "
+                                                               "subjects (or all) as OUT/models/L_<subject>.pt")
+      ->delimiter(',');
+  ev_cmd->add_option("--context", ev.context, "Networks: past samples each window's input adds (declared variant, "
+                                              "0..4000; never reaches before the test part)")
+      ->check(CLI::Range(0, 4000));
   auto* ev_data_opt = ev_cmd->add_option("--dataset", ev_data, "Data-set folder (default: <data root>/uci-lower-limb)")
                           ->type_name("DIR")->default_str("");
   ev_cmd->add_option("--out", ev_out, "Output folder (created if missing)");
   ev_cmd->add_option("--subject", ev.subjects, "Held-out subject(s) for W and L (default: all)");
   ev_cmd->add_flag("--no-plots", ev_no_plots, "metrics.json and summary.md only");
+
+#ifdef MYOEXO_HAVE_TORCH
+  // train / predict / calibrate (LibTorch networks, issue 3 sections 3, 4, 6)
+  TrainCommandOptions tr;
+  std::string tr_data, tr_out = tr.out.string(), tr_history, tr_ts;
+  std::size_t tr_epochs = 0;
+  int tr_threads = 1;
+  std::uint64_t tr_seed = 0;
+  bool tr_no_plots = false;
+  auto* tr_cmd = app.add_subcommand("train", "Train a network (config file: [input], [model], [train]) on whole "
+                                             "recordings: model file, history CSV, accuracy/loss PNGs");
+  tr_cmd->add_option("--config", tr.config, "Network config: a name (cnn1d, lstm, cnn_lstm, spectrogram_cnn, paper: "
+                                            "configs/NAME.toml) or a .toml file");
+  auto* tr_data_opt = tr_cmd->add_option("--dataset", tr_data, "Data-set folder (default: <data root>/uci-lower-limb)")
+                          ->type_name("DIR")->default_str("");
+  tr_cmd->add_option("--subject", tr.subjects, "Subjects to train on (default: all)")->delimiter(',')->default_str("");
+  tr_cmd->add_option("--exclude-subject", tr.exclude_subjects, "Subjects to leave out")->delimiter(',')->default_str("");
+  auto* tr_epochs_opt = tr_cmd->add_option("--epochs", tr_epochs, "Epochs (default: the config's [train] epochs)")
+                            ->check(CLI::Range(1, 100000))->default_str("");
+  auto* tr_threads_opt = tr_cmd->add_option("--threads", tr_threads, "LibTorch threads (default: the config's; 0 = "
+                                                                     "LibTorch's default)")
+                             ->check(CLI::Range(0, 256))->default_str("");
+  auto* tr_seed_opt = tr_cmd->add_option("--seed", tr_seed, "Seed (default: the config's)")->default_str("");
+  tr_cmd->add_option("--out", tr_out, "Model file (weights, architecture, normalisation, channels, filter, classes)");
+  auto* tr_history_opt = tr_cmd->add_option("--history", tr_history, "History CSV (default: <out stem>_history.csv)")
+                             ->default_str("");
+  auto* tr_ts_opt = tr_cmd->add_option("--torchscript", tr_ts, "Also export a TorchScript module (torch.jit.load)")
+                        ->default_str("");
+  tr_cmd->add_flag("--no-plots", tr_no_plots, "Skip the accuracy/loss PNGs");
+
+  PredictOptions pr;
+  std::string pr_model, pr_input, pr_out;
+  auto* pr_cmd = app.add_subcommand("predict", "Classify every window of a recording with a trained network: CSV of "
+                                               "window times, predicted class and class probabilities");
+  pr_cmd->add_option("--model", pr_model, "Model file written by `myoexo train`")->required();
+  pr_cmd->add_option("--input", pr_input, "Recording (any format `myoexo info` reads)")->required();
+  auto* pr_out_opt = pr_cmd->add_option("--out", pr_out, "Predictions CSV (default: summary only)")->default_str("");
+  pr_cmd->add_option("--batch", pr.batch, "Windows per inference call")->check(CLI::Range(1, 1 << 20));
+
+  CalibrateOptions cal;
+  std::string cal_data, cal_out = cal.out_dir.string();
+  std::size_t cal_epochs = 0;
+  double cal_lr = 0;
+  bool cal_no_plots = false;
+  auto* cal_cmd = app.add_subcommand("calibrate", "Transfer learning: adapt leave-one-subject-out networks to each "
+                                                  "held-out person with their first N s; calibration.json/.md/.png");
+  cal_cmd->add_option("--config", cal.config, "Network config: a name (configs/NAME.toml) or a .toml file");
+  auto* cal_data_opt = cal_cmd->add_option("--dataset", cal_data, "Data-set folder (default: <data root>/uci-lower-limb)")
+                           ->type_name("DIR")->default_str("");
+  cal_cmd->add_option("--subject", cal.subjects, "Held-out subjects (default: all)")->delimiter(',')->default_str("");
+  cal_cmd->add_option("--train-subject", cal.train_subjects, "Subjects the LOSO models train on (default: every "
+                                                             "other subject)")
+      ->delimiter(',')->default_str("");
+  cal_cmd->add_option("--seconds", cal.seconds, "Calibration seconds per recording, e.g. 2,5,10,20")->delimiter(',');
+  cal_cmd->add_option("--modes", cal.modes, "Fine-tuning modes: head, full")->delimiter(',');
+  auto* cal_epochs_opt = cal_cmd->add_option("--epochs", cal_epochs, "LOSO base epochs (default: the config's)")
+                             ->check(CLI::Range(1, 100000))->default_str("");
+  cal_cmd->add_option("--fine-tune-epochs", cal.fine_tune_epochs, "Fine-tuning epochs")->check(CLI::Range(1, 100000));
+  auto* cal_lr_opt = cal_cmd->add_option("--fine-tune-lr", cal_lr, "Fine-tuning learning rate (default: the config's)")
+                         ->check(CLI::PositiveNumber)->default_str("");
+  cal_cmd->add_option("--jobs", cal.jobs, "Subjects processed at once, one thread each (0 = cores, max 4)")
+      ->check(CLI::Range(0, 64));
+  cal_cmd->add_option("--out", cal_out, "Output folder (created if missing)");
+  std::string cal_loso;
+  auto* cal_loso_opt = cal_cmd->add_option("--loso-models", cal_loso, "Folder of L_<subject>.pt models (`evaluate "
+                                                                      "--protocol L --save-loso-models all`) to start "
+                                                                      "from instead of training them");
+  cal_cmd->add_flag("--no-plots", cal_no_plots, "calibration.json and calibration.md only");
+#endif
 
   // CLI11 wants argv-style input; it never modifies the strings.
   std::vector<const char*> argv;
@@ -253,17 +360,20 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     } else if (rep_cmd->parsed()) {
       rep.out_dir = rep_out;
       rep.replay = !rep_no_replay;
+      rep.cnn = !rep_no_cnn;
       status = run_report(ctx, rep);
     } else if (run_cmd->parsed()) {
       run.replay = run_replay;
       if (model_opt->count() > 0) run.model = run_model;
-      for (const auto& t : run_train) run.train_on.emplace_back(t);
+      for (const auto& t : run_train_on) run.train_on.emplace_back(t);
       if (save_opt->count() > 0) run.save_model = run_save;
       run.out_dir = run_out;
       run.sim_model = run_sim;
       status = run_run(ctx, run);
     } else if (ev_cmd->parsed()) {
       if (ev_data_opt->count() > 0) ev.data = ev_data;
+      if (ev_epochs_opt->count() > 0) ev.epochs = ev_epochs;
+      if (ev_epochs_l_opt->count() > 0) ev.epochs_loso = ev_epochs_l;
       ev.out_dir = ev_out;
       ev.plots = !ev_no_plots;
       status = run_evaluate(ctx, ev);
@@ -271,6 +381,32 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       recopt.output = rec_out;
       status = run_record(ctx, recopt);
     }
+#ifdef MYOEXO_HAVE_TORCH
+    if (tr_cmd->parsed()) {
+      if (tr_data_opt->count() > 0) tr.data = tr_data;
+      if (tr_epochs_opt->count() > 0) tr.epochs = tr_epochs;
+      if (tr_threads_opt->count() > 0) tr.threads = tr_threads;
+      if (tr_seed_opt->count() > 0) tr.seed = tr_seed;
+      if (tr_history_opt->count() > 0) tr.history = tr_history;
+      if (tr_ts_opt->count() > 0) tr.torchscript = tr_ts;
+      tr.out = tr_out;
+      tr.plots = !tr_no_plots;
+      status = run_train(ctx, tr);
+    } else if (pr_cmd->parsed()) {
+      pr.model = pr_model;
+      pr.input = pr_input;
+      if (pr_out_opt->count() > 0) pr.out = pr_out;
+      status = run_predict(ctx, pr);
+    } else if (cal_cmd->parsed()) {
+      if (cal_data_opt->count() > 0) cal.data = cal_data;
+      if (cal_epochs_opt->count() > 0) cal.epochs = cal_epochs;
+      if (cal_lr_opt->count() > 0) cal.fine_tune_lr = cal_lr;
+      cal.out_dir = cal_out;
+      cal.plots = !cal_no_plots;
+      if (cal_loso_opt->count() > 0) cal.loso_models = cal_loso;
+      status = run_calibrate(ctx, cal);
+    }
+#endif
   } catch (const std::exception& e) {
     // Only programmer errors throw; still report them like any failure instead of aborting.
     err << "myoexo: internal error: " << e.what() << '\n';

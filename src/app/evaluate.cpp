@@ -220,24 +220,96 @@ struct ProtocolModel {
   std::shared_ptr<std::map<std::string, std::vector<FoldCurves>>> curves =
       std::make_shared<std::map<std::string, std::vector<FoldCurves>>>();  ///< by protocol code
   std::string training_note;  ///< epochs, batch, lr ... for summary.md
+  std::size_t context = 0;    ///< past samples per input (declared variant)
+  std::shared_ptr<std::vector<fs::path>> saved_models = std::make_shared<std::vector<fs::path>>();
 };
+
+// "lda" -> "", a config name -> configs/<name>.toml of the source tree, a .toml path -> itself; checked before
+// any data is read so a typo fails at once.
+Result<fs::path> resolve_model_config(const std::string& model) {
+  if (model.find('+') != std::string::npos) {  // an ensemble: check every member
+    std::size_t a = 0;
+    while (a <= model.size()) {
+      const std::size_t b = std::min(model.find('+', a), model.size());
+      if (b == a) return make_error(ErrorCode::invalid_argument, "--model '" + model + "': empty ensemble member");
+      if (auto r = resolve_model_config(model.substr(a, b - a)); !r) return r.error();
+      a = b + 1;
+    }
+    return fs::path();
+  }
+  if (lower(model) == "lda" || lower(model) == "lda_context") return fs::path();
+  fs::path config = model;
+  if (config.extension() != ".toml") config = fs::path(MYOEXO_SOURCE_DIR) / "configs" / (model + ".toml");
+  std::error_code ec;
+  if (!fs::is_regular_file(config, ec))
+    return make_error(ErrorCode::invalid_argument, "--model must be lda, a network config name (cnn1d, cnn1d_context, "
+                                                   "lstm, cnn_lstm, spectrogram_cnn) or a .toml config; '" +
+                                                       config.string() + "' does not exist");
+#ifndef MYOEXO_HAVE_TORCH
+  return make_error(ErrorCode::invalid_argument, "--model '" + model + "': this build has no LibTorch (only lda)");
+#else
+  return config;
+#endif
+}
 
 Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOptions& opt, const eval::PreparedData& data,
                                           const eval::DataSpec& spec) {
   ProtocolModel m;
+  if (opt.model.find('+') != std::string::npos) {
+    // Ensemble "A+B+...": members' probabilities averaged (eval::make_ensemble_fit_predict).
+    std::vector<ProtocolModel> members;
+    std::size_t a = 0;
+    while (a <= opt.model.size()) {
+      const std::size_t b = std::min(opt.model.find('+', a), opt.model.size());
+      EvaluateOptions one = opt;
+      one.model = opt.model.substr(a, b - a);
+      auto mm = make_protocol_model(ctx, one, data, spec);
+      if (!mm) return mm.error();
+      members.push_back(std::move(*mm));
+      a = b + 1;
+    }
+    m.name = "ensemble of ";
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      const auto& mm = members[i];
+      m.name += (i ? " + " : "") + mm.name;
+      m.parallel_folds = std::max(m.parallel_folds, mm.parallel_folds);
+      m.context = std::max(m.context, mm.context);
+      if (mm.network && !m.network) {
+        m.network = true;
+        m.seed = mm.seed;
+        m.curves = mm.curves;
+        m.saved_models = mm.saved_models;
+        m.training_note = mm.training_note;
+        m.config_path = mm.config_path;
+      }
+    }
+    m.fit_predict = [members](eval::Protocol proto, std::uint64_t seed, bool record) {
+      std::vector<eval::FitPredictFn> fns;
+      for (const auto& mm : members) fns.push_back(mm.fit_predict(proto, seed, record));
+      return eval::make_ensemble_fit_predict(std::move(fns));
+    };
+    return m;
+  }
   if (lower(opt.model) == "lda") {
     m.name = "LDA on HTD features";
     m.fit_predict = [](eval::Protocol, std::uint64_t, bool) { return eval::make_lda_fit_predict(); };
     return m;
   }
+  if (lower(opt.model) == "lda_context") {
+    // Declared variant (issue 3 section 8): log amplitudes and a second feature block over the window plus up
+    // to 750 past samples (never before the segment start); --context changes the 750.
+    eval::LdaVariant v;
+    v.log_amplitude = true;
+    v.context_samples = opt.context > 0 ? opt.context : 750;
+    m.context = v.context_samples;
+    m.name = "LDA on log-HTD, window + " + std::to_string(v.context_samples) + " past samples";
+    m.fit_predict = [v](eval::Protocol, std::uint64_t, bool) { return eval::make_lda_fit_predict({}, {}, v); };
+    return m;
+  }
 #ifdef MYOEXO_HAVE_TORCH
-  fs::path config = opt.model;
-  if (config.extension() != ".toml") config = fs::path(MYOEXO_SOURCE_DIR) / "configs" / (opt.model + ".toml");
-  std::error_code ec;
-  if (!fs::is_regular_file(config, ec))
-    return make_error(ErrorCode::invalid_argument, "--model must be lda, a network config name (cnn1d, lstm, cnn_lstm, "
-                                                   "spectrogram_cnn) or a .toml config; '" + config.string() +
-                                                       "' does not exist");
+  auto resolved = resolve_model_config(opt.model);
+  if (!resolved) return resolved.error();
+  const fs::path config = *resolved;
   auto net = models::load_network_spec(config);
   if (!net) return net.error();
   auto cfg = train::load_train_config(config);
@@ -245,7 +317,11 @@ Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOpti
   if (opt.epochs) cfg->epochs = *opt.epochs;
   const std::size_t epochs_wp = cfg->epochs, epochs_l = opt.epochs_loso.value_or(cfg->epochs);
   if (epochs_wp == 0 || epochs_l == 0) return make_error(ErrorCode::invalid_argument, "--epochs must be >= 1");
-  if (opt.context > 4000) return make_error(ErrorCode::invalid_argument, "--context must be <= 4000 samples");
+  // A config whose window is longer than the protocol's declares the causal-context variant itself.
+  std::size_t context = opt.context;
+  if (context == 0 && net->input.window_length > spec.window.length) context = net->input.window_length - spec.window.length;
+  if (context > 4000) return make_error(ErrorCode::invalid_argument, "--context must be <= 4000 samples");
+  m.context = context;
   std::size_t jobs = opt.jobs;
   if (jobs == 0) jobs = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
   m.network = true;
@@ -259,17 +335,19 @@ Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOpti
     cfg->progress = cfg->progress && !ctx.quiet;
   }
   m.name = std::string(models::arch_kind_name(net->arch.kind)) + " (" + config.filename().string() + ")";
-  if (opt.context > 0) m.name += " + " + std::to_string(opt.context) + " samples causal context";
+  if (context > 0) m.name += " + " + std::to_string(context) + " samples causal context";
   char note[256];
   std::snprintf(note, sizeof note, "%s: epochs %zu (L: %zu), batch %zu, Adam lr %g, weight decay %g, validation %s, "
                 "%zu fold(s) at once", config.filename().string().c_str(), epochs_wp, epochs_l, cfg->batch_size,
                 cfg->learning_rate, cfg->weight_decay, train::validation_split_name(cfg->validation), jobs);
   m.training_note = note;
-  const models::NetworkSpec arch = eval::network_spec_for(data, spec, *net, opt.context);
+  const models::NetworkSpec arch = eval::network_spec_for(data, spec, *net, context);
   const train::TrainConfig base = *cfg;
   const fs::path history_dir = opt.out_dir / "history";
+  const fs::path model_dir = opt.out_dir / "models";
+  const std::vector<std::string> save = opt.save_loso_models;
+  auto saved = m.saved_models;
   auto curves = m.curves;
-  const std::size_t context = opt.context;
   m.fit_predict = [=](eval::Protocol proto, std::uint64_t seed, bool record) {
     train::TrainConfig c = base;
     c.seed = seed;
@@ -280,10 +358,19 @@ Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOpti
       std::error_code e;
       fs::create_directories(history_dir, e);
       c.history_csv = history_dir / "history.csv";  // becomes history_<protocol>_<fold>.csv per fold
-      o.on_trained = [curves](const eval::FoldContext& f, const train::TrainHistory& h, const models::TorchClassifier&) {
+      o.on_trained = [curves, save, model_dir, saved](const eval::FoldContext& f, const train::TrainHistory& h,
+                                                      const models::TorchClassifier& model) {
         FoldCurves fc{f.name, h.series("train_loss"), h.series("val_loss"), h.series("train_accuracy"),
                       h.series("val_accuracy"), h.best_epoch};
         (*curves)[eval::protocol_code(f.protocol)].push_back(std::move(fc));
+        if (f.protocol == eval::Protocol::leave_one_subject_out &&
+            (std::find(save.begin(), save.end(), f.name) != save.end() ||
+             std::find(save.begin(), save.end(), "all") != save.end())) {
+          std::error_code e;
+          fs::create_directories(model_dir, e);
+          const fs::path file = model_dir / ("L_" + f.name + ".pt");
+          if (auto st = model.save(file); st) saved->push_back(file);
+        }
       };
     }
     return eval::make_network_fit_predict(arch, c, o);
@@ -291,6 +378,8 @@ Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOpti
   return m;
 #else
   (void)ctx, (void)data, (void)spec;
+  auto resolved = resolve_model_config(opt.model);
+  if (!resolved) return resolved.error();
   return make_error(ErrorCode::invalid_argument, "--model '" + opt.model + "': this build has no LibTorch (only lda)");
 #endif
 }
@@ -354,6 +443,7 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
                                             const EvaluateOptions& opt, const std::string& link_prefix) {
   auto protocols = parse_protocols(opt.protocol);
   if (!protocols) return protocols.error();
+  if (auto c = resolve_model_config(opt.model); !c) return c.error();
   std::error_code ec;
   fs::create_directories(opt.out_dir, ec);
   if (!fs::is_directory(opt.out_dir, ec))
@@ -397,6 +487,7 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
   auto res = Result<eval::EvaluationResult>(runs.front());
   EvaluateOutcome outcome;
   outcome.result = std::move(res).value();
+  for (const auto& f : *model->saved_models) outcome.files.push_back(fs::relative(f, opt.out_dir));
   const eval::EvaluationResult& r = outcome.result;
 
   {
@@ -406,8 +497,8 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
     if (model->network) {
       j["training"] = model->training_note;
       j["config"] = model->config_path;
-      if (opt.context > 0) j["context_samples"] = opt.context;
     }
+    if (model->context > 0) j["context_samples"] = model->context;
     if (runs.size() > 1) {
       // The seed spread: every protocol's mean/min accuracy and macro-F1 per seed.
       nlohmann::json sr = nlohmann::json::array();
@@ -562,6 +653,7 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
 Status run_evaluate(const Context& ctx, const EvaluateOptions& opt) {
   // Check the cheap arguments before the (seconds-long) load.
   if (auto p = parse_protocols(opt.protocol); !p) return p.error();
+  if (auto c = resolve_model_config(opt.model); !c) return c.error();
   fs::path data_path;
   if (opt.data) {
     data_path = resolve_input_path(ctx, *opt.data);

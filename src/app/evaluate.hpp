@@ -37,6 +37,10 @@ struct EvaluateOptions {
   std::vector<std::uint64_t> seeds;            ///< one full run per seed (the seed spread); empty = config's
   std::size_t jobs = 0;                        ///< folds trained at once (1 torch thread each); 0 = cores, max 4
   std::size_t context = 0;                     ///< declared variant: past samples the network sees per window
+  /// Networks: save the L-fold model of these held-out subjects ("all" = every one; first seed) as
+  /// out_dir/models/L_<subject>.pt, e.g. to replay that subject's recordings with a model that never saw them,
+  /// or as the starting points of `myoexo calibrate --loso-models`.
+  std::vector<std::string> save_loso_models;
 };
 
 /// "W" | "P" | "L" | "all" -> protocols in W, P, L order. invalid_argument otherwise.

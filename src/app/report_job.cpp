@@ -26,7 +26,24 @@ struct ReportState {
   fs::path data_path;
   io::Dataset dataset;
   std::vector<std::string> summary;  ///< markdown lines, in step order
+  fs::path cnn_model;                ///< the CNN step's L model of the replayed subject (empty: none)
 };
+
+/// The recording the replay step uses: opt.replay_file, else the first gait recording (index into recordings).
+std::size_t replay_pick(const ReportState& st) {
+  const auto& recs = st.dataset.recordings;
+  std::size_t pick = recs.size();
+  for (std::size_t i = 0; i < recs.size(); ++i)
+    if (recs[i].source_path.stem() == st.opt.replay_file) pick = i;
+  for (std::size_t i = 0; i < recs.size() && pick == recs.size(); ++i)
+    if (recs[i].label == "gait") pick = i;
+  return pick;
+}
+
+std::string replay_subject(const ReportState& st) {
+  const std::size_t pick = replay_pick(st);
+  return pick < st.dataset.recordings.size() ? st.dataset.recordings[pick].subject_id : std::string();
+}
 
 struct ReportStep {
   const char* name;
@@ -181,11 +198,7 @@ Status step_spectrograms(ReportState& st) {
 Status step_replay(ReportState& st) {
   if (!st.opt.replay) return {};
   const auto& recs = st.dataset.recordings;
-  std::size_t pick = recs.size();
-  for (std::size_t i = 0; i < recs.size(); ++i)
-    if (recs[i].source_path.stem() == st.opt.replay_file) pick = i;
-  for (std::size_t i = 0; i < recs.size() && pick == recs.size(); ++i)
-    if (recs[i].label == "gait") pick = i;
+  const std::size_t pick = replay_pick(st);
   if (pick == recs.size()) return make_error(ErrorCode::empty, st.data_path.string(), 0, "has no gait recording to replay");
   const io::Recording& target = recs[pick];
   std::set<fs::path> dup_second;
@@ -253,13 +266,43 @@ Status step_evaluate(ReportState& st) {
   return {};
 }
 
+// Step 5: the default CNN (configs/cnn1d.toml) under W, P and L, written to evaluation_cnn/; keeps the L model
+// of the replayed subject (trained without that subject) for the CNN replay.
+Status step_evaluate_cnn(ReportState& st) {
+#ifdef MYOEXO_HAVE_TORCH
+  if (!st.opt.cnn) return {};
+  EvaluateOptions ev;
+  ev.model = "cnn1d";
+  ev.out_dir = st.opt.out_dir / "evaluation_cnn";
+  ev.epochs = st.opt.quick ? 2 : st.opt.cnn_epochs;
+  ev.epochs_loso = st.opt.quick ? 1 : st.opt.cnn_epochs_loso;
+  const std::string subject = replay_subject(st);
+  if (!subject.empty()) ev.save_loso_models = {subject};
+  if (st.opt.quick) {
+    ev.subjects = {subject.empty() ? std::string("1A") : subject};
+    st.summary.push_back("**Quick run (`--quick`): the CNN trained for 2 epochs (L: 1) with W and L held-out folds "
+                         "for " + ev.subjects.front() + " only - a smoke test of the pipeline, not a result.**");
+    st.summary.push_back("");
+  }
+  auto res = evaluate_recordings(st.ctx, st.dataset.recordings, ev, "evaluation_cnn/");
+  if (!res) return res.error();
+  for (const auto& l : res->headline_md) st.summary.push_back(l);
+  st.cnn_model = ev.out_dir / "models" / ("L_" + subject + ".pt");
+  return {};
+#else
+  st.summary.push_back("(No CNN step: this build has no LibTorch.)");
+  st.summary.push_back("");
+  return {};
+#endif
+}
+
 std::vector<ReportStep> report_steps() {
   return {
       {"data set summary", step_dataset},
       {"per-class spectrograms", step_spectrograms},
       {"evaluation (LDA, protocols W/P/L)", step_evaluate},
+      {"evaluation (CNN, protocols W/P/L)", step_evaluate_cnn},
       {"replay into the simulated exoskeleton", step_replay},
-      // CNN training steps are appended here when they land.
   };
 }
 

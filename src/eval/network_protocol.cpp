@@ -32,7 +32,8 @@ void copy_input(const WindowSet& set, std::size_t i, std::size_t context, float*
 
 /// Predicted classes of windows `idx` with `model`, in batches.
 Status predict_windows(models::TorchClassifier& model, const WindowSet& set, std::span<const std::size_t> idx,
-                       std::size_t context, std::size_t batch, std::span<int> predicted) {
+                       std::size_t context, std::size_t batch, std::span<int> predicted,
+                       std::span<double> probabilities = {}) {
   const std::size_t cols = model.n_inputs(), k = model.n_classes();
   batch = std::max<std::size_t>(batch, 1);
   if (Status s = model.reserve(std::min(batch, std::max<std::size_t>(idx.size(), 1))); !s) return s;
@@ -48,6 +49,7 @@ Status predict_windows(models::TorchClassifier& model, const WindowSet& set, std
     for (std::size_t r = 0; r < nb; ++r) {
       const double* p = probs.data() + r * k;
       predicted[b0 + r] = int(std::max_element(p, p + k) - p);
+      if (probabilities.size() == idx.size() * k) std::copy(p, p + k, probabilities.begin() + std::ptrdiff_t((b0 + r) * k));
     }
   }
   return {};
@@ -129,7 +131,8 @@ FitPredictFn make_network_fit_predict(const models::NetworkSpec& spec, const tra
       std::lock_guard<std::mutex> lock(*callback_mutex);
       options.on_trained(fold, trained->history, trained->model);
     }
-    return predict_windows(trained->model, set, test_idx, options.context_samples, options.predict_batch, predicted);
+    return predict_windows(trained->model, set, test_idx, options.context_samples, options.predict_batch, predicted,
+                           fold.probabilities);
   };
 }
 
@@ -235,10 +238,23 @@ Result<CalibrationResult> run_calibration(const PreparedData& data, const DataSp
       return make_error(ErrorCode::invalid_argument, "calibration: subject " + subj + " has no window after " +
                                                          std::to_string(max_s) + " s");
     if (train_idx.empty()) return make_error(ErrorCode::empty, "calibration: no training subjects besides " + subj);
-    train::TrainConfig base = opt.base;
-    base.seed = opt.base.seed + opt.network.seed_stride * si;
-    auto trained = train::train_network(net, make_training_set(set, train_idx, opt.network.context_samples), base);
-    if (!trained) return trained.error();
+    std::optional<models::TorchClassifier> loso;
+    if (opt.base_model) {
+      auto loaded = opt.base_model(subj);
+      if (!loaded) return loaded.error();
+      const auto& in = loaded->spec().input;
+      if (in.channel_names != net.input.channel_names || in.window_length != net.input.window_length ||
+          loaded->class_names() != net.class_names)
+        return make_error(ErrorCode::mismatch, "calibration: the given model of " + subj +
+                                                   " was made for other channels, window length or classes");
+      loso.emplace(std::move(*loaded));
+    } else {
+      train::TrainConfig base = opt.base;
+      base.seed = opt.base.seed + opt.network.seed_stride * si;
+      auto trained = train::train_network(net, make_training_set(set, train_idx, opt.network.context_samples), base);
+      if (!trained) return trained.error();
+      loso.emplace(std::move(trained->model));
+    }
 
     auto score = [&](models::TorchClassifier& model, double seconds, const std::string& mode,
                      std::size_t n_cal) -> Result<CalibrationCell> {
@@ -257,7 +273,7 @@ Result<CalibrationResult> run_calibration(const PreparedData& data, const DataSp
       return c;
     };
     std::vector<CalibrationCell> cells;
-    auto base_cell = score(trained->model, 0.0, "none", 0);
+    auto base_cell = score(*loso, 0.0, "none", 0);
     if (!base_cell) return base_cell.error();
     cells.push_back(*base_cell);
     for (std::size_t j = 0; j < opt.seconds.size(); ++j) {
@@ -266,7 +282,7 @@ Result<CalibrationResult> run_calibration(const PreparedData& data, const DataSp
                                                            std::to_string(opt.seconds[j]) + " s");
       const train::TrainingSet cal = make_training_set(set, calib_idx[j], opt.network.context_samples);
       for (FineTuneMode mode : opt.modes) {
-        models::TorchClassifier copy = trained->model;  // deep copy: every cell starts from the LOSO model
+        models::TorchClassifier copy = *loso;  // deep copy: every cell starts from the LOSO model
         train::TrainConfig ft = opt.fine_tune;
         ft.trainable = mode == FineTuneMode::head ? train::Trainable::head : train::Trainable::all;
         ft.validation = train::ValidationSplit::none;

@@ -65,6 +65,10 @@ struct CalibrationOptions {
   train::TrainConfig fine_tune;               ///< fine-tuning (trainable is set per mode; validation none)
   NetworkFitOptions network;
   std::size_t parallel_subjects = 1;          ///< subjects processed at the same time (threads)
+  /// Optional: the leave-one-subject-out model of a subject (e.g. `myoexo evaluate --protocol L
+  /// --save-loso-models` files) instead of training one with `base`. Must have been trained without that
+  /// subject (the caller's promise) and on the same channels/window geometry (checked).
+  std::function<Result<models::TorchClassifier>(const std::string& subject)> base_model;
   std::function<void(const std::string&)> progress;
 };
 

@@ -379,31 +379,85 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
 
 // ---- LDA on features ------------------------------------------------------------------------------------
 
-FitPredictFn make_lda_fit_predict(const features::FeatureSpec& feature_spec, const models::LdaOptions& lda_options) {
+namespace {
+
+// Amplitude features (log taken under LdaVariant::log_amplitude) and features that grow with the number of
+// samples (divided by it in the context block). Feature names as features::FeatureExtractor::feature_names().
+bool is_amplitude_feature(const std::string& f) {
+  static const std::set<std::string> names{"MAV", "RMS", "VAR", "IAV", "WL", "DASDV", "HA", "TP", "M0", "M2", "M4"};
+  return names.count(f) > 0;
+}
+bool grows_with_length(const std::string& f) {
+  static const std::set<std::string> names{"IAV", "WL", "ZC", "SSC", "WAMP"};
+  return names.count(f) > 0;
+}
+
+}  // namespace
+
+FitPredictFn make_lda_fit_predict(const features::FeatureSpec& feature_spec, const models::LdaOptions& lda_options,
+                                  const LdaVariant& variant) {
   // Features of every window of one WindowSet, computed on first use (all folds of a run share them).
   struct Cache {
+    std::mutex mutex;  // parallel folds: the first computes, the others wait
     std::uint64_t set_id = 0;
     std::size_t n_cols = 0;
     std::vector<double> rows;
     std::vector<std::string> names;
   };
   auto cache = std::make_shared<Cache>();
-  return [feature_spec, lda_options, cache](const WindowSet& set, std::span<const std::size_t> train,
-                                            std::span<const std::size_t> test, std::span<int> predicted,
-                                            const FoldContext&) -> Status {
+  return [feature_spec, lda_options, variant, cache](const WindowSet& set, std::span<const std::size_t> train,
+                                                     std::span<const std::size_t> test, std::span<int> predicted,
+                                                     const FoldContext& fold) -> Status {
+    std::unique_lock<std::mutex> lock(cache->mutex);
     if (cache->set_id != set.id || set.id == 0) {
       features::FeatureSpec fs = feature_spec;
       if (fs.sample_rate_hz == 0.0) fs.sample_rate_hz = set.data->sample_rate_hz;
       auto ex = features::FeatureExtractor::create(fs, set.n_channels(), set.length);
       if (!ex) return ex.error();
-      cache->n_cols = ex->n_columns();
+      const std::size_t base_cols = ex->n_columns(), nf = ex->n_features();
+      const auto& fnames = ex->feature_names();
+      const std::size_t ctx = variant.context_samples;
+      cache->n_cols = ctx > 0 ? 2 * base_cols : base_cols;
       cache->names = ex->column_names(set.data->channel_names);
+      if (ctx > 0) {
+        const auto more = ex->column_names(set.data->channel_names);
+        for (const auto& n : more) cache->names.push_back(n + "@" + std::to_string(set.length + ctx));
+      }
+      // Context windows are clipped at their segment origin, so their length varies (one extractor each).
+      std::map<std::size_t, features::FeatureExtractor> by_length;
+      std::vector<double> scratch;
+      const double floor = 1e-12;  // log of an all-zero (flat) channel stays finite
+      auto finish = [&](double* row, std::size_t n_samples, bool normalise) {
+        for (std::size_t c = 0; c < set.n_channels(); ++c)
+          for (std::size_t f = 0; f < nf; ++f) {
+            double& v = row[c * nf + f];
+            if (normalise && grows_with_length(fnames[f])) v /= double(n_samples);
+            if (variant.log_amplitude && is_amplitude_feature(fnames[f])) v = std::log(std::max(v, floor));
+          }
+      };
       cache->rows.assign(set.windows.size() * cache->n_cols, 0.0);
-      for (std::size_t i = 0; i < set.windows.size(); ++i)
-        if (ex->compute(set.window_data(i), set.channel_stride(i), cache->rows.data() + i * cache->n_cols) !=
-            features::ComputeStatus::ok)
+      for (std::size_t i = 0; i < set.windows.size(); ++i) {
+        double* row = cache->rows.data() + i * cache->n_cols;
+        if (ex->compute(set.window_data(i), set.channel_stride(i), row) != features::ComputeStatus::ok)
           return make_error(ErrorCode::invalid_argument, "non-finite samples in window " + std::to_string(i) + " of " +
                                                              set.data->recordings[set.windows[i].recording].name);
+        finish(row, set.length, false);
+        if (ctx == 0) continue;
+        const WindowRef& w = set.windows[i];
+        const std::size_t end = std::size_t(w.start) + set.length;
+        const std::size_t begin = std::max<std::size_t>(w.origin, end > set.length + ctx ? end - set.length - ctx : 0);
+        const std::size_t n = end - begin;
+        auto it = by_length.find(n);
+        if (it == by_length.end()) {
+          auto e = features::FeatureExtractor::create(fs, set.n_channels(), n);
+          if (!e) return e.error();
+          it = by_length.emplace(n, std::move(*e)).first;
+        }
+        const PreparedRecording& rec = set.data->recordings[w.recording];
+        if (it->second.compute(rec.samples.data() + begin, rec.n_samples, row + base_cols) != features::ComputeStatus::ok)
+          return make_error(ErrorCode::invalid_argument, "non-finite samples before window " + std::to_string(i));
+        finish(row + base_cols, n, true);
+      }
       cache->set_id = set.id;
     }
     const std::size_t p = cache->n_cols;
@@ -413,12 +467,45 @@ FitPredictFn make_lda_fit_predict(const features::FeatureSpec& feature_spec, con
       std::copy_n(cache->rows.data() + train[i] * p, p, x.data() + i * p);
       y[i] = set.windows[train[i]].label;
     }
-    auto lda = models::LdaClassifier::fit(x.data(), train.size(), p, y, set.data->class_names, cache->names, lda_options);
+    const std::vector<std::string> names = cache->names;
+    std::vector<double> xt(test.size() * p);
+    for (std::size_t i = 0; i < test.size(); ++i) std::copy_n(cache->rows.data() + test[i] * p, p, xt.data() + i * p);
+    lock.unlock();  // the rows are copied: fitting runs outside the lock
+    auto lda = models::LdaClassifier::fit(x.data(), train.size(), p, y, set.data->class_names, names, lda_options);
     if (!lda) return lda.error();
-    x.resize(test.size() * p);
-    for (std::size_t i = 0; i < test.size(); ++i) std::copy_n(cache->rows.data() + test[i] * p, p, x.data() + i * p);
     std::vector<double> probs(test.size() * lda->n_classes());
-    return lda->predict(x.data(), test.size(), p, probs.data(), predicted.data());
+    Status s = lda->predict(xt.data(), test.size(), p, probs.data(), predicted.data());
+    if (s && fold.probabilities.size() == probs.size()) std::copy(probs.begin(), probs.end(), fold.probabilities.begin());
+    return s;
+  };
+}
+
+FitPredictFn make_ensemble_fit_predict(std::vector<FitPredictFn> members) {
+  return [members](const WindowSet& set, std::span<const std::size_t> train, std::span<const std::size_t> test,
+                   std::span<int> predicted, const FoldContext& fold) -> Status {
+    if (members.empty()) return make_error(ErrorCode::invalid_argument, "ensemble: no members");
+    const std::size_t k = set.data->class_names.size();
+    std::vector<double> mean(test.size() * k, 0.0), probs(test.size() * k);
+    std::vector<int> member_pred(test.size());
+    for (std::size_t m = 0; m < members.size(); ++m) {
+      std::fill(probs.begin(), probs.end(), std::nan(""));
+      FoldContext c = fold;
+      c.probabilities = probs;
+      if (Status s = members[m](set, train, test, member_pred, c); !s) return s;
+      for (std::size_t i = 0; i < probs.size(); ++i) {
+        if (!std::isfinite(probs[i]))
+          return make_error(ErrorCode::invalid_argument, "ensemble: member " + std::to_string(m) +
+                                                             " wrote no probabilities");
+        mean[i] += probs[i];
+      }
+    }
+    for (std::size_t i = 0; i < test.size(); ++i) {
+      const double* row = mean.data() + i * k;
+      predicted[i] = int(std::max_element(row, row + k) - row);
+    }
+    if (fold.probabilities.size() == mean.size())
+      for (std::size_t i = 0; i < mean.size(); ++i) fold.probabilities[i] = mean[i] / double(members.size());
+    return {};
   };
 }
 

@@ -120,6 +120,9 @@ struct FoldContext {
   std::string name;          ///< held-out subject (W, L), "pooled" (P), "fold <i>" (K)
   std::size_t index = 0;     ///< 0-based fold index
   std::size_t n_folds = 1;
+  /// Optional [test.size() x n_classes] buffer: callbacks that can (LDA, networks) also write their class
+  /// probabilities here, so an ensemble (make_ensemble_fit_predict) can average them. Empty = not wanted.
+  std::span<double> probabilities;
 };
 
 /// Fit a model on windows `train` and write the predicted class of each window of `test` to `predicted`
@@ -137,7 +140,7 @@ struct RunOptions {
   std::string model_name = "model";
   std::function<void(const std::string&)> progress;  ///< optional, one line per finished fold
   /// Folds trained at the same time (threads), >= 1. With > 1 the callback is called concurrently and must be
-  /// thread-safe (make_network_fit_predict is; make_lda_fit_predict is not). Results do not depend on it.
+  /// thread-safe (make_network_fit_predict and make_lda_fit_predict are). Results do not depend on it.
   std::size_t parallel_folds = 1;
 };
 
@@ -185,9 +188,26 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
 
 /// The LDA model of the protocol: features (spec, e.g. HTD with thresholds 0) of every window, computed
 /// once per WindowSet (keyed on WindowSet::id) and cached, then LdaClassifier::fit on the train rows and
-/// predict on the test rows. The callback holds that cache: use one callback per concurrent run.
+/// predict on the test rows. The cache is guarded by a mutex, so parallel folds may share the callback.
+/// Declared variants of the LDA model (issue 3 section 8 allows better normalisation and up to 1000 past
+/// samples of causal context; the test windows and split rules are unchanged).
+struct LdaVariant {
+  /// log(x) of the amplitude features (MAV, RMS, WL, IEMG, SSI, VAR, DASDV, LOG?): EMG amplitudes are roughly
+  /// log-normal, and LDA assumes Gaussian classes with a shared covariance.
+  bool log_amplitude = false;
+  /// > 0: a second block of the same features over the window plus this many past samples (clipped at the
+  /// window's segment origin, so never into the train part of a W/P split), count and sum features divided by
+  /// the samples they cover so clipped and full contexts compare.
+  std::size_t context_samples = 0;
+};
+
 FitPredictFn make_lda_fit_predict(const features::FeatureSpec& feature_spec = {},
-                                  const models::LdaOptions& lda_options = {});
+                                  const models::LdaOptions& lda_options = {}, const LdaVariant& variant = {});
+
+/// An ensemble: every member fits and predicts the fold; the predicted class is the argmax of the members'
+/// mean probabilities. Members must fill FoldContext::probabilities (LDA and network callbacks do). Thread-safe
+/// when every member is.
+FitPredictFn make_ensemble_fit_predict(std::vector<FitPredictFn> members);
 
 /// metrics.json shape: {"spec", "model", "class_names", "channel_names", "subjects", "excluded",
 ///  "window": {"length", "increment"}, "split_fraction",

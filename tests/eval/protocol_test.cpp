@@ -291,6 +291,70 @@ std::vector<io::Recording> read_subjects(const fs::path& root, const std::vector
   return out;
 }
 
+TEST(Protocol, ContextLdaKeepsTheProtocolWindowsAndSeparatesSyntheticClasses) {
+  // The declared variant changes what the model sees of each window's past, never which windows are trained
+  // on or tested (same folds, same counts as the plain LDA). Context clipping at the segment origin is shared
+  // with the networks' make_training_set (tested sample by sample in network_protocol_test.cpp).
+  auto recs = make_set(3000);
+  const DataSpec spec = uci_ll_v1_spec();
+  auto data = prepare_data(recs, spec);
+  ASSERT_TRUE(data.ok());
+  RunOptions opt;
+  opt.protocols = {Protocol::within_subject, Protocol::pooled, Protocol::leave_one_subject_out};
+  LdaVariant v;
+  v.log_amplitude = true;
+  v.context_samples = 750;
+  auto plain = run_protocol(*data, spec, make_lda_fit_predict(), opt);
+  auto res = run_protocol(*data, spec, make_lda_fit_predict({}, {}, v), opt);
+  ASSERT_TRUE(plain.ok() && res.ok()) << (res.ok() ? "" : res.error().message());
+  for (std::size_t p = 0; p < 3; ++p) {
+    ASSERT_EQ(res->protocols[p].folds.size(), plain->protocols[p].folds.size());
+    for (std::size_t f = 0; f < res->protocols[p].folds.size(); ++f) {
+      EXPECT_EQ(res->protocols[p].folds[f].n_train, plain->protocols[p].folds[f].n_train);
+      EXPECT_EQ(res->protocols[p].folds[f].n_test, plain->protocols[p].folds[f].n_test);
+    }
+  }
+  EXPECT_GT(res->find(Protocol::within_subject)->mean_accuracy, 0.9);
+}
+
+TEST(Protocol, EnsembleOfIdenticalMembersEqualsOneMember) {
+  auto recs = make_set(2500);
+  const DataSpec spec = uci_ll_v1_spec();
+  auto data = prepare_data(recs, spec);
+  ASSERT_TRUE(data.ok());
+  RunOptions opt;
+  opt.protocols = {Protocol::pooled, Protocol::leave_one_subject_out};
+  auto one = run_protocol(*data, spec, make_lda_fit_predict(), opt);
+  auto two = run_protocol(*data, spec, make_ensemble_fit_predict({make_lda_fit_predict(), make_lda_fit_predict()}), opt);
+  ASSERT_TRUE(one.ok() && two.ok());
+  for (std::size_t p = 0; p < 2; ++p)
+    for (std::size_t f = 0; f < one->protocols[p].folds.size(); ++f)
+      EXPECT_EQ(one->protocols[p].folds[f].metrics.confusion, two->protocols[p].folds[f].metrics.confusion);
+  // Parallel folds share the LDA callback's feature cache safely and give the same scores.
+  opt.parallel_folds = 2;
+  auto par = run_protocol(*data, spec, make_lda_fit_predict(), opt);
+  ASSERT_TRUE(par.ok());
+  EXPECT_EQ(par->protocols[1].mean_accuracy, one->protocols[1].mean_accuracy);
+}
+
+TEST(Protocol, EnsembleMemberWithoutProbabilitiesIsAnError) {
+  auto recs = make_set(2000);
+  const DataSpec spec = uci_ll_v1_spec();
+  auto data = prepare_data(recs, spec);
+  ASSERT_TRUE(data.ok());
+  FitPredictFn classes_only = [](const WindowSet&, std::span<const std::size_t>, std::span<const std::size_t>,
+                                 std::span<int> predicted, const FoldContext&) -> Status {
+    std::fill(predicted.begin(), predicted.end(), 0);
+    return {};
+  };
+  RunOptions opt;
+  opt.protocols = {Protocol::pooled};
+  auto r = run_protocol(*data, spec, make_ensemble_fit_predict({make_lda_fit_predict(), classes_only}), opt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(r.error().reason.find("no probabilities"), std::string::npos);
+}
+
 TEST(Protocol, UciLlV1WithinSubjectLdaEqualsScikitLearnPeerOnTwoSubjects) {
   const auto root = test::data_root();
   if (!root) GTEST_SKIP() << "real data not found";

@@ -1,0 +1,249 @@
+// `myoexo train`: one LibTorch network on whole recordings, driven by a config file.
+#include "app/train_cmd.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <system_error>
+
+#include "app/common.hpp"
+#include "eval/network_protocol.hpp"
+#include "models/torch/torch_classifier.hpp"
+#include "report/report.hpp"
+#include "train/train.hpp"
+
+namespace myoexo::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// Accuracy and loss per epoch, train and validation (seed Fig. 7-8), next to the model file.
+Status write_curves(const train::TrainHistory& h, const std::string& name, const fs::path& acc_png,
+                    const fs::path& loss_png) {
+  auto series = [&](const char* label, const char* column, double scale) {
+    report::Series s;
+    s.name = label;
+    s.y = h.series(column);
+    for (auto& v : s.y) v *= scale;
+    for (std::size_t e = 0; e < s.y.size(); ++e) s.x.push_back(double(e + 1));
+    return s;
+  };
+  const auto val = h.series("val_accuracy");
+  const bool has_val = std::any_of(val.begin(), val.end(), [](double v) { return std::isfinite(v); });
+  report::LinePlot acc;
+  acc.title = name + ": accuracy per epoch (best epoch " + std::to_string(h.best_epoch) + ")";
+  acc.x_label = "Epoch";
+  acc.y_label = "Accuracy (%)";
+  acc.series = {series("train", "train_accuracy", 100.0)};
+  if (has_val) acc.series.push_back(series("validation", "val_accuracy", 100.0));
+  if (auto s = report::plot_lines(acc, acc_png); !s) return s;
+  report::LinePlot loss = acc;
+  loss.title = name + ": cross-entropy loss per epoch";
+  loss.y_label = "Loss";
+  loss.series = {series("train", "train_loss", 1.0)};
+  if (has_val) loss.series.push_back(series("validation", "val_loss", 1.0));
+  return report::plot_lines(loss, loss_png);
+}
+
+// "stem_suffix" next to `file`.
+fs::path sibling(const fs::path& file, const std::string& suffix) {
+  return file.parent_path() / (file.stem().string() + suffix);
+}
+
+}  // namespace
+
+Result<fs::path> resolve_network_config(const std::string& name_or_path) {
+  if (name_or_path.empty()) return make_error(ErrorCode::invalid_argument, "--config is empty");
+  fs::path config = name_or_path;
+  if (config.extension() != ".toml") config = fs::path(MYOEXO_SOURCE_DIR) / "configs" / (name_or_path + ".toml");
+  std::error_code ec;
+  if (!fs::is_regular_file(config, ec))
+    return make_error(ErrorCode::invalid_argument, "--config must be a network config name (cnn1d, lstm, cnn_lstm, "
+                                                   "spectrogram_cnn, paper) or a .toml file; '" + config.string() +
+                                                       "' does not exist");
+  return config;
+}
+
+Result<io::Dataset> load_data_folder(const Context& ctx, const std::optional<fs::path>& data) {
+  fs::path data_path;
+  if (data) {
+    data_path = resolve_input_path(ctx, *data);
+  } else {
+    auto root = resolve_data_root(ctx);
+    if (!root)
+      return make_error(ErrorCode::io, "no data-set root: pass --dataset DIR, --data DIR or set $MYOEXO_DATA (or run "
+                                       "`myoexo download uci-lower-limb`)");
+    data_path = *root / "uci-lower-limb";
+  }
+  std::error_code ec;
+  if (!fs::is_directory(data_path, ec))
+    return make_error(ErrorCode::io, data_path.string(), 0,
+                      "is not a folder (run `myoexo download uci-lower-limb` or pass --dataset DIR)");
+  log_line(ctx, "reading every recording below " + data_path.string() + " ...");
+  return io::load_dataset(data_path);
+}
+
+Result<std::vector<io::Recording>> select_subjects(io::Dataset& ds, const std::vector<std::string>& keep,
+                                                   const std::vector<std::string>& drop) {
+  const std::vector<std::string> known = ds.subjects();
+  for (const auto* list : {&keep, &drop})
+    for (const auto& s : *list)
+      if (!contains(known, s))
+        return make_error(ErrorCode::invalid_argument, "unknown subject '" + s + "' (the data set has " +
+                                                           join(known) + ")");
+  std::vector<io::Recording> out;
+  for (auto& r : ds.recordings)
+    if ((keep.empty() || contains(keep, r.subject_id)) && !contains(drop, r.subject_id)) out.push_back(std::move(r));
+  if (out.empty()) return make_error(ErrorCode::invalid_argument, "no recording left after the subject selection");
+  return out;
+}
+
+Result<eval::DataSpec> data_spec_for_network(const models::NetworkSpec& net) {
+  eval::DataSpec spec = eval::uci_ll_v1_spec();
+  spec.channels = net.input.channel_names;
+  spec.window.length = net.input.window_length;
+  spec.window.increment = net.input.window_increment;
+  const models::FilterSettings& f = net.input.filter;
+  if (f.kind.empty()) {
+    spec.filter_order = 0;
+  } else if (f.kind == "bandpass" && f.causal) {
+    spec.filter_order = f.order;
+    spec.band_low_hz = f.low_hz;
+    spec.band_high_hz = f.high_hz;
+  } else {
+    return make_error(ErrorCode::invalid_argument, "[input.filter]: training data are prepared with a causal band-pass "
+                                                   "(kind = \"bandpass\", causal = true) or none (kind = \"\"), not '" +
+                                                       f.kind + (f.causal ? "" : "' non-causal") + "'");
+  }
+  return spec;
+}
+
+Status run_train(const Context& ctx, const TrainCommandOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  // Everything cheap first, so a typo fails before the (seconds-long) data load.
+  auto config = resolve_network_config(opt.config);
+  if (!config) return config.error();
+  auto net = models::load_network_spec(*config);
+  if (!net) return net.error();
+  auto cfg = train::load_train_config(*config);
+  if (!cfg) return cfg.error();
+  if (opt.epochs) cfg->epochs = *opt.epochs;
+  if (opt.threads) cfg->threads = *opt.threads;
+  if (opt.seed) cfg->seed = *opt.seed;
+  if (ctx.quiet) cfg->progress = false;
+  const fs::path history = opt.history.value_or(sibling(opt.out, "_history.csv"));
+  cfg->history_csv = history;
+  if (auto s = train::validate_train_config(*cfg); !s) return s;
+  auto spec = data_spec_for_network(*net);
+  if (!spec) return spec.error();
+  if (auto s = ensure_parent_dir(opt.out); !s) return s;
+  if (auto s = ensure_parent_dir(history); !s) return s;
+  if (opt.torchscript)
+    if (auto s = ensure_parent_dir(*opt.torchscript); !s) return s;
+
+  auto ds = load_data_folder(ctx, opt.data);
+  if (!ds) return ds.error();
+  auto recordings = select_subjects(*ds, opt.subjects, opt.exclude_subjects);
+  if (!recordings) return recordings.error();
+  log_line(ctx, "preparing " + std::to_string(recordings->size()) + " recordings (" + spec->name + ", windows " +
+                    std::to_string(spec->window.length) + "/" + std::to_string(spec->window.increment) + ") ...");
+  auto data = eval::prepare_data(*recordings, *spec);
+  if (!data) return data.error();
+  if (data->class_names.size() < 2)
+    return make_error(ErrorCode::invalid_argument, "training needs at least two classes; the chosen recordings have " +
+                                                       join(data->class_names));
+  if (!net->class_names.empty() && net->class_names != data->class_names)
+    log_line(ctx, "note: the config lists classes " + join(net->class_names) + "; the data have " +
+                      join(data->class_names) + " (the model uses the data's)");
+
+  // Windows over whole recordings (no split: validation comes from [train] inside these windows).
+  eval::WindowSet set;
+  set.data = &*data;
+  set.length = spec->window.length;
+  std::vector<std::size_t> idx;
+  for (std::size_t r = 0; r < data->recordings.size(); ++r) {
+    const eval::PreparedRecording& rec = data->recordings[r];
+    for (std::size_t s = 0; s + set.length <= rec.n_samples; s += spec->window.increment) {
+      int label = rec.label;
+      if (label < 0 && !rec.sample_labels.empty()) {  // per-sample labels: the window must be one class
+        label = rec.sample_labels[s];
+        for (std::size_t i = s + 1; i < s + set.length && label >= 0; ++i)
+          if (rec.sample_labels[i] != label) label = -1;
+      }
+      if (label < 0) continue;
+      idx.push_back(set.windows.size());
+      set.windows.push_back({std::uint32_t(r), std::uint32_t(s), label, rec.subject, 0});
+    }
+  }
+  if (idx.size() < 2) return make_error(ErrorCode::empty, "fewer than two windows in the chosen recordings");
+  const train::TrainingSet ts = eval::make_training_set(set, idx);
+
+  models::NetworkSpec model_spec = eval::network_spec_for(*data, *spec, *net);
+  model_spec.notes = "myoexo train --config " + config->filename().string() + "; data " + spec->name + ", subjects " +
+                     join(data->subjects, " ") + "; " + std::to_string(idx.size()) + " windows";
+  log_line(ctx, "training " + std::string(models::arch_kind_name(net->arch.kind)) + " on " +
+                    std::to_string(idx.size()) + " windows of " + std::to_string(data->subjects.size()) +
+                    " subject(s), " + std::to_string(cfg->epochs) + " epoch(s) ...");
+  auto trained = train::train_network(model_spec, ts, *cfg);
+  if (!trained) return trained.error();
+  const train::TrainHistory& h = trained->history;
+
+  if (auto s = trained->model.save(opt.out); !s) return s;
+  if (auto s = train::write_history_csv(h, history); !s) return s;
+  std::vector<std::string> written{opt.out.string(), history.string()};
+  if (opt.plots) {
+    const fs::path acc = sibling(opt.out, "_accuracy.png"), loss = sibling(opt.out, "_loss.png");
+    if (auto s = write_curves(h, opt.out.filename().string() + " (" + models::arch_kind_name(net->arch.kind) + ")", acc,
+                              loss);
+        !s)
+      return s;
+    written.push_back(acc.string());
+    written.push_back(loss.string());
+  }
+  if (opt.torchscript) {
+    if (auto s = trained->model.export_torchscript(*opt.torchscript); !s) return s;
+    written.push_back(opt.torchscript->string());
+  }
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  const train::EpochRecord* best = h.best_epoch >= 1 && h.best_epoch <= h.epochs.size() ? &h.epochs[h.best_epoch - 1]
+                                                                                         : nullptr;
+  char line[256];
+  ctx.out << "model:       " << opt.out.string() << " (" << models::arch_kind_name(net->arch.kind) << ", channels "
+          << join(model_spec.input.channel_names, " ") << ", classes " << join(model_spec.class_names, " ")
+          << ", windows " << model_spec.input.window_length << "/" << model_spec.input.window_increment << ")\n";
+  ctx.out << "subjects:    " << join(data->subjects, " ") << "\n";
+  std::snprintf(line, sizeof line, "windows:     %zu (train %zu, validation %zu: %s)\n", idx.size(), h.train_windows,
+                h.val_windows, train::validation_split_name(cfg->validation));
+  ctx.out << line;
+  if (best) {
+    std::snprintf(line, sizeof line, "best epoch:  %zu of %zu%s; train accuracy %.1f %%, loss %.4f", h.best_epoch,
+                  h.epochs.size(), h.stopped_early ? " (stopped early)" : "", 100.0 * best->train_accuracy,
+                  best->train_loss);
+    ctx.out << line;
+    if (std::isfinite(best->val_accuracy)) {
+      std::snprintf(line, sizeof line, "; validation accuracy %.1f %%, loss %.4f", 100.0 * best->val_accuracy,
+                    best->val_loss);
+      ctx.out << line;
+    }
+    ctx.out << "\n";
+  }
+  std::snprintf(line, sizeof line, "wall time:   %.1f s (training %.0f samples/s)\n", wall_s, h.samples_per_second);
+  ctx.out << line;
+  ctx.out << "wrote:       " << join(written) << "\n";
+  return {};
+}
+
+}  // namespace myoexo::app

@@ -1,0 +1,114 @@
+// `myoexo train`, `myoexo predict` and `myoexo calibrate` (issue 3 sections 3, 4 and 6): LibTorch networks
+// driven by config files. Only built with LibTorch (MYOEXO_HAVE_TORCH); without it the commands are absent
+// from the CLI.
+//
+// All three prepare data the way protocol UCI-LL v1 does (eval::uci_ll_v1_spec: channel selection, the
+// copies 2Npie/2Nsen dropped, causal Butterworth band-pass from zero state per recording), with the window
+// geometry, channels and filter of the config's [input] table, so a trained model file describes exactly
+// the windows it was trained on and `predict`/`run` rebuild them from the file alone.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/app.hpp"
+#include "core/error.hpp"
+#include "eval/protocol.hpp"
+#include "io/io.hpp"
+#include "models/torch/network_spec.hpp"
+
+namespace myoexo::app {
+
+/// A network config: a name ("cnn1d" -> <source tree>/configs/cnn1d.toml) or the path of a .toml file.
+/// Errors: invalid_argument (the file does not exist, naming the path tried).
+Result<std::filesystem::path> resolve_network_config(const std::string& name_or_path);
+
+/// The data-set folder of a command: `data` (resolved like any input path) or <data root>/uci-lower-limb,
+/// loaded with io::load_dataset. Errors: io (no root / not a folder), those of load_dataset.
+Result<io::Dataset> load_data_folder(const Context& ctx, const std::optional<std::filesystem::path>& data);
+
+/// Recordings of `ds` whose subject is in `keep` (empty = all) and not in `drop`. Every name in keep/drop
+/// must be a subject of `ds` (else invalid_argument listing the subjects there are).
+Result<std::vector<io::Recording>> select_subjects(io::Dataset& ds, const std::vector<std::string>& keep,
+                                                   const std::vector<std::string>& drop);
+
+/// UCI-LL v1 (eval::uci_ll_v1_spec) with the channels, window geometry and filter of a network config's
+/// [input]. Errors: invalid_argument (a filter other than a causal band-pass or none: the protocol's
+/// data preparation only knows those).
+Result<eval::DataSpec> data_spec_for_network(const models::NetworkSpec& net);
+
+// ---- train --------------------------------------------------------------------------------------------------
+
+struct TrainCommandOptions {
+  std::string config = "cnn1d";                     ///< see resolve_network_config
+  std::optional<std::filesystem::path> data;        ///< data-set folder; unset = <data root>/uci-lower-limb
+  std::vector<std::string> subjects;                ///< subjects to train on (empty = all)
+  std::vector<std::string> exclude_subjects;        ///< subjects left out (applied after `subjects`)
+  std::optional<std::size_t> epochs;                ///< overrides [train] epochs (>= 1)
+  std::optional<int> threads;                       ///< overrides [train] threads (0 = LibTorch's default)
+  std::optional<std::uint64_t> seed;                ///< overrides [train] seed
+  std::filesystem::path out = "model.pt";           ///< the model file (parent folder created)
+  std::optional<std::filesystem::path> history;     ///< CSV; unset = <out stem>_history.csv next to the model
+  std::optional<std::filesystem::path> torchscript; ///< also export a TorchScript module here
+  bool plots = true;                                ///< <out stem>_accuracy.png and <out stem>_loss.png
+};
+
+/// Trains one network on the whole recordings of the chosen subjects: windows of the config's geometry,
+/// validation and every knob from [train] (progress bar on stderr unless --quiet). Writes the model file
+/// (weights, architecture, normalisation, channels, filter, window geometry, classes), the history CSV and
+/// the training curves (accuracy and loss, train and validation, per epoch), then prints a summary on
+/// ctx.out: windows, best epoch, validation accuracy, wall time, training samples/s.
+/// Errors: invalid_argument (config, unknown subject, no subject left), those of load/prepare/train, io.
+Status run_train(const Context& ctx, const TrainCommandOptions& opt);
+
+// ---- predict ------------------------------------------------------------------------------------------------
+
+struct PredictOptions {
+  std::filesystem::path model;                  ///< a `myoexo train` model file
+  std::filesystem::path input;                  ///< one recording (any format io::read_recording reads)
+  std::optional<std::filesystem::path> out;     ///< predictions CSV; unset = print the summary only
+  std::size_t batch = 256;                      ///< windows per predict_proba call (>= 1)
+};
+
+/// Reads `input`, picks the model's channels by name, filters them with the model's recorded filter (causal
+/// SosFilter from zero state, as the live stream; sosfiltfilt only if the model says non-causal), cuts
+/// windows with the model's geometry (starts 0, increment, ... while a whole window fits) and classifies
+/// them. CSV columns: window_start_s, window_end_s, predicted, p_<class>... (one row per window). Prints
+/// the class histogram and, when the file carries a per-file label that is one of the model's classes, the
+/// accuracy. Errors: mismatch (channels missing, other sample rate), invalid_argument (too short), io, parse.
+Status run_predict(const Context& ctx, const PredictOptions& opt);
+
+// ---- calibrate ----------------------------------------------------------------------------------------------
+
+struct CalibrateOptions {
+  std::string config = "cnn1d";                 ///< see resolve_network_config
+  std::optional<std::filesystem::path> data;    ///< data-set folder; unset = <data root>/uci-lower-limb
+  std::vector<std::string> subjects;            ///< held-out subjects (empty = every subject)
+  /// Subjects the leave-one-subject-out models may train on (empty = every subject that is not held out);
+  /// recordings of other subjects are not loaded into the run at all.
+  std::vector<std::string> train_subjects;
+  std::vector<double> seconds{2, 5, 10, 20};    ///< calibration seconds per recording (> 0)
+  std::vector<std::string> modes{"head", "full"};
+  std::optional<std::size_t> epochs;            ///< LOSO base training epochs (default: the config's)
+  std::size_t fine_tune_epochs = 20;            ///< fine-tuning epochs (>= 1)
+  std::optional<double> fine_tune_lr;           ///< fine-tuning learning rate (default: the config's)
+  std::size_t jobs = 0;                         ///< subjects processed at once (1 torch thread each); 0 = cores, max 4
+  std::filesystem::path out_dir = "calibration";
+  bool plots = true;
+  /// Folder of leave-one-subject-out models L_<subject>.pt (`myoexo evaluate --protocol L --save-loso-models
+  /// all`) to start from instead of training them again; they must come from the same config.
+  std::optional<std::filesystem::path> loso_models;
+};
+
+/// Runs eval::run_calibration (issue 3 section 6) and writes out_dir/calibration.json (the cells, means and
+/// the options), calibration.md (the table) and calibration.png (mean accuracy against calibration seconds,
+/// one line per mode starting at the 0-s LOSO baseline, plus the baseline as a horizontal line); prints
+/// the table on ctx.out. Errors: invalid_argument (config, subject, seconds, modes), those of
+/// eval::run_calibration, io.
+Status run_calibrate(const Context& ctx, const CalibrateOptions& opt);
+
+}  // namespace myoexo::app

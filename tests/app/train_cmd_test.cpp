@@ -1,0 +1,224 @@
+// `myoexo train`, `predict` and `calibrate` on real UCI lower-limb recordings (tiny networks, 1-2 epochs).
+// Only with LibTorch; the real-data tests skip when ../shared/datasets is absent.
+#ifdef MYOEXO_HAVE_TORCH
+
+#include "app/train_cmd.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <sstream>
+
+#include "app/app_test_util.hpp"
+#include "common/test_data.hpp"
+#include "io/io.hpp"
+#include "models/torch/torch_classifier.hpp"
+#include "report/png_check.hpp"
+
+namespace fs = std::filesystem;
+using myoexo::test::run_myoexo;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::optional<fs::path> uci_root() {
+  const auto root = myoexo::test::data_root();
+  if (!root || !fs::is_directory(*root / "uci-lower-limb" / "A_TXT")) return std::nullopt;
+  return fs::absolute(*root / "uci-lower-limb");  // the links below must not depend on the working directory
+}
+
+// A data-set folder of links to the real files of `subjects` (the data stay where they are; loading three
+// subjects takes a fraction of the whole set's time).
+fs::path link_subjects(const fs::path& uci, const fs::path& dir, const std::vector<std::string>& subjects) {
+  fs::remove_all(dir);
+  for (const char* group : {"A_TXT", "N_TXT"}) {
+    fs::create_directories(dir / group);
+    for (const auto& s : subjects)
+      for (const char* m : {"mar", "sen", "pie"}) {
+        const fs::path src = uci / group / (s + m + ".txt");
+        if (fs::exists(src)) fs::create_symlink(src, dir / group / src.filename());
+      }
+  }
+  return dir;
+}
+
+// A tiny CNN so a test epoch takes well under a second on one core.
+fs::path write_tiny_config(const fs::path& path, const std::string& epochs = "1") {
+  std::ofstream f(path);
+  f << "[input]\nchannels = [\"RF\", \"BF\", \"VM\", \"ST\"]\nwindow_length = 250\nwindow_increment = 50\n"
+       "[input.filter]\nkind = \"bandpass\"\norder = 4\nlow_hz = 20.0\nhigh_hz = 450.0\ncausal = true\n"
+       "[model]\narch = \"cnn1d\"\nfilters = [4, 8]\nkernel_size = 5\npool_size = 4\n"
+       "[train]\nepochs = " << epochs << "\nbatch_size = 64\nvalidation = \"chronological\"\n"
+       "validation_fraction = 0.2\nseed = 3\nthreads = 1\nprogress = false\n";
+  return path;
+}
+
+// One trained model shared by the tests (training is the slow part).
+struct Shared {
+  bool ready = false;
+  fs::path dir, data, config, model;
+  myoexo::test::CliRun train;
+};
+
+Shared& shared() {
+  static Shared s = [] {
+    Shared r;
+    const auto uci = uci_root();
+    if (!uci) return r;
+    r.dir = fs::path(::testing::TempDir()) / "myoexo_train_cmd_test";
+    fs::remove_all(r.dir);
+    fs::create_directories(r.dir);
+    r.data = link_subjects(*uci, r.dir / "data", {"1A", "2A", "1N"});
+    r.config = write_tiny_config(r.dir / "tiny.toml");
+    r.model = r.dir / "out" / "tiny.pt";
+    r.train = run_myoexo({"train", "--quiet", "--config", r.config.string(), "--dataset", r.data.string(), "--subject",
+                          "1A,2A", "--epochs", "2", "--out", r.model.string(), "--torchscript",
+                          (r.dir / "out" / "tiny.ts").string()});
+    r.ready = true;
+    return r;
+  }();
+  return s;
+}
+
+#define REQUIRE_DATA()                                                        \
+  if (!shared().ready) GTEST_SKIP() << "uci-lower-limb data absent";        \
+  ASSERT_EQ(shared().train.rc, 0) << shared().train.err
+
+}  // namespace
+
+TEST(TrainCmd, HelpListsTheNetworkCommands) {
+  const auto r = run_myoexo({"--help"});
+  EXPECT_EQ(r.rc, 0);
+  for (const char* c : {"train", "predict", "calibrate"}) EXPECT_NE(r.out.find(c), std::string::npos) << c;
+}
+
+TEST(TrainCmd, ModelFileHoldsConfigChannelsAndDataClasses) {
+  REQUIRE_DATA();
+  const Shared& s = shared();
+  auto model = myoexo::models::TorchClassifier::load(s.model);
+  ASSERT_TRUE(model) << model.error().message();
+  const auto& spec = model->spec();
+  EXPECT_EQ(spec.input.channel_names, (std::vector<std::string>{"RF", "BF", "VM", "ST"}));
+  EXPECT_EQ(spec.class_names, (std::vector<std::string>{"gait", "sitting", "standing"}));
+  EXPECT_EQ(spec.input.window_length, 250u);
+  EXPECT_EQ(spec.input.window_increment, 50u);
+  EXPECT_EQ(spec.input.filter.kind, "bandpass");
+  EXPECT_EQ(spec.normalisation.mean.size(), 4u);  // fitted on the training windows and stored
+  EXPECT_EQ(spec.arch.filters, (std::vector<std::size_t>{4, 8}));
+  // --epochs 2 overrides the config's 1: two history rows (plus the header).
+  const auto hist = myoexo::test::read_table(s.dir / "out" / "tiny_history.csv");
+  EXPECT_EQ(hist.rows.size(), 2u);
+  for (const char* png : {"tiny_accuracy.png", "tiny_loss.png"})
+    EXPECT_TRUE(myoexo::test::read_png_header(s.dir / "out" / png).has_value()) << png;
+  EXPECT_GT(fs::file_size(s.dir / "out" / "tiny.ts"), 0u);
+  EXPECT_NE(s.train.out.find("best epoch"), std::string::npos) << s.train.out;
+  EXPECT_NE(s.train.out.find("1A 2A"), std::string::npos) << s.train.out;  // only the chosen subjects
+}
+
+TEST(TrainCmd, PredictWritesOneRowPerWindowWithProbabilitiesSummingToOne) {
+  REQUIRE_DATA();
+  const Shared& s = shared();
+  const fs::path input = *uci_root() / "N_TXT" / "1Nsen.txt";
+  const fs::path csv = s.dir / "pred" / "1Nsen.csv";
+  const auto r = run_myoexo({"predict", "--model", s.model.string(), "--input", input.string(), "--out", csv.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto rec = myoexo::io::read_recording(input);
+  ASSERT_TRUE(rec);
+  const std::size_t n_windows = (rec->n_samples - 250) / 50 + 1;
+  const auto t = myoexo::test::read_table(csv);
+  ASSERT_EQ(t.header.size(), 6u);
+  EXPECT_EQ(t.header[0], "window_start_s");
+  EXPECT_EQ(t.header[3], "p_gait");
+  ASSERT_EQ(t.rows.size(), n_windows);
+  for (std::size_t w = 0; w < t.rows.size(); ++w) {
+    ASSERT_EQ(t.rows[w].size(), 6u);
+    EXPECT_NEAR(t.rows[w][0], 0.05 * double(w), 1e-9);
+    EXPECT_NEAR(t.rows[w][1] - t.rows[w][0], 0.25, 1e-9);
+    EXPECT_NEAR(t.rows[w][3] + t.rows[w][4] + t.rows[w][5], 1.0, 1e-4) << "row " << w;
+  }
+  // The file's label is known (sitting): the accuracy line is printed.
+  EXPECT_NE(r.out.find("accuracy against the file's label 'sitting'"), std::string::npos) << r.out;
+}
+
+TEST(TrainCmd, PredictRejectsModelForOtherChannels) {
+  REQUIRE_DATA();
+  myoexo::models::NetworkSpec spec;
+  spec.input.channel_names = {"RF", "XX"};
+  spec.arch.filters = {4};
+  spec.class_names = {"a", "b"};
+  auto model = myoexo::models::TorchClassifier::create(spec, 1);
+  ASSERT_TRUE(model) << model.error().message();
+  const fs::path file = shared().dir / "other_channels.pt";
+  ASSERT_TRUE(model->save(file));
+  const auto r = run_myoexo({"predict", "--model", file.string(), "--input",
+                             (*uci_root() / "A_TXT" / "1Amar.txt").string()});
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("missing XX"), std::string::npos) << r.err;
+}
+
+TEST(TrainCmd, BadConfigOrSubjectIsAUsageError) {
+  const auto missing = run_myoexo({"train", "--config", "/nonexistent/tiny.toml"});
+  EXPECT_EQ(missing.rc, myoexo::app::kExitUsage);
+  EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
+  const auto cal_mode = run_myoexo({"calibrate", "--modes", "sideways"});
+  EXPECT_EQ(cal_mode.rc, myoexo::app::kExitUsage);
+  EXPECT_NE(cal_mode.err.find("head or full"), std::string::npos) << cal_mode.err;
+  REQUIRE_DATA();
+  const Shared& s = shared();
+  const auto unknown = run_myoexo({"train", "-q", "--config", s.config.string(), "--dataset", s.data.string(),
+                                   "--subject", "99Z", "--out", (s.dir / "never.pt").string()});
+  EXPECT_EQ(unknown.rc, myoexo::app::kExitUsage);
+  EXPECT_NE(unknown.err.find("unknown subject '99Z'"), std::string::npos) << unknown.err;
+  EXPECT_FALSE(fs::exists(s.dir / "never.pt"));
+  const auto cal_unknown = run_myoexo({"calibrate", "-q", "--config", s.config.string(), "--dataset", s.data.string(),
+                                       "--subject", "99Z", "--out", (s.dir / "cal_never").string()});
+  EXPECT_EQ(cal_unknown.rc, myoexo::app::kExitUsage);
+  EXPECT_NE(cal_unknown.err.find("unknown subject"), std::string::npos) << cal_unknown.err;
+  // 1A's recordings are all shorter than 20 s: no test window after N = 20, said before any training.
+  const auto too_long = run_myoexo({"calibrate", "-q", "--config", s.config.string(), "--dataset", s.data.string(),
+                                    "--subject", "1A", "--seconds", "2,20", "--out", (s.dir / "cal_never").string()});
+  EXPECT_EQ(too_long.rc, myoexo::app::kExitUsage);
+  EXPECT_NE(too_long.err.find("subject 1A's longest recording"), std::string::npos) << too_long.err;
+}
+
+TEST(TrainCmd, CalibrateWritesEveryCellForTheHeldOutSubject) {
+  REQUIRE_DATA();
+  const Shared& s = shared();
+  const fs::path out = s.dir / "calibration";
+  const auto r = run_myoexo({"calibrate", "-q", "--config", s.config.string(), "--dataset", s.data.string(),
+                             "--subject", "1A", "--seconds", "2,5", "--modes", "head,full", "--epochs", "1",
+                             "--fine-tune-epochs", "1", "--jobs", "1", "--out", out.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(slurp(out / "calibration.json"));
+  EXPECT_EQ(j["held_out"], nlohmann::json::array({"1A"}));
+  EXPECT_EQ(j["subjects"].size(), 3u);  // 1A held out, 2A and 1N train the LOSO model
+  ASSERT_EQ(j["cells"].size(), 5u);     // the 0-s baseline + 2 durations x 2 modes
+  std::size_t baseline = 0;
+  for (const auto& c : j["cells"]) {
+    EXPECT_EQ(c["subject"], "1A");
+    const double acc = c["accuracy"].get<double>();
+    EXPECT_GE(acc, 0.0);
+    EXPECT_LE(acc, 1.0);
+    EXPECT_GT(c["n_test"].get<std::size_t>(), 0u);
+    if (c["seconds"].get<double>() == 0.0) ++baseline;
+    else EXPECT_GE(c["n_calibration"].get<std::size_t>(), 2u);
+  }
+  EXPECT_EQ(baseline, 1u);
+  EXPECT_EQ(j["mean"]["head"].size(), 2u);
+  EXPECT_EQ(j["mean"]["full"].size(), 2u);
+  const std::string md = slurp(out / "calibration.md");
+  EXPECT_NE(md.find("| 0 (LOSO model) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 5 |"), std::string::npos) << md;
+  EXPECT_TRUE(myoexo::test::read_png_header(out / "calibration.png").has_value());
+  EXPECT_NE(r.out.find("| 2 |"), std::string::npos) << r.out;  // the table is printed too
+}
+
+#endif  // MYOEXO_HAVE_TORCH
