@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The main job (README, first command): install + build, summarise the UCI lower-limb data set, and write
-# the report (report/summary.md with dataset.json and per-class spectrograms).
+# The main job (README, first command): install + build, then `myoexo report`: data-set summary, per-class
+# spectrograms, LDA and CNN (configs/cnn1d.toml: trained here, W/P 30 epochs, L 10) under protocols W/P/L,
+# and a real-time replay of a held-out recording through the whole chain into the simulated exoskeleton
+# with both models. Writes report/summary.md (open it). About 20-30 min on 2 cores; MYOEXO_QUICK=1 runs a
+# CI-sized version (2 CNN epochs, one held-out subject) in a few minutes.
 # Usage: bash scripts/main_job.sh        (data: $MYOEXO_DATA, else ../shared/datasets; report: ./report)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +17,6 @@ if [ ! -d "$data/uci-lower-limb" ]; then
 fi
 
 "$myoexo" --data "$data" info "$data/uci-lower-limb"
-"$myoexo" --data "$data" report --out report
+quick=()
+if [ "${MYOEXO_QUICK:-0}" = "1" ]; then quick=(--quick); fi
+"$myoexo" --data "$data" report --out report "${quick[@]}"

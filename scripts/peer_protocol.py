@@ -30,6 +30,8 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))  # fixtures_features (AR reference)
 from scipy import signal  # noqa: E402
 
 LABELS = {"mar": "gait", "sen": "sitting", "pie": "standing"}
@@ -77,14 +79,39 @@ def htd(windows):
     return np.stack([mav, wl, zc, ssc], axis=2).reshape(windows.shape[0], -1).astype(np.float64)
 
 
+CONTEXT = 0  # --lda-context N: the declared variant (eval::LdaVariant{log_amplitude, context_samples = N})
+
+
+def variant_block(w, per_sample):
+    """The variant's features of one block w [n_ch, n] (myoexo evaluate --model lda_context's default set
+    MAV, WL, ZC, SSC, RMS, AR1-4): log of the amplitudes MAV, WL, RMS (floored at 1e-12); with per_sample,
+    WL, ZC and SSC divided by the samples covered (the context block, whose length varies)."""
+    from fixtures_features import ar_yule_walker
+    n = w.shape[1]
+    h = htd(w[None]).reshape(-1, 4)  # MAV, WL, ZC, SSC per channel
+    if per_sample:
+        h[:, 1:] /= n
+    rms = np.sqrt(np.mean(w * w, axis=1))
+    ar = np.array([ar_yule_walker(ch, 4) for ch in w])
+    f = np.concatenate([h, rms[:, None], ar], axis=1)  # [n_ch, 9]
+    for j in (0, 1, 4):
+        f[:, j] = np.log(np.maximum(f[:, j], 1e-12))
+    return f.reshape(-1)
+
+
 def window_features(x, begin, end):
-    """HTD of windows [s, s+WIN) for s = begin, begin+INC, ... within [begin, end); x is [n_ch, n]."""
+    """HTD of windows [s, s+WIN) for s = begin, begin+INC, ... within [begin, end); x is [n_ch, n].
+    With CONTEXT > 0, the C++ LdaVariant instead: variant_block of the window, and of [max(begin, s - CONTEXT),
+    s + WIN) (the context never reaches before the segment start)."""
     starts = np.arange(begin, end - WIN + 1, INC)
-    if len(starts) == 0:
-        return np.zeros((0, 4 * x.shape[0]))
-    view = np.lib.stride_tricks.sliding_window_view(x, WIN, axis=1)  # [n_ch, n-WIN+1, WIN]
-    w = np.ascontiguousarray(view[:, starts, :].transpose(1, 0, 2))
-    return htd(w)
+    if not CONTEXT:
+        if len(starts) == 0:
+            return np.zeros((0, 4 * x.shape[0]))
+        view = np.lib.stride_tricks.sliding_window_view(x, WIN, axis=1)  # [n_ch, n-WIN+1, WIN]
+        return htd(np.ascontiguousarray(view[:, starts, :].transpose(1, 0, 2)))
+    rows = [np.concatenate([variant_block(x[:, s:s + WIN], False),
+                            variant_block(x[:, max(begin, s - CONTEXT):s + WIN], True)]) for s in starts]
+    return np.asarray(rows) if rows else np.zeros((0, 18 * x.shape[0]))
 
 
 def load(data_root, subjects=None):
@@ -173,14 +200,19 @@ def main():
     ap.add_argument("--subjects", default="", help="comma-separated held-out subjects for W and L (default: all)")
     ap.add_argument("--json", help="write the results here (same shape as the C++ metrics.json, fewer fields)")
     ap.add_argument("--compare", help="a C++ metrics.json to print side by side")
+    ap.add_argument("--lda-context", type=int, default=0,
+                    help="declared variant: log amplitudes, MAV WL ZC SSC RMS AR1-4 over the window and over the "
+                         "window + N past samples (compare: `myoexo evaluate --model lda_context --context N`)")
     args = ap.parse_args()
+    global CONTEXT
+    CONTEXT = args.lda_context
     t0 = time.perf_counter()
     recs = load(pathlib.Path(args.data))
     t1 = time.perf_counter()
     res = run(recs, [p.strip().upper() for p in args.protocols.split(",") if p.strip()],
               [s.strip().upper() for s in args.subjects.split(",") if s.strip()])
     t2 = time.perf_counter()
-    print(f"UCI-LL v1 peer: LDA (scikit-learn, svd) on HTD, {len(res['subjects'])} subjects, "
+    print(f"UCI-LL v1 peer: LDA (scikit-learn, svd) on {'the lda_context variant' if CONTEXT else 'HTD'}, {len(res['subjects'])} subjects, "
           f"{len(recs)} recordings (load+filter+features {t1 - t0:.1f} s, protocols {t2 - t1:.1f} s)")
     other = json.load(open(args.compare)) if args.compare else None
     for proto, r in res["protocols"].items():

@@ -237,6 +237,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->delimiter(',');
   ev_cmd->add_option("--jobs", ev.jobs, "Networks: folds trained at once, one thread each (0 = cores, max 4)")
       ->check(CLI::Range(0, 64));
+  ev_cmd->add_option("--features", ev.features, "lda, lda_context: feature set (HTD, TDAR, TDPSD, a list such as "
+                                                "RMS,WL,AR)");
   ev_cmd->add_option("--save-loso-models", ev.save_loso_models, "Networks: keep the L model of these held-out "
                                                                "subjects (or all) as OUT/models/L_<subject>.pt")
       ->delimiter(',');

@@ -290,9 +290,14 @@ Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOpti
     };
     return m;
   }
+  const bool context_lda = lower(opt.model) == "lda_context";
+  const std::string fset = !opt.features.empty() ? opt.features : context_lda ? "MAV,WL,ZC,SSC,RMS,AR" : "HTD";
+  auto fspec = features::make_feature_spec(fset);
+  if (!fspec) return fspec.error();
+  const features::FeatureSpec fs_sel = *fspec;
   if (lower(opt.model) == "lda") {
-    m.name = "LDA on HTD features";
-    m.fit_predict = [](eval::Protocol, std::uint64_t, bool) { return eval::make_lda_fit_predict(); };
+    m.name = "LDA on " + fset + " features";
+    m.fit_predict = [fs_sel](eval::Protocol, std::uint64_t, bool) { return eval::make_lda_fit_predict(fs_sel); };
     return m;
   }
   if (lower(opt.model) == "lda_context") {
@@ -302,8 +307,8 @@ Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOpti
     v.log_amplitude = true;
     v.context_samples = opt.context > 0 ? opt.context : 750;
     m.context = v.context_samples;
-    m.name = "LDA on log-HTD, window + " + std::to_string(v.context_samples) + " past samples";
-    m.fit_predict = [v](eval::Protocol, std::uint64_t, bool) { return eval::make_lda_fit_predict({}, {}, v); };
+    m.name = "LDA on log-amplitude " + fset + ", window + " + std::to_string(v.context_samples) + " past samples";
+    m.fit_predict = [v, fs_sel](eval::Protocol, std::uint64_t, bool) { return eval::make_lda_fit_predict(fs_sel, {}, v); };
     return m;
   }
 #ifdef MYOEXO_HAVE_TORCH

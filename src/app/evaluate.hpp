@@ -31,6 +31,9 @@ struct EvaluateOptions {
   std::vector<std::string> subjects;
   std::string spectrogram_channel = "RF";      ///< channel of the per-class example spectrograms
   bool plots = true;                           ///< false: metrics.json and summary.md only
+  /// lda / lda_context: feature set (features::make_feature_spec); empty = HTD for lda (the peers'),
+  /// MAV,WL,ZC,SSC,RMS,AR for lda_context (the declared variant, chosen among 7 sets tried on these data).
+  std::string features;
   // Networks only (ignored for lda):
   std::optional<std::size_t> epochs;           ///< overrides [train] epochs for W and P
   std::optional<std::size_t> epochs_loso;      ///< overrides epochs for L (default: as W and P)

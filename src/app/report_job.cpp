@@ -253,6 +253,39 @@ Status step_replay(ReportState& st) {
   for (const char* png : {"emg", "intent", "angles", "knee_goniometer"})
     if (fs::exists(dir / (std::string(png) + ".png")))
       s.push_back("![" + std::string(png) + "](replay/" + png + ".png)"), s.push_back("");
+
+  // The same replay with the CNN of the CNN step (its leave-one-subject-out model for this subject).
+  std::error_code ec;
+  if (st.cnn_model.empty() || !fs::is_regular_file(st.cnn_model, ec)) return {};
+  auto cnn = load_run_model(st.cnn_model);
+  if (!cnn) return cnn.error();
+  const fs::path cdir = st.opt.out_dir / "replay_cnn";
+  RunCommandOptions co = ro;
+  co.out_dir = cdir;
+  auto cres = run_chain(st.ctx, co, *cnn);
+  if (!cres) return cres.error();
+  const auto& c = *cres;
+  const auto& clat = c["latency"];
+  const std::string rel = fs::relative(st.cnn_model, st.opt.out_dir, ec).string();
+  s.push_back("### The same replay with the CNN");
+  s.push_back("");
+  s.push_back("Model: [" + rel + "](" + rel + "), the CNN step's leave-one-subject-out network for subject " +
+              target.subject_id + " (never trained on this subject); same chain, post-processing and simulation.");
+  s.push_back("");
+  s.push_back("- decisions: " + std::to_string(c["pipeline"]["decisions"].get<std::uint64_t>()) + ", intents " +
+              c["intents"].dump() + (c.contains("expected_intent")
+                                         ? "; " + fixed(100 * c["expected_fraction_of_decisions"].get<double>(), 1) +
+                                               " % of decisions were the file's intent"
+                                         : std::string()));
+  s.push_back("- compute per decision p50 / p99 / max: " + fixed(clat["compute"]["p50_us"].get<double>(), 1) + " / " +
+              fixed(clat["compute"]["p99_us"].get<double>(), 1) + " / " + fixed(clat["compute"]["max_us"].get<double>(), 1) +
+              " us; safety interventions " + std::to_string(c["safety"]["events_logged"].get<std::size_t>()) +
+              ", set-point limit violations " + std::to_string(c["safety"]["setpoint_limit_violations"].get<std::uint64_t>()));
+  s.push_back("- files: [run_log.csv](replay_cnn/run_log.csv), [summary.json](replay_cnn/summary.json)");
+  s.push_back("");
+  for (const char* png : {"intent", "angles"})
+    if (fs::exists(cdir / (std::string(png) + ".png")))
+      s.push_back("![cnn " + std::string(png) + "](replay_cnn/" + png + ".png)"), s.push_back("");
   return {};
 }
 

@@ -39,7 +39,7 @@ TEST(ReportJob, WritesDatasetJsonSpectrogramsAndSummaryOnSyntheticSet) {
   const auto data = fresh_dir("data");
   myoexo::test::write_uci_folder(data / "uci-lower-limb", 2000);
   const auto out = fresh_dir("report") / "r";
-  const auto r = run_myoexo({"--data", data.string(), "report", "--out", out.string()});
+  const auto r = run_myoexo({"--data", data.string(), "report", "--out", out.string(), "--quick"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("report written to"), std::string::npos);
   EXPECT_NE(r.err.find("step 1/"), std::string::npos);  // progress goes to stderr
@@ -69,7 +69,17 @@ TEST(ReportJob, RealLowerLimbReport) {
   const auto root = myoexo::test::data_root();
   if (!root || !fs::is_directory(*root / "uci-lower-limb")) GTEST_SKIP() << "no real data";
   const auto out = fresh_dir("real");
-  const auto r = run_myoexo({"--quiet", "--data", root->string(), "report", "--out", out.string()});
+  // --quick: the CNN step trains 2 epochs (L: 1) with one held-out subject, enough to prove the chain.
+  const auto r = run_myoexo({"--quiet", "--data", root->string(), "report", "--out", out.string(), "--quick"});
   ASSERT_EQ(r.rc, 0) << r.err;
   expect_report(out, 16);
+#ifdef MYOEXO_HAVE_TORCH
+  // The CNN step's evaluation and the replay of the held-out subject with its leave-one-subject-out CNN.
+  EXPECT_TRUE(fs::exists(out / "evaluation_cnn" / "metrics.json"));
+  EXPECT_TRUE(fs::exists(out / "evaluation_cnn" / "models" / "L_1A.pt"));
+  EXPECT_TRUE(fs::exists(out / "replay_cnn" / "summary.json"));
+  const std::string md = slurp(out / "summary.md");
+  EXPECT_NE(md.find("Quick run"), std::string::npos);
+  EXPECT_NE(md.find("The same replay with the CNN"), std::string::npos);
+#endif
 }
