@@ -196,6 +196,7 @@ Status run_calibrate(const Context& ctx, const CalibrateOptions& opt) {
                   {"jobs", jobs},
                   {"window", {{"length", spec->window.length}, {"increment", spec->window.increment}}}};
   j["wall_s"] = wall_s;
+  if (opt.loso_models) j["options"]["loso_models"] = opt.loso_models->string();
   {
     const fs::path file = opt.out_dir / "calibration.json";
     std::ofstream out(file, std::ios::trunc);
@@ -208,7 +209,11 @@ Status run_calibrate(const Context& ctx, const CalibrateOptions& opt) {
     std::ofstream md(file, std::ios::trunc);
     md << "# myoexo calibration: " << model_name << "\n\n"
        << "Transfer learning (issue 3 section 6). For each held-out subject (" << join(held_out) << ") a "
-       << "leave-one-subject-out model is trained on every other subject (" << co.base.epochs << " epochs), then "
+       << "leave-one-subject-out model "
+       << (opt.loso_models ? "trained on every other subject is loaded from " + opt.loso_models->string() + " (`myoexo evaluate "
+                                 "--protocol L --save-loso-models`)"
+                           : "is trained on every other subject (" + std::to_string(co.base.epochs) + " epochs)")
+       << ", then "
        << "fine-tuned (" << co.fine_tune.epochs << " epochs, head = dense layers only, full = every layer) on the "
        << "windows lying entirely in the first N s of each of the subject's recordings, and tested on the windows "
        << "lying entirely after " << format_double(max_s) << " s (the same test windows for every N and mode). Row 0 is the "

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -591,6 +592,7 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
   // Simulation (MuJoCo when built with it, else ideal mock actuators) and control loop.
   fs::path mjcf = opt.sim_model.empty() ? fs::path(MYOEXO_SOURCE_DIR) / "models" / "exo_leg.xml" : opt.sim_model;
   std::unique_ptr<ExoHardware> hw;
+  std::function<std::string()> hw_fault_text;  // the back-end's own description of its first fault, if it has one
   double dt = 1.0 / opt.control_hz;
   std::string backend = "mock";
 #ifdef MYOEXO_HAVE_SIM
@@ -610,6 +612,11 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
       if (!exo_r) return exo_r.error();
     }
     dt = (*exo_r)->control_period_s();
+    sim::MujocoExo* mj = exo_r->get();
+    hw_fault_text = [mj]() -> std::string {
+      const Status st = mj->fault_status();
+      return st ? std::string() : st.error().reason;
+    };
     hw = std::move(*exo_r);
     backend = "mujoco";
   }
@@ -646,6 +653,7 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
   double last_conf = 0;
   std::uint32_t faults_bits = 0;
   std::uint64_t hw_errors = 0;
+  std::string hw_fault;
   const double chunk_s = double(opt.chunk_frames) / fs_hz;
   std::size_t reconnects = 0;
   std::vector<double> live_frames;  // live: what arrived, interleaved, for the EMG plot
@@ -700,7 +708,10 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
       if (pending_head == pending.size()) pending.clear(), pending_head = 0;
       loop.set_sensor_faults(faults_bits, t);
       const std::int64_t tick_start = realtime::steady_now_ns();
-      if (loop.tick(t, dt) != HwStatus::ok) ++hw_errors;
+      if (loop.tick(t, dt) != HwStatus::ok && hw_errors++ == 0 && hw_fault_text) {
+        hw_fault = hw_fault_text();  // once: the log says why the simulation stopped following commands
+        if (!hw_fault.empty()) log_line(ctx, "simulation fault: " + hw_fault);
+      }
       const std::int64_t tick_ns = realtime::steady_now_ns() - tick_start;
       // End to end = arrival -> intent emitted (measured) + the tick that turns it into a command (measured).
       // The ticks simulated in between (the fast replay compresses them) are not latency a live loop would see;
@@ -811,6 +822,7 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
   s["ticks"] = rows.size();
   s["sim_time_s"] = rows.empty() ? 0.0 : rows.back().t_s;
   s["hardware_errors"] = hw_errors;
+  if (!hw_fault.empty()) s["hardware_fault"] = hw_fault;
   const auto& st = pipe.stats();
   s["pipeline"] = {{"frames", st.frames},
                    {"decisions", st.decisions},
