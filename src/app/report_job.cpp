@@ -358,7 +358,7 @@ Status run_report(const Context& ctx, const ReportOptions& opt) {
   if (!fs::is_directory(opt.out_dir, ec))
     return make_error(ErrorCode::io, opt.out_dir.string(), 0, "cannot create the report folder");
 
-  ReportState st{ctx, opt, data_path, {}, {}};
+  ReportState st{ctx, opt, data_path, {}, {}, {}};
   st.summary = {"# myoexo report", "",
                 "Made by `myoexo report`. Each section below is one step of the main job.", ""};
   const auto steps = report_steps();

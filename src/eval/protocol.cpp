@@ -324,7 +324,7 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
       for (std::size_t f = next_fold.fetch_add(1); f < defs.size() && !failed.load(); f = next_fold.fetch_add(1)) {
         const FoldDef& d = defs[f];
         std::vector<int> predicted(d.test.size(), -1);
-        const FoldContext ctx{proto, d.name, f, defs.size()};
+        const FoldContext ctx{proto, d.name, f, defs.size(), {}};
         Status s = fit_predict(set, d.train, d.test, predicted, ctx);
         Result<Metrics> m = s ? score_fold(set, d.test, predicted) : Result<Metrics>(s.error());
         if (!m) failed.store(true);
