@@ -429,7 +429,8 @@ TEST(RunCommand, LibTorchModelFileWithoutLibTorchIsAClearError) {
   const auto data = fresh_dir("data");
   myoexo::test::write_uci_folder(data, 1000);
   const auto net = data / "net.pt";
-  std::ofstream(net, std::ios::binary) << std::string("PK\x03\x04rest of a zip", 20);
+  static const char kZipStart[] = "PK\x03\x04rest of a zip";  // a zip's local-header magic, then junk
+  std::ofstream(net, std::ios::binary) << std::string(kZipStart, sizeof kZipStart - 1);
   const auto r = run_myoexo({"run", "--replay", (data / "N_TXT" / "1Nmar.txt").string(), "--model", net.string(),
                              "--out", (data / "o").string(), "--no-plots"});
   EXPECT_EQ(r.rc, 1);
