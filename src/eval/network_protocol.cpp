@@ -151,26 +151,6 @@ double CalibrationResult::mean_accuracy(double seconds_, const std::string& mode
   return n ? sum / double(n) : std::nan("");
 }
 
-namespace {
-
-/// Appends windows of recording r lying entirely in [begin, end) on the increment grid from `begin`.
-void add_segment_windows(WindowSet& set, std::size_t r, std::size_t begin, std::size_t end, std::size_t inc,
-                         std::vector<std::size_t>& out) {
-  const PreparedRecording& rec = set.data->recordings[r];
-  for (std::size_t s = begin; s + set.length <= end; s += inc) {
-    int label = rec.label;
-    if (rec.label < 0) {
-      label = rec.sample_labels[s];
-      for (std::size_t i = s + 1; i < s + set.length && label >= 0; ++i)
-        if (rec.sample_labels[i] != label) label = -1;
-    }
-    if (label < 0) continue;
-    out.push_back(set.windows.size());
-    set.windows.push_back({std::uint32_t(r), std::uint32_t(s), label, rec.subject, std::uint32_t(begin)});
-  }
-}
-
-}  // namespace
 
 Result<CalibrationResult> run_calibration(const PreparedData& data, const DataSpec& spec,
                                           const models::NetworkSpec& arch_spec, const CalibrationOptions& opt) {
@@ -198,12 +178,12 @@ Result<CalibrationResult> run_calibration(const PreparedData& data, const DataSp
   std::vector<std::vector<std::vector<std::size_t>>> calib(n_rec, std::vector<std::vector<std::size_t>>(opt.seconds.size()));
   for (std::size_t r = 0; r < n_rec; ++r) {
     const std::size_t n = data.recordings[r].n_samples;
-    add_segment_windows(set, r, 0, n, inc, whole[r]);
+    whole[r] = append_windows(set, r, 0, n, inc);
     for (std::size_t j = 0; j < opt.seconds.size(); ++j) {
       const std::size_t end = std::min(n, std::size_t(std::llround(opt.seconds[j] * data.sample_rate_hz)));
-      add_segment_windows(set, r, 0, end, inc, calib[r][j]);
+      calib[r][j] = append_windows(set, r, 0, end, inc);
     }
-    if (cut < n) add_segment_windows(set, r, cut, n, inc, test[r]);
+    if (cut < n) test[r] = append_windows(set, r, cut, n, inc);
   }
 
   models::NetworkSpec net = network_spec_for(data, spec, arch_spec, opt.network.context_samples);

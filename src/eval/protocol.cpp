@@ -71,6 +71,24 @@ void WindowSet::copy_window(std::size_t i, double* out) const noexcept {
     std::copy(src + c * stride, src + c * stride + length, out + c * length);
 }
 
+std::vector<std::size_t> append_windows(WindowSet& set, std::size_t r, std::size_t begin, std::size_t end,
+                                        std::size_t increment) {
+  std::vector<std::size_t> idx;
+  const PreparedRecording& rec = set.data->recordings[r];
+  for (std::size_t s = begin; s + set.length <= end; s += increment) {
+    int label = rec.label;
+    if (rec.label < 0) {
+      label = rec.sample_labels[s];
+      for (std::size_t i = s + 1; i < s + set.length && label >= 0; ++i)
+        if (rec.sample_labels[i] != label) label = -1;
+    }
+    if (label < 0) continue;
+    idx.push_back(set.windows.size());
+    set.windows.push_back({std::uint32_t(r), std::uint32_t(s), label, rec.subject, std::uint32_t(begin)});
+  }
+  return idx;
+}
+
 Result<PreparedData> prepare_data(std::span<const io::Recording> recordings, const DataSpec& spec) {
   PreparedData out;
   std::vector<const io::Recording*> kept;
@@ -174,25 +192,6 @@ Result<PreparedData> prepare_data(std::span<const io::Recording> recordings, con
 
 namespace {
 
-/// Appends the windows of [begin, end) of recording r (starts begin, begin + increment, ...) and returns
-/// their indices. Windows whose samples do not all carry one kept class are skipped.
-std::vector<std::size_t> add_windows(WindowSet& set, std::size_t r, std::size_t begin, std::size_t end,
-                                     std::size_t increment) {
-  std::vector<std::size_t> idx;
-  const PreparedRecording& rec = set.data->recordings[r];
-  for (std::size_t s = begin; s + set.length <= end; s += increment) {
-    int label = rec.label;
-    if (rec.label < 0) {
-      label = rec.sample_labels[s];
-      for (std::size_t i = s + 1; i < s + set.length && label >= 0; ++i)
-        if (rec.sample_labels[i] != label) label = -1;
-    }
-    if (label < 0) continue;
-    idx.push_back(set.windows.size());
-    set.windows.push_back({std::uint32_t(r), std::uint32_t(s), label, rec.subject, std::uint32_t(begin)});
-  }
-  return idx;
-}
 
 Result<Metrics> score_fold(const WindowSet& set, std::span<const std::size_t> test, std::span<const int> predicted) {
   std::vector<int> truth(test.size());
@@ -230,14 +229,14 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
     const std::size_t n = data.recordings[r].n_samples;
     if (split) {
       const std::size_t s = chronological_split_point(n, spec.split_fraction);
-      split_train[r] = add_windows(set, r, 0, s, inc);
-      split_test[r] = add_windows(set, r, s, n, inc);
+      split_train[r] = append_windows(set, r, 0, s, inc);
+      split_test[r] = append_windows(set, r, s, n, inc);
     }
-    if (whole) whole_idx[r] = add_windows(set, r, 0, n, inc);
+    if (whole) whole_idx[r] = append_windows(set, r, 0, n, inc);
     if (blocks) {
       block_idx[r].resize(options.k_folds);
       for (std::size_t b = 0; b < options.k_folds; ++b)
-        block_idx[r][b] = add_windows(set, r, b * n / options.k_folds, (b + 1) * n / options.k_folds, inc);
+        block_idx[r][b] = append_windows(set, r, b * n / options.k_folds, (b + 1) * n / options.k_folds, inc);
     }
   }
 

@@ -111,6 +111,12 @@ struct WindowSet {
   void copy_window(std::size_t i, double* out) const noexcept;
 };
 
+/// Appends the windows of [begin, end) of recording r of set.data (starts begin, begin + increment, ...;
+/// origin = begin) and returns their indices in set.windows. Windows whose samples do not all carry one
+/// kept class are skipped. The protocols and the calibration protocol cut every window with it.
+std::vector<std::size_t> append_windows(WindowSet& set, std::size_t r, std::size_t begin, std::size_t end,
+                                        std::size_t increment);
+
 enum class Protocol { within_subject, pooled, leave_one_subject_out, blocked_kfold };
 const char* protocol_code(Protocol p) noexcept;  ///< "W", "P", "L", "K"
 
