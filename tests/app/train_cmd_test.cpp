@@ -189,6 +189,21 @@ TEST(TrainCmd, BadConfigOrSubjectIsAUsageError) {
   EXPECT_NE(too_long.err.find("subject 1A's longest recording"), std::string::npos) << too_long.err;
 }
 
+TEST(TrainCmd, CalibrateWithoutTheSubjectsLosoModelFileSaysWhichFileIsMissing) {
+  REQUIRE_DATA();
+  const Shared& s = shared();
+  const fs::path empty = s.dir / "no_loso_models";
+  fs::create_directories(empty);
+  const fs::path out = s.dir / "cal_without_models";
+  const auto r = run_myoexo({"calibrate", "-q", "--config", s.config.string(), "--dataset", s.data.string(),
+                             "--subject", "1A", "--seconds", "2", "--fine-tune-epochs", "1", "--jobs", "1",
+                             "--loso-models", empty.string(), "--out", out.string()});
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("no leave-one-subject-out model for subject 1A"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find((empty / "L_1A.pt").string()), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out / "calibration.json"));
+}
+
 TEST(TrainCmd, CalibrateWritesEveryCellForTheHeldOutSubject) {
   REQUIRE_DATA();
   const Shared& s = shared();

@@ -22,6 +22,13 @@ namespace myoexo::models {
 /// Gradients match LibTorch's (first maximum wins ties; no gradient where the maximum is <= 0).
 ::torch::Tensor relu_maxpool1d(const ::torch::Tensor& x, int64_t pool);
 
+/// relu(max_pool1d(bn(x), pool, pool)) on x [N, C, L] -> [N, C, L / pool]. In training mode (float CPU,
+/// pool > 1, affine BatchNorm with a momentum) one fused op: batch statistics, running-statistics update,
+/// normalise + ReLU + pool in one pass, and a backward that needs no normalised copy (~2x less time than
+/// BatchNorm + relu_maxpool1d). Otherwise bn->forward then relu_maxpool1d. Values and gradients match LibTorch's
+/// to float rounding.
+::torch::Tensor bn_relu_maxpool1d(const ::torch::Tensor& x, ::torch::nn::BatchNorm1d& bn, int64_t pool);
+
 /// x [N, in] -> x W^T + b [N, out] with Eigen GEMM forward and backward (LibTorch's CPU mm goes to the
 /// system BLAS, which on Debian is the slow reference implementation). b may be undefined.
 ::torch::Tensor linear_eigen(const ::torch::Tensor& x, const ::torch::Tensor& weight, const ::torch::Tensor& bias);

@@ -82,6 +82,177 @@ struct ReluMaxPool1d : ::torch::autograd::Function<ReluMaxPool1d> {
   }
 };
 
+// ------------------------------------------------------------ fused BatchNorm (training) + ReLU + max-pool (1-D)
+
+// Training-mode BatchNorm1d followed by relu(max_pool1d(., pool)), in two passes over the conv output forward
+// and one backward. Only the pool winners carry gradient into the BatchNorm output, so the backward sums run
+// over L / pool positions; the input gradient is recomputed from x (no normalised copy is kept).
+struct BnReluMaxPool1d : ::torch::autograd::Function<BnReluMaxPool1d> {
+  static Tensor forward(AutogradContext* ctx, Tensor x, Tensor weight, Tensor bias, Tensor running_mean,
+                        Tensor running_var, int64_t pool, double momentum, double eps) {
+    x = x.contiguous();
+    const int64_t n = x.size(0), c = x.size(1), len = x.size(2), lo = len / pool;
+    const double count = static_cast<double>(n * len);
+    Tensor y = ::torch::empty({n, c, lo}, x.options());
+    Tensor idx = ::torch::empty({n, c, lo}, x.options().dtype(::torch::kUInt8));
+    Tensor mean = ::torch::empty({c}, x.options()), invstd = ::torch::empty({c}, x.options());
+    Tensor w = weight.contiguous(), b = bias.contiguous();
+    const float* xp = x.data_ptr<float>();
+    const float* wp = w.data_ptr<float>();
+    const float* bp = b.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    uint8_t* ip = idx.data_ptr<uint8_t>();
+    float* mp = mean.data_ptr<float>();
+    float* sp = invstd.data_ptr<float>();
+    std::vector<double> var_unbiased(static_cast<std::size_t>(c));
+    at::parallel_for(0, c, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        // Float partial sums per row (vectorised: `omp simd` allows reassociating them), double across rows.
+        double sum = 0.0;
+        for (int64_t i = 0; i < n; ++i) {
+          const float* a = xp + (i * c + ch) * len;
+          float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+          for (int64_t j = 0; j < len; ++j) s += a[j];
+          sum += s;
+        }
+        const double mu = sum / count;
+        double ss = 0.0;
+        for (int64_t i = 0; i < n; ++i) {
+          const float* a = xp + (i * c + ch) * len;
+          const float m = static_cast<float>(mu);
+          float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+          for (int64_t j = 0; j < len; ++j) s += (a[j] - m) * (a[j] - m);
+          ss += s;
+        }
+        const double var = ss / count;
+        const double is = 1.0 / std::sqrt(var + eps);
+        mp[ch] = static_cast<float>(mu);
+        sp[ch] = static_cast<float>(is);
+        var_unbiased[std::size_t(ch)] = count > 1 ? ss / (count - 1) : var;
+        const float scale = static_cast<float>(wp[ch] * is), shift = static_cast<float>(bp[ch] - mu * wp[ch] * is);
+        for (int64_t i = 0; i < n; ++i) {
+          const float* a = xp + (i * c + ch) * len;
+          float* o = yp + (i * c + ch) * lo;
+          uint8_t* id = ip + (i * c + ch) * lo;
+          if (pool == 2) {
+#pragma omp simd
+            for (int64_t j = 0; j < lo; ++j) {
+              const float u = scale * a[2 * j] + shift, v = scale * a[2 * j + 1] + shift;
+              const bool second = v > u;
+              const float m = second ? v : u;
+              const bool pos = m > 0.0f;
+              o[j] = pos ? m : 0.0f;
+              id[j] = static_cast<uint8_t>(pos ? (second ? 2 : 1) : 0);
+            }
+            continue;
+          }
+          for (int64_t j = 0; j < lo; ++j) {
+            float m = scale * a[j * pool] + shift;
+            int64_t best = 0;
+            for (int64_t q = 1; q < pool; ++q) {
+              const float v = scale * a[j * pool + q] + shift;
+              if (v > m) m = v, best = q;
+            }
+            const bool pos = m > 0.0f;
+            o[j] = pos ? m : 0.0f;
+            id[j] = pos ? static_cast<uint8_t>(best + 1) : 0;
+          }
+        }
+      }
+    });
+    {
+      // Running statistics as torch's BatchNorm: unbiased variance, exponential average with `momentum`.
+      ::torch::NoGradGuard guard;
+      float* rm = running_mean.data_ptr<float>();
+      float* rv = running_var.data_ptr<float>();
+      for (int64_t ch = 0; ch < c; ++ch) {
+        rm[ch] = static_cast<float>((1.0 - momentum) * rm[ch] + momentum * mp[ch]);
+        rv[ch] = static_cast<float>((1.0 - momentum) * rv[ch] + momentum * var_unbiased[std::size_t(ch)]);
+      }
+    }
+    ctx->save_for_backward({x, weight, idx, mean, invstd});
+    ctx->saved_data["pool"] = pool;
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    Tensor x = saved[0], w = saved[1].contiguous(), idx = saved[2], mean = saved[3], invstd = saved[4];
+    const int64_t pool = ctx->saved_data["pool"].toInt();
+    Tensor go = grads[0].contiguous();
+    const int64_t n = x.size(0), c = x.size(1), len = x.size(2), lo = len / pool;
+    const double count = static_cast<double>(n * len);
+    Tensor gx = ::torch::empty_like(x), gw = ::torch::empty({c}, w.options()), gb = ::torch::empty({c}, w.options());
+    const float* xp = x.data_ptr<float>();
+    const float* gp = go.data_ptr<float>();
+    const uint8_t* ip = idx.data_ptr<uint8_t>();
+    const float* mp = mean.data_ptr<float>();
+    const float* sp = invstd.data_ptr<float>();
+    const float* wp = w.data_ptr<float>();
+    float* gxp = gx.data_ptr<float>();
+    float* gwp = gw.data_ptr<float>();
+    float* gbp = gb.data_ptr<float>();
+    at::parallel_for(0, c, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const float mu = mp[ch], is = sp[ch];
+        double sum_dz = 0.0, sum_dz_xhat = 0.0;  // dL/dbeta and dL/dgamma
+        for (int64_t i = 0; i < n; ++i) {
+          const float* a = xp + (i * c + ch) * len;
+          const float* g = gp + (i * c + ch) * lo;
+          const uint8_t* id = ip + (i * c + ch) * lo;
+          float s0 = 0.0f, s1 = 0.0f;
+          // Branch-free: a clamped output (id 0) reads the pool's first element with a zero gradient.
+#pragma omp simd reduction(+ : s0, s1)
+          for (int64_t j = 0; j < lo; ++j) {
+            const int q = id[j];
+            const float gz = q != 0 ? g[j] : 0.0f;
+            const float xv = a[j * pool + (q != 0 ? q - 1 : 0)];
+            s0 += gz;
+            s1 += gz * xv;
+          }
+          sum_dz += s0;
+          sum_dz_xhat += s1;
+        }
+        // sum(dz * xhat) = invstd * (sum(dz * x) - mu * sum(dz))
+        sum_dz_xhat = (sum_dz_xhat - static_cast<double>(mu) * sum_dz) * static_cast<double>(is);
+        gbp[ch] = static_cast<float>(sum_dz);
+        gwp[ch] = static_cast<float>(sum_dz_xhat);
+        // dx = gamma * invstd * (dz - mean(dz) - xhat * mean(dz * xhat)) = k * dz + alpha + beta * x
+        const double k = static_cast<double>(wp[ch]) * is;
+        const double mean_dz = sum_dz / count, mean_dz_xhat = sum_dz_xhat / count;
+        const float kf = static_cast<float>(k);
+        const float beta = static_cast<float>(-k * is * mean_dz_xhat);
+        const float alpha = static_cast<float>(-k * mean_dz + k * is * mean_dz_xhat * mu);
+        for (int64_t i = 0; i < n; ++i) {
+          const float* a = xp + (i * c + ch) * len;
+          const float* g = gp + (i * c + ch) * lo;
+          const uint8_t* id = ip + (i * c + ch) * lo;
+          float* o = gxp + (i * c + ch) * len;
+          // Branch-free (the winners are random: a branch would mispredict half the time).
+          if (pool == 2) {
+#pragma omp simd
+            for (int64_t j = 0; j < lo; ++j) {
+              const float gz = kf * g[j];
+              o[2 * j] = alpha + beta * a[2 * j] + (id[j] == 1 ? gz : 0.0f);
+              o[2 * j + 1] = alpha + beta * a[2 * j + 1] + (id[j] == 2 ? gz : 0.0f);
+            }
+          } else {
+            for (int64_t j = 0; j < lo; ++j) {
+              const float gz = kf * g[j];
+              for (int64_t q = 0; q < pool; ++q)
+                o[j * pool + q] = alpha + beta * a[j * pool + q] + (id[j] == q + 1 ? gz : 0.0f);
+            }
+          }
+          for (int64_t j = lo * pool; j < len; ++j) o[j] = alpha + beta * a[j];
+        }
+      }
+    });
+    return {gx, gw, gb, Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
+  }
+};
+
 // ------------------------------------------------------------ Eigen linear
 
 struct LinearEigen : ::torch::autograd::Function<LinearEigen> {
@@ -137,6 +308,20 @@ Tensor relu_maxpool1d(const Tensor& x, int64_t pool) {
   if (x.scalar_type() != ::torch::kFloat || !x.device().is_cpu())
     return ::torch::relu(::torch::max_pool1d(x, {pool}, {pool}));
   return ReluMaxPool1d::apply(x, pool);
+}
+
+Tensor bn_relu_maxpool1d(const Tensor& x, ::torch::nn::BatchNorm1d& bn, int64_t pool) {
+  const auto& o = bn->options;
+  const bool fusable = bn->is_training() && pool > 1 && o.affine() && o.track_running_stats() &&
+                       o.momentum().has_value() && x.scalar_type() == ::torch::kFloat && x.device().is_cpu() &&
+                       x.dim() == 3 && x.size(0) * x.size(2) > 1 && x.size(2) / pool > 0;
+  if (!fusable) return relu_maxpool1d(bn->forward(x), pool);
+  {
+    ::torch::NoGradGuard guard;
+    bn->num_batches_tracked += 1;
+  }
+  return BnReluMaxPool1d::apply(x, bn->weight, bn->bias, bn->running_mean, bn->running_var, pool, *o.momentum(),
+                                o.eps());
 }
 
 Tensor linear_eigen(const Tensor& x, const Tensor& weight, const Tensor& bias) {
@@ -225,7 +410,7 @@ std::vector<Tensor> NetworkImpl::head_parameters() {
 Tensor NetworkImpl::conv_features(Tensor x) {
   const int64_t pool = static_cast<int64_t>(spec_.arch.pool_size);
   if (!conv1d_.empty()) {
-    for (std::size_t i = 0; i < conv1d_.size(); ++i) x = relu_maxpool1d(bn1d_[i]->forward(conv1d_[i]->forward(x)), pool);
+    for (std::size_t i = 0; i < conv1d_.size(); ++i) x = bn_relu_maxpool1d(conv1d_[i]->forward(x), bn1d_[i], pool);
   } else {
     for (std::size_t i = 0; i < conv2d_.size(); ++i) {
       x = bn2d_[i]->forward(conv2d_[i]->forward(x));

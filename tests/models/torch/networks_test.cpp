@@ -29,6 +29,54 @@ TEST(Networks, FusedReluMaxPoolMatchesLibTorchValuesAndGradients) {
   }
 }
 
+TEST(Networks, FusedTrainingBatchNormReluMaxPoolMatchesLibTorchValuesGradientsAndRunningStatistics) {
+  ::torch::manual_seed(3);
+  for (int64_t pool : {2, 4}) {
+    for (int64_t len : {12, 15}) {  // 15: a tail the pool drops still counts in the batch statistics
+      ::torch::nn::BatchNorm1d fused(5), reference(5);
+      {
+        ::torch::NoGradGuard g;
+        for (auto* bn : {&fused, &reference}) {
+          (*bn)->weight.copy_(::torch::linspace(-1.5, 2.0, 5));  // a negative gamma flips the pool's winner
+          (*bn)->bias.copy_(::torch::linspace(0.3, -0.4, 5));
+          (*bn)->running_mean.fill_(0.2);
+          (*bn)->running_var.fill_(1.7);
+        }
+      }
+      Tensor x = ::torch::randn({6, 5, len}) * 3.0 + 1.0;
+      Tensor a = x.clone().requires_grad_(true), b = x.clone().requires_grad_(true);
+      Tensor ya = bn_relu_maxpool1d(a, fused, pool);
+      Tensor yb = ::torch::relu(::torch::max_pool1d(reference->forward(b), {pool}, {pool}));
+      ASSERT_EQ(ya.sizes(), yb.sizes());
+      EXPECT_TRUE(::torch::allclose(ya, yb, 1e-5, 1e-5)) << "pool " << pool << " len " << len;
+      EXPECT_TRUE(::torch::allclose(fused->running_mean, reference->running_mean, 1e-6, 1e-6));
+      EXPECT_TRUE(::torch::allclose(fused->running_var, reference->running_var, 1e-5, 1e-6));
+      EXPECT_EQ(fused->num_batches_tracked.item<int64_t>(), reference->num_batches_tracked.item<int64_t>());
+      Tensor g = ::torch::randn(ya.sizes());
+      ya.backward(g);
+      yb.backward(g);
+      EXPECT_TRUE(::torch::allclose(a.grad(), b.grad(), 1e-4, 1e-5)) << "pool " << pool << " len " << len;
+      EXPECT_TRUE(::torch::allclose(fused->weight.grad(), reference->weight.grad(), 1e-4, 1e-5));
+      EXPECT_TRUE(::torch::allclose(fused->bias.grad(), reference->bias.grad(), 1e-4, 1e-5));
+    }
+  }
+}
+
+TEST(Networks, BatchNormReluMaxPoolInEvalModeUsesTheRunningStatistics) {
+  ::torch::manual_seed(4);
+  ::torch::nn::BatchNorm1d bn(3);
+  {
+    ::torch::NoGradGuard g;
+    bn->running_mean.copy_(::torch::tensor({0.5, -0.5, 0.0}));
+    bn->running_var.copy_(::torch::tensor({2.0, 0.5, 1.0}));
+  }
+  bn->eval();
+  Tensor x = ::torch::randn({2, 3, 8});
+  Tensor expected = ::torch::relu(::torch::max_pool1d(bn->forward(x), {2}, {2}));
+  EXPECT_TRUE(::torch::allclose(bn_relu_maxpool1d(x, bn, 2), expected, 1e-6, 1e-6));
+  EXPECT_EQ(bn->num_batches_tracked.item<int64_t>(), 0);  // eval mode leaves the statistics alone
+}
+
 TEST(Networks, EigenLinearMatchesLibTorchValuesAndGradients) {
   ::torch::manual_seed(1);
   Tensor x = ::torch::randn({7, 13}), w = ::torch::randn({5, 13}), b = ::torch::randn({5});
