@@ -118,6 +118,7 @@ def _peer_w(out_dir, data_root):
     [accuracy, balanced accuracy, macro-F1, n_train, n_test], rows in PEER_W_SUBJECTS order."""
     import peer_protocol
 
+    peer_protocol.THRESHOLD = 0.0  # the C++ test uses the default FeatureSpec (ZC/SSC thresholds 0)
     recs = peer_protocol.load(data_root, set(PEER_W_SUBJECTS))
     res = peer_protocol.run(recs, ["W"], PEER_W_SUBJECTS)
     rows = [[f["accuracy"], f["balanced_accuracy"], f["macro_f1"], f["n_train"], f["n_test"]]

@@ -239,6 +239,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->check(CLI::Range(0, 64));
   ev_cmd->add_option("--features", ev.features, "lda, lda_context: feature set (HTD, TDAR, TDPSD, a list such as "
                                                 "RMS,WL,AR)");
+  ev_cmd->add_option("--threshold", ev.zc_ssc_threshold, "lda, lda_context: ZC and SSC threshold in the data's "
+                                                       "unit (mV here); default 0.005 for lda (the issue's peer), "
+                                                       "0 for lda_context (as declared)")
+      ->check(CLI::Range(0.0, 1e6))->default_str("");
   ev_cmd->add_option("--save-loso-models", ev.save_loso_models, "Networks: keep the L model of these held-out "
                                                                "subjects (or all) as OUT/models/L_<subject>.pt")
       ->delimiter(',');

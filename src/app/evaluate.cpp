@@ -294,9 +294,13 @@ Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOpti
   const std::string fset = !opt.features.empty() ? opt.features : context_lda ? "MAV,WL,ZC,SSC,RMS,AR" : "HTD";
   auto fspec = features::make_feature_spec(fset);
   if (!fspec) return fspec.error();
+  const double threshold = opt.zc_ssc_threshold >= 0.0 ? opt.zc_ssc_threshold : context_lda ? 0.0 : 0.005;
+  fspec->thresholds.zc = threshold;
+  fspec->thresholds.ssc = threshold;
   const features::FeatureSpec fs_sel = *fspec;
+  const std::string thr = "ZC/SSC threshold " + format_double(threshold);
   if (lower(opt.model) == "lda") {
-    m.name = "LDA on " + fset + " features";
+    m.name = "LDA on " + fset + " features (" + thr + ")";
     m.fit_predict = [fs_sel](eval::Protocol, std::uint64_t, bool) { return eval::make_lda_fit_predict(fs_sel); };
     return m;
   }
@@ -307,7 +311,8 @@ Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOpti
     v.log_amplitude = true;
     v.context_samples = opt.context > 0 ? opt.context : 750;
     m.context = v.context_samples;
-    m.name = "LDA on log-amplitude " + fset + ", window + " + std::to_string(v.context_samples) + " past samples";
+    m.name = "LDA on log-amplitude " + fset + ", window + " + std::to_string(v.context_samples) + " past samples (" +
+             thr + ")";
     m.fit_predict = [v, fs_sel](eval::Protocol, std::uint64_t, bool) { return eval::make_lda_fit_predict(fs_sel, {}, v); };
     return m;
   }

@@ -105,7 +105,7 @@ TEST(Evaluate, WritesReportFolderOnSyntheticSet) {
 }
 
 // The full UCI-LL v1 run with LDA (about 1.5 s of protocol work in Release) on the real 16 subjects.
-TEST(Evaluate, AllProtocolsOnRealDataMatchThePeerBallpark) {
+TEST(Evaluate, DefaultLdaOnRealDataIsTheIssuesScikitLearnPeer) {
   const auto root = myoexo::test::data_root();
   if (!root || !fs::is_directory(*root / "uci-lower-limb")) GTEST_SKIP() << "uci-lower-limb data absent";
   const auto out = fresh_dir("out");
@@ -119,9 +119,24 @@ TEST(Evaluate, AllProtocolsOnRealDataMatchThePeerBallpark) {
   expect_outputs(out, {"W", "P", "L"});
   const auto j = nlohmann::json::parse(slurp(out / "metrics.json"));
   EXPECT_EQ(j["subjects"].size(), 16u);
-  // The LDA peer (scikit-learn) reached W 88.8 % mean: the same model here must be in that region.
-  EXPECT_GT(j["protocols"]["W"]["summary"]["mean_accuracy"].get<double>(), 0.8);
+  // The default LDA baseline is the issue's scikit-learn peer (ZC/SSC thresholds 0.005 mV): W 88.8 %, P 72.4 %,
+  // L 70.8 % (tests/eval/protocol_full_test.cpp checks every digit; here: the CLI default is that model).
+  EXPECT_NEAR(j["protocols"]["W"]["summary"]["mean_accuracy"].get<double>(), 0.8883, 1e-4);
+  EXPECT_NEAR(j["protocols"]["P"]["summary"]["mean_accuracy"].get<double>(), 0.7235, 1e-4);
+  EXPECT_NEAR(j["protocols"]["L"]["summary"]["mean_accuracy"].get<double>(), 0.7083, 1e-4);
   EXPECT_EQ(j["protocols"]["L"]["per_fold"].size(), 16u);
+  EXPECT_NE(o.str().find("ZC/SSC threshold 0.005"), std::string::npos) << o.str();
+  // --threshold 0 counts every sign change: the lower numbers of our earlier baseline.
+  const auto out0 = fresh_dir("out_threshold0");
+  std::ostringstream o0, e0;
+  app::Context ctx0{o0, e0, root->string(), true};
+  opt.out_dir = out0;
+  opt.plots = false;
+  opt.protocol = "P";
+  opt.zc_ssc_threshold = 0.0;
+  ASSERT_TRUE(app::run_evaluate(ctx0, opt));
+  const auto j0 = nlohmann::json::parse(slurp(out0 / "metrics.json"));
+  EXPECT_NEAR(j0["protocols"]["P"]["summary"]["mean_accuracy"].get<double>(), 0.6900, 1e-4);
 }
 
 // What `myoexo report` uses: the evaluation of an already loaded data set, with links for a parent folder.

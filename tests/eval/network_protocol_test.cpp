@@ -8,29 +8,14 @@
 #include <random>
 
 #include "io/recording.hpp"
+#include "eval/synthetic_recordings.hpp"
 
 namespace myoexo::eval {
 namespace {
 
 /// 4 EMG-like channels + a knee angle; the active channel and its amplitude depend on the class.
 io::Recording make_recording(const std::string& subject, const std::string& label, std::size_t n, unsigned seed) {
-  io::Recording r;
-  r.sample_rate_hz = 1000.0;
-  r.channel_names = {"RF", "BF", "VM", "ST", "FX"};
-  r.channel_units = {"mV", "mV", "mV", "mV", "deg"};
-  r.n_samples = n;
-  r.subject_id = subject;
-  r.label = label;
-  const std::string suffix = label == "gait" ? "mar" : label == "sitting" ? "sen" : "pie";
-  r.source_path = "/synthetic/" + subject + suffix + ".txt";
-  r.samples.resize(5 * n);
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> nd;
-  const int cls = label == "gait" ? 0 : label == "sitting" ? 1 : 2;
-  for (std::size_t c = 0; c < 5; ++c)
-    for (std::size_t i = 0; i < n; ++i)
-      r.samples[c * n + i] = (c == std::size_t(cls) ? 1.0 : 0.1) * nd(rng) + (c == 4 ? 10.0 : 0.0);
-  return r;
+  return synthetic::make_recording(subject, label, n, seed, 0.1);
 }
 
 std::vector<io::Recording> make_corpus(std::size_t n) {

@@ -13,32 +13,14 @@
 #include "dsp/sos_filter.hpp"
 #include "eval/splits.hpp"
 #include "io/io.hpp"
+#include "eval/synthetic_recordings.hpp"
 
 namespace myoexo::eval {
 namespace {
 
 namespace fs = std::filesystem;
 
-/// A synthetic lower-limb-like recording: 4 channels, 1 kHz, class-dependent amplitude per channel.
-io::Recording make_recording(const std::string& subject, const std::string& label, std::size_t n, unsigned seed) {
-  io::Recording r;
-  r.sample_rate_hz = 1000.0;
-  r.channel_names = {"RF", "BF", "VM", "ST", "FX"};
-  r.channel_units = {"mV", "mV", "mV", "mV", "deg"};
-  r.n_samples = n;
-  r.subject_id = subject;
-  r.label = label;
-  const std::string suffix = label == "gait" ? "mar" : label == "sitting" ? "sen" : "pie";
-  r.source_path = "/synthetic/" + subject + suffix + ".txt";
-  r.samples.resize(5 * n);
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> nd;
-  const int cls = label == "gait" ? 0 : label == "sitting" ? 1 : 2;
-  for (std::size_t c = 0; c < 5; ++c)
-    for (std::size_t i = 0; i < n; ++i)
-      r.samples[c * n + i] = (c == std::size_t(cls) ? 1.0 : 0.2) * nd(rng) + (c == 4 ? 10.0 : 0.0);
-  return r;
-}
+using synthetic::make_recording;
 
 /// Recording k has n + 37 (k + 1) samples whatever the seed, so two seeds give equally sized sets.
 std::vector<io::Recording> make_set(std::size_t n = 2000, unsigned seed0 = 1) {
