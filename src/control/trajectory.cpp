@@ -101,7 +101,8 @@ constexpr double kLongestSegmentS = 30.0;
 constexpr double kStretch = 1.15;           // candidate durations are a geometric grid with this ratio
 }  // namespace
 
-double MinimumJerkTrajectory::check_plan(const Setpoints& from, double T, double fraction, bool strict_stop) noexcept {
+double MinimumJerkTrajectory::check_plan(const Setpoints& from, double T, double fraction, bool strict_stop,
+                                         double give_up_above) noexcept {
   // Plans the candidate (into seg_) and returns its worst normalised excursion: max over joints and samples of
   // |v| / v_cap, |a| / a_cap and 1 + (distance beyond the position range) / range; <= 1 means within.
   double worst = 0.0;
@@ -146,6 +147,7 @@ double MinimumJerkTrajectory::check_plan(const Setpoints& from, double T, double
       const double beyond = std::max({0.0, p.position_rad - q_hi, q_lo - p.position_rad});
       worst = std::max({worst, std::abs(p.velocity_rad_s) / v_cap, std::abs(p.acceleration_rad_s2) / a_cap,
                         beyond > 0.0 ? 1.0 + beyond / span + 1e-9 : 0.0});
+      if (worst > give_up_above) return worst;  // seg_ is incomplete, but this candidate is rejected anyway
     }
   }
   return worst;
@@ -187,7 +189,9 @@ void MinimumJerkTrajectory::plan_blend(double t_s, const Setpoints& from, double
       const bool up = (pass == 0) == up_first;
       for (double T = (pass == 0 ? T0 : (up ? T0 * kStretch : T0 / kStretch)); T >= lo * 0.999 && T <= hi * 1.001;
            T = up ? T * kStretch : T / kStretch) {
-        const double worst = check_plan(from, T, level.fraction, level.strict_stop);
+        // Bound: a candidate worse than max(1, best so far) can neither be taken nor become the fallback, so its
+        // check may stop early (same choice as the full check; a feasible one is always checked in full).
+        const double worst = check_plan(from, T, level.fraction, level.strict_stop, std::max(1.0, best_worst));
         if (worst <= 1.0) return;  // seg_ and target_rad_ hold this plan
         if (worst < best_worst) {
           best_worst = worst;

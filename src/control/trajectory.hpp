@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <limits>
 
 #include "control/exo_types.hpp"
 #include "control/intent.hpp"
@@ -106,7 +107,10 @@ class MinimumJerkTrajectory {
   explicit MinimumJerkTrajectory(const TrajectorySpec& spec) : spec_(spec) {}
   Setpoints reference(double t_s) const noexcept;
   void plan_blend(double t_s, const Setpoints& from, double preferred_s) noexcept;
-  double check_plan(const Setpoints& from, double duration_s, double fraction, bool strict_stop) noexcept;
+  // Returns as soon as the running worst exceeds give_up_above (the candidate can then neither be feasible nor
+  // the least bad one), so a sweep costs far less than candidates x joints x samples.
+  double check_plan(const Setpoints& from, double duration_s, double fraction, bool strict_stop,
+                    double give_up_above = std::numeric_limits<double>::infinity()) noexcept;
 
   TrajectorySpec spec_;
   IntentLabel label_ = IntentLabel::hold;
