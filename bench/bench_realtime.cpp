@@ -6,6 +6,9 @@
 // one window, so the time per iteration is the full per-decision cost; p50/p99/max come from the
 // pipeline's own histogram (compute_time()), reported as counters in microseconds.
 //
+// BM_DecisionComputeLdaContext: the same with the lda_context rows (window block + a block over the window
+// and 750 past samples, log amplitudes).
+//
 // With LibTorch (MYOEXO_HAVE_TORCH), BM_DecisionComputeTorch does the same through a network built from a
 // config's [input]/[model] tables with untrained weights (the cost does not depend on their values), batch
 // 1, one LibTorch thread: configs/cnn1d.toml (4 ch x 250 samples every 50, the frozen CNN1d path) and the
@@ -89,21 +92,17 @@ void report(benchmark::State& state, const StreamingPipeline& p) {
   state.counters["decisions"] = static_cast<double>(s.count);
 }
 
-/// args: channels, window length, increment (samples at 1 kHz).
-void BM_DecisionCompute(benchmark::State& state) {
-  const auto nch = static_cast<std::size_t>(state.range(0));
-  const auto len = static_cast<std::size_t>(state.range(1));
-  const auto inc = static_cast<std::size_t>(state.range(2));
-  const auto spec = spec_for(nch, len, inc);
-  const auto rec = synthetic(nch, 60.0);
-  auto p = StreamingPipeline::create(spec, train(rec, spec)).value();
+/// The timed loop of the Decision benchmarks: `warm` frames first, then one increment per iteration (one decision
+/// each), wrapping to `warm` at the end of the recording. Skips with an error unless every increment decided.
+template <class Recording>
+void time_decisions(benchmark::State& state, StreamingPipeline& p, const Recording& rec, std::size_t nch,
+                    std::size_t warm, std::size_t inc) {
   const auto x = interleave(rec);
-  // Warm-up: fill the first window.
-  (void)p.process(std::span<const double>(x).subspan(0, len * nch), ChunkTiming{0.0, steady_now_ns()});
-  std::size_t pos = len;
+  (void)p.process(std::span<const double>(x).subspan(0, warm * nch), ChunkTiming{0.0, steady_now_ns()});
+  std::size_t pos = warm;
   std::size_t decisions = 0;
   for (auto _ : state) {
-    if (pos + inc > rec.n_samples) pos = len;  // wrap (the filter sees a jump; timing is unaffected)
+    if (pos + inc > rec.n_samples) pos = warm;  // wrap (the filter sees a jump; timing is unaffected)
     const auto r = p.process(std::span<const double>(x).subspan(pos * nch, inc * nch),
                              ChunkTiming{static_cast<double>(pos) / kFs, steady_now_ns()});
     decisions += r.value();
@@ -112,10 +111,57 @@ void BM_DecisionCompute(benchmark::State& state) {
   if (decisions != static_cast<std::size_t>(state.iterations())) state.SkipWithError("not one decision per increment");
   report(state, p);
 }
+
+/// args: channels, window length, increment (samples at 1 kHz).
+void BM_DecisionCompute(benchmark::State& state) {
+  const auto nch = static_cast<std::size_t>(state.range(0));
+  const auto len = static_cast<std::size_t>(state.range(1));
+  const auto inc = static_cast<std::size_t>(state.range(2));
+  const auto spec = spec_for(nch, len, inc);
+  const auto rec = synthetic(nch, 60.0);
+  auto p = StreamingPipeline::create(spec, train(rec, spec)).value();
+  // Warm-up: fill the first window.
+  time_decisions(state, p, rec, nch, len, inc);
+}
 BENCHMARK(BM_DecisionCompute)
     ->ArgNames({"ch", "len", "inc"})
     ->Args({4, 250, 50})     // the real-time target: 250 ms / 50 ms windows, 4 channels
     ->Args({16, 4000, 500})  // the seed's window: 4000 samples x 16 channels, 500-sample increment
+    ->Unit(benchmark::kMicrosecond);
+
+/// The lda_context variant (`myoexo evaluate --model lda_context`, `myoexo run` with a context model): log
+/// amplitudes, MAV WL ZC SSC RMS AR1-4 over the window plus the same over the window and `ctx` past samples.
+/// args: channels, window length, increment, context (samples at 1 kHz). Same loop as BM_DecisionCompute.
+void BM_DecisionComputeLdaContext(benchmark::State& state) {
+  const auto nch = static_cast<std::size_t>(state.range(0));
+  const auto len = static_cast<std::size_t>(state.range(1));
+  const auto inc = static_cast<std::size_t>(state.range(2));
+  const auto ctx = static_cast<std::size_t>(state.range(3));
+  auto spec = spec_for(nch, len, inc);
+  spec.features.names = {"MAV", "WL", "ZC", "SSC", "RMS", "AR"};
+  spec.context_samples = ctx;
+  spec.log_amplitude_features = true;
+  const auto rec = synthetic(nch, 60.0);
+  // Training rows from the same definition the pipeline streams.
+  auto cfx = features::ContextFeatureExtractor::create(spec.features, nch, len, inc, ctx, true).value();
+  std::vector<double> rows, row(cfx.n_columns());
+  std::vector<int> y;
+  for (std::size_t st : dsp::window_starts(rec.n_samples, len, inc)) {
+    features::ComputeStatus status{};
+    if (!cfx.compute(rec.samples.data() + st, rec.n_samples, st, row.data(), status)) continue;
+    rows.insert(rows.end(), row.begin(), row.end());
+    y.push_back(rec.sample_labels[st + len - 1]);
+  }
+  auto lda = std::make_unique<models::LdaClassifier>(
+      models::LdaClassifier::fit(rows.data(), y.size(), row.size(), y, {"rest", "gait"}).value());
+  auto p = StreamingPipeline::create(spec, std::move(lda)).value();
+  // Warm-up: past the clipped contexts, so every timed decision reads the full window + ctx samples.
+  time_decisions(state, p, rec, nch, len + ctx, inc);
+}
+BENCHMARK(BM_DecisionComputeLdaContext)
+    ->ArgNames({"ch", "len", "inc", "ctx"})
+    ->Args({4, 250, 50, 0})    // log-amplitude MAV WL ZC SSC RMS AR over the window only
+    ->Args({4, 250, 50, 750})  // + the context block: the declared lda_context variant
     ->Unit(benchmark::kMicrosecond);
 
 #ifdef MYOEXO_HAVE_TORCH

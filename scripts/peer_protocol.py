@@ -232,6 +232,10 @@ def main():
                          "it uses the test subject's unlabeled windows); not part of protocol UCI-LL v1")
     ap.add_argument("--threshold", type=float, default=0.005,
                     help="ZC and SSC threshold in mV (myoexo evaluate --threshold; default 0.005, as the issue's peer)")
+    ap.add_argument("--swap-sitting-standing", default="", type=lambda v: {x.strip().upper() for x in v.split(",") if x},
+                    help="diagnostic, not protocol UCI-LL v1: swap the sitting and standing labels of these subjects "
+                         "(e.g. 2A, whose muscle pattern is the mirror of everyone else's: "
+                         "scripts/uci_ll_muscle_pattern.py)")
     args = ap.parse_args()
     global CONTEXT, SUBJECT_NORM, THRESHOLD
     THRESHOLD = args.threshold
@@ -239,6 +243,9 @@ def main():
     SUBJECT_NORM = args.subject_norm
     t0 = time.perf_counter()
     recs = load(pathlib.Path(args.data))
+    for r in recs:  # diagnostic only (see --swap-sitting-standing)
+        if r["subject"] in args.swap_sitting_standing and r["label"] in ("sitting", "standing"):
+            r["label"] = "standing" if r["label"] == "sitting" else "sitting"
     t1 = time.perf_counter()
     res = run(recs, [p.strip().upper() for p in args.protocols.split(",") if p.strip()],
               [s.strip().upper() for s in args.subjects.split(",") if s.strip()])

@@ -185,6 +185,9 @@ struct RunCommandOptions {
   std::optional<std::filesystem::path> model;       ///< pipeline-model JSON or bare LDA JSON (see app/run.hpp)
   std::vector<std::filesystem::path> train_on;      ///< or: fit an LDA on these folders/files first
   bool include_same_subject = false;                ///< train_on: keep the replayed subject's recordings
+  /// train_on: > 0 trains `evaluate --model lda_context`'s LDA (log-amplitude MAV WL ZC SSC RMS AR1-4 over the
+  /// window plus a block over the window and this many past samples, clipped at the stream start); 0 = HTD.
+  std::size_t lda_context = 0;
   std::optional<std::filesystem::path> save_model;  ///< write the (trained) pipeline model here
   std::filesystem::path out_dir = "run";            ///< run_log.csv, events.csv, summary.json, *.png
   std::filesystem::path sim_model;                  ///< MJCF; "" = models/exo_leg.xml of the source tree

@@ -174,6 +174,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   train_opt->excludes(model_opt);
   run_cmd->add_flag("--include-same-subject", run.include_same_subject,
                     "With --train-on: also train on the replayed subject's other recordings");
+  run_cmd->add_option("--lda-context", run.lda_context,
+                      "With --train-on: train the lda_context LDA of `evaluate` (log-amplitude MAV WL ZC SSC RMS AR "
+                      "over the window, plus the same over the window and N past samples, clipped at the stream "
+                      "start; 750 is the declared variant); 0 = the plain HTD LDA")
+      ->check(CLI::Range(0, 4000));
   auto* save_opt = run_cmd->add_option("--save-model", run_save, "Write the pipeline model used to this JSON file");
   run_cmd->add_option("--out", run_out, "Output folder (created if missing)");
   run_cmd->add_option("--sim-model", run_sim, "MuJoCo MJCF file (default: models/exo_leg.xml of the source tree)")

@@ -40,7 +40,7 @@ std::size_t replay_pick(const ReportState& st) {
   return pick;
 }
 
-std::string replay_subject(const ReportState& st) {
+[[maybe_unused]] std::string replay_subject(const ReportState& st) {  // used by the LibTorch CNN step only
   const std::size_t pick = replay_pick(st);
   return pick < st.dataset.recordings.size() ? st.dataset.recordings[pick].subject_id : std::string();
 }
@@ -206,9 +206,11 @@ Status step_replay(ReportState& st) {
   std::vector<io::Recording> train;
   for (const auto& r : recs)
     if (r.subject_id != target.subject_id && !dup_second.count(r.source_path)) train.push_back(r);
-  log_line(st.ctx, "training LDA (HTD, 250/50 windows) on " + std::to_string(train.size()) +
-                       " recordings of the other subjects ...");
-  PipelineModel base;
+  // The declared lda_context variant, the model `myoexo evaluate --model lda_context` measures: log amplitudes,
+  // MAV WL ZC SSC RMS AR over the window plus a block over the window and its 750 past samples.
+  log_line(st.ctx, "training LDA (lda_context: log-amplitude MAV WL ZC SSC RMS AR, 250/50 windows + 750 past "
+                   "samples) on " + std::to_string(train.size()) + " recordings of the other subjects ...");
+  PipelineModel base = lda_context_model(750);
   base.sample_rate_hz = target.sample_rate_hz;
   auto model = train_pipeline_model(train, base);
   if (!model) return model.error();
@@ -226,7 +228,9 @@ Status step_replay(ReportState& st) {
   s.push_back("");
   s.push_back("`" + target.source_path.filename().string() + "` (subject " + target.subject_id + ", " + target.label +
               ") replayed as fast as possible in 50-sample chunks through the causal band-pass (20-450 Hz), " +
-              "250/50-sample windows, HTD features and an LDA trained on " + std::to_string(train.size()) +
+              "250/50-sample windows and the `lda_context` LDA of the evaluation (log-amplitude MAV, WL, ZC, SSC, " +
+              "RMS, AR1-4 over the window, plus the same features over the window and its 750 past samples, " +
+              "clipped at the stream start) trained on " + std::to_string(train.size()) +
               " recordings of the other subjects ([model.json](replay/model.json)); rejection below 0.9 -> rest, " +
               "majority vote over 5. Classes map to intents: gait -> gait, standing (knee flexion) -> lift, " +
               "sitting (leg extension) -> lower. Intents drive the state machine, minimum-jerk trajectories, the " +

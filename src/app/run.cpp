@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "app/common.hpp"
 #include "control/control.hpp"
 #include "dsp/butterworth.hpp"
+#include "dsp/windowing.hpp"
 #include "hw/mock_exo.hpp"
 #include "io/io.hpp"
 #include "realtime/pipeline.hpp"
@@ -51,6 +53,8 @@ json pipeline_model_to_json(const PipelineModel& m) {
                    {"ssc", m.features.thresholds.ssc},
                    {"wamp", m.features.thresholds.wamp},
                    {"ar_order", m.features.ar_order}};
+  j["context_samples"] = m.context_samples;
+  j["log_amplitude"] = m.log_amplitude;
   j["trained_on"] = m.trained_on;
   j["lda"] = json::parse(m.lda.to_json());
   return j;
@@ -92,6 +96,20 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
       m.features.thresholds.ssc = f.value("ssc", 0.0);
       m.features.thresholds.wamp = f.value("wamp", 0.002);
       m.features.ar_order = f.value("ar_order", 4);
+      // Absent in files written before the lda_context variant: the plain window-feature LDA.
+      if (j.contains("context_samples")) {
+        const json& c = j["context_samples"];
+        if (!c.is_number_unsigned())
+          return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                            "context_samples must be an integer in [0, 2^24], got " + c.dump());
+        m.context_samples = c.get<std::size_t>();
+      }
+      if (j.contains("log_amplitude")) {
+        if (!j["log_amplitude"].is_boolean())
+          return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                            "log_amplitude must be true or false, got " + j["log_amplitude"].dump());
+        m.log_amplitude = j["log_amplitude"].get<bool>();
+      }
       m.trained_on = j.value("trained_on", std::vector<std::string>{});
     } else if (j.value("model", "") == "lda") {
       auto lda = models::LdaClassifier::from_json(j.dump(), path.string());
@@ -138,6 +156,12 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
     return make_error(ErrorCode::invalid_argument, path.string(), 0,
                       "window_len must be in [3, 2^24] and increment in [1, window_len], got " +
                           std::to_string(m.window_len) + " / " + std::to_string(m.increment));
+  if (m.context_samples > (std::size_t{1} << 24) ||
+      (m.context_samples + m.increment - 1) / m.increment + 1 > features::kMaxContextLengths)
+    return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                      "context_samples must be in [0, 2^24] and at most " +
+                          std::to_string(features::kMaxContextLengths - 1) + " increments, got " +
+                          std::to_string(m.context_samples) + " (increment " + std::to_string(m.increment) + ")");
   m.features.sample_rate_hz = m.sample_rate_hz;
   return m;
 }
@@ -289,6 +313,16 @@ Result<io::Recording> prepare_channels(const io::Recording& rec, const PipelineM
 
 }  // namespace
 
+PipelineModel lda_context_model(std::size_t context_samples) {
+  PipelineModel m;
+  if (context_samples == 0) return m;
+  // The feature list evaluate's lda_context uses (app/evaluate.cpp); make_feature_spec gives thresholds 0.
+  m.features = features::make_feature_spec("MAV,WL,ZC,SSC,RMS,AR").value();
+  m.context_samples = context_samples;
+  m.log_amplitude = true;
+  return m;
+}
+
 Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel m) {
   std::set<std::string> label_set;
   for (const auto& r : train)
@@ -298,6 +332,16 @@ Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train,
                                                        std::to_string(label_set.size()) + ")");
   const std::vector<std::string> classes(label_set.begin(), label_set.end());
   m.features.sample_rate_hz = m.sample_rate_hz;
+  // The lda_context variant: rows exactly as the stream makes them (window block | context block clipped at
+  // the recording start), from the one shared definition.
+  const bool variant = m.context_samples > 0 || m.log_amplitude;
+  std::optional<features::ContextFeatureExtractor> cfx;
+  if (variant) {
+    auto c = features::ContextFeatureExtractor::create(m.features, m.channels.size(), m.window_len, m.increment,
+                                                       m.context_samples, m.log_amplitude);
+    if (!c) return c.error();
+    cfx.emplace(std::move(*c));
+  }
   std::vector<double> X;
   std::vector<int> y;
   std::vector<std::string> cols;
@@ -311,10 +355,25 @@ Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train,
     auto p = prepare_channels(r, m);
     if (!p) return p.error();
     if (p->n_samples < m.window_len) continue;
+    const int label = int(std::find(classes.begin(), classes.end(), r.label) - classes.begin());
+    if (cfx) {
+      cols = cfx->column_names(m.channels);
+      std::vector<double> row(cfx->n_columns());
+      for (std::size_t s : dsp::window_starts(p->n_samples, m.window_len, m.increment)) {
+        features::ComputeStatus status = features::ComputeStatus::ok;
+        if (!cfx->compute(p->samples.data() + s, p->n_samples, s, row.data(), status) ||
+            status != features::ComputeStatus::ok ||
+            !std::all_of(row.begin(), row.end(), [](double v) { return std::isfinite(v); }))
+          continue;
+        X.insert(X.end(), row.begin(), row.end());
+        y.push_back(label);
+      }
+      m.trained_on.push_back(r.source_path.filename().string());
+      continue;
+    }
     auto fm = features::extract_features(*p, m.features, m.window_len, m.increment);
     if (!fm) return fm.error();
     cols = fm->column_names;
-    const int label = int(std::find(classes.begin(), classes.end(), r.label) - classes.begin());
     for (std::size_t i = 0; i < fm->n_rows(); ++i) {
       auto row = fm->row(i);
       if (!std::all_of(row.begin(), row.end(), [](double v) { return std::isfinite(v); })) continue;
@@ -568,6 +627,10 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
   ps.increment = model.increment;
   ps.features = model.features;
   ps.features.sample_rate_hz = fs_hz;
+  if (!model.network) {  // networks take raw windows: no feature blocks
+    ps.context_samples = model.context_samples;
+    ps.log_amplitude_features = model.log_amplitude;
+  }
   ps.post.rejection_threshold = opt.rejection_threshold;
   ps.post.vote_window = opt.vote_window;
   ps.post.min_dwell = opt.min_dwell;
@@ -801,6 +864,8 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
                 {"classes", class_names},
                 {"channels", model.channels},
                 {"features", model.network ? std::vector<std::string>{} : model.features.names},
+                {"context_samples", model.network ? std::size_t{0} : model.context_samples},
+                {"log_amplitude", !model.network && model.log_amplitude},
                 {"window_len", model.window_len},
                 {"increment", model.increment},
                 {"filter", describe_model_filter(model)},
@@ -1049,6 +1114,9 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
     return make_error(ErrorCode::invalid_argument, "give exactly one of --replay FILE and --port DEV");
   if (opt.model.has_value() == !opt.train_on.empty())
     return make_error(ErrorCode::invalid_argument, "give exactly one of --model FILE and --train-on DIR|FILES");
+  if (opt.model && opt.lda_context > 0)
+    return make_error(ErrorCode::invalid_argument,
+                      "--lda-context applies to --train-on (a --model file carries its own context)");
   std::error_code ec;
   const fs::path replay = opt.replay.empty() ? fs::path() : resolve_input_path(ctx, opt.replay);
   if (!opt.replay.empty() && !fs::is_regular_file(replay, ec))
@@ -1080,7 +1148,11 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
       if (!opt.include_same_subject && !head->subject_id.empty() && r.subject_id == head->subject_id) continue;
       keep.push_back(std::move(r));
     }
-    log_line(ctx, "training LDA on " + std::to_string(keep.size()) + " recordings" +
+    model = lda_context_model(opt.lda_context);
+    log_line(ctx, std::string(opt.lda_context > 0 ? "training LDA (lda_context: log-amplitude MAV WL ZC SSC RMS AR, + " +
+                                                        std::to_string(opt.lda_context) + " past samples)"
+                                                  : "training LDA") +
+                      " on " + std::to_string(keep.size()) + " recordings" +
                       (opt.include_same_subject || head->subject_id.empty()
                            ? std::string()
                            : " (subject " + head->subject_id + " left out)") +

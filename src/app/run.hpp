@@ -36,7 +36,9 @@ namespace myoexo::app {
 /// Everything the live pipeline needs besides post-processing: channels, causal band-pass, window geometry,
 /// features and the fitted LDA. File: JSON {"format":"myoexo-pipeline-model","version":1,"sample_rate_hz",
 /// "channels":[..],"filter":{"order","low_hz","high_hz"},"window_len","increment",
-/// "features":{"names","zc","ssc","wamp","ar_order"},"trained_on":[..],"lda":{LdaClassifier JSON}}.
+/// "features":{"names","zc","ssc","wamp","ar_order"},"context_samples","log_amplitude","trained_on":[..],
+/// "lda":{LdaClassifier JSON}}. "context_samples" (0..2^24, default 0) and "log_amplitude" (default false) may be
+/// absent (files written before the lda_context variant load as the plain window-feature LDA).
 ///
 /// The same struct also carries a LibTorch network loaded from its model file (load_run_model): then
 /// `network` is set and used instead of `lda`, and channels, rate, filter and window geometry come from the
@@ -52,6 +54,11 @@ struct PipelineModel {
   std::size_t window_len = 250;         ///< samples
   std::size_t increment = 50;           ///< samples
   features::FeatureSpec features;       ///< default HTD
+  /// The "lda_context" variant (eval's LdaVariant, `myoexo evaluate --model lda_context`): > 0 adds a second
+  /// feature block over the window and up to this many past samples (clipped at the recording / stream start;
+  /// see features::ContextFeatureExtractor); the LDA then takes 2 x channels x features inputs.
+  std::size_t context_samples = 0;
+  bool log_amplitude = false;           ///< log(max(v, 1e-12)) of the amplitude features in every block
   std::vector<std::string> trained_on;  ///< recording file names (provenance)
   models::LdaClassifier lda;
   /// A LibTorch network (models::TorchClassifier behind the torch-free interface); null = the LDA above.
@@ -84,8 +91,17 @@ Status save_pipeline_model(const PipelineModel& m, const std::filesystem::path& 
 /// feature names "<channel>_<feature>", the rest from the defaults above). Errors: io, parse, invalid_argument.
 Result<PipelineModel> load_pipeline_model(const std::filesystem::path& path);
 
-/// Fits the LDA of `base` (its channels/filter/window/features) on every recording of `train` (per-file label
-/// = class; classes sorted by name). Errors: invalid_argument (missing channel, < 2 classes, rate mismatch).
+/// The untrained model `myoexo evaluate --model lda_context` measures (train it with train_pipeline_model):
+/// log-amplitude MAV WL ZC SSC RMS AR1-4 (thresholds 0) over the 250/50 window plus the same features over the
+/// window and `context_samples` past samples. context_samples = 0 gives the default model (the plain HTD LDA).
+/// sample_rate_hz is left at its default: set it to the data's.
+PipelineModel lda_context_model(std::size_t context_samples);
+
+/// Fits the LDA of `base` (its channels/filter/window/features, context_samples and log_amplitude) on every
+/// recording of `train` (per-file label = class; classes sorted by name). Rows are computed as the live pipeline
+/// computes them: causal filter from zero state at the recording start, windows at k * increment, a context
+/// clipped at the recording start (the origin offline evaluation uses for leave-one-subject-out). Errors:
+/// invalid_argument (missing channel, < 2 classes, rate mismatch, context too long for the increment).
 Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel base);
 
 /// Recordings from folders (every recording below) and files. Content duplicates found inside a folder keep

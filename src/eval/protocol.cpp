@@ -378,21 +378,6 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
 
 // ---- LDA on features ------------------------------------------------------------------------------------
 
-namespace {
-
-// Amplitude features (log taken under LdaVariant::log_amplitude) and features that grow with the number of
-// samples (divided by it in the context block). Feature names as features::FeatureExtractor::feature_names().
-bool is_amplitude_feature(const std::string& f) {
-  static const std::set<std::string> names{"MAV", "RMS", "VAR", "IAV", "WL", "DASDV", "HA", "TP", "M0", "M2", "M4"};
-  return names.count(f) > 0;
-}
-bool grows_with_length(const std::string& f) {
-  static const std::set<std::string> names{"IAV", "WL", "ZC", "SSC", "WAMP"};
-  return names.count(f) > 0;
-}
-
-}  // namespace
-
 FitPredictFn make_lda_fit_predict(const features::FeatureSpec& feature_spec, const models::LdaOptions& lda_options,
                                   const LdaVariant& variant) {
   // Features of every window of one WindowSet, computed on first use (all folds of a run share them).
@@ -413,7 +398,7 @@ FitPredictFn make_lda_fit_predict(const features::FeatureSpec& feature_spec, con
       if (fs.sample_rate_hz == 0.0) fs.sample_rate_hz = set.data->sample_rate_hz;
       auto ex = features::FeatureExtractor::create(fs, set.n_channels(), set.length);
       if (!ex) return ex.error();
-      const std::size_t base_cols = ex->n_columns(), nf = ex->n_features();
+      const std::size_t base_cols = ex->n_columns();
       const auto& fnames = ex->feature_names();
       const std::size_t ctx = variant.context_samples;
       cache->n_cols = ctx > 0 ? 2 * base_cols : base_cols;
@@ -425,14 +410,9 @@ FitPredictFn make_lda_fit_predict(const features::FeatureSpec& feature_spec, con
       // Context windows are clipped at their segment origin, so their length varies (one extractor each).
       std::map<std::size_t, features::FeatureExtractor> by_length;
       std::vector<double> scratch;
-      const double floor = 1e-12;  // log of an all-zero (flat) channel stays finite
+      // Log amplitudes and per-sample counts: the one definition the live pipeline shares (features stage).
       auto finish = [&](double* row, std::size_t n_samples, bool normalise) {
-        for (std::size_t c = 0; c < set.n_channels(); ++c)
-          for (std::size_t f = 0; f < nf; ++f) {
-            double& v = row[c * nf + f];
-            if (normalise && grows_with_length(fnames[f])) v /= double(n_samples);
-            if (variant.log_amplitude && is_amplitude_feature(fnames[f])) v = std::log(std::max(v, floor));
-          }
+        features::finish_feature_block(row, set.n_channels(), fnames, n_samples, {normalise, variant.log_amplitude});
       };
       cache->rows.assign(set.windows.size() * cache->n_cols, 0.0);
       for (std::size_t i = 0; i < set.windows.size(); ++i) {

@@ -264,4 +264,91 @@ struct FeatureMatrix {
 Result<FeatureMatrix> extract_features(const io::Recording& rec, const FeatureSpec& spec, std::size_t window_len,
                                        std::size_t increment, std::span<const std::string> channels = {});
 
+
+// ==== Feature blocks: log amplitudes and a causal context block (the "lda_context" variant) ==================
+// One definition shared by offline evaluation (eval::make_lda_fit_predict with an LdaVariant), model training
+// (app::train_pipeline_model) and the live pipeline (realtime::StreamingPipeline), so the three compute the
+// same row bit for bit.
+
+/// log() of an amplitude feature is taken of max(value, this): an all-zero (flat) channel stays finite.
+inline constexpr double kLogAmplitudeFloor = 1e-12;
+
+/// Amplitude features, in the signal's unit or its square: MAV RMS VAR IAV WL DASDV HA TP M0 M2 M4. EMG
+/// amplitudes are roughly log-normal, and LDA assumes Gaussian classes, hence the optional log. Names as
+/// FeatureExtractor::feature_names() (canonical acronyms, case-sensitive).
+bool is_amplitude_feature(std::string_view name) noexcept;
+/// Sums and counts that grow with the number of samples covered: IAV WL ZC SSC WAMP. In a block whose length
+/// varies (a context clipped at its segment origin) they are divided by the sample count so that clipped and
+/// full blocks compare.
+bool grows_with_length(std::string_view name) noexcept;
+
+/// How one block of a row is post-processed (in this order, value by value).
+struct FeatureBlockOptions {
+  bool per_sample = false;     ///< divide grows_with_length() features by the block's sample count
+  bool log_amplitude = false;  ///< v -> log(max(v, kLogAmplitudeFloor)) for is_amplitude_feature() features
+};
+
+/// Post-processes one feature block in place: row[c * feature_names.size() + f], c < n_channels (the layout
+/// FeatureExtractor::compute writes). n_samples (>= 1) is the block's length in samples (used when
+/// per_sample). No allocation; NaN stays NaN.
+void finish_feature_block(double* row, std::size_t n_channels, std::span<const std::string> feature_names,
+                          std::size_t n_samples, const FeatureBlockOptions& options) noexcept;
+
+/// The most distinct context lengths (ceil(context_samples / increment) + 1) a ContextFeatureExtractor holds
+/// one FeatureExtractor for; more is refused by create() (memory and FFT plans grow with it).
+inline constexpr std::size_t kMaxContextLengths = 4096;
+
+/// Feature rows of the form [window block | context block] (each channel-major, n_channels * n_features):
+///   window block  = features of the window (window_len samples), log_amplitude applied;
+///   context block = the same features over the window AND up to context_samples samples before it, never
+///                   before the segment origin (offline: the recording or split start; live: the stream
+///                   start), grows_with_length() features divided by the samples covered, log_amplitude
+///                   applied. Absent when context_samples = 0 (the row is the window block alone).
+/// Windows start at origin + k * increment, so a context holds window_len + min(context_samples,
+/// k * increment) samples: create() builds one FeatureExtractor per such length (and the full one) and
+/// compute() allocates nothing, locks nothing, throws nothing. One per thread; copyable (deep copy).
+class ContextFeatureExtractor {
+ public:
+  /// Same constraints as FeatureExtractor::create, plus increment >= 1 and ceil(context_samples /
+  /// increment) + 1 <= kMaxContextLengths. Errors: invalid_argument.
+  static Result<ContextFeatureExtractor> create(const FeatureSpec& spec, std::size_t n_channels,
+                                                std::size_t window_len, std::size_t increment,
+                                                std::size_t context_samples, bool log_amplitude);
+
+  std::size_t n_channels() const noexcept { return n_channels_; }
+  std::size_t window_len() const noexcept { return window_len_; }
+  std::size_t increment() const noexcept { return increment_; }
+  std::size_t context_samples() const noexcept { return context_; }
+  bool log_amplitude() const noexcept { return log_amplitude_; }
+  std::size_t n_features() const noexcept;   ///< per channel and block
+  std::size_t n_blocks() const noexcept { return context_ > 0 ? 2 : 1; }
+  std::size_t n_columns() const noexcept;    ///< n_channels * n_features * n_blocks
+  const std::vector<std::string>& feature_names() const noexcept;
+  /// `<channel>_<feature>` for the window block, then `<channel>_<feature>@<window_len + context_samples>`
+  /// for the context block (the names offline evaluation gives its LDA inputs).
+  std::vector<std::string> column_names(std::span<const std::string> channel_names = {}) const;
+  /// Samples the context block of a window with `samples_before` samples between its origin and its start
+  /// covers: window_len + min(context_samples, samples_before) (window_len when there is no context).
+  std::size_t context_length(std::size_t samples_before) const noexcept;
+
+  /// One row. Channel c's window is window[c * channel_stride + i], i = 0..window_len-1; the context block
+  /// reads back to window[c * channel_stride - min(context_samples, samples_before)], which must be valid.
+  /// `row` holds n_columns() values. Returns false (row untouched) when samples_before < context_samples is
+  /// not a multiple of increment (no extractor of that length exists); otherwise true with `status` set
+  /// (nonfinite_input when either block saw a NaN/Inf sample: those channels' features are NaN).
+  [[nodiscard]] bool compute(const double* window, std::size_t channel_stride, std::size_t samples_before,
+                             double* row, ComputeStatus& status) noexcept;
+
+  /// Zeroes the extractors' non-finite counters (there is no other state).
+  void reset() noexcept;
+
+ private:
+  ContextFeatureExtractor() = default;
+  std::size_t n_channels_ = 0, window_len_ = 0, increment_ = 1, context_ = 0;
+  bool log_amplitude_ = false;
+  /// [k] covers window_len + min(context_samples, k * increment) samples, k = 0..ceil(context/increment);
+  /// [0] also computes the window block.
+  std::vector<FeatureExtractor> extractors_;
+};
+
 }  // namespace myoexo::features

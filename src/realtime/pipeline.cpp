@@ -12,7 +12,7 @@ namespace {
 struct Parts {
   PipelineSpec spec;                                // with features.sample_rate_hz filled in
   std::optional<dsp::SosFilter> filter;
-  std::optional<features::FeatureExtractor> extractor;  // empty for window classifiers
+  std::optional<features::ContextFeatureExtractor> extractor;  // empty for window classifiers
   std::optional<IntentPostProcessor> post;
   std::size_t n_inputs = 0;
   std::size_t n_classes = 0;
@@ -39,16 +39,26 @@ Result<Parts> build_parts(PipelineSpec spec, models::Classifier& clf) {
   if (p.n_classes == 0) return make_error(ErrorCode::invalid_argument, "pipeline: the classifier has no classes");
   if (clf.input_kind() == models::InputKind::features) {
     if (spec.features.sample_rate_hz == 0.0) spec.features.sample_rate_hz = spec.sample_rate_hz;
-    auto fx = features::FeatureExtractor::create(spec.features, spec.n_channels, spec.window_len);
-    if (!fx) return fx.error();
+    // Every clipped context length gets its extractor here, never on the decision path.
+    auto fx = features::ContextFeatureExtractor::create(spec.features, spec.n_channels, spec.window_len,
+                                                        spec.increment, spec.context_samples,
+                                                        spec.log_amplitude_features);
+    if (!fx) return make_error(fx.error().code, "pipeline: " + fx.error().message());
     p.n_inputs = fx->n_columns();
     p.extractor.emplace(std::move(*fx));
   } else {
+    if (spec.context_samples > 0 || spec.log_amplitude_features)
+      return make_error(ErrorCode::invalid_argument,
+                        "pipeline: context_samples and log_amplitude_features apply to feature classifiers only");
     p.n_inputs = spec.n_channels * spec.window_len;
   }
   if (clf.n_inputs() != p.n_inputs)
-    return make_error(ErrorCode::mismatch, "pipeline: the classifier takes " + std::to_string(clf.n_inputs()) +
-                                               " inputs per row, the pipeline makes " + std::to_string(p.n_inputs));
+    return make_error(ErrorCode::mismatch,
+                      "pipeline: the classifier takes " + std::to_string(clf.n_inputs()) +
+                          " inputs per row, the pipeline makes " + std::to_string(p.n_inputs) +
+                          (p.extractor ? " (channels x features x " + std::to_string(p.extractor->n_blocks()) +
+                                             " block(s))"
+                                       : std::string(" (channels x window_len)")));
   Status r = clf.reserve(1);
   if (!r) return r.error();
   std::vector<control::IntentLabel> intents = spec.class_intents;
@@ -93,14 +103,21 @@ inline bool all_finite(const double* x, std::size_t n) noexcept {
 /// classifier): the classifier would only report the bad input through an error Status, whose message is a
 /// heap-allocated string, once per decision for as long as a NaN burst lasts. Both become a rejection
 /// (rest) flagged nonfinite_input, counted, with no allocation and no classifier compute.
+/// `window` is the window's first sample of channel 0; with a context block, window_start_sample (= the
+/// samples since the stream/recording start) samples before it are readable at the same stride.
 void classify_window(Parts& p, models::Classifier& clf, const double* window, std::size_t channel_stride,
-                     bool nonfinite, std::span<double> row, std::span<double> window_scratch,
-                     std::span<double> probs, Decision& d, PipelineStats& stats) noexcept {
+                     std::size_t window_start_sample, bool nonfinite, std::span<double> row,
+                     std::span<double> window_scratch, std::span<double> probs, Decision& d,
+                     PipelineStats& stats) noexcept {
   bool valid = !nonfinite;
   if (valid) {
     const double* input = row.data();
     if (p.extractor) {
-      (void)p.extractor->compute(window, channel_stride, row.data());
+      features::ComputeStatus fs = features::ComputeStatus::ok;
+      // Cannot fail: window starts are k * increment, the lengths create() prepared. A NaN would be caught
+      // by the finiteness check below.
+      if (!p.extractor->compute(window, channel_stride, window_start_sample, row.data(), fs))
+        std::fill(row.begin(), row.end(), std::numeric_limits<double>::quiet_NaN());
     } else {
       for (std::size_t c = 0; c < p.spec.n_channels; ++c)
         std::copy_n(window + c * channel_stride, p.spec.window_len, window_scratch.data() + c * p.spec.window_len);
@@ -142,6 +159,12 @@ struct StreamingPipeline::Impl {
   std::uint64_t total_frames = 0;      // frames pushed since reset (== windower samples_seen)
   std::int64_t last_bad = -1;          // global index of the newest replaced sample pushed so far
   std::vector<std::int64_t> newest_bad_upto;  // per frame of the current block: newest replaced sample <= it
+  // Context history (context_samples > 0): the last history_len filtered frames per channel in a mirrored
+  // ring ([channels x 2*history_len], each frame written twice) so any span of <= history_len frames is
+  // contiguous. history_len = window_len + context + block_frames: the whole current block is written before
+  // the windower walks it, and a window ending in this block still finds its full context.
+  std::vector<double> history;
+  std::size_t history_len = 0;
   std::uint64_t block_g0 = 0;          // global index of the current block's first frame
   bool have_time = false;
   double t_base_s = 0.0;
@@ -172,6 +195,10 @@ Result<StreamingPipeline> StreamingPipeline::create(PipelineSpec spec, std::uniq
   im.newest_bad_upto.assign(p.block_frames_, -1);
   im.last_finite.assign(nch, 0.0);
   im.row.assign(im.parts.extractor ? im.parts.n_inputs : 0, 0.0);
+  if (im.parts.spec.context_samples > 0) {
+    im.history_len = im.parts.spec.window_len + im.parts.spec.context_samples + p.block_frames_;
+    im.history.assign(nch * 2 * im.history_len, 0.0);
+  }
   im.window_scratch.assign(im.parts.extractor ? 0 : nch * im.parts.spec.window_len, 0.0);
   im.probs.assign(im.parts.n_classes, 0.0);
   return p;
@@ -256,6 +283,14 @@ std::span<double> StreamingPipeline::prepare_block(std::span<const double> in) n
     im.newest_bad_upto[j] = im.last_bad;
   }
   if (im.parts.filter) (void)im.parts.filter->process(block, block);
+  if (im.history_len > 0) {
+    const std::size_t hl = im.history_len;
+    double* h = im.history.data();
+    for (std::size_t j = 0; j < m; ++j) {
+      const std::size_t pos = static_cast<std::size_t>((im.total_frames + j) % hl);
+      for (std::size_t c = 0; c < nch; ++c) h[c * 2 * hl + pos] = h[c * 2 * hl + pos + hl] = block[j * nch + c];
+    }
+  }
   im.total_frames += m;
   return block;
 }
@@ -266,12 +301,21 @@ void StreamingPipeline::decide(const dsp::WindowView& v, const ChunkTiming& timi
   const std::uint64_t g_last = v.start_sample() + len - 1;
   const std::size_t stride =
       n_channels_ > 1 ? static_cast<std::size_t>(v.channel(1).data() - v.channel(0).data()) : len;
+  const std::size_t start = v.start_sample();
+  // The classifier input starts `before` samples ahead of the window (its context, clipped at stream start).
+  const std::size_t before = std::min(im.parts.spec.context_samples, start);
   const std::int64_t newest_bad = im.newest_bad_upto[static_cast<std::size_t>(g_last - im.block_g0)];
-  const bool nonfinite = newest_bad >= static_cast<std::int64_t>(v.start_sample());
+  const bool nonfinite = newest_bad >= static_cast<std::int64_t>(start - before);
   d.window_index = v.index();
-  d.window_start_sample = v.start_sample();
-  classify_window(im.parts, *im.clf, v.channel(0).data(), stride, nonfinite, im.row, im.window_scratch, im.probs, d,
-                  im.stats);
+  d.window_start_sample = start;
+  const double* window = v.channel(0).data();
+  std::size_t window_stride = stride;
+  if (im.history_len > 0) {
+    window = im.history.data() + (start - before) % im.history_len + before;
+    window_stride = 2 * im.history_len;
+  }
+  classify_window(im.parts, *im.clf, window, window_stride, start, nonfinite, im.row, im.window_scratch, im.probs,
+                  d, im.stats);
   d.intent.window_end_s = im.t_base_s + static_cast<double>(g_last - im.g_base) / im.parts.spec.sample_rate_hz;
   (void)timing;
   d.last_sample_arrival_ns = timing.arrival_ns;
@@ -332,8 +376,9 @@ Result<std::vector<Decision>> decide_offline(const PipelineSpec& spec, models::C
     Decision d;
     d.window_index = k;
     d.window_start_sample = s0;
-    const bool nonfinite = last_bad_upto[last] >= static_cast<std::int64_t>(s0);
-    classify_window(p, classifier, x.data() + s0, n_samples, nonfinite, row, scratch, probs, d, stats);
+    const std::size_t before = std::min(p.spec.context_samples, s0);
+    const bool nonfinite = last_bad_upto[last] >= static_cast<std::int64_t>(s0 - before);
+    classify_window(p, classifier, x.data() + s0, n_samples, s0, nonfinite, row, scratch, probs, d, stats);
     d.intent.window_end_s = t0_s + static_cast<double>(last) / p.spec.sample_rate_hz;
     out.push_back(d);
   }

@@ -11,7 +11,8 @@
 // finite ones beyond kMaxSampleMagnitude) are replaced by the channel's last good value BEFORE the IIR
 // filter (a NaN, or an overflow to inf, would otherwise poison its state for ever), counted, and every
 // window containing one is forced to a rejection (rest) without calling the classifier, and flagged
-// `nonfinite_input` so the supervisor can hold. The classifier's input (feature row or raw window) is also
+// `nonfinite_input` so the supervisor can hold (with a context block: every window whose window or context
+// holds one, since both feed the classifier). The classifier's input (feature row or raw window) is also
 // checked for finiteness before every call: a non-finite one is handled the same way (counted in
 // nonfinite_classifier_inputs), so the error path (an error string per decision) is never taken.
 //
@@ -56,6 +57,15 @@ struct PipelineSpec {
   std::size_t window_len = 250;             ///< samples (>= 3)
   std::size_t increment = 50;               ///< samples between window starts (>= 1)
   features::FeatureSpec features;           ///< used when the classifier takes feature rows
+  /// Feature classifiers only: > 0 adds a second feature block over the window and up to this many past
+  /// (filtered) samples, clipped at the stream start (create/reset), count and sum features divided by the
+  /// samples covered: the row is [window block | context block] exactly as features::ContextFeatureExtractor
+  /// and offline evaluation's "lda_context" define it. 0 = the window block alone. Bounded by
+  /// features::kMaxContextLengths context lengths (ceil(context_samples / increment) + 1).
+  std::size_t context_samples = 0;
+  /// Feature classifiers only: log(max(v, 1e-12)) of the amplitude features (features::is_amplitude_feature)
+  /// in every block.
+  bool log_amplitude_features = false;
   PostProcessOptions post;                  ///< rejection (default 0.9), vote, dwell
   std::vector<control::IntentLabel> class_intents;  ///< per classifier class; empty = by class name
   std::size_t max_block_frames = 256;       ///< frames filtered per internal block (scratch size)
@@ -93,9 +103,11 @@ struct PipelineStats {
 
 class StreamingPipeline {
  public:
-  /// Validates the spec against the classifier (inputs = channels * features, or channels * window_len for
-  /// window classifiers; class -> intent mapping) and allocates every buffer. Errors: invalid_argument,
-  /// mismatch.
+  /// Validates the spec against the classifier (inputs = channels * features * (context_samples > 0 ? 2 : 1),
+  /// or channels * window_len for window classifiers, which take no context or log option; class -> intent
+  /// mapping) and allocates every buffer, including one feature extractor per clipped context length and a
+  /// history of window_len + context_samples + max_block_frames filtered frames per channel. Errors:
+  /// invalid_argument, mismatch.
   static Result<StreamingPipeline> create(PipelineSpec spec, std::unique_ptr<models::Classifier> classifier);
 
   StreamingPipeline(StreamingPipeline&&) noexcept;
@@ -159,8 +171,8 @@ class StreamingPipeline {
 };
 
 /// The offline path over a whole channel-major signal ([n_channels x n_samples], a Recording's layout,
-/// after choosing the channels): same filter, windows at dsp::window_starts, same features, classifier
-/// and post-processing. Window end times are t0_s + (start + window_len - 1) / rate; arrival/emit stamps
+/// after choosing the channels): same filter, windows at dsp::window_starts, same features (the context
+/// clipped at sample 0), classifier and post-processing. Window end times are t0_s + (start + window_len - 1) / rate; arrival/emit stamps
 /// are 0. Allocates (offline use). Errors as create(), plus mismatch on a size problem.
 Result<std::vector<Decision>> decide_offline(const PipelineSpec& spec, models::Classifier& classifier,
                                              std::span<const double> channel_major, std::size_t n_samples,

@@ -45,6 +45,12 @@ TEST(ReportJob, WritesDatasetJsonSpectrogramsAndSummaryOnSyntheticSet) {
   EXPECT_NE(r.err.find("step 1/"), std::string::npos);  // progress goes to stderr
   expect_report(out, 2);
   EXPECT_NE(slurp(out / "summary.md").find("Subject 1N"), std::string::npos);
+  // The replay streams the evaluation's declared lda_context LDA (log amplitudes, 750 past samples) and says so.
+  const auto model = nlohmann::json::parse(slurp(out / "replay" / "model.json"));
+  EXPECT_EQ(model["context_samples"], 750);
+  EXPECT_EQ(model["log_amplitude"], true);
+  EXPECT_EQ(model["lda"]["n_inputs"], 4 * 9 * 2);
+  EXPECT_NE(slurp(out / "summary.md").find("`lda_context` LDA"), std::string::npos);
 }
 
 TEST(ReportJob, MissingDataSetFailsWithHint) {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "app/app_test_util.hpp"
+#include "app/run.hpp"
 #include "common/test_data.hpp"
 #include "control/exo_types.hpp"
 #include "realtime/wire_protocol.hpp"
@@ -159,6 +160,126 @@ TEST(RunCommand, HostileModelFileIsRefusedWithAClearMessage) {
     EXPECT_NE(r.rc, 0) << c.key;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << c.key << ": " << r.err;
   }
+}
+
+// The lda_context variant in a pipeline-model file: trained like the stream computes it, saved with its two
+// fields, loaded back equal, and run live; files without the fields load as the plain window LDA.
+TEST(RunCommand, ContextModelRoundTripsAndRunsWhileOldFilesStillLoad) {
+  namespace app = myoexo::app;
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 3000);
+  const auto out = fresh_dir("out");
+  auto recs = app::load_training_recordings({data / "A_TXT"});
+  ASSERT_TRUE(recs.ok()) << recs.error().message();
+  app::PipelineModel base = app::lda_context_model(750);  // evaluate's lda_context
+  EXPECT_TRUE(base.log_amplitude);
+  EXPECT_EQ(base.features.thresholds.zc, 0.0);
+  EXPECT_EQ(app::lda_context_model(0).context_samples, 0u);
+  base.sample_rate_hz = recs->front().sample_rate_hz;
+  auto m = app::train_pipeline_model(*recs, base);
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  ASSERT_EQ(m->lda.n_inputs(), 4u * 9u * 2u);  // channels x (MAV WL ZC SSC RMS AR1-4) x [window | context]
+  EXPECT_EQ(m->lda.input_names().front(), "RF_MAV");
+  EXPECT_EQ(m->lda.input_names().back(), "ST_AR4@1000");
+  const auto path = out / "ctx.json";
+  ASSERT_TRUE(app::save_pipeline_model(*m, path).ok());
+  const json j = read_json(path);
+  EXPECT_EQ(j["context_samples"], 750);
+  EXPECT_EQ(j["log_amplitude"], true);
+  auto back = app::load_pipeline_model(path);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->context_samples, 750u);
+  EXPECT_TRUE(back->log_amplitude);
+  EXPECT_EQ(back->features.names, m->features.names);
+  EXPECT_EQ(back->lda.to_json(), m->lda.to_json());
+
+  // Live: the chain streams it (the pipeline checks 72 inputs = 4 x 9 x 2) and says so in summary.json.
+  const std::string replay = (data / "N_TXT" / "1Nmar.txt").string();
+  auto r = run_myoexo({"run", "--replay", replay, "--model", path.string(), "--out", (out / "run").string(),
+                       "--no-plots"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const json s = read_json(out / "run" / "summary.json");
+  EXPECT_EQ(s["model"]["context_samples"], 750);
+  EXPECT_EQ(s["model"]["log_amplitude"], true);
+  EXPECT_GT(s["pipeline"]["decisions"].get<int>(), 0);
+
+  // A file written before the variant existed (no such keys) is the plain window-feature LDA.
+  auto plain = app::train_pipeline_model(*recs, [&] {
+    app::PipelineModel b;
+    b.sample_rate_hz = base.sample_rate_hz;
+    return b;
+  }());
+  ASSERT_TRUE(plain.ok());
+  json old = app::pipeline_model_to_json(*plain);
+  old.erase("context_samples");
+  old.erase("log_amplitude");
+  std::ofstream(out / "old.json") << old.dump();
+  auto old_back = app::load_pipeline_model(out / "old.json");
+  ASSERT_TRUE(old_back.ok()) << old_back.error().message();
+  EXPECT_EQ(old_back->context_samples, 0u);
+  EXPECT_FALSE(old_back->log_amplitude);
+  r = run_myoexo({"run", "--replay", replay, "--model", (out / "old.json").string(), "--out",
+                  (out / "run_old").string(), "--no-plots"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(read_json(out / "run_old" / "summary.json")["model"]["context_samples"], 0);
+
+  // A context LDA in a file that lost its context field no longer matches the stream's rows: refused.
+  json lost = j;
+  lost.erase("context_samples");
+  std::ofstream(out / "lost.json") << lost.dump();
+  r = run_myoexo({"run", "--replay", replay, "--model", (out / "lost.json").string(), "--out",
+                  (out / "run_lost").string(), "--no-plots"});
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("72"), std::string::npos) << r.err;
+}
+
+TEST(RunCommand, LdaContextOptionTrainsTheContextVariant) {
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 3000);
+  const auto out = fresh_dir("out");
+  const std::string replay = (data / "N_TXT" / "1Nmar.txt").string();
+  auto r = run_myoexo({"run", "--replay", replay, "--train-on", data.string(), "--lda-context", "750", "--out",
+                       out.string(), "--no-plots", "--save-model", (out / "m.json").string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("lda_context"), std::string::npos) << r.err;
+  EXPECT_EQ(read_json(out / "summary.json")["model"]["context_samples"], 750);
+  const json m = read_json(out / "m.json");
+  EXPECT_EQ(m["context_samples"], 750);
+  EXPECT_EQ(m["log_amplitude"], true);
+  // Not with --model (the file decides), and bounded like evaluate's --context.
+  r = run_myoexo({"run", "--replay", replay, "--model", (out / "m.json").string(), "--lda-context", "750", "--out",
+                  (out / "o").string(), "--no-plots"});
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("--lda-context"), std::string::npos) << r.err;
+  r = run_myoexo({"run", "--replay", replay, "--train-on", data.string(), "--lda-context", "5000", "--out",
+                  (out / "o").string()});
+  EXPECT_NE(r.rc, 0);
+}
+
+TEST(RunCommand, ContextSamplesOutOfRangeInAModelFileIsRefused) {
+  namespace app = myoexo::app;
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 3000);
+  const auto out = fresh_dir("out");
+  auto recs = app::load_training_recordings({data / "A_TXT"});
+  ASSERT_TRUE(recs.ok());
+  app::PipelineModel base;
+  base.sample_rate_hz = recs->front().sample_rate_hz;
+  auto m = app::train_pipeline_model(*recs, base);
+  ASSERT_TRUE(m.ok());
+  const json good = app::pipeline_model_to_json(*m);
+  // Too big, too many context lengths for the increment (1e6 samples every 50), negative (wraps), not a number.
+  for (const json& v : {json(std::uint64_t{1} << 40), json(1000000), json(-1), json("750")}) {
+    json bad = good;
+    bad["context_samples"] = v;
+    std::ofstream(out / "bad.json") << bad.dump();
+    auto r = app::load_pipeline_model(out / "bad.json");
+    ASSERT_FALSE(r.ok()) << v.dump();
+    EXPECT_NE(r.error().message().find("context_samples"), std::string::npos) << r.error().message();
+  }
+  // Training refuses the same geometry before computing anything.
+  base.context_samples = 1000000;
+  EXPECT_EQ(app::train_pipeline_model(*recs, base).error().code, myoexo::ErrorCode::invalid_argument);
 }
 
 TEST(RunCommand, InjectedNanBurstIsCountedAndHeldBySupervisor) {

@@ -170,6 +170,27 @@ TEST(PipelineAllocation, NonFiniteClassifierInputAllocatesNothing) {
   EXPECT_EQ(n, 0u) << "allocations on the non-finite classifier input path";
 }
 
+TEST(PipelineAllocation, ContextVariantAllocatesNothingPerDecision) {
+  // The lda_context rows: window block + a block over the window and 750 past samples, clipped at the
+  // stream start (so the first decisions use the 250..950-sample extractors), log amplitudes. Counting
+  // starts at the first frame: the clipped contexts are on the measured path, and so is a NaN burst.
+  const auto rec = test::make_two_class_recording(6.0, 4, 3);
+  auto lda = test::train_context_lda(rec, 250, 50, 750, true);
+  ASSERT_TRUE(lda);
+  auto p = StreamingPipeline::create(test::make_context_spec(4, 250, 50, 750, true), std::move(lda)).value();
+  const auto x = interleave_with_nan(rec, 3000, 3300);
+  Feeder feed{p, x, 4};
+  const std::size_t n = allocations_during([&] {
+    feed(0, 1500, 1);      // sample by sample through every clipped context length
+    feed(1500, 4500, 37);  // odd chunks, through the burst
+    feed(4500, 6000, 600); // chunks larger than the filter block
+  });
+  EXPECT_EQ(feed.decisions, 116u);
+  EXPECT_GT(feed.flagged, 15u);
+  EXPECT_EQ(p.stats().classifier_errors, 0u);
+  EXPECT_EQ(n, 0u) << "allocations on the context-variant decision path";
+}
+
 #ifdef MYOEXO_HAVE_TORCH
 TEST(PipelineAllocation, TorchCnn1dSteadyStateAndNanBurstAllocateNothing) {
   // An untrained CNN1d (the frozen path) of the real-time geometry: 4 channels x 250 samples, every 50.

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "common/test_data.hpp"
@@ -333,6 +335,188 @@ TEST_F(PipelineTest, CustomClockStampsTheIntentEmitTime) {
   const auto x = interleave(rec_);
   ASSERT_EQ(p.process(std::span<const double>(x).subspan(0, 4 * 250), ChunkTiming{}).value(), 1u);
   EXPECT_DOUBLE_EQ(p.last_decision().intent.emit_s, 42.0);
+}
+
+// ---- the lda_context variant: rows [window block | context block over the window + past samples] ----------
+
+class ContextPipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    rec_ = make_two_class_recording(12.0, 4, 42);
+    lda_ = test::train_context_lda(rec_, 250, 50, 750, true);
+    ASSERT_TRUE(lda_);
+    ASSERT_EQ(lda_->n_inputs(), 4u * 9u * 2u);  // channels x (MAV WL ZC SSC RMS AR1-4) x 2 blocks
+  }
+  StreamingPipeline make_pipeline(PipelineSpec spec) {
+    return StreamingPipeline::create(std::move(spec), std::make_unique<models::LdaClassifier>(*lda_)).value();
+  }
+  io::Recording rec_;
+  std::unique_ptr<models::LdaClassifier> lda_;
+};
+
+TEST_F(ContextPipelineTest, AnyChunkingGivesTheOfflineDecisions) {
+  const auto spec = test::make_context_spec(4, 250, 50, 750, true);
+  const auto offline = decide_offline(spec, *lda_, rec_.samples, rec_.n_samples).value();
+  ASSERT_EQ(offline.size(), (rec_.n_samples - 250) / 50 + 1);
+  for (std::uint32_t seed : {1u, 2u}) {
+    for (std::size_t max_chunk : {1u, 7u, 50u, 333u, 5000u}) {
+      auto p = make_pipeline(spec);
+      SCOPED_TRACE("seed " + std::to_string(seed) + " max chunk " + std::to_string(max_chunk));
+      expect_same_decisions(stream(p, rec_, seed, max_chunk), offline);
+    }
+  }
+  // A filter block much smaller than the chunks (the history ring wraps many times per chunk).
+  auto small = spec;
+  small.max_block_frames = 16;
+  auto p = make_pipeline(small);
+  expect_same_decisions(stream(p, rec_, 3, 700), offline);
+  // The LDA separates the classes with the context too (decisions are not trivially equal).
+  std::size_t gait = 0;
+  for (const auto& d : offline) gait += d.intent.label == control::IntentLabel::gait;
+  EXPECT_GT(gait, offline.size() / 4);
+  EXPECT_LT(gait, offline.size() * 3 / 4);
+}
+
+TEST_F(ContextPipelineTest, ContextThatIsNotAMultipleOfTheIncrementStreamsLikeOffline) {
+  // 100 past samples every 30: clipped contexts of 250 + 0, 30, 60, 90 samples, then 350.
+  auto lda = test::train_context_lda(rec_, 250, 30, 100, false);
+  ASSERT_TRUE(lda);
+  const auto spec = test::make_context_spec(4, 250, 30, 100, false);
+  const auto offline = decide_offline(spec, *lda, rec_.samples, rec_.n_samples).value();
+  auto p = StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda)).value();
+  expect_same_decisions(stream(p, rec_, 4, 97), offline);
+}
+
+TEST_F(ContextPipelineTest, ReplacedSamplesInTheContextRejectTheWindow) {
+  io::Recording bad = rec_;
+  for (std::size_t i = 4000; i < 4010; ++i) bad.samples[1 * bad.n_samples + i] = std::numeric_limits<double>::quiet_NaN();
+  const auto spec = test::make_context_spec(4, 250, 50, 750, true);
+  auto p = make_pipeline(spec);
+  const auto d = stream(p, bad, 5, 120);
+  std::size_t flagged = 0;
+  for (const auto& x : d) {
+    const std::size_t s0 = x.window_start_sample;
+    // The classifier reads [s0 - min(750, s0), s0 + 249].
+    const bool expect_bad = s0 + 249 >= 4000 && s0 <= 4009 + 750;
+    EXPECT_EQ(x.nonfinite_input, expect_bad) << s0;
+    flagged += x.nonfinite_input;
+  }
+  EXPECT_EQ(flagged, 20u);  // s0 = 3800, 3850, ..., 4750
+  EXPECT_EQ(p.stats().classifier_errors, 0u);
+  expect_same_decisions(d, decide_offline(spec, *lda_, bad.samples, bad.n_samples).value());
+}
+
+TEST_F(ContextPipelineTest, ResetRestartsTheContextAtTheNewStreamStart) {
+  const auto spec = test::make_context_spec(4, 250, 50, 750, true);
+  auto p = make_pipeline(spec);
+  const auto a = stream(p, rec_, 5, 40);
+  p.reset();
+  expect_same_decisions(stream(p, rec_, 6, 90), a);
+}
+
+TEST_F(ContextPipelineTest, CreateChecksTheContextAgainstTheClassifier) {
+  // The context LDA takes 72 inputs; without the context block the pipeline makes 36.
+  auto spec = test::make_context_spec(4, 250, 50, 0, true);
+  auto r = StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda_));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::mismatch);
+  EXPECT_NE(r.error().message().find("72"), std::string::npos) << r.error().message();
+  // A plain-window LDA (3 features x 4 channels) cannot take a context row.
+  auto plain = train_lda(rec_, 250, 50);
+  spec = make_spec(4, 250, 50);
+  spec.context_samples = 750;
+  EXPECT_EQ(StreamingPipeline::create(spec, std::move(plain)).error().code, ErrorCode::mismatch);
+  // Too many context lengths (5000 samples every 1) or an absurd context are refused before sizing anything.
+  spec = test::make_context_spec(4, 250, 1, 5000, true);
+  EXPECT_EQ(StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda_)).error().code,
+            ErrorCode::invalid_argument);
+  spec = test::make_context_spec(4, 250, 50, std::size_t{1} << 40, true);
+  EXPECT_EQ(StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda_)).error().code,
+            ErrorCode::invalid_argument);
+  // Window classifiers take raw windows: a context or log option is a spec error.
+  spec = make_spec(4, 200, 25);
+  spec.context_samples = 100;
+  EXPECT_EQ(StreamingPipeline::create(spec, std::make_unique<EnergyWindowClassifier>(4, 200)).error().code,
+            ErrorCode::invalid_argument);
+}
+
+/// Keeps a copy of every feature row it is asked to classify (test only: it allocates).
+class RowRecorder final : public models::Classifier {
+ public:
+  RowRecorder(std::size_t n_inputs, std::vector<std::vector<double>>* rows) : n_(n_inputs), rows_(rows) {}
+  std::size_t n_inputs() const noexcept override { return n_; }
+  std::size_t n_classes() const noexcept override { return 2; }
+  const std::vector<std::string>& class_names() const noexcept override { return names_; }
+  const std::vector<std::string>& input_names() const noexcept override { return inputs_; }
+  models::InputKind input_kind() const noexcept override { return models::InputKind::features; }
+  Status reserve(std::size_t) override { return {}; }
+  Status predict_proba(const double* in, std::size_t rows, std::size_t cols, double* out) override {
+    for (std::size_t r = 0; r < rows; ++r) {
+      rows_->emplace_back(in + r * cols, in + (r + 1) * cols);
+      out[2 * r] = out[2 * r + 1] = 0.5;
+    }
+    return {};
+  }
+
+ private:
+  std::size_t n_;
+  std::vector<std::vector<double>>* rows_;
+  std::vector<std::string> names_{"rest", "gait"}, inputs_;
+};
+
+TEST(PipelineRealData, ContextRowsEqualTheOfflineEvaluationDefinition) {
+  const auto root = myoexo::test::data_root();
+  if (!root) GTEST_SKIP() << "real data sets not found";
+  auto rec = io::read_recording(*root / "uci-lower-limb" / "A_TXT" / "1Amar.txt");
+  if (!rec) GTEST_SKIP() << rec.error().message();
+  io::Recording emg = *rec;  // the four EMG channels (RF BF VM ST)
+  emg.channel_names.resize(4);
+  emg.channel_units.resize(4);
+  emg.samples.resize(4 * emg.n_samples);
+  const std::size_t len = 250, inc = 50, ctx = 750;
+  auto spec = test::make_context_spec(4, len, inc, ctx, true);
+  spec.sample_rate_hz = emg.sample_rate_hz;
+  spec.filter = dsp::design_bandpass(4, 20.0, 450.0, emg.sample_rate_hz).value();
+  spec.features = features::make_feature_spec("MAV,WL,ZC,SSC,RMS,AR").value();  // evaluate's lda_context set
+  std::vector<std::vector<double>> live;
+  auto p = StreamingPipeline::create(spec, std::make_unique<RowRecorder>(4 * 9 * 2, &live)).value();
+  (void)stream(p, emg, 31, 150);
+
+  // Reference: eval::prepare_data's causal filter (zero state at the recording start) over the whole
+  // recording, then make_lda_fit_predict's LdaVariant{log_amplitude, 750} rows, written out here
+  // independently: window features with log amplitudes; context [max(origin, end - len - ctx), end) with
+  // IAV WL ZC SSC WAMP divided by its length and log amplitudes (floor 1e-12).
+  std::vector<double> x = emg.samples;
+  auto filter = dsp::SosFilter::create(*spec.filter, 4).value();
+  ASSERT_TRUE(filter.process_channel_major(x, x, emg.n_samples).ok());
+  const std::set<std::string> amplitude{"MAV", "RMS", "VAR", "IAV", "WL", "DASDV", "HA", "TP", "M0", "M2", "M4"};
+  const std::set<std::string> grows{"IAV", "WL", "ZC", "SSC", "WAMP"};
+  auto fs = spec.features;
+  fs.sample_rate_hz = emg.sample_rate_hz;
+  const auto starts = dsp::window_starts(emg.n_samples, len, inc);
+  ASSERT_EQ(live.size(), starts.size());
+  std::size_t clipped = 0;
+  for (std::size_t k = 0; k < starts.size(); ++k) {
+    const std::size_t end = starts[k] + len;
+    const std::size_t begin = end > len + ctx ? end - len - ctx : 0;
+    clipped += end - begin < len + ctx;
+    std::vector<double> ref(4 * 9 * 2);
+    for (int block = 0; block < 2; ++block) {
+      const std::size_t from = block == 0 ? starts[k] : begin, n = end - from;
+      auto ex = features::FeatureExtractor::create(fs, 4, n).value();
+      double* out = ref.data() + block * 36;
+      ASSERT_EQ(ex.compute(x.data() + from, emg.n_samples, out), features::ComputeStatus::ok);
+      for (std::size_t c = 0; c < 4; ++c)
+        for (std::size_t f = 0; f < 9; ++f) {
+          double& v = out[c * 9 + f];
+          if (block == 1 && grows.count(ex.feature_names()[f])) v /= double(n);
+          if (amplitude.count(ex.feature_names()[f])) v = std::log(std::max(v, 1e-12));
+        }
+    }
+    for (std::size_t i = 0; i < ref.size(); ++i)
+      ASSERT_NEAR(live[k][i], ref[i], 1e-9 * std::max(1.0, std::abs(ref[i]))) << "window " << k << " column " << i;
+  }
+  EXPECT_EQ(clipped, ctx / inc);  // windows 0..14: contexts of 250, 300, ..., 950 samples
 }
 
 TEST(PipelineRealData, UciGaitReplayStreamsLikeOffline) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dsp/windowing.hpp"
 #include "features/features.hpp"
 #include "io/recording.hpp"
 #include "models/lda.hpp"
@@ -57,6 +58,31 @@ inline std::unique_ptr<models::LdaClassifier> train_lda(const io::Recording& rec
   return std::make_unique<models::LdaClassifier>(std::move(*lda));
 }
 
+/// LDA on the "lda_context" rows of `rec` (features::ContextFeatureExtractor over the raw samples, context
+/// clipped at sample 0), labelled like train_lda. The spec to stream it: make_context_spec.
+inline std::unique_ptr<models::LdaClassifier> train_context_lda(const io::Recording& rec, std::size_t window_len,
+                                                                std::size_t increment, std::size_t context,
+                                                                bool log_amplitude) {
+  features::FeatureSpec spec;
+  spec.names = {"MAV", "WL", "ZC", "SSC", "RMS", "AR"};
+  auto cfx = features::ContextFeatureExtractor::create(spec, rec.n_channels(), window_len, increment, context,
+                                                       log_amplitude);
+  if (!cfx) return nullptr;
+  std::vector<double> x;
+  std::vector<int> labels;
+  std::vector<double> row(cfx->n_columns());
+  for (std::size_t s : dsp::window_starts(rec.n_samples, window_len, increment)) {
+    features::ComputeStatus status{};
+    if (!cfx->compute(rec.samples.data() + s, rec.n_samples, s, row.data(), status)) return nullptr;
+    x.insert(x.end(), row.begin(), row.end());
+    labels.push_back(rec.sample_labels[s + window_len - 1]);
+  }
+  auto lda = models::LdaClassifier::fit(x.data(), labels.size(), row.size(), labels, {"rest", "gait"},
+                                        cfx->column_names(rec.channel_names));
+  if (!lda) return nullptr;
+  return std::make_unique<models::LdaClassifier>(std::move(*lda));
+}
+
 /// The spec matching train_lda (band-pass 20-450 Hz, 4th order; MAV WL RMS).
 inline PipelineSpec make_spec(std::size_t n_channels, std::size_t window_len, std::size_t increment) {
   PipelineSpec spec;
@@ -69,6 +95,16 @@ inline PipelineSpec make_spec(std::size_t n_channels, std::size_t window_len, st
   spec.post.rejection_threshold = 0.9;
   spec.post.vote_window = 3;
   spec.post.min_dwell = 2;
+  return spec;
+}
+
+/// make_spec with train_context_lda's features (MAV WL ZC SSC RMS AR1-4) and context.
+inline PipelineSpec make_context_spec(std::size_t n_channels, std::size_t window_len, std::size_t increment,
+                                      std::size_t context, bool log_amplitude) {
+  PipelineSpec spec = make_spec(n_channels, window_len, increment);
+  spec.features.names = {"MAV", "WL", "ZC", "SSC", "RMS", "AR"};
+  spec.context_samples = context;
+  spec.log_amplitude_features = log_amplitude;
   return spec;
 }
 
