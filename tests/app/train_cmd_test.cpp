@@ -5,6 +5,7 @@
 #include "app/train_cmd.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -73,7 +74,9 @@ Shared& shared() {
     Shared r;
     const auto uci = uci_root();
     if (!uci) return r;
-    r.dir = fs::path(::testing::TempDir()) / "myoexo_train_cmd_test";
+    // One folder per process: CTest runs these tests as parallel processes, and each builds its own copy (a
+    // shared folder would be removed by one process while another trains in it).
+    r.dir = fs::path(::testing::TempDir()) / ("myoexo_train_cmd_test_" + std::to_string(::getpid()));
     fs::remove_all(r.dir);
     fs::create_directories(r.dir);
     r.data = link_subjects(*uci, r.dir / "data", {"1A", "2A", "1N"});
