@@ -1,5 +1,7 @@
 // The CLI11 front end of `myoexo`: parses, runs one subcommand, turns an Error into stderr + exit code.
 #include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdlib>
 
 #include <ostream>
 
@@ -15,6 +17,16 @@
 namespace myoexo::app {
 
 namespace {
+
+// CLI11's Range / PositiveNumber / NonNegativeNumber let "nan" through (every comparison with NaN is false): every
+// floating-point option checks this first.
+const CLI::Validator kFiniteNumber(
+    [](std::string& v) {
+      char* end = nullptr;
+      const double x = std::strtod(v.c_str(), &end);
+      return std::isfinite(x) ? std::string() : "must be a finite number, got '" + v + "'";
+    },
+    "FINITE");
 
 // --bandpass LOW HIGH as two doubles, or absent.
 void add_bandpass(CLI::App* sub, std::vector<double>& values, int& order) {
@@ -162,7 +174,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   replay_opt->excludes(port_opt);
   port_opt->excludes(replay_opt);
   run_cmd->add_option("--rate", run.port_rate_hz, "--port: the board's sampling rate in Hz")
-      ->check(CLI::PositiveNumber);
+      ->check(kFiniteNumber)->check(CLI::PositiveNumber);
   run_cmd->add_option("--baud", run.baud, "--port: serial baud rate (300..4000000)")->check(CLI::Range(300, 4000000));
   auto* model_opt = run_cmd->add_option("--model", run_model, "Model to use: a pipeline-model JSON, a bare LDA JSON, "
                                                               "or a LibTorch network file (`myoexo train`; its channels, "
@@ -184,11 +196,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   run_cmd->add_option("--sim-model", run_sim, "MuJoCo MJCF file (default: models/exo_leg.xml of the source tree)")
       ->default_str("");
   run_cmd->add_option("--control-hz", run.control_hz, "Control rate in Hz (a multiple of the model timestep)")
-      ->check(CLI::Range(100.0, 5000.0));
+      ->check(kFiniteNumber)->check(CLI::Range(100.0, 5000.0));
   run_cmd->add_option("--chunk", run.chunk_frames, "Frames per replay read")->check(CLI::Range(1, 1000000));
   run_cmd->add_flag("--realtime", run.realtime, "Pace the replay in real time (default: as fast as possible)");
   run_cmd->add_option("--seconds", run.seconds, "Replay at most this much of the recording (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kFiniteNumber)->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--fault", run.faults, "Inject a fault KIND:START_S:DURATION_S[:CHANNEL]; KIND = nan_burst, "
                                              "flat_line, saturation, dropped_chunk, stall, out_of_order (repeatable)")
       ->default_str("");
@@ -205,7 +217,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
           },
           "UINT64"));
   run_cmd->add_option("--reject", run.rejection_threshold, "Rejection threshold: max probability below -> rest")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(kFiniteNumber)->check(CLI::Range(0.0, 1.0));
   run_cmd->add_option("--vote", run.vote_window, "Majority vote over this many decisions")->check(CLI::Range(1, 64));
   run_cmd->add_option("--dwell", run.min_dwell, "Decisions a new label must win before the output switches")
       ->check(CLI::Range(1, 1000));
@@ -217,10 +229,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* rec_cmd = app.add_subcommand("record", "Record a live serial EMG session (firmware/PROTOCOL.md) to CSV or EDF");
   rec_cmd->add_option("--port", recopt.port, "Serial device, e.g. /dev/ttyACM0 or /dev/rfcomm0")->required();
   rec_cmd->add_option("--channels", recopt.channels, "Channels per frame (as the firmware)")->check(CLI::Range(1, 16));
-  rec_cmd->add_option("--rate", recopt.rate_hz, "Sampling rate of the firmware in Hz")->check(CLI::PositiveNumber);
+  rec_cmd->add_option("--rate", recopt.rate_hz, "Sampling rate of the firmware in Hz")
+      ->check(kFiniteNumber)->check(CLI::PositiveNumber);
   rec_cmd->add_option("--baud", recopt.baud, "Serial baud rate (300..4000000)")->check(CLI::Range(300, 4000000));
   rec_cmd->add_option("--seconds", recopt.seconds, "Stream time to record (0 = until the board stops or Ctrl-C)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kFiniteNumber)->check(CLI::NonNegativeNumber);
   rec_cmd->add_option("--out", rec_out, "Output file: .csv, .edf or .bdf")->required();
 
   EvaluateOptions ev;
@@ -247,7 +260,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ev_cmd->add_option("--threshold", ev.zc_ssc_threshold, "lda, lda_context: ZC and SSC threshold in the data's "
                                                        "unit (mV here); default 0.005 for lda (the issue's peer), "
                                                        "0 for lda_context (as declared)")
-      ->check(CLI::Range(0.0, 1e6))->default_str("");
+      ->check(kFiniteNumber)
+      ->check(CLI::Range(0.0, 1e6))
+      ->default_str("");
   ev_cmd->add_option("--save-loso-models", ev.save_loso_models, "Networks: keep the L model of these held-out "
                                                                "subjects (or all) as OUT/models/L_<subject>.pt")
       ->delimiter(',');
@@ -318,7 +333,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                              ->check(CLI::Range(1, 100000))->default_str("");
   cal_cmd->add_option("--fine-tune-epochs", cal.fine_tune_epochs, "Fine-tuning epochs")->check(CLI::Range(1, 100000));
   auto* cal_lr_opt = cal_cmd->add_option("--fine-tune-lr", cal_lr, "Fine-tuning learning rate (default: the config's)")
-                         ->check(CLI::PositiveNumber)->default_str("");
+                         ->check(kFiniteNumber)->check(CLI::PositiveNumber)->default_str("");
   cal_cmd->add_option("--jobs", cal.jobs, "Subjects processed at once, one thread each (0 = cores, max 4)")
       ->check(CLI::Range(0, 64));
   cal_cmd->add_option("--out", cal_out, "Output folder (created if missing)");

@@ -41,3 +41,30 @@ TEST(Cli, DataOptionMayFollowTheSubcommand) {
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("6 recording(s)"), std::string::npos);
 }
+
+TEST(Cli, EvaluateThresholdMustBeANonNegativeNumber) {
+  const auto out = myoexo::test::fresh_dir("never");
+  for (const char* bad : {"-0.001", "abc", "", "nan"}) {
+    const auto r = run_myoexo({"evaluate", "--threshold", bad, "--out", (out / "eval").string()});
+    EXPECT_EQ(r.rc, myoexo::app::kExitUsage) << "--threshold '" << bad << "': " << r.err;
+    EXPECT_NE(r.err.find("--threshold"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(out / "eval"));
+}
+
+TEST(Cli, NotANumberIsRefusedByEveryFloatingPointOption) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"run", "--replay", "x.txt", "--train-on", "d", "--reject", "nan"},
+      {"run", "--replay", "x.txt", "--train-on", "d", "--seconds", "nan"},
+      {"run", "--replay", "x.txt", "--train-on", "d", "--control-hz", "nan"},
+      {"run", "--port", "/dev/null", "--model", "m.json", "--rate", "nan"},
+      {"record", "--port", "/dev/null", "--out", "x.csv", "--rate", "nan"},
+      {"record", "--port", "/dev/null", "--out", "x.csv", "--seconds", "inf"},
+      {"calibrate", "--fine-tune-lr", "nan"},
+  };
+  for (const auto& args : cases) {
+    const auto r = run_myoexo(args);
+    EXPECT_EQ(r.rc, myoexo::app::kExitUsage) << args.back() << " for " << args[args.size() - 2] << ": " << r.err;
+    EXPECT_NE(r.err.find("finite"), std::string::npos) << r.err;
+  }
+}
