@@ -1,6 +1,6 @@
 // realtime benchmarks (single processing thread): per-decision compute of the streaming pipeline
-// (causal band-pass -> streaming windower -> HTD features -> LDA -> rejection/vote/dwell) and the latency from
-// a window's last sample arriving to its intent leaving, through the threaded source -> ring -> pipeline path.
+// (causal band-pass -> streaming windower -> HTD features -> LDA -> rejection/vote/dwell). The live latency through
+// the whole session (arrival -> command, control-tick jitter) is bench_session's.
 //
 // Each iteration of the compute benchmarks feeds exactly one increment of frames, which completes exactly
 // one window, so the time per iteration is the full per-decision cost; p50/p99/max come from the
@@ -214,33 +214,5 @@ void BM_DecisionComputeTorch(benchmark::State& state) {
 BENCHMARK(BM_DecisionComputeTorch)->ArgName("paper")->Arg(0)->MinTime(2.0)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DecisionComputeTorch)->ArgName("paper")->Arg(1)->Iterations(200)->Unit(benchmark::kMicrosecond);
 #endif
-
-/// Arrival of a window's last sample -> intent emitted (and -> "command sent" in the callback), through the
-/// acquisition thread, the lock-free ring and the processing thread, with a real-time-paced replay
-/// delivering 10-frame chunks (a serial read every 10 ms). One iteration = 6 s of stream.
-void BM_EndToEndLatencyRealtimeReplay(benchmark::State& state) {
-  const auto spec = spec_for(4, 250, 50);
-  const auto rec = synthetic(4, 6.0);
-  for (auto _ : state) {
-    auto p = StreamingPipeline::create(spec, train(synthetic(4, 20.0), spec)).value();
-    ReplayOptions ro;
-    ro.chunk_frames = 10;
-    ro.pace = ReplayPace::realtime;
-    RunOptions run;
-    run.read_frames = 10;
-    auto rep = run_replay(rec, ro, p, [&](const Decision& d) { p.record_command_sent(d, steady_now_ns()); }, run);
-    if (!rep) {
-      state.SkipWithError(rep.error().message().c_str());
-      return;
-    }
-    state.counters["latency_p50_us"] = rep->latency.p50_s * 1e6;
-    state.counters["latency_p99_us"] = rep->latency.p99_s * 1e6;
-    state.counters["latency_max_us"] = rep->latency.max_s * 1e6;
-    state.counters["e2e_p99_us"] = rep->end_to_end.p99_s * 1e6;
-    state.counters["decisions"] = static_cast<double>(rep->latency.count);
-    state.counters["overruns"] = static_cast<double>(rep->overrun_frames);
-  }
-}
-BENCHMARK(BM_EndToEndLatencyRealtimeReplay)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

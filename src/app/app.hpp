@@ -193,7 +193,10 @@ struct RunCommandOptions {
   std::filesystem::path sim_model;                  ///< MJCF; "" = models/exo_leg.xml of the source tree
   double control_hz = 500.0;                        ///< control rate; the model timestep must divide its period
   std::size_t chunk_frames = 50;                    ///< frames per replay read (>= 1)
-  bool realtime = false;                            ///< pace the replay in real time (else as fast as possible)
+  bool realtime = false;                            ///< pace the replay in real time on the wall clock (else as fast
+                                                    ///< as possible, in stream time)
+  std::filesystem::path board;                      ///< board profile TOML; "" = MyoWare 2.0 RAW on a 5 V Uno (--port)
+  std::string input_unit;                           ///< unit of a replayed recording that states none
   double seconds = 0.0;                             ///< replay at most this much stream time (0 = all)
   /// Injected faults "KIND:START_S:DURATION_S[:CHANNEL]" (KIND = nan_burst, flat_line, saturation,
   /// dropped_chunk, stall, out_of_order; CHANNEL index, default all).

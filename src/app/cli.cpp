@@ -198,8 +198,18 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   run_cmd->add_option("--control-hz", run.control_hz, "Control rate in Hz (a multiple of the model timestep)")
       ->check(kFiniteNumber)->check(CLI::Range(100.0, 5000.0));
   run_cmd->add_option("--chunk", run.chunk_frames, "Frames per replay read")->check(CLI::Range(1, 1000000));
-  run_cmd->add_flag("--realtime", run.realtime, "Pace the replay in real time (default: as fast as possible)");
-  run_cmd->add_option("--seconds", run.seconds, "Replay at most this much of the recording (0 = all)")
+  run_cmd->add_flag("--realtime", run.realtime,
+                    "Pace the replay in real time on the wall clock, the control loop on its own thread (default: as "
+                    "fast as possible, in stream time)");
+  std::string run_board;
+  run_cmd->add_option("--board", run_board,
+                      "Board profile TOML (ADC bits, reference volts, gain, raw/env output, offset) saying what an ADC "
+                      "code is; default for --port: MyoWare 2.0 RAW on a 5 V Arduino Uno (configs/boards/)")
+      ->check(CLI::ExistingFile);
+  run_cmd->add_option("--input-unit", run.input_unit,
+                      "Unit of a replayed recording that states none (mV, V, uV, adc); the model's unit is never guessed");
+  run_cmd->add_option("--seconds", run.seconds, "Replay (or, with --port, stream) at most this much (0 = all; --port: "
+                                                 "required, at most 4 h)")
       ->check(kFiniteNumber)->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--fault", run.faults, "Inject a fault KIND:START_S:DURATION_S[:CHANNEL]; KIND = nan_burst, "
                                              "flat_line, saturation, dropped_chunk, stall, out_of_order (repeatable)")
@@ -395,6 +405,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       if (save_opt->count() > 0) run.save_model = run_save;
       run.out_dir = run_out;
       run.sim_model = run_sim;
+      run.board = run_board;
       status = run_run(ctx, run);
     } else if (ev_cmd->parsed()) {
       if (ev_data_opt->count() > 0) ev.data = ev_data;

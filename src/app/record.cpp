@@ -4,7 +4,7 @@
 
 #include "app/common.hpp"
 #include "realtime/serial_source.hpp"
-#include "realtime/session.hpp"
+#include "realtime/acquisition.hpp"
 
 namespace myoexo::app {
 

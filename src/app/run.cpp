@@ -1,7 +1,9 @@
-// `myoexo run`: the whole chain in one simulated time base (see app/run.hpp), plus the pipeline-model file.
+// `myoexo run`: a host of session::Session (source, back-end, clock, option handling and the files it writes).
 #include "app/run.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -25,6 +27,8 @@
 #include "realtime/serial_source.hpp"
 #include "realtime/timing.hpp"
 #include "report/report.hpp"
+#include "session/drivers.hpp"
+#include "session/session.hpp"
 #ifdef MYOEXO_HAVE_SIM
 #include "sim/mujoco_exo.hpp"
 #endif
@@ -36,139 +40,6 @@ namespace myoexo::app {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// ---- pipeline model file ------------------------------------------------------------------------------------
-
-json pipeline_model_to_json(const PipelineModel& m) {
-  json j;
-  j["format"] = "myoexo-pipeline-model";
-  j["version"] = 1;
-  j["sample_rate_hz"] = m.sample_rate_hz;
-  j["channels"] = m.channels;
-  j["filter"] = {{"order", m.filter_order}, {"low_hz", m.band_low_hz}, {"high_hz", m.band_high_hz}};
-  j["window_len"] = m.window_len;
-  j["increment"] = m.increment;
-  j["features"] = {{"names", m.features.names},
-                   {"zc", m.features.thresholds.zc},
-                   {"ssc", m.features.thresholds.ssc},
-                   {"wamp", m.features.thresholds.wamp},
-                   {"ar_order", m.features.ar_order}};
-  j["context_samples"] = m.context_samples;
-  j["log_amplitude"] = m.log_amplitude;
-  j["trained_on"] = m.trained_on;
-  j["lda"] = json::parse(m.lda.to_json());
-  return j;
-}
-
-Status save_pipeline_model(const PipelineModel& m, const fs::path& path) {
-  if (auto s = ensure_parent_dir(path); !s) return s;
-  std::ofstream out(path, std::ios::trunc);
-  out << pipeline_model_to_json(m).dump(1) << '\n';
-  if (!out) return make_error(ErrorCode::io, path.string(), 0, "cannot be written");
-  return {};
-}
-
-Result<PipelineModel> load_pipeline_model(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) return make_error(ErrorCode::io, path.string(), 0, "cannot be opened");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    return make_error(ErrorCode::parse, path.string(), 0, std::string("is not JSON: ") + e.what());
-  }
-  PipelineModel m;
-  try {
-    if (j.value("format", "") == "myoexo-pipeline-model") {
-      auto lda = models::LdaClassifier::from_json(j.at("lda").dump(), path.string());
-      if (!lda) return lda.error();
-      m.lda = std::move(*lda);
-      m.sample_rate_hz = j.at("sample_rate_hz").get<double>();
-      m.channels = j.at("channels").get<std::vector<std::string>>();
-      m.filter_order = j.at("filter").at("order").get<int>();
-      m.band_low_hz = j.at("filter").at("low_hz").get<double>();
-      m.band_high_hz = j.at("filter").at("high_hz").get<double>();
-      m.window_len = j.at("window_len").get<std::size_t>();
-      m.increment = j.at("increment").get<std::size_t>();
-      const json& f = j.at("features");
-      m.features.names = f.at("names").get<std::vector<std::string>>();
-      m.features.thresholds.zc = f.value("zc", 0.0);
-      m.features.thresholds.ssc = f.value("ssc", 0.0);
-      m.features.thresholds.wamp = f.value("wamp", 0.002);
-      m.features.ar_order = f.value("ar_order", 4);
-      // Absent in files written before the lda_context variant: the plain window-feature LDA.
-      if (j.contains("context_samples")) {
-        const json& c = j["context_samples"];
-        if (!c.is_number_unsigned())
-          return make_error(ErrorCode::invalid_argument, path.string(), 0,
-                            "context_samples must be an integer in [0, 2^24], got " + c.dump());
-        m.context_samples = c.get<std::size_t>();
-      }
-      if (j.contains("log_amplitude")) {
-        if (!j["log_amplitude"].is_boolean())
-          return make_error(ErrorCode::invalid_argument, path.string(), 0,
-                            "log_amplitude must be true or false, got " + j["log_amplitude"].dump());
-        m.log_amplitude = j["log_amplitude"].get<bool>();
-      }
-      m.trained_on = j.value("trained_on", std::vector<std::string>{});
-    } else if (j.value("model", "") == "lda") {
-      auto lda = models::LdaClassifier::from_json(j.dump(), path.string());
-      if (!lda) return lda.error();
-      m.lda = std::move(*lda);
-      // Channels and features from the column names "<channel>_<feature>", in column order.
-      std::vector<std::string> chans, feats;
-      for (const auto& name : m.lda.input_names()) {
-        const auto u = name.find('_');
-        if (u == std::string::npos)
-          return make_error(ErrorCode::invalid_argument, path.string(), 0,
-                            "LDA feature name '" + name + "' is not <channel>_<feature>; save a pipeline model");
-        const std::string c = name.substr(0, u), f = name.substr(u + 1);
-        if (std::find(chans.begin(), chans.end(), c) == chans.end()) chans.push_back(c);
-        if (chans.size() == 1) feats.push_back(f);
-      }
-      if (chans.empty())
-        return make_error(ErrorCode::invalid_argument, path.string(), 0, "LDA model has no feature names");
-      // The pipeline lays columns out channel-major (<ch0>_<f0>, <ch0>_<f1>, ..., <ch1>_<f0>, ...): refuse any
-      // other order rather than feed columns to the wrong coefficients.
-      std::size_t col = 0;
-      for (const auto& c : chans)
-        for (const auto& f : feats)
-          if (col >= m.lda.input_names().size() || m.lda.input_names()[col++] != c + "_" + f)
-            return make_error(ErrorCode::mismatch, path.string(), 0,
-                              "LDA feature columns are not channel-major <channel>_<feature> with the same features "
-                              "per channel (expected '" + c + "_" + f + "'); save a pipeline model instead");
-      if (col != m.lda.input_names().size())
-        return make_error(ErrorCode::mismatch, path.string(), 0, "LDA feature columns are not channels x features");
-      m.channels = chans;
-      m.features.names = feats;
-    } else {
-      return make_error(ErrorCode::parse, path.string(), 0,
-                        "is neither a myoexo pipeline model nor an LDA model (no \"format\" or \"model\" key)");
-    }
-  } catch (const json::exception& e) {
-    return make_error(ErrorCode::parse, path.string(), 0, std::string("bad pipeline model: ") + e.what());
-  }
-  // A model file is input: bound what it may ask for before anything is sized from it.
-  if (!(m.sample_rate_hz > 0.0 && m.sample_rate_hz < 1e6))
-    return make_error(ErrorCode::invalid_argument, path.string(), 0,
-                      "sample_rate_hz must be in (0, 1e6), got " + std::to_string(m.sample_rate_hz));
-  if (m.window_len < 3 || m.window_len > (std::size_t{1} << 24) || m.increment < 1 || m.increment > m.window_len)
-    return make_error(ErrorCode::invalid_argument, path.string(), 0,
-                      "window_len must be in [3, 2^24] and increment in [1, window_len], got " +
-                          std::to_string(m.window_len) + " / " + std::to_string(m.increment));
-  if (m.context_samples > (std::size_t{1} << 24) ||
-      (m.context_samples + m.increment - 1) / m.increment + 1 > features::kMaxContextLengths)
-    return make_error(ErrorCode::invalid_argument, path.string(), 0,
-                      "context_samples must be in [0, 2^24] and at most " +
-                          std::to_string(features::kMaxContextLengths - 1) + " increments, got " +
-                          std::to_string(m.context_samples) + " (increment " + std::to_string(m.increment) + ")");
-  m.features.sample_rate_hz = m.sample_rate_hz;
-  return m;
-}
-
-const std::vector<std::string>& model_class_names(const PipelineModel& m) noexcept {
-  return m.network ? m.network->class_names() : m.lda.class_names();
-}
 
 Result<ModelFileKind> detect_model_file_kind(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -238,177 +109,6 @@ Result<PipelineModel> load_run_model(const fs::path& path) {
   return *kind == ModelFileKind::torch ? load_torch_model(path) : load_pipeline_model(path);
 }
 
-std::vector<std::pair<std::string, std::string>> intent_aliases() {
-  return {{"gait", "gait"}, {"standing", "lift"}, {"sitting", "lower"}};
-}
-
-namespace {
-
-// The model's causal filter at `fs_hz` (none when filter_order is 0).
-Result<std::optional<dsp::SosDesign>> design_model_filter(const PipelineModel& m, double fs_hz) {
-  if (m.filter_order <= 0 || m.filter_kind.empty()) return std::optional<dsp::SosDesign>{};
-  Result<dsp::SosDesign> d = m.filter_kind == "highpass"
-                                 ? dsp::design_butterworth(dsp::FilterKind::highpass, m.filter_order, m.band_low_hz, fs_hz)
-                             : m.filter_kind == "lowpass"
-                                 ? dsp::design_butterworth(dsp::FilterKind::lowpass, m.filter_order, m.band_high_hz, fs_hz)
-                                 : dsp::design_bandpass(m.filter_order, m.band_low_hz, m.band_high_hz, fs_hz);
-  if (!d) return d.error();
-  return std::optional<dsp::SosDesign>(std::move(*d));
-}
-
-// One line for plot titles: "band-passed 20-450 Hz", "high-passed 20 Hz", "unfiltered".
-std::string describe_model_filter(const PipelineModel& m) {
-  if (m.filter_order <= 0 || m.filter_kind.empty()) return "unfiltered";
-  if (m.filter_kind == "highpass") return "high-passed " + format_double(m.band_low_hz) + " Hz";
-  if (m.filter_kind == "lowpass") return "low-passed " + format_double(m.band_high_hz) + " Hz";
-  return "band-passed " + format_double(m.band_low_hz) + "-" + format_double(m.band_high_hz) + " Hz";
-}
-
-// The pipeline owns its classifier; a model's network is shared with the PipelineModel (which stays const),
-// so the pipeline gets this forwarding handle. Not copyable state: one run at a time uses a model.
-class SharedClassifier final : public models::Classifier {
- public:
-  explicit SharedClassifier(std::shared_ptr<models::Classifier> c) : c_(std::move(c)) {}
-  std::size_t n_inputs() const noexcept override { return c_->n_inputs(); }
-  std::size_t n_classes() const noexcept override { return c_->n_classes(); }
-  const std::vector<std::string>& class_names() const noexcept override { return c_->class_names(); }
-  const std::vector<std::string>& input_names() const noexcept override { return c_->input_names(); }
-  models::InputKind input_kind() const noexcept override { return c_->input_kind(); }
-  Status reserve(std::size_t max_rows) override { return c_->reserve(max_rows); }
-  Status predict_proba(const double* in, std::size_t rows, std::size_t cols, double* out) override {
-    return c_->predict_proba(in, rows, cols, out);
-  }
-
- private:
-  std::shared_ptr<models::Classifier> c_;
-};
-
-// The model's channels of `rec`, causally filtered, as a new recording (label kept).
-Result<io::Recording> prepare_channels(const io::Recording& rec, const PipelineModel& m) {
-  io::Recording out;
-  out.sample_rate_hz = rec.sample_rate_hz;
-  out.n_samples = rec.n_samples;
-  out.label = rec.label;
-  out.subject_id = rec.subject_id;
-  out.source_path = rec.source_path;
-  for (const auto& name : m.channels) {
-    const int c = rec.channel_index(name);
-    if (c < 0)
-      return make_error(ErrorCode::invalid_argument, rec.source_path.string(), 0,
-                        "has no channel '" + name + "' (the model needs it)");
-    out.channel_names.push_back(name);
-    out.channel_units.push_back(rec.channel_units.size() > std::size_t(c) ? rec.channel_units[std::size_t(c)] : "");
-    auto ch = rec.channel(std::size_t(c));
-    out.samples.insert(out.samples.end(), ch.begin(), ch.end());
-  }
-  auto design = design_model_filter(m, rec.sample_rate_hz);
-  if (!design) return design.error();
-  if (auto& d = *design) {
-    std::vector<std::size_t> all(out.channel_names.size());
-    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-    if (auto s = filter_channels(out, *d, all, false); !s) return s.error();
-  }
-  return out;
-}
-
-}  // namespace
-
-PipelineModel lda_context_model(std::size_t context_samples) {
-  PipelineModel m;
-  if (context_samples == 0) return m;
-  // The feature list evaluate's lda_context uses (app/evaluate.cpp); make_feature_spec gives thresholds 0.
-  m.features = features::make_feature_spec("MAV,WL,ZC,SSC,RMS,AR").value();
-  m.context_samples = context_samples;
-  m.log_amplitude = true;
-  return m;
-}
-
-Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel m) {
-  std::set<std::string> label_set;
-  for (const auto& r : train)
-    if (!r.label.empty()) label_set.insert(r.label);
-  if (label_set.size() < 2)
-    return make_error(ErrorCode::invalid_argument, "training needs recordings of at least two classes (found " +
-                                                       std::to_string(label_set.size()) + ")");
-  const std::vector<std::string> classes(label_set.begin(), label_set.end());
-  m.features.sample_rate_hz = m.sample_rate_hz;
-  // The lda_context variant: rows exactly as the stream makes them (window block | context block clipped at
-  // the recording start), from the one shared definition.
-  const bool variant = m.context_samples > 0 || m.log_amplitude;
-  std::optional<features::ContextFeatureExtractor> cfx;
-  if (variant) {
-    auto c = features::ContextFeatureExtractor::create(m.features, m.channels.size(), m.window_len, m.increment,
-                                                       m.context_samples, m.log_amplitude);
-    if (!c) return c.error();
-    cfx.emplace(std::move(*c));
-  }
-  std::vector<double> X;
-  std::vector<int> y;
-  std::vector<std::string> cols;
-  m.trained_on.clear();
-  for (const auto& r : train) {
-    if (r.label.empty()) continue;
-    if (std::abs(r.sample_rate_hz - m.sample_rate_hz) > 1e-9)
-      return make_error(ErrorCode::invalid_argument, r.source_path.string(), 0,
-                        "sample rate " + format_double(r.sample_rate_hz) + " Hz differs from the model's " +
-                            format_double(m.sample_rate_hz) + " Hz");
-    auto p = prepare_channels(r, m);
-    if (!p) return p.error();
-    if (p->n_samples < m.window_len) continue;
-    const int label = int(std::find(classes.begin(), classes.end(), r.label) - classes.begin());
-    if (cfx) {
-      cols = cfx->column_names(m.channels);
-      std::vector<double> row(cfx->n_columns());
-      for (std::size_t s : dsp::window_starts(p->n_samples, m.window_len, m.increment)) {
-        features::ComputeStatus status = features::ComputeStatus::ok;
-        if (!cfx->compute(p->samples.data() + s, p->n_samples, s, row.data(), status) ||
-            status != features::ComputeStatus::ok ||
-            !std::all_of(row.begin(), row.end(), [](double v) { return std::isfinite(v); }))
-          continue;
-        X.insert(X.end(), row.begin(), row.end());
-        y.push_back(label);
-      }
-      m.trained_on.push_back(r.source_path.filename().string());
-      continue;
-    }
-    auto fm = features::extract_features(*p, m.features, m.window_len, m.increment);
-    if (!fm) return fm.error();
-    cols = fm->column_names;
-    for (std::size_t i = 0; i < fm->n_rows(); ++i) {
-      auto row = fm->row(i);
-      if (!std::all_of(row.begin(), row.end(), [](double v) { return std::isfinite(v); })) continue;
-      X.insert(X.end(), row.begin(), row.end());
-      y.push_back(label);
-    }
-    m.trained_on.push_back(r.source_path.filename().string());
-  }
-  if (y.empty()) return make_error(ErrorCode::empty, "no training windows");
-  auto lda = models::LdaClassifier::fit(X.data(), y.size(), cols.size(), y, classes, cols);
-  if (!lda) return lda.error();
-  m.lda = std::move(*lda);
-  return m;
-}
-
-Result<std::vector<io::Recording>> load_training_recordings(const std::vector<fs::path>& paths) {
-  std::vector<io::Recording> out;
-  for (const auto& p : paths) {
-    std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-      auto ds = io::load_dataset(p);
-      if (!ds) return ds.error();
-      std::set<fs::path> dup_second;
-      for (const auto& d : ds->duplicates) dup_second.insert(d.second);
-      for (auto& r : ds->recordings)
-        if (!dup_second.count(r.source_path)) out.push_back(std::move(r));
-    } else {
-      auto r = io::read_recording(p);
-      if (!r) return r.error();
-      out.push_back(std::move(*r));
-    }
-  }
-  return out;
-}
-
 // ---- the chain ----------------------------------------------------------------------------------------------
 
 namespace {
@@ -471,18 +171,9 @@ json summary_us(const realtime::DurationSummary& d) {
           {"mean_us", d.mean_s * 1e6}};
 }
 
-// One control tick's log row.
-struct TickRow {
-  double t_s;
-  control::IntentLabel decision;
-  double confidence;
-  control::IntentLabel active;
-  control::SupervisorMode mode;
-  std::array<double, 2> desired, setpoint, q, tau;
-  std::uint32_t sensor_faults;
-  std::uint32_t new_events;
-  double decision_delay_s;  // NaN when no decision was delivered at this tick
-};
+// Ctrl-C during a run: the drivers end in order (hardware deactivated, logs written).
+std::atomic<bool> g_run_stop{false};
+extern "C" void on_run_sigint(int) { g_run_stop.store(true); }
 
 // Extends the y range by a third above the data so the legend (top right) does not cover curves.
 void leave_legend_room(report::LinePlot& p) {
@@ -505,36 +196,47 @@ std::vector<double> every(std::size_t n, std::size_t stride, F f) {
 
 }  // namespace
 
-Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const PipelineModel& model) {
+Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const PipelineModel& model_in) {
   using namespace control;
   if (opt.chunk_frames == 0) return make_error(ErrorCode::invalid_argument, "--chunk must be >= 1");
   if (!(opt.control_hz >= 100 && opt.control_hz <= 5000))
     return make_error(ErrorCode::invalid_argument, "--control-hz must be in [100, 5000]");
+  const auto model = std::make_shared<const PipelineModel>(model_in);
   const bool live = !opt.port.empty();
   std::unique_ptr<realtime::EmgSource> source;
-  realtime::ReplaySource* replay = nullptr;  // the replay's stats and faults (null when live)
-  const std::size_t nch = model.channels.size();
-  double fs_hz = model.sample_rate_hz;
+  realtime::ReplaySource* replay = nullptr;          // the replay's stats and faults (null when live)
+  realtime::SerialSource* serial = nullptr;          // the board's wire statistics (null on replay)
+  const std::size_t nch = model->channels.size();
+  double fs_hz = model->sample_rate_hz;
   std::optional<io::Recording> filtered;  // EMG for the plot
   std::vector<double> goniometer;
   double rec_duration_s = opt.seconds;
   std::string rec_name, rec_label, rec_subject;
-  double full_scale = 1.0;
+  double full_scale = 0.0;
+  std::optional<realtime::BoardProfile> board;
   if (live) {
-    if (!(opt.seconds > 0)) return make_error(ErrorCode::invalid_argument, "--port needs --seconds > 0");
+    if (!(opt.seconds > 0 && opt.seconds <= kMaxLiveSeconds))
+      return make_error(ErrorCode::invalid_argument, "--port needs --seconds in (0, " + format_double(kMaxLiveSeconds) + "]");
     if (!opt.faults.empty() || opt.random_faults > 0)
       return make_error(ErrorCode::invalid_argument, "--fault/--random-faults apply to --replay only");
+    board = realtime::default_board_profile();
+    if (!opt.board.empty()) {
+      auto b = realtime::load_board_profile(opt.board);
+      if (!b) return b.error();
+      board = std::move(*b);
+    }
     realtime::SerialOptions so;
     so.port = opt.port;
     so.baud = opt.baud;
     so.n_channels = nch;
     so.sample_rate_hz = opt.port_rate_hz;
-    so.channel_names = model.channels;  // the board's pins, in the model's channel order
-    auto ser = realtime::SerialSource::create(so);
+    so.channel_names = model->channels;  // the board's pins, in the model's channel order
+    auto ser = realtime::SerialSource::create(so);  // streams codes (unit "adc"); the board profile converts them
     if (!ser) return ser.error();
-    source = std::make_unique<realtime::SerialSource>(std::move(*ser));
+    auto owned = std::make_unique<realtime::SerialSource>(std::move(*ser));
+    serial = owned.get();
+    source = std::move(owned);
     fs_hz = opt.port_rate_hz;
-    full_scale = 1023.0 * so.volts_per_code;  // 10-bit codes
     rec_name = opt.port;
   } else {
     auto rec_r = io::read_recording(opt.replay);
@@ -545,25 +247,23 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
       // Every channel the model needs, named at once (a network file names its channels; a recording from
       // another montage must not be fed to it in the wrong order or with a channel missing).
       std::string missing, have;
-      for (const auto& name : model.channels)
+      for (const auto& name : model->channels)
         if (rec.channel_index(name) < 0) missing += (missing.empty() ? "" : ", ") + name;
       if (!missing.empty()) {
         for (const auto& name : rec.channel_names) have += (have.empty() ? "" : ", ") + name;
         std::string need;
-        for (const auto& name : model.channels) need += (need.empty() ? "" : ", ") + name;
+        for (const auto& name : model->channels) need += (need.empty() ? "" : ", ") + name;
         return make_error(ErrorCode::mismatch, rec.source_path.string(), 0,
                           "lacks channel(s) " + missing + " that the model needs (model channels, in order: " +
                               need + "; the recording has: " + have + ")");
       }
     }
-    auto f = prepare_channels(rec, model);  // for the EMG plot (before any injected fault)
+    auto f = prepare_channels(rec, *model);  // for the EMG plot (before any injected fault)
     if (!f) return f.error();
     filtered = std::move(*f);
-    full_scale = 0;
-    for (const auto& name : model.channels)
+    for (const auto& name : model->channels)
       for (double x : rec.channel(std::size_t(rec.channel_index(name))))
         if (std::isfinite(x)) full_scale = std::max(full_scale, std::abs(x));
-    if (!(full_scale > 0)) full_scale = 1.0;
     const int fx = rec.channel_index("FX");
     if (fx >= 0) {
       auto c = rec.channel(std::size_t(fx));
@@ -573,11 +273,16 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
     rec_name = rec.source_path.filename().string();
     rec_label = rec.label;
     rec_subject = rec.subject_id;
+    if (!opt.board.empty()) {  // a replay of a recording in ADC codes
+      auto b = realtime::load_board_profile(opt.board);
+      if (!b) return b.error();
+      board = std::move(*b);
+    }
 
     realtime::ReplayOptions ro;
     ro.chunk_frames = opt.chunk_frames;
     ro.pace = opt.realtime ? realtime::ReplayPace::realtime : realtime::ReplayPace::fast;
-    ro.channels = model.channels;
+    ro.channels = model->channels;
     for (const auto& fs_text : opt.faults) {
       auto ev = parse_fault(fs_text);
       if (!ev) return ev.error();
@@ -606,53 +311,18 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
     replay = owned.get();
     source = std::move(owned);
   }
-  if (std::abs(fs_hz - model.sample_rate_hz) > 1e-6 * model.sample_rate_hz)
+  if (std::abs(fs_hz - model->sample_rate_hz) > 1e-6 * model->sample_rate_hz)
     return make_error(ErrorCode::mismatch, rec_name + " is sampled at " + format_double(fs_hz) + " Hz, the model at " +
-                                               format_double(model.sample_rate_hz) + " Hz");
-  realtime::EmgSource& src = *source;
-
-  // Pipeline.
-  realtime::PipelineSpec ps;
-  ps.sample_rate_hz = fs_hz;
-  ps.n_channels = nch;
-  {
-    auto d = design_model_filter(model, fs_hz);
-    if (!d) return d.error();
-    ps.filter = std::move(*d);
-  }
-  if (model.network_trained_zero_phase)
+                                               format_double(model->sample_rate_hz) + " Hz");
+  if (model->network_trained_zero_phase)
     log_line(ctx, "warning: the network was trained on zero-phase filtered windows; the stream can only filter "
                   "causally, so its inputs differ from the training windows");
-  ps.window_len = model.window_len;
-  ps.increment = model.increment;
-  ps.features = model.features;
-  ps.features.sample_rate_hz = fs_hz;
-  if (!model.network) {  // networks take raw windows: no feature blocks
-    ps.context_samples = model.context_samples;
-    ps.log_amplitude_features = model.log_amplitude;
-  }
-  ps.post.rejection_threshold = opt.rejection_threshold;
-  ps.post.vote_window = opt.vote_window;
-  ps.post.min_dwell = opt.min_dwell;
-  const auto aliases = intent_aliases();
-  const std::vector<std::string>& class_names = model_class_names(model);
-  auto ci = realtime::map_classes_to_intents(class_names, aliases);
-  if (!ci) return ci.error();
-  ps.class_intents = *ci;
-  std::unique_ptr<models::Classifier> clf;
-  if (model.network)
-    clf = std::make_unique<SharedClassifier>(model.network);
-  else
-    clf = std::make_unique<models::LdaClassifier>(model.lda);
-  auto pipe_r = realtime::StreamingPipeline::create(ps, std::move(clf));
-  if (!pipe_r) return pipe_r.error();
-  realtime::StreamingPipeline pipe = std::move(*pipe_r);
+  std::error_code ec;
+  fs::create_directories(opt.out_dir, ec);
+  if (!fs::is_directory(opt.out_dir, ec))
+    return make_error(ErrorCode::io, opt.out_dir.string(), 0, "cannot create the output folder");
 
-  auto det_r = SensorFaultDetector::create(default_sensor_fault_spec(nch, fs_hz, full_scale));
-  if (!det_r) return det_r.error();
-  SensorFaultDetector detector = std::move(*det_r);
-
-  // Simulation (MuJoCo when built with it, else ideal mock actuators) and control loop.
+  // Simulation (MuJoCo when built with it, else ideal mock actuators).
   fs::path mjcf = opt.sim_model.empty() ? fs::path(MYOEXO_SOURCE_DIR) / "models" / "exo_leg.xml" : opt.sim_model;
   std::unique_ptr<ExoHardware> hw;
   std::function<std::string()> hw_fault_text;  // the back-end's own description of its first fault, if it has one
@@ -688,171 +358,126 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
   hw = std::make_unique<hw::MockExo>();
   mjcf.clear();
 #endif
-  ExoHardware& exo = *hw;
-  ControlLoopSpec ls;
-  ls.rate_hz = 1.0 / dt;
-  ls.supervisor.nominal_period_s = dt;
-  ls.supervisor.log_capacity = 1u << 16;
-  auto loop_r = ControlLoop::create(ls, exo);
-  if (!loop_r) return loop_r.error();
-  ControlLoop loop = std::move(*loop_r);
-  if (auto s = loop.configure(); !s) return s.error();
-  if (auto s = loop.activate(0.0); !s) return s.error();
-  const ExoLimits limits = ls.supervisor.limits;
 
-  // The run.
-  log_line(ctx, "replaying " + rec_name + " (" + format_double(std::round(rec_duration_s * 10) / 10) + " s, " +
-                    std::to_string(nch) + " channels) into MuJoCo at " + format_double(1.0 / dt) + " Hz ...");
-  std::vector<double> buf(opt.chunk_frames * nch);
-  std::vector<realtime::Decision> decisions, pending;
-  decisions.reserve(std::size_t(rec_duration_s * fs_hz / double(model.increment)) + 16);
-  std::vector<TickRow> rows;
-  rows.reserve(std::size_t(rec_duration_s / dt) + 1024);
-  std::vector<double> delay_s;
-  std::vector<std::pair<realtime::Decision, bool>> awaiting_send;  // delivered this tick
-  std::size_t k = 0, pending_head = 0, events_seen = 0;
-  double avail_s = 0;  // sim time up to which EMG has arrived
-  IntentLabel last_label = IntentLabel::rest;
-  double last_conf = 0;
-  std::uint32_t faults_bits = 0;
-  std::uint64_t hw_errors = 0;
+  // The session: the same object every host drives.
+  session::SessionSpec ss;
+  ss.control_hz = 1.0 / dt;
+  ss.loop.supervisor.log_capacity = 1u << 16;
+  ss.post.rejection_threshold = opt.rejection_threshold;
+  ss.post.vote_window = opt.vote_window;
+  ss.post.min_dwell = opt.min_dwell;
+  ss.board = board;
+  ss.input_unit = opt.input_unit;
+  ss.full_scale = full_scale;
+  ss.read_frames = live ? 64 : opt.chunk_frames;
+  ss.clock = (live || opt.realtime) ? session::SessionClock::wall : session::SessionClock::stream;
+  ss.event_log = opt.out_dir / "events.csv";
+  ss.emg_tap_seconds = live ? 10.0 : 0.0;
+  auto sess_r = session::Session::create(ss, model, std::move(source), *hw);
+  if (!sess_r) return sess_r.error();
+  session::Session& sess = **sess_r;
+  if (!sess.conversion().identity()) log_line(ctx, "input: " + sess.conversion().description);
+  if (auto s = sess.configure(); !s) return s.error();
+  const ExoLimits limits = sess.loop().spec().supervisor.limits;
+  const double margin = sess.loop().spec().supervisor.out_of_range_margin_rad;
+
+  // Host side: drain telemetry into run_log.csv as it arrives, keep what the summary and plots need.
+  const fs::path log_path = opt.out_dir / "run_log.csv";
+  std::ofstream logf(log_path, std::ios::trunc);
+  logf << "time_s,intent,confidence,active_intent,supervisor_mode,hip_desired_deg,knee_desired_deg,"
+          "hip_setpoint_deg,knee_setpoint_deg,hip_deg,knee_deg,hip_torque_nm,knee_torque_nm,sensor_faults,"
+          "safety_events,decision_delay_ms\n";
+  std::vector<session::TickTelemetry> rows;  // every tick (plots decimate); live runs are bounded by --seconds
+  std::vector<realtime::Decision> decisions;
+  std::vector<double> delay_s, live_frames;
+  std::uint64_t sp_violations = 0, q_violations = 0, ticks = 0;
+  std::map<std::string, double> mode_s, active_s;
+  double se[2] = {0, 0};
   std::string hw_fault;
-  const double chunk_s = double(opt.chunk_frames) / fs_hz;
-  std::size_t reconnects = 0;
-  std::vector<double> live_frames;  // live: what arrived, interleaved, for the EMG plot
-  if (auto st0 = src.start(); !st0) return st0.error();
-  const std::int64_t wall0 = realtime::steady_now_ns();
-  bool done = false;
-  while (!done) {
-    const auto rr = src.read(buf);
-    if (rr.status == realtime::ReadStatus::end_of_stream) break;
-    if (rr.status == realtime::ReadStatus::error)
-      return make_error(ErrorCode::io, rec_name, 0, "the EMG source failed");
-    if (rr.status == realtime::ReadStatus::disconnected) {
-      // Live: try to reconnect for a while; the watchdog holds the exoskeleton meanwhile.
-      if (!live || ++reconnects > 20) return make_error(ErrorCode::io, rec_name, 0, "the EMG source disconnected");
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      (void)src.start();
-      avail_s = std::max(avail_s, double(realtime::steady_now_ns() - wall0) * 1e-9);
-    } else if (rr.status == realtime::ReadStatus::no_data) {
-      // Replay: an injected stall, simulated time passes without data. Live: wall time passes.
-      avail_s = live ? std::max(avail_s, double(realtime::steady_now_ns() - wall0) * 1e-9) : avail_s + chunk_s;
-      if (live && avail_s >= opt.seconds) done = true;
-    } else {
-      const std::span<const double> frames(buf.data(), rr.frames * nch);
-      if (live) live_frames.insert(live_frames.end(), frames.begin(), frames.end());
-      for (std::size_t i = 0; i < rr.frames; ++i) (void)detector.push_frame(frames.subspan(i * nch, nch));
-      faults_bits = detector.faults();
-      (void)pipe.process(frames, realtime::ChunkTiming{rr.first_sample_s, realtime::steady_now_ns()},
-                         [&](const realtime::Decision& d) {
-                           decisions.push_back(d);
-                           pending.push_back(d);
-                         });
-      avail_s = std::max(avail_s, rr.first_sample_s + double(rr.frames) / fs_hz);
-      if (opt.seconds > 0 && avail_s >= opt.seconds) done = true;
-    }
-    for (; double(k) * dt <= avail_s; ++k) {
-      const double t = double(k) * dt;
-      awaiting_send.clear();
-      double delay = std::numeric_limits<double>::quiet_NaN();
-      while (pending_head < pending.size() && pending[pending_head].intent.window_end_s <= t) {
-        realtime::Decision d = pending[pending_head++];
-        Intent in = d.intent;
-        // Stamp the intent with the stream time its window ended, not the tick time, so the supervisor's
-        // stale-intent check sees the real age of the decision (review finding: `t` made every intent fresh).
-        in.emit_s = d.intent.window_end_s;
-        loop.push_intent(in, t);
-        last_label = in.label;
-        last_conf = in.confidence;
-        delay = t - d.intent.window_end_s;
-        delay_s.push_back(delay);
-        awaiting_send.emplace_back(d, true);
-      }
-      if (pending_head == pending.size()) pending.clear(), pending_head = 0;
-      loop.set_sensor_faults(faults_bits, t);
-      const std::int64_t tick_start = realtime::steady_now_ns();
-      if (loop.tick(t, dt) != HwStatus::ok && hw_errors++ == 0 && hw_fault_text) {
-        hw_fault = hw_fault_text();  // once: the log says why the simulation stopped following commands
-        if (!hw_fault.empty()) log_line(ctx, "simulation fault: " + hw_fault);
-      }
-      const std::int64_t tick_ns = realtime::steady_now_ns() - tick_start;
-      // End to end = arrival -> intent emitted (measured) + the tick that turns it into a command (measured).
-      // The ticks simulated in between (the fast replay compresses them) are not latency a live loop would see;
-      // the wait for the next tick is reported in simulated time (window_end_to_command_sim, <= one period).
-      for (const auto& [d, _] : awaiting_send) pipe.record_command_sent(d, d.emit_ns + tick_ns);
-      const auto ev = loop.supervisor().events().size();
-      TickRow r{};
-      r.t_s = t;
-      r.decision = last_label;
-      r.confidence = last_conf;
-      r.active = loop.intents().active();
-      r.mode = loop.supervisor().mode();
-      for (std::size_t j = 0; j < kJointCount; ++j) {
-        r.desired[j] = loop.desired()[j].position_rad;
-        r.setpoint[j] = loop.command().position_rad[j];
-        r.q[j] = loop.state().joints[j].position_rad;
-        r.tau[j] = loop.command().torque_nm[j];
-      }
-      r.sensor_faults = faults_bits;
-      r.new_events = std::uint32_t(ev - events_seen);
-      events_seen = ev;
-      r.decision_delay_s = delay;
-      rows.push_back(r);
-    }
-  }
-  src.stop();
-  (void)loop.deactivate();
-
-  // ---- outputs ----
-  std::error_code ec;
-  fs::create_directories(opt.out_dir, ec);
-  if (!fs::is_directory(opt.out_dir, ec))
-    return make_error(ErrorCode::io, opt.out_dir.string(), 0, "cannot create the output folder");
-
-  // Limit checks on what was commanded and measured (the property the supervisor guarantees).
-  std::uint64_t sp_violations = 0, q_violations = 0;
-  for (const auto& r : rows)
-    for (std::size_t j = 0; j < kJointCount; ++j) {
-      const auto& L = limits[j];
-      if (r.mode != SupervisorMode::emergency_stop &&
-          (r.setpoint[j] < L.position_min_rad - 1e-9 || r.setpoint[j] > L.position_max_rad + 1e-9))
-        ++sp_violations;
-      if (r.q[j] < L.position_min_rad - ls.supervisor.out_of_range_margin_rad ||
-          r.q[j] > L.position_max_rad + ls.supervisor.out_of_range_margin_rad)
-        ++q_violations;
-    }
-
-  {
-    const fs::path p = opt.out_dir / "run_log.csv";
-    std::ofstream f(p, std::ios::trunc);
-    f << "time_s,intent,confidence,active_intent,supervisor_mode,hip_desired_deg,knee_desired_deg,"
-         "hip_setpoint_deg,knee_setpoint_deg,hip_deg,knee_deg,hip_torque_nm,knee_torque_nm,sensor_faults,"
-         "safety_events,decision_delay_ms\n";
+  bool hw_fault_logged = false;
+  const std::size_t live_keep = std::size_t(60.0 * fs_hz) * nch;  // the EMG plot shows the last minute at most
+  Status host_failure;
+  auto service = [&] {
+    session::TickTelemetry r;
     char line[512];
-    for (const auto& r : rows) {
+    while (sess.pop_telemetry(r)) {
+      ++ticks;
       std::snprintf(line, sizeof line, "%.4f,%s,%.4f,%s,%s,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%u,%u,", r.t_s,
                     intent_label_name(r.decision), r.confidence, intent_label_name(r.active),
                     supervisor_mode_name(r.mode), rad_to_deg(r.desired[0]), rad_to_deg(r.desired[1]),
                     rad_to_deg(r.setpoint[0]), rad_to_deg(r.setpoint[1]), rad_to_deg(r.q[0]), rad_to_deg(r.q[1]),
                     r.tau[0], r.tau[1], r.sensor_faults, r.new_events);
-      f << line;
-      if (std::isfinite(r.decision_delay_s)) f << format_double(std::round(r.decision_delay_s * 1e6) / 1e3);
-      f << '\n';
+      logf << line;
+      if (std::isfinite(r.decision_delay_s)) {
+        logf << format_double(std::round(r.decision_delay_s * 1e6) / 1e3);
+        delay_s.push_back(r.decision_delay_s);
+      }
+      logf << '\n';
+      for (std::size_t j = 0; j < kJointCount; ++j) {
+        const auto& L = limits[j];
+        if (r.mode != SupervisorMode::emergency_stop &&
+            (r.setpoint[j] < L.position_min_rad - 1e-9 || r.setpoint[j] > L.position_max_rad + 1e-9))
+          ++sp_violations;
+        if (r.q[j] < L.position_min_rad - margin || r.q[j] > L.position_max_rad + margin) ++q_violations;
+        se[j] += (r.q[j] - r.setpoint[j]) * (r.q[j] - r.setpoint[j]);
+      }
+      mode_s[supervisor_mode_name(r.mode)] += dt;
+      active_s[intent_label_name(r.active)] += dt;
+      if (!r.hardware_ok && !hw_fault_logged && hw_fault_text) {
+        hw_fault = hw_fault_text();  // once: the log says why the simulation stopped following commands
+        hw_fault_logged = true;
+        if (!hw_fault.empty()) log_line(ctx, "simulation fault: " + hw_fault);
+      }
+      rows.push_back(r);
     }
-    if (!f) return make_error(ErrorCode::io, p.string(), 0, "cannot be written");
-  }
-  const auto events = loop.supervisor().events();
-  {
-    const fs::path p = opt.out_dir / "events.csv";
-    std::ofstream f(p, std::ios::trunc);
-    f << "time_s,reason,joint,value,limit\n";
-    for (const auto& e : events)
-      f << format_double(e.t_s) << ',' << safety_reason_name(e.reason) << ','
-        << (e.joint >= 0 ? joint_name(Joint(e.joint)) : "") << ',' << format_double(e.value) << ','
-        << format_double(e.limit) << '\n';
-    if (!f) return make_error(ErrorCode::io, p.string(), 0, "cannot be written");
-  }
+    realtime::Decision d;
+    while (sess.pop_decision(d)) decisions.push_back(d);
+    if (live) {
+      std::vector<double> chunk(256 * nch);
+      realtime::ChunkTiming t;
+      for (std::size_t m; (m = sess.pop_emg(chunk, t)) > 0;)
+        live_frames.insert(live_frames.end(), chunk.begin(), chunk.begin() + std::ptrdiff_t(m * nch));
+      if (live_frames.size() > 2 * live_keep)
+        live_frames.erase(live_frames.begin(), live_frames.end() - std::ptrdiff_t(live_keep));
+    }
+    if (auto s = sess.flush_events(); !s && host_failure.ok()) host_failure = s;
+  };
 
+  // The run. Ctrl-C ends a live run in order: the hardware is deactivated and every log written.
+  log_line(ctx, std::string(live ? "streaming from " : "replaying ") + rec_name + " (" +
+                    format_double(std::round(rec_duration_s * 10) / 10) + " s, " + std::to_string(nch) +
+                    " channels) into " + backend + " at " + format_double(1.0 / dt) + " Hz" +
+                    (ss.clock == session::SessionClock::wall ? " on the wall clock" : "") + " ...");
+  g_run_stop.store(false);
+  auto previous = std::signal(SIGINT, on_run_sigint);
+  session::DriverOptions dopt;
+  dopt.duration_s = opt.seconds;
+  dopt.stop = &g_run_stop;
+  dopt.service = service;
+  dopt.drain_after_end_s = 0.0;
+  Result<session::DriverReport> drv = make_error(ErrorCode::invalid_argument, "not run");
+  if (auto s = sess.activate(0.0); !s) {
+    std::signal(SIGINT, previous);
+    return s.error();
+  }
+  drv = ss.clock == session::SessionClock::wall ? session::run_wall_clock(sess, dopt) : session::run_stream_clock(sess, dopt);
+  const Status deact = sess.deactivate();
+  std::signal(SIGINT, previous);
+  service();
+  logf.flush();
+  if (!logf) return make_error(ErrorCode::io, log_path.string(), 0, "cannot be written");
+  if (!drv) return drv.error();
+  if (!deact) return deact.error();
+  if (!host_failure) return host_failure.error();
+  if (drv->stopped) log_line(ctx, "stopped by Ctrl-C: hardware deactivated, logs written");
+  const session::SessionStats st = sess.stats();
+  const realtime::StreamingPipeline& pipe = sess.pipeline();
+  const auto& loop = sess.loop();
+  const std::vector<std::string>& class_names = model_class_names(*model);
+  const auto aliases = model->class_intents.empty() ? session::default_class_intents() : model->class_intents;
+
+  // ---- outputs ----
+  const auto events = loop.supervisor().events();
   json s;
   s["source"] = live ? "serial:" + opt.port : opt.replay.string();
   s["recording"] = {{"file", rec_name},
@@ -860,47 +485,48 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
                     {"class", rec_label},
                     {"duration_s", rec_duration_s},
                     {"sample_rate_hz", fs_hz}};
-  s["model"] = {{"kind", model.network ? "torch" : "lda"},
+  s["model"] = {{"kind", model->network ? "torch" : "lda"},
                 {"classes", class_names},
-                {"channels", model.channels},
-                {"features", model.network ? std::vector<std::string>{} : model.features.names},
-                {"context_samples", model.network ? std::size_t{0} : model.context_samples},
-                {"log_amplitude", !model.network && model.log_amplitude},
-                {"window_len", model.window_len},
-                {"increment", model.increment},
-                {"filter", describe_model_filter(model)},
-                {"trained_on", model.trained_on}};
-  if (model.network) {
-    s["model"]["arch"] = model.network_arch;
-    s["model"]["file"] = model.network_file.string();
-    s["model"]["trained_zero_phase"] = model.network_trained_zero_phase;
+                {"channels", model->channels},
+                {"features", model->network ? std::vector<std::string>{} : model->features.names},
+                {"context_samples", model->network ? std::size_t{0} : model->context_samples},
+                {"log_amplitude", !model->network && model->log_amplitude},
+                {"window_len", model->window_len},
+                {"increment", model->increment},
+                {"filter", describe_model_filter(*model)},
+                {"trained_on", model->trained_on}};
+  if (model->network) {
+    s["model"]["arch"] = model->network_arch;
+    s["model"]["file"] = model->network_file.string();
+    s["model"]["trained_zero_phase"] = model->network_trained_zero_phase;
   }
   json mapping = json::object();
-  for (std::size_t c = 0; c < ps.class_intents.size(); ++c)
-    mapping[class_names[c]] = intent_label_name(ps.class_intents[c]);
+  for (std::size_t c = 0; c < sess.class_intents().size(); ++c)
+    mapping[class_names[c]] = intent_label_name(sess.class_intents()[c]);
   s["class_to_intent"] = mapping;
   s["pace"] = opt.realtime ? "realtime" : "fast";
   s["chunk_frames"] = opt.chunk_frames;
   s["control_hz"] = 1.0 / dt;
   s["actuators"] = backend;
   s["sim_model"] = mjcf.string();
-  s["ticks"] = rows.size();
+  s["ticks"] = ticks;
   s["sim_time_s"] = rows.empty() ? 0.0 : rows.back().t_s;
-  s["hardware_errors"] = hw_errors;
+  s["hardware_errors"] = st.hardware_errors;
   if (!hw_fault.empty()) s["hardware_fault"] = hw_fault;
-  const auto& st = pipe.stats();
-  s["pipeline"] = {{"frames", st.frames},
-                   {"decisions", st.decisions},
-                   {"rejected", st.rejected},
-                   {"nonfinite_samples", st.nonfinite_samples},
-                   {"nonfinite_windows", st.nonfinite_windows},
-                   {"nonfinite_classifier_inputs", st.nonfinite_classifier_inputs},
-                   {"classifier_errors", st.classifier_errors},
-                   {"gaps", st.gaps},
-                   {"timestamp_regressions", st.timestamp_regressions}};
+  const auto& pst = pipe.stats();
+  s["pipeline"] = {{"frames", pst.frames},
+                   {"decisions", pst.decisions},
+                   {"rejected", pst.rejected},
+                   {"nonfinite_samples", pst.nonfinite_samples},
+                   {"nonfinite_windows", pst.nonfinite_windows},
+                   {"nonfinite_classifier_inputs", pst.nonfinite_classifier_inputs},
+                   {"classifier_errors", pst.classifier_errors},
+                   {"gaps", pst.gaps},
+                   {"timestamp_regressions", pst.timestamp_regressions}};
   s["latency"] = {{"compute", summary_us(pipe.compute_time().summary())},
                   {"arrival_to_intent", summary_us(pipe.latency().summary())},
-                  {"end_to_end", summary_us(pipe.end_to_end().summary())}};
+                  {"arrival_to_command", summary_us(st.arrival_to_command)},
+                  {"end_to_end", summary_us(st.arrival_to_command)}};
   const Quantiles dq = quantiles(delay_s);
   s["latency"]["window_end_to_command_sim"] = {
       {"count", dq.count}, {"p50_ms", dq.p50 * 1e3}, {"p99_ms", dq.p99 * 1e3}, {"max_ms", dq.max * 1e3}};
@@ -924,12 +550,8 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
     s["expected_fraction_of_decisions"] = decisions.empty() ? 0.0 : double(expected_hits) / double(decisions.size());
     s["expected_fraction_of_non_rest"] = non_rest == 0 ? 0.0 : double(expected_hits) / double(non_rest);
   }
-  std::map<std::string, double> active_s;
-  for (const auto& r : rows) active_s[intent_label_name(r.active)] += dt;
   for (auto& [k2, v] : active_s) v = std::round(v * 1e3) / 1e3;
   s["active_intent_time_s"] = active_s;
-  std::map<std::string, double> mode_s;
-  for (const auto& r : rows) mode_s[supervisor_mode_name(r.mode)] += dt;
   for (auto& [k2, v] : mode_s) v = std::round(v * 1e3) / 1e3;
   s["supervisor_mode_time_s"] = mode_s;
   json counts = json::object(), logged = json::object();
@@ -944,7 +566,7 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
                  {"events_dropped", loop.supervisor().dropped_events()},
                  {"setpoint_limit_violations", sp_violations},
                  {"measured_out_of_range_ticks", q_violations},
-                 {"sensor_fault_onsets", detector.fault_onsets()}};
+                 {"sensor_fault_onsets", st.sensor_fault_onsets}};
   json faults = json::array();
   if (replay)
     for (const auto& f : replay->faults())
@@ -960,21 +582,38 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
                          {"stalls", rs.stalls},
                          {"out_of_order_chunks", rs.out_of_order_chunks}};
   } else {
-    const auto& ws = static_cast<realtime::SerialSource&>(src).wire_stats();
+    const auto& ws = serial->wire_stats();
     s["serial_stats"] = {{"frames_ok", ws.frames_ok},
                          {"frames_missing", ws.frames_missing},
                          {"frames_missing_estimated", ws.frames_missing_estimated},
                          {"gaps_estimated", ws.gaps_estimated},
                          {"crc_failures", ws.crc_failures},
                          {"bytes_discarded", ws.bytes_discarded},
-                         {"reconnects", reconnects}};
+                         {"reconnects", st.reconnects},
+                         {"disconnects", st.disconnects}};
   }
-  double se[2] = {0, 0};
-  for (const auto& r : rows)
-    for (std::size_t j = 0; j < 2; ++j) se[j] += (r.q[j] - r.setpoint[j]) * (r.q[j] - r.setpoint[j]);
-  if (!rows.empty())
-    s["tracking_rms_deg"] = {{"hip", rad_to_deg(std::sqrt(se[0] / double(rows.size())))},
-                             {"knee", rad_to_deg(std::sqrt(se[1] / double(rows.size())))}};
+  if (ticks > 0)
+    s["tracking_rms_deg"] = {{"hip", rad_to_deg(std::sqrt(se[0] / double(ticks)))},
+                             {"knee", rad_to_deg(std::sqrt(se[1] / double(ticks)))}};
+  s["session"] = {{"clock", ss.clock == session::SessionClock::wall ? "wall" : "stream"},
+                  {"input", sess.conversion().description},
+                  {"signal_unit", model->signal_unit},
+                  {"step_compute", summary_us(st.step_compute)},
+                  {"decisions_dropped", st.decisions_dropped},
+                  {"telemetry_dropped", st.telemetry_dropped},
+                  {"events_dropped", st.events_dropped},
+                  {"stopped_by_user", drv->stopped}};
+  if (board) s["session"]["board"] = {{"name", board->name},
+                                      {"adc_bits", board->adc_bits},
+                                      {"reference_volts", board->reference_volts},
+                                      {"gain", board->gain},
+                                      {"output", realtime::board_output_name(board->output)},
+                                      {"zero_code", board->zero_code()}};
+  if (ss.clock == session::SessionClock::wall)
+    s["session"]["control_tick"] = {{"jitter", summary_us(drv->tick_jitter)},
+                                    {"period", summary_us(drv->tick_period)},
+                                    {"deadline_misses", drv->deadline_misses},
+                                    {"wall_s", drv->wall_s}};
   {
     const fs::path p = opt.out_dir / "summary.json";
     std::ofstream f(p, std::ios::trunc);
@@ -987,14 +626,14 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
     if (live && !live_frames.empty()) {
       io::Recording lr;
       lr.sample_rate_hz = fs_hz;
-      lr.channel_names = model.channels;
-      lr.channel_units.assign(nch, "adc");
+      lr.channel_names = model->channels;
+      lr.channel_units.assign(nch, model->signal_unit);
       lr.n_samples = live_frames.size() / nch;
       lr.samples.resize(live_frames.size());
       for (std::size_t i = 0; i < lr.n_samples; ++i)
         for (std::size_t c = 0; c < nch; ++c) lr.samples[c * lr.n_samples + i] = live_frames[i * nch + c];
       if (lr.n_samples > 64) {
-        auto f = prepare_channels(lr, model);
+        auto f = prepare_channels(lr, *model);
         if (f) filtered = std::move(*f);
       }
     }
@@ -1017,7 +656,7 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
       if (!(spread > 0)) spread = 1;
       report::LinePlot emg;
       const std::string unit = e.channel_units.empty() || e.channel_units[0].empty() ? "units" : e.channel_units[0];
-      emg.title = who + ": EMG " + describe_model_filter(model) + " (causal)";
+      emg.title = who + ": EMG " + describe_model_filter(*model) + " (causal)";
       emg.x_label = "time (s)";
       emg.y_label = "EMG (" + unit + "), offset per channel";
       emg.size = {1400, 800};

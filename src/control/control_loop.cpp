@@ -28,7 +28,7 @@ Status ControlLoop::configure() { return hw_->configure(); }
 Status ControlLoop::activate(double t_s) {
   Status st = hw_->activate();
   if (!st) return st;
-  supervisor_.reset(t_s);
+  supervisor_.restart(t_s);  // the safety log survives re-activation
   intents_.reset(t_s);
   stats_ = {};
   replan_ = false;
@@ -63,11 +63,15 @@ HwStatus ControlLoop::tick(double t_s, double dt_s) noexcept {
 
   const HwStatus rs = hw_->read(t_s, dt_s, state_);
   if (rs != HwStatus::ok) {
+    // A device that failed (or stopped itself) is not trusted again until someone resets the latch.
     ++stats_.read_errors;
+    supervisor_.latch_hardware_fault(t_s, rs == HwStatus::deactivate ? 3 : 1);
+    intents_.hold_until_change(t_s);
     command_.mode = CommandMode::passive;
     command_.torque_nm.fill(0.0);
     supervisor_.notify_output_cut(t_s);
     (void)hw_->write(t_s, dt_s, command_);
+    last_mode_ = SupervisorMode::emergency_stop;
     return rs;
   }
 
@@ -103,7 +107,11 @@ HwStatus ControlLoop::tick(double t_s, double dt_s) noexcept {
   controller_.update(state_, safe, command_);
   supervisor_.enforce_command(command_, t_s, dt_s);
   const HwStatus ws = hw_->write(t_s, dt_s, command_);
-  if (ws != HwStatus::ok) ++stats_.write_errors;
+  if (ws != HwStatus::ok) {
+    ++stats_.write_errors;
+    supervisor_.latch_hardware_fault(t_s, ws == HwStatus::deactivate ? 3 : 2);
+    intents_.hold_until_change(t_s);
+  }
   return ws;
 }
 

@@ -63,7 +63,9 @@ class ControlLoop {
   [[nodiscard]] bool reset_emergency_stop(double t_s) noexcept { return supervisor_.reset_emergency_stop(t_s); }
 
   /// One read -> update -> write cycle at time t_s with the measured period dt_s. On a read error nothing is
-  /// written except a passive command; the status is returned for the caller to deactivate/recover.
+  /// written except a passive command. A read or write error, or a device asking to stop, latches the supervisor
+  /// (hardware_fault, like an emergency stop): the output stays passive until reset_emergency_stop(), even when
+  /// the device works again. The status is returned for the caller to report.
   [[nodiscard]] HwStatus tick(double t_s, double dt_s) noexcept;
 
   /// Run tick() at rate_hz on this thread for duration_s of wall time (steady_clock, absolute schedule with

@@ -42,6 +42,8 @@ const char* safety_reason_name(SafetyReason reason) noexcept {
     case SafetyReason::emergency_stop_reset: return "emergency_stop_reset";
     case SafetyReason::resync: return "resync";
     case SafetyReason::invalid_period: return "invalid_period";
+    case SafetyReason::hardware_fault: return "hardware_fault";
+    case SafetyReason::time_regression: return "time_regression";
   }
   return "unknown";
 }
@@ -74,10 +76,14 @@ Result<SafetySupervisor> SafetySupervisor::create(const SafetySupervisorSpec& sp
 
 SafetySupervisor::SafetySupervisor(const SafetySupervisorSpec& spec) : spec_(spec), log_(spec.log_capacity) { reset(0.0); }
 
-void SafetySupervisor::reset(double /*t_s*/) noexcept {
+void SafetySupervisor::reset(double t_s) noexcept {
   log_size_ = 0;
   dropped_ = 0;
   counts_ = {};
+  restart(t_s);
+}
+
+void SafetySupervisor::restart(double /*t_s*/) noexcept {
   for (auto& r : was_) r.fill(false);
   for (auto& r : now_) r.fill(false);
   mode_ = SupervisorMode::hold;
@@ -87,6 +93,8 @@ void SafetySupervisor::reset(double /*t_s*/) noexcept {
   estop_reset_s_ = -kInf;
   stale_episode_ = false;
   sensor_faults_ = 0;
+  t_latest_ = -kInf;
+  hw_fault_latched_ = false;
   out_ = {};
   torque_prev_ = {};
 }
@@ -145,6 +153,15 @@ void SafetySupervisor::trigger_emergency_stop(double t_s) noexcept {
   log_event(SafetyReason::emergency_stop, -1, t_s, 1.0, 0.0);
 }
 
+void SafetySupervisor::latch_hardware_fault(double t_s, int what) noexcept {
+  ++counts_[ri(SafetyReason::hardware_fault)];
+  estop_ = true;
+  mode_ = SupervisorMode::emergency_stop;
+  torque_prev_.fill(0.0);
+  if (!hw_fault_latched_) log_event(SafetyReason::hardware_fault, -1, t_s, what, 0.0);
+  hw_fault_latched_ = true;
+}
+
 void SafetySupervisor::notify_output_cut(double t_s) noexcept {
   torque_prev_.fill(0.0);
   if (!resync_) log_event(SafetyReason::resync, -1, t_s, 0.0, 0.0);
@@ -153,6 +170,7 @@ void SafetySupervisor::notify_output_cut(double t_s) noexcept {
 
 bool SafetySupervisor::reset_emergency_stop(double t_s) noexcept {
   if (!estop_) return false;
+  hw_fault_latched_ = false;
   estop_ = false;
   resync_ = true;
   last_intent_s_ = -kInf;
@@ -180,6 +198,14 @@ SupervisorMode SafetySupervisor::enforce_setpoint(const ExoState& state, Setpoin
   }
 
   bool hold = false;
+  // Time that goes backwards (a clock step, a host feeding stale times) holds until it passes the latest time
+  // seen: neither the watchdog nor the rate limits can be trusted meanwhile.
+  if (!std::isfinite(t_s) || t_s < t_latest_ - 1e-9) {
+    flag(SafetyReason::time_regression, -1, t_s, t_s, t_latest_);
+    hold = true;
+  } else {
+    t_latest_ = std::max(t_latest_, t_s);
+  }
   for (std::size_t j = 0; j < kJointCount; ++j) {
     const auto& L = spec_.limits[j];
     const double q = state.joints[j].position_rad, v = state.joints[j].velocity_rad_s;
@@ -200,7 +226,8 @@ SupervisorMode SafetySupervisor::enforce_setpoint(const ExoState& state, Setpoin
     hold = true;
   }
   const double intent_age = t_s - last_intent_s_;
-  if (!(intent_age <= spec_.watchdog_s)) {
+  // A negative age (the last intent is stamped after this tick) is no evidence of a live decoder: hold.
+  if (!(intent_age <= spec_.watchdog_s && intent_age >= -1e-9)) {
     flag(SafetyReason::watchdog, -1, t_s, intent_age, spec_.watchdog_s);
     hold = true;
   }

@@ -8,13 +8,16 @@
 // Hold causes: watchdog (no fresh intent within watchdog_s), sensor faults (from SensorFaultDetector), measured
 // state out of range / overspeed / non-finite, non-finite set-points. A hold is "controlled": the set-point
 // decelerates to rest at the acceleration limit and stays there. The emergency stop latches (passive, zero torque)
-// until reset_emergency_stop(); afterwards the supervisor holds until a fresh intent arrives.
+// until reset_emergency_stop(); afterwards the supervisor holds until a fresh intent arrives. A fault or stop reported
+// by the hardware (latch_hardware_fault) latches the same way: motion never resumes by itself after a device
+// failure. Time that goes backwards (a tick or the last fresh intent later than the tick's time) holds.
 // Every intervention is counted per reason and logged (rising edge per reason and joint) into a log preallocated
 // by create(): enforce_*() never allocate, throw, print or lock.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -44,8 +47,11 @@ enum class SafetyReason : int {
   emergency_stop_reset,     ///< explicit reset of the latch
   resync,                   ///< set-point re-synchronised to the measured posture (activation, after e-stop)
   invalid_period,           ///< dt non-finite or <= 0: the nominal period was used
+  hardware_fault,           ///< the hardware reported an error or asked to stop (value = 1 read, 2 write,
+                            ///< 3 device stop): latched like an emergency stop
+  time_regression,          ///< the tick time went backwards (value = t, limit = the latest time seen): hold
 };
-inline constexpr std::size_t kSafetyReasonCount = 18;
+inline constexpr std::size_t kSafetyReasonCount = 20;
 const char* safety_reason_name(SafetyReason reason) noexcept;
 
 /// One logged intervention.
@@ -77,6 +83,9 @@ class SafetySupervisor {
   /// Start over at time t_s: log and counters cleared, latch cleared, no fresh intent yet (holds until one arrives),
   /// set-points re-synchronised to the measured posture on the next enforce_setpoint().
   void reset(double t_s = 0.0) noexcept;
+  /// As reset(), but the safety log, its drop count and the intervention counts are kept: a re-activation of the
+  /// same exoskeleton continues its safety record.
+  void restart(double t_s) noexcept;
 
   /// Offer an intent at time t_s. Fresh = finite times and confidence, emitted no later than t_s and not older
   /// than watchdog_s; only fresh intents feed the watchdog. Returns whether it was fresh.
@@ -85,6 +94,11 @@ class SafetySupervisor {
   void set_sensor_faults(std::uint32_t bits, double t_s) noexcept;
   /// Latch the emergency stop (idempotent).
   void trigger_emergency_stop(double t_s) noexcept;
+  /// The hardware failed or stopped itself (`what`: 1 read error, 2 write error, 3 the device asked to stop):
+  /// latched like an emergency stop (passive, zero torque) until reset_emergency_stop(); logged once per latch.
+  void latch_hardware_fault(double t_s, int what) noexcept;
+  /// Whether a stop (emergency or hardware fault) is latched.
+  bool stop_latched() const noexcept { return estop_; }
   /// The loop cut the actuators outside this supervisor (a failed hardware read wrote passive zero torque):
   /// the next command's torque-rate limit starts from zero and the set-point re-synchronises to the measured
   /// posture, so recovering from the outage cannot jump the torque.
@@ -136,6 +150,8 @@ class SafetySupervisor {
   double last_intent_s_ = 0.0;
   double estop_reset_s_ = 0.0;
   bool stale_episode_ = false;
+  bool hw_fault_latched_ = false;
+  double t_latest_ = -std::numeric_limits<double>::infinity();  // latest tick time seen (time regression check)
   std::uint32_t sensor_faults_ = 0;
   Setpoints out_{};
   std::array<double, kJointCount> torque_prev_{};

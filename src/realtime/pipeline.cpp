@@ -136,6 +136,8 @@ void classify_window(Parts& p, models::Classifier& clf, const double* window, st
         if (probs[k] > probs[best]) best = k;
       d.raw_class = static_cast<int>(best);
       d.raw_probability = probs[best];
+      d.n_probabilities = static_cast<std::uint8_t>(std::min(probs.size(), kMaxDecisionClasses));
+      for (std::size_t k = 0; k < d.n_probabilities; ++k) d.probabilities[k] = static_cast<float>(probs[k]);
     }
   }
   const PostDecision pd = p.post->step(probs, valid);

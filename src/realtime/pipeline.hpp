@@ -23,6 +23,7 @@
 // leaving the supervisor, fed by record_command_sent()).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -73,6 +74,9 @@ struct PipelineSpec {
   std::function<std::int64_t()> clock;
 };
 
+/// Class probabilities a Decision carries (the first this many classes; models have 3-7).
+inline constexpr std::size_t kMaxDecisionClasses = 8;
+
 /// One decision of the pipeline.
 struct Decision {
   control::Intent intent;                 ///< post-processed intent (label, confidence, window end, emit [s])
@@ -80,6 +84,8 @@ struct Decision {
   std::size_t window_start_sample = 0;    ///< k * increment, counted in frames since create/reset
   int raw_class = -1;                     ///< classifier argmax before post-processing (-1 = no valid output)
   double raw_probability = 0.0;           ///< its probability
+  std::array<float, kMaxDecisionClasses> probabilities{};  ///< classifier output per class (0 when not classified)
+  std::uint8_t n_probabilities = 0;       ///< classes filled in `probabilities`
   bool rejected = false;                  ///< below the threshold or invalid input (voted rest)
   bool nonfinite_input = false;           ///< the window held replaced samples, or the classifier input was not
                                           ///< finite: not classified (raw_class -1), rejected

@@ -136,25 +136,41 @@ class FlakyReadExo final : public ExoHardware {
   std::uint64_t fail_at_ = 0, reads_ = 0;
 };
 
-TEST(ControlLoop, TorqueRampsFromZeroAfterAReadErrorCutTheOutput) {
+// A device that failed once is not trusted again by itself: the output stays passive (the supervisor latched a
+// hardware fault, like an emergency stop) although every later read succeeds, until an explicit reset; after the
+// reset and a fresh intent, torque ramps up from zero at the rate limit.
+TEST(ControlLoop, ReadErrorLatchesUntilResetThenTorqueRampsFromZero) {
   FlakyReadExo hw(1000);  // fails mid-lift, when the joints carry torque
   auto loop = ControlLoop::create({}, hw).value();
   ASSERT_TRUE(loop.configure().ok());
   ASSERT_TRUE(loop.activate(0.0).ok());
   double torque_before = 0.0;
-  for (long k = 0; k < 1400; ++k) {
+  const long reset_at = 1300;
+  for (long k = 0; k < 1700; ++k) {
     const double t = k * kDt;
-    if (k % 50 == 0) loop.push_intent(Intent{IntentLabel::lift, 0.95, t - 0.002, t}, t);
+    // The person asks for lift, then (after the reset) asks for it again as a new intent: lower, then lift.
+    IntentLabel asked = k < reset_at ? IntentLabel::lift : (k < reset_at + 100 ? IntentLabel::lower : IntentLabel::lift);
+    if (k % 50 == 0) loop.push_intent(Intent{asked, 0.95, t - 0.002, t}, t);
+    if (k == reset_at) {
+      EXPECT_TRUE(loop.reset_emergency_stop(t));
+    }
     const HwStatus st = loop.tick(t, kDt);
     if (k == 998) torque_before = std::abs(loop.command().torque_nm[0]) + std::abs(loop.command().torque_nm[1]);
     if (k == 999) {
       ASSERT_EQ(st, HwStatus::error);
       EXPECT_EQ(loop.command().mode, CommandMode::passive);
+      EXPECT_EQ(loop.supervisor().mode(), SupervisorMode::emergency_stop);
       continue;
     }
     ASSERT_EQ(st, HwStatus::ok) << "tick " << k;
-    if (k == 1000) {
-      // The first command after the outage may only move one torque-rate step away from the zero just written.
+    if (k > 999 && k < reset_at) {
+      ASSERT_EQ(loop.supervisor().mode(), SupervisorMode::emergency_stop) << "tick " << k << ": resumed by itself";
+      ASSERT_EQ(loop.command().mode, CommandMode::passive);
+      ASSERT_EQ(loop.command().torque_nm[0], 0.0);
+      ASSERT_EQ(loop.command().torque_nm[1], 0.0);
+    }
+    if (k == reset_at) {
+      // The first command after the reset (this tick) may only move one torque-rate step away from zero.
       for (std::size_t j = 0; j < kJointCount; ++j) {
         const double step = loop.spec().supervisor.limits[j].torque_rate_max_nm_s * kDt;
         EXPECT_LE(std::abs(loop.command().torque_nm[j]), step + 1e-12) << "joint " << j;
@@ -163,6 +179,52 @@ TEST(ControlLoop, TorqueRampsFromZeroAfterAReadErrorCutTheOutput) {
   }
   EXPECT_GT(torque_before, 0.0);  // the outage really cut a loaded joint
   EXPECT_EQ(loop.stats().read_errors, 1u);
+  EXPECT_EQ(loop.supervisor().intervention_count(SafetyReason::hardware_fault), 1u);
+  EXPECT_EQ(loop.supervisor().mode(), SupervisorMode::normal);  // moving again after the reset and a new intent
+  bool logged = false;
+  for (const auto& e : loop.supervisor().events()) logged = logged || e.reason == SafetyReason::hardware_fault;
+  EXPECT_TRUE(logged);
+}
+
+// The safety log is a record of the device, not of one activation: re-activating keeps it.
+TEST(ControlLoop, SafetyLogSurvivesReactivation) {
+  hw::MockExo mock;
+  auto loop = ControlLoop::create({}, mock).value();
+  ASSERT_TRUE(loop.configure().ok());
+  ASSERT_TRUE(loop.activate(0.0).ok());
+  loop.trigger_emergency_stop(0.01);
+  (void)loop.tick(0.01, kDt);
+  const auto before = loop.supervisor().events().size();
+  ASSERT_GT(before, 0u);
+  ASSERT_TRUE(loop.deactivate().ok());
+  ASSERT_TRUE(loop.activate(1.0).ok());
+  EXPECT_GE(loop.supervisor().events().size(), before);
+  bool estop_logged = false;
+  for (const auto& e : loop.supervisor().events()) estop_logged = estop_logged || e.reason == SafetyReason::emergency_stop;
+  EXPECT_TRUE(estop_logged);
+}
+
+// Time that goes backwards holds the leg (the watchdog cannot be trusted on a negative intent age).
+TEST(ControlLoop, TimeGoingBackwardsHolds) {
+  hw::MockExo mock;
+  auto loop = ControlLoop::create({}, mock).value();
+  ASSERT_TRUE(loop.configure().ok());
+  ASSERT_TRUE(loop.activate(0.0).ok());
+  long k = 0;
+  for (; k < 600; ++k) {
+    const double t = k * kDt;
+    if (k % 20 == 0) loop.push_intent(Intent{IntentLabel::gait, 0.95, t - 0.001, t}, t);
+    (void)loop.tick(t, kDt);
+  }
+  ASSERT_EQ(loop.supervisor().mode(), SupervisorMode::normal);
+  // The clock jumps back by 2 s: every tick until it has caught up holds, whatever intents claim.
+  for (long i = 0; i < 200; ++i) {
+    const double t = (k - 2000 + i) * kDt;
+    loop.push_intent(Intent{IntentLabel::gait, 0.95, t - 0.001, t}, t);
+    (void)loop.tick(t, kDt);
+    ASSERT_EQ(loop.supervisor().mode(), SupervisorMode::hold) << "tick " << i << " after the jump";
+  }
+  EXPECT_GT(loop.supervisor().intervention_count(SafetyReason::time_regression), 0u);
 }
 
 // Issue 4, defect 1: the loop replanned from the previous tick's set-point as if it were this tick's, so a

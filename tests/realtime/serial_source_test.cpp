@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "io/io.hpp"
-#include "realtime/session.hpp"
+#include "realtime/acquisition.hpp"
 
 namespace myoexo::realtime {
 namespace {

@@ -1,0 +1,459 @@
+#include "session/model.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <ctime>
+#include <fstream>
+#include <limits>
+#include <set>
+
+#include "dsp/sos_filter.hpp"
+#include "dsp/windowing.hpp"
+#include "io/io.hpp"
+#include "realtime/postprocess.hpp"
+
+#ifndef MYOEXO_VERSION
+#define MYOEXO_VERSION "unknown"
+#endif
+#ifndef MYOEXO_GIT_COMMIT
+#define MYOEXO_GIT_COMMIT ""
+#endif
+
+namespace myoexo::session {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string format_double(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+Status ensure_parent_dir(const fs::path& path) {
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  if (ec) return make_error(ErrorCode::io, path.string(), 0, "cannot create its folder: " + ec.message());
+  return {};
+}
+
+// An integer field in [lo, hi]: refuses floats (1e300), negatives for counts and values that would wrap.
+template <typename T>
+Status get_integer(const json& obj, const char* key, std::int64_t lo, std::int64_t hi, const fs::path& path,
+                   const std::string& shown, T& out) {
+  if (!obj.contains(key))
+    return make_error(ErrorCode::parse, path.string(), 0, "bad pipeline model: '" + shown + "' is missing");
+  const json& v = obj.at(key);
+  bool ok = false;
+  std::int64_t x = 0;
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    ok = u <= std::uint64_t(hi);
+    x = ok ? std::int64_t(u) : 0;
+  } else if (v.is_number_integer()) {
+    x = v.get<std::int64_t>();
+    ok = true;
+  }
+  if (!ok || x < lo || x > hi)
+    return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                      shown + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                          v.dump());
+  out = static_cast<T>(x);
+  return {};
+}
+
+std::vector<std::pair<std::string, std::string>> default_map_for(const PipelineModel& m) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto aliases = default_class_intents();
+  for (const auto& c : model_class_names(m)) {
+    std::string intent;
+    for (const auto& [k, v] : aliases)
+      if (k == c) intent = v;
+    if (intent.empty() && control::parse_intent_label(c)) intent = c;
+    if (!intent.empty()) out.emplace_back(c, intent);
+  }
+  return out;
+}
+
+}  // namespace
+
+Provenance current_provenance() {
+  Provenance p;
+  p.version = MYOEXO_VERSION;
+  p.commit = MYOEXO_GIT_COMMIT;
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  p.created_utc = buf;
+  return p;
+}
+
+std::vector<std::pair<std::string, std::string>> default_class_intents() {
+  return {{"gait", "gait"}, {"standing", "lift"}, {"sitting", "lower"}};
+}
+
+Result<std::vector<control::IntentLabel>> model_class_intents(const PipelineModel& m) {
+  const auto& classes = model_class_names(m);
+  if (m.class_intents.empty()) return realtime::map_classes_to_intents(classes, default_class_intents());
+  for (const auto& [c, i] : m.class_intents) {
+    if (!control::parse_intent_label(i))
+      return make_error(ErrorCode::invalid_argument, "class '" + c + "' maps to '" + i +
+                                                         "', which is not an intent (rest, lift, lower, gait, hold)");
+    if (std::find(classes.begin(), classes.end(), c) == classes.end())
+      return make_error(ErrorCode::invalid_argument, "class_intents names a class '" + c + "' the classifier does not have");
+  }
+  return realtime::map_classes_to_intents(classes, m.class_intents);
+}
+
+
+json pipeline_model_to_json(const PipelineModel& m) {
+  json j;
+  j["format"] = "myoexo-pipeline-model";
+  j["version"] = 2;
+  j["sample_rate_hz"] = m.sample_rate_hz;
+  j["channels"] = m.channels;
+  j["signal_unit"] = m.signal_unit;
+  j["filter"] = {{"order", m.filter_order}, {"low_hz", m.band_low_hz}, {"high_hz", m.band_high_hz}};
+  j["window_len"] = m.window_len;
+  j["increment"] = m.increment;
+  j["features"] = {{"names", m.features.names},
+                   {"zc", m.features.thresholds.zc},
+                   {"ssc", m.features.thresholds.ssc},
+                   {"wamp", m.features.thresholds.wamp},
+                   {"ar_order", m.features.ar_order}};
+  j["context_samples"] = m.context_samples;
+  j["log_amplitude"] = m.log_amplitude;
+  j["trained_on"] = m.trained_on;
+  json ci = json::object();
+  for (const auto& [c, i] : m.class_intents.empty() ? default_map_for(m) : m.class_intents) ci[c] = i;
+  j["class_intents"] = ci;
+  j["provenance"] = {{"program", m.provenance.program},
+                     {"version", m.provenance.version},
+                     {"commit", m.provenance.commit},
+                     {"created_utc", m.provenance.created_utc}};
+  j["lda"] = json::parse(m.lda.to_json());
+  return j;
+}
+
+Status save_pipeline_model(const PipelineModel& m, const fs::path& path) {
+  if (auto s = ensure_parent_dir(path); !s) return s;
+  std::ofstream out(path, std::ios::trunc);
+  out << pipeline_model_to_json(m).dump(1) << '\n';
+  if (!out) return make_error(ErrorCode::io, path.string(), 0, "cannot be written");
+  return {};
+}
+
+Result<PipelineModel> load_pipeline_model(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(ErrorCode::io, path.string(), 0, "cannot be opened");
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    return make_error(ErrorCode::parse, path.string(), 0, std::string("is not JSON: ") + e.what());
+  }
+  PipelineModel m;
+  try {
+    if (j.value("format", "") == "myoexo-pipeline-model") {
+      auto lda = models::LdaClassifier::from_json(j.at("lda").dump(), path.string());
+      if (!lda) return lda.error();
+      m.lda = std::move(*lda);
+      m.sample_rate_hz = j.at("sample_rate_hz").get<double>();
+      m.channels = j.at("channels").get<std::vector<std::string>>();
+      if (auto s = get_integer(j.at("filter"), "order", 0, 8, path, "filter.order", m.filter_order); !s) return s.error();
+      m.band_low_hz = j.at("filter").at("low_hz").get<double>();
+      m.band_high_hz = j.at("filter").at("high_hz").get<double>();
+      if (auto s = get_integer(j, "window_len", 3, std::int64_t{1} << 24, path, "window_len", m.window_len); !s)
+        return s.error();
+      if (auto s = get_integer(j, "increment", 1, std::int64_t{1} << 24, path, "increment", m.increment); !s)
+        return s.error();
+      const json& f = j.at("features");
+      m.features.names = f.at("names").get<std::vector<std::string>>();
+      m.features.thresholds.zc = f.value("zc", 0.0);
+      m.features.thresholds.ssc = f.value("ssc", 0.0);
+      m.features.thresholds.wamp = f.value("wamp", 0.002);
+      m.features.ar_order = 4;
+      if (f.contains("ar_order"))
+        if (auto s = get_integer(f, "ar_order", 1, 32, path, "features.ar_order", m.features.ar_order); !s)
+          return s.error();
+      // Absent in files written before the lda_context variant: the plain window-feature LDA.
+      if (j.contains("context_samples")) {
+        const json& c = j["context_samples"];
+        if (!c.is_number_unsigned())
+          return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                            "context_samples must be an integer in [0, 2^24], got " + c.dump());
+        m.context_samples = c.get<std::size_t>();
+      }
+      if (j.contains("log_amplitude")) {
+        if (!j["log_amplitude"].is_boolean())
+          return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                            "log_amplitude must be true or false, got " + j["log_amplitude"].dump());
+        m.log_amplitude = j["log_amplitude"].get<bool>();
+      }
+      m.trained_on = j.value("trained_on", std::vector<std::string>{});
+      if (j.contains("signal_unit")) {
+        if (!j["signal_unit"].is_string() || j["signal_unit"].get<std::string>().empty())
+          return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                            "signal_unit must be a non-empty string (\"mV\", \"V\", \"uV\", ...), got " +
+                                j["signal_unit"].dump());
+        m.signal_unit = j["signal_unit"].get<std::string>();
+      }
+      if (j.contains("class_intents")) {
+        const json& ci = j["class_intents"];
+        if (!ci.is_object())
+          return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                            "class_intents must map class names to intent names, got " + ci.dump());
+        for (const auto& [c, i] : ci.items()) {
+          if (!i.is_string())
+            return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                              "class_intents[\"" + c + "\"] must be an intent name, got " + i.dump());
+          m.class_intents.emplace_back(c, i.get<std::string>());
+        }
+      }
+      if (j.contains("provenance") && j["provenance"].is_object()) {
+        const json& p = j["provenance"];
+        m.provenance.program = p.value("program", "");
+        m.provenance.version = p.value("version", "");
+        m.provenance.commit = p.value("commit", "");
+        m.provenance.created_utc = p.value("created_utc", "");
+      } else {
+        m.provenance = Provenance{"", "", "", ""};
+      }
+    } else if (j.value("model", "") == "lda") {
+      auto lda = models::LdaClassifier::from_json(j.dump(), path.string());
+      if (!lda) return lda.error();
+      m.lda = std::move(*lda);
+      // Channels and features from the column names "<channel>_<feature>", in column order.
+      std::vector<std::string> chans, feats;
+      for (const auto& name : m.lda.input_names()) {
+        const auto u = name.find('_');
+        if (u == std::string::npos)
+          return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                            "LDA feature name '" + name + "' is not <channel>_<feature>; save a pipeline model");
+        const std::string c = name.substr(0, u), f = name.substr(u + 1);
+        if (std::find(chans.begin(), chans.end(), c) == chans.end()) chans.push_back(c);
+        if (chans.size() == 1) feats.push_back(f);
+      }
+      if (chans.empty())
+        return make_error(ErrorCode::invalid_argument, path.string(), 0, "LDA model has no feature names");
+      // The pipeline lays columns out channel-major (<ch0>_<f0>, <ch0>_<f1>, ..., <ch1>_<f0>, ...): refuse any
+      // other order rather than feed columns to the wrong coefficients.
+      std::size_t col = 0;
+      for (const auto& c : chans)
+        for (const auto& f : feats)
+          if (col >= m.lda.input_names().size() || m.lda.input_names()[col++] != c + "_" + f)
+            return make_error(ErrorCode::mismatch, path.string(), 0,
+                              "LDA feature columns are not channel-major <channel>_<feature> with the same features "
+                              "per channel (expected '" + c + "_" + f + "'); save a pipeline model instead");
+      if (col != m.lda.input_names().size())
+        return make_error(ErrorCode::mismatch, path.string(), 0, "LDA feature columns are not channels x features");
+      m.channels = chans;
+      m.features.names = feats;
+      m.provenance = Provenance{"", "", "", ""};
+    } else {
+      return make_error(ErrorCode::parse, path.string(), 0,
+                        "is neither a myoexo pipeline model nor an LDA model (no \"format\" or \"model\" key)");
+    }
+  } catch (const json::exception& e) {
+    return make_error(ErrorCode::parse, path.string(), 0, std::string("bad pipeline model: ") + e.what());
+  }
+  // A model file is input: bound what it may ask for before anything is sized from it.
+  if (!(m.sample_rate_hz > 0.0 && m.sample_rate_hz < 1e6))
+    return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                      "sample_rate_hz must be in (0, 1e6), got " + std::to_string(m.sample_rate_hz));
+  if (m.window_len < 3 || m.window_len > (std::size_t{1} << 24) || m.increment < 1 || m.increment > m.window_len)
+    return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                      "window_len must be in [3, 2^24] and increment in [1, window_len], got " +
+                          std::to_string(m.window_len) + " / " + std::to_string(m.increment));
+  if (m.context_samples > (std::size_t{1} << 24) ||
+      (m.context_samples + m.increment - 1) / m.increment + 1 > features::kMaxContextLengths)
+    return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                      "context_samples must be in [0, 2^24] and at most " +
+                          std::to_string(features::kMaxContextLengths - 1) + " increments, got " +
+                          std::to_string(m.context_samples) + " (increment " + std::to_string(m.increment) + ")");
+  m.features.sample_rate_hz = m.sample_rate_hz;
+  if (auto ci = model_class_intents(m); !ci)
+    return make_error(ErrorCode::invalid_argument, path.string(), 0, ci.error().reason);
+  return m;
+}
+
+const std::vector<std::string>& model_class_names(const PipelineModel& m) noexcept {
+  return m.network ? m.network->class_names() : m.lda.class_names();
+}
+
+
+// The model's causal filter at `fs_hz` (none when filter_order is 0).
+Result<std::optional<dsp::SosDesign>> design_model_filter(const PipelineModel& m, double fs_hz) {
+  if (m.filter_order <= 0 || m.filter_kind.empty()) return std::optional<dsp::SosDesign>{};
+  Result<dsp::SosDesign> d = m.filter_kind == "highpass"
+                                 ? dsp::design_butterworth(dsp::FilterKind::highpass, m.filter_order, m.band_low_hz, fs_hz)
+                             : m.filter_kind == "lowpass"
+                                 ? dsp::design_butterworth(dsp::FilterKind::lowpass, m.filter_order, m.band_high_hz, fs_hz)
+                                 : dsp::design_bandpass(m.filter_order, m.band_low_hz, m.band_high_hz, fs_hz);
+  if (!d) return d.error();
+  return std::optional<dsp::SosDesign>(std::move(*d));
+}
+
+// One line for plot titles: "band-passed 20-450 Hz", "high-passed 20 Hz", "unfiltered".
+std::string describe_model_filter(const PipelineModel& m) {
+  if (m.filter_order <= 0 || m.filter_kind.empty()) return "unfiltered";
+  if (m.filter_kind == "highpass") return "high-passed " + format_double(m.band_low_hz) + " Hz";
+  if (m.filter_kind == "lowpass") return "low-passed " + format_double(m.band_high_hz) + " Hz";
+  return "band-passed " + format_double(m.band_low_hz) + "-" + format_double(m.band_high_hz) + " Hz";
+}
+
+// The model's channels of `rec`, causally filtered, as a new recording (label kept).
+Result<io::Recording> prepare_channels(const io::Recording& rec, const PipelineModel& m) {
+  io::Recording out;
+  out.sample_rate_hz = rec.sample_rate_hz;
+  out.n_samples = rec.n_samples;
+  out.label = rec.label;
+  out.subject_id = rec.subject_id;
+  out.source_path = rec.source_path;
+  for (const auto& name : m.channels) {
+    const int c = rec.channel_index(name);
+    if (c < 0)
+      return make_error(ErrorCode::invalid_argument, rec.source_path.string(), 0,
+                        "has no channel '" + name + "' (the model needs it)");
+    out.channel_names.push_back(name);
+    out.channel_units.push_back(rec.channel_units.size() > std::size_t(c) ? rec.channel_units[std::size_t(c)] : "");
+    auto ch = rec.channel(std::size_t(c));
+    out.samples.insert(out.samples.end(), ch.begin(), ch.end());
+  }
+  auto design = design_model_filter(m, rec.sample_rate_hz);
+  if (!design) return design.error();
+  if (auto& d = *design) {
+    std::vector<std::size_t> all(out.channel_names.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    auto filter = dsp::SosFilter::create(*d, all.size());
+    if (!filter) return filter.error();
+    if (auto s = filter->process_channel_major(out.samples, out.samples, out.n_samples); !s) return s.error();
+  }
+  return out;
+}
+
+
+PipelineModel lda_context_model(std::size_t context_samples) {
+  PipelineModel m;
+  if (context_samples == 0) return m;
+  // The feature list evaluate's lda_context uses (app/evaluate.cpp); make_feature_spec gives thresholds 0.
+  m.features = features::make_feature_spec("MAV,WL,ZC,SSC,RMS,AR").value();
+  m.context_samples = context_samples;
+  m.log_amplitude = true;
+  return m;
+}
+
+Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel m) {
+  std::set<std::string> label_set;
+  for (const auto& r : train)
+    if (!r.label.empty()) label_set.insert(r.label);
+  if (label_set.size() < 2)
+    return make_error(ErrorCode::invalid_argument, "training needs recordings of at least two classes (found " +
+                                                       std::to_string(label_set.size()) + ")");
+  const std::vector<std::string> classes(label_set.begin(), label_set.end());
+  m.features.sample_rate_hz = m.sample_rate_hz;
+  // The model is trained in the unit of its training data: every channel of every recording must agree, and a
+  // recording without a unit cannot say what the model will expect live.
+  std::string unit;
+  for (const auto& r : train) {
+    if (r.label.empty()) continue;
+    for (const auto& name : m.channels) {
+      const int c = r.channel_index(name);
+      if (c < 0) continue;  // named by prepare_channels below
+      const std::string u = std::size_t(c) < r.channel_units.size() ? r.channel_units[std::size_t(c)] : std::string();
+      if (u.empty())
+        return make_error(ErrorCode::mismatch, r.source_path.string(), 0,
+                          "channel " + name + " has no unit; a model must know the unit it is trained in");
+      if (unit.empty()) unit = u;
+      if (u != unit)
+        return make_error(ErrorCode::mismatch, r.source_path.string(), 0,
+                          "channel " + name + " is in '" + u + "', other training data in '" + unit + "'");
+    }
+  }
+  if (!unit.empty()) m.signal_unit = unit;
+  // The lda_context variant: rows exactly as the stream makes them (window block | context block clipped at
+  // the recording start), from the one shared definition.
+  const bool variant = m.context_samples > 0 || m.log_amplitude;
+  std::optional<features::ContextFeatureExtractor> cfx;
+  if (variant) {
+    auto c = features::ContextFeatureExtractor::create(m.features, m.channels.size(), m.window_len, m.increment,
+                                                       m.context_samples, m.log_amplitude);
+    if (!c) return c.error();
+    cfx.emplace(std::move(*c));
+  }
+  std::vector<double> X;
+  std::vector<int> y;
+  std::vector<std::string> cols;
+  m.trained_on.clear();
+  for (const auto& r : train) {
+    if (r.label.empty()) continue;
+    if (std::abs(r.sample_rate_hz - m.sample_rate_hz) > 1e-9)
+      return make_error(ErrorCode::invalid_argument, r.source_path.string(), 0,
+                        "sample rate " + format_double(r.sample_rate_hz) + " Hz differs from the model's " +
+                            format_double(m.sample_rate_hz) + " Hz");
+    auto p = prepare_channels(r, m);
+    if (!p) return p.error();
+    if (p->n_samples < m.window_len) continue;
+    const int label = int(std::find(classes.begin(), classes.end(), r.label) - classes.begin());
+    if (cfx) {
+      cols = cfx->column_names(m.channels);
+      std::vector<double> row(cfx->n_columns());
+      for (std::size_t s : dsp::window_starts(p->n_samples, m.window_len, m.increment)) {
+        features::ComputeStatus status = features::ComputeStatus::ok;
+        if (!cfx->compute(p->samples.data() + s, p->n_samples, s, row.data(), status) ||
+            status != features::ComputeStatus::ok ||
+            !std::all_of(row.begin(), row.end(), [](double v) { return std::isfinite(v); }))
+          continue;
+        X.insert(X.end(), row.begin(), row.end());
+        y.push_back(label);
+      }
+      m.trained_on.push_back(r.source_path.filename().string());
+      continue;
+    }
+    auto fm = features::extract_features(*p, m.features, m.window_len, m.increment);
+    if (!fm) return fm.error();
+    cols = fm->column_names;
+    for (std::size_t i = 0; i < fm->n_rows(); ++i) {
+      auto row = fm->row(i);
+      if (!std::all_of(row.begin(), row.end(), [](double v) { return std::isfinite(v); })) continue;
+      X.insert(X.end(), row.begin(), row.end());
+      y.push_back(label);
+    }
+    m.trained_on.push_back(r.source_path.filename().string());
+  }
+  if (y.empty()) return make_error(ErrorCode::empty, "no training windows");
+  auto lda = models::LdaClassifier::fit(X.data(), y.size(), cols.size(), y, classes, cols);
+  if (!lda) return lda.error();
+  m.lda = std::move(*lda);
+  m.provenance = current_provenance();
+  return m;
+}
+
+Result<std::vector<io::Recording>> load_training_recordings(const std::vector<fs::path>& paths) {
+  std::vector<io::Recording> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      auto ds = io::load_dataset(p);
+      if (!ds) return ds.error();
+      std::set<fs::path> dup_second;
+      for (const auto& d : ds->duplicates) dup_second.insert(d.second);
+      for (auto& r : ds->recordings)
+        if (!dup_second.count(r.source_path)) out.push_back(std::move(r));
+    } else {
+      auto r = io::read_recording(p);
+      if (!r) return r.error();
+      out.push_back(std::move(*r));
+    }
+  }
+  return out;
+}
+
+}  // namespace myoexo::session

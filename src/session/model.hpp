@@ -1,0 +1,121 @@
+// myoexo::session — the model a live session runs: one immutable description of the front end (rate, channels in
+// order, signal unit, causal filter, window/increment, causal context, features, classes and the class -> intent
+// map) plus the fitted classifier, shared by every stream that runs it (its per-stream state lives in the
+// session's StreamingPipeline, as whisper.cpp keeps its context apart from its state).
+//
+// File: JSON {"format":"myoexo-pipeline-model","version":2,"sample_rate_hz","channels":[..],"signal_unit":"mV",
+// "filter":{"order","low_hz","high_hz"},"window_len","increment","features":{"names","zc","ssc","wamp",
+// "ar_order"},"context_samples","log_amplitude","class_intents":{"<class>":"<intent>",..},"trained_on":[..],
+// "provenance":{"program","version","commit","created_utc"},"lda":{LdaClassifier JSON}}.
+// Version-1 files (no signal_unit, class_intents, provenance) still load: their LDA was fitted on readers that
+// return millivolts (the UCI text reader, EDF in mV), so they are taken as "mV", with the data set's class map.
+// Integer fields are checked as integers in range (a 1e300 order or a 2^32 + 1 increment is refused, not cast).
+//
+// A LibTorch network travels in the same struct (`network`, loaded by the app through models/torch): then the
+// network's own spec gave channels, rate, filter and window, and `features` is unused.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "control/intent.hpp"
+#include "core/error.hpp"
+#include "dsp/butterworth.hpp"
+#include "features/features.hpp"
+#include "io/recording.hpp"
+#include "models/classifier.hpp"
+#include "models/lda.hpp"
+
+namespace myoexo::session {
+
+/// Where a model came from.
+struct Provenance {
+  std::string program = "myoexo";
+  std::string version;      ///< program version that wrote the file
+  std::string commit;       ///< source commit of that program ("" when unknown)
+  std::string created_utc;  ///< ISO 8601 time the file was written
+};
+
+/// The program's version and source commit, as compiled in.
+Provenance current_provenance();
+
+struct PipelineModel {
+  double sample_rate_hz = 1000.0;                             ///< > 0
+  std::vector<std::string> channels{"RF", "BF", "VM", "ST"};  ///< streamed channels, in feature order
+  /// The unit the classifier was trained in ("mV" for the UCI readers). A source in another unit is converted
+  /// (voltages, or ADC codes through a board profile) or refused.
+  std::string signal_unit = "mV";
+  int filter_order = 4;                                       ///< Butterworth order per edge; 0 = no filter
+  std::string filter_kind = "bandpass";  ///< "bandpass" (band_low_hz..band_high_hz), "highpass" (band_low_hz),
+                                         ///< "lowpass" (band_high_hz); pipeline-model JSON files are bandpass
+  double band_low_hz = 20.0;
+  double band_high_hz = 450.0;
+  std::size_t window_len = 250;         ///< samples
+  std::size_t increment = 50;           ///< samples
+  features::FeatureSpec features;       ///< default HTD
+  /// > 0 adds a second feature block over the window and up to this many past samples (clipped at the stream
+  /// start; features::ContextFeatureExtractor); the LDA then takes 2 x channels x features inputs.
+  std::size_t context_samples = 0;
+  bool log_amplitude = false;           ///< log(max(v, 1e-12)) of the amplitude features in every block
+  /// Class name -> intent name ("rest", "lift", "lower", "gait", "hold"), one per class; empty = the data set's
+  /// default map (default_class_intents()).
+  std::vector<std::pair<std::string, std::string>> class_intents;
+  std::vector<std::string> trained_on;  ///< recording file names
+  Provenance provenance;
+  models::LdaClassifier lda;
+  /// A LibTorch network behind the torch-free interface; null = the LDA above.
+  std::shared_ptr<models::Classifier> network;
+  std::string network_arch;                ///< "cnn1d", ... (network set)
+  std::filesystem::path network_file;      ///< where it was loaded from (network set)
+  bool network_trained_zero_phase = false; ///< the network saw zero-phase windows; the stream is causal
+};
+
+/// The classifier's class names (network's when set, else the LDA's).
+const std::vector<std::string>& model_class_names(const PipelineModel& m) noexcept;
+
+/// The UCI lower-limb map: gait -> gait, standing (knee flexion while standing) -> lift, sitting (leg extension
+/// from sitting) -> lower. Class names that are intent names map to themselves.
+std::vector<std::pair<std::string, std::string>> default_class_intents();
+
+/// The intent of each class, in class order, from the model's map (or the default one). Errors: invalid_argument
+/// naming a class that maps to no intent, or an intent name that does not exist.
+Result<std::vector<control::IntentLabel>> model_class_intents(const PipelineModel& m);
+
+/// The model's causal filter at `fs_hz` (nullopt when it has none).
+Result<std::optional<dsp::SosDesign>> design_model_filter(const PipelineModel& m, double fs_hz);
+/// "band-passed 20-450 Hz", "high-passed 20 Hz", "unfiltered".
+std::string describe_model_filter(const PipelineModel& m);
+
+nlohmann::json pipeline_model_to_json(const PipelineModel& m);
+Status save_pipeline_model(const PipelineModel& m, const std::filesystem::path& path);
+/// Loads a pipeline-model file (version 1 or 2), or a bare LdaClassifier JSON (then channels and features come
+/// from its feature names "<channel>_<feature>", the rest from the defaults above). Errors: io, parse,
+/// invalid_argument (out-of-range or non-integer fields), mismatch.
+Result<PipelineModel> load_pipeline_model(const std::filesystem::path& path);
+
+/// The untrained lda_context model (`myoexo evaluate --model lda_context`): log-amplitude MAV WL ZC SSC RMS AR1-4
+/// (thresholds 0) over the 250/50 window plus the same features over the window and `context_samples` past
+/// samples. 0 gives the default model (the plain HTD LDA). sample_rate_hz is left at its default.
+PipelineModel lda_context_model(std::size_t context_samples);
+
+/// The model's channels of `rec`, causally filtered from zero state, as a new recording (label kept).
+/// Errors: invalid_argument naming a missing channel.
+Result<io::Recording> prepare_channels(const io::Recording& rec, const PipelineModel& m);
+
+/// Fits the LDA of `base` on every labelled recording of `train` (per-file label = class; classes sorted by
+/// name), with rows computed as the live pipeline computes them. The recordings' EMG unit must be the model's
+/// signal_unit. Errors: invalid_argument (missing channel, < 2 classes, rate mismatch), mismatch (unit).
+Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel base);
+
+/// Recordings from folders (every recording below) and files; content duplicates inside a folder keep the
+/// first copy only. Errors: io/parse of an unreadable file.
+Result<std::vector<io::Recording>> load_training_recordings(const std::vector<std::filesystem::path>& paths);
+
+}  // namespace myoexo::session
