@@ -454,7 +454,6 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
   dopt.duration_s = opt.seconds;
   dopt.stop = &g_run_stop;
   dopt.service = service;
-  dopt.drain_after_end_s = 0.0;
   Result<session::DriverReport> drv = make_error(ErrorCode::invalid_argument, "not run");
   if (auto s = sess.activate(0.0); !s) {
     std::signal(SIGINT, previous);

@@ -23,7 +23,8 @@ struct DriverOptions {
   const std::atomic<bool>* stop = nullptr;     ///< set by another thread (Ctrl-C) to end the run in order
   std::function<void()> service;               ///< host work (drain telemetry, write logs); calling thread
   double service_period_s = 0.01;              ///< wall clock: how often `service` runs
-  double drain_after_end_s = 0.0;              ///< wall clock: keep ticking this long after the stream ended
+  double drain_after_end_s = 0.1;              ///< wall clock: keep ticking this long after the stream ended (the
+                                               ///< last decisions reach the loop)
 };
 
 struct DriverReport {

@@ -1,0 +1,115 @@
+// The model file: one format with its unit, class -> intent map and provenance; old files still load; integer
+// fields are integers in range; a class map that names no intent is refused.
+#include "session/model.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <unistd.h>
+
+#include "session/session_test_util.hpp"
+
+namespace myoexo::session {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+fs::path temp_file(const std::string& name) {
+  return fs::path(::testing::TempDir()) / ("myoexo_model_" + std::to_string(::getpid()) + "_" + name);
+}
+
+TEST(PipelineModelFile, RoundTripKeepsUnitClassMapAndProvenance) {
+  auto m = test::make_model();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->signal_unit, "mV");
+  EXPECT_FALSE(m->provenance.version.empty());
+  EXPECT_FALSE(m->provenance.created_utc.empty());
+  PipelineModel custom = *m;
+  custom.class_intents = {{"gait", "gait"}, {"rest", "hold"}};
+  const fs::path p = temp_file("rt.json");
+  ASSERT_TRUE(save_pipeline_model(custom, p).ok());
+  auto back = load_pipeline_model(p);
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->signal_unit, "mV");
+  EXPECT_EQ(back->provenance.version, m->provenance.version);
+  EXPECT_EQ(back->provenance.created_utc, m->provenance.created_utc);
+  auto intents = model_class_intents(*back);
+  ASSERT_TRUE(intents);
+  const auto& classes = model_class_names(*back);
+  for (std::size_t c = 0; c < classes.size(); ++c)
+    EXPECT_EQ((*intents)[c], classes[c] == "rest" ? control::IntentLabel::hold : control::IntentLabel::gait) << classes[c];
+  fs::remove(p);
+}
+
+json saved(const PipelineModel& m) { return pipeline_model_to_json(m); }
+
+Result<PipelineModel> load_json(const json& j, const std::string& name) {
+  const fs::path p = temp_file(name);
+  std::ofstream(p) << j.dump();
+  auto r = load_pipeline_model(p);
+  fs::remove(p);
+  return r;
+}
+
+TEST(PipelineModelFile, VersionOneFilesLoadAsMillivoltsWithTheDataSetMap) {
+  auto m = test::make_model();
+  json j = saved(*m);
+  j["version"] = 1;
+  j.erase("signal_unit");
+  j.erase("class_intents");
+  j.erase("provenance");
+  auto back = load_json(j, "v1.json");
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->signal_unit, "mV");
+  EXPECT_TRUE(back->class_intents.empty());
+  EXPECT_TRUE(model_class_intents(*back));
+}
+
+TEST(PipelineModelFile, IntegerFieldsAreCheckedNotCast) {
+  auto m = test::make_model();
+  struct Case {
+    const char* what;
+    std::function<void(json&)> edit;
+  };
+  const std::vector<Case> cases = {
+      {"order 1e300", [](json& j) { j["filter"]["order"] = 1e300; }},
+      {"order 2.5", [](json& j) { j["filter"]["order"] = 2.5; }},
+      {"order -1", [](json& j) { j["filter"]["order"] = -1; }},
+      {"increment 2^32+1", [](json& j) { j["increment"] = 4294967297ull; }},
+      {"window_len -250", [](json& j) { j["window_len"] = -250; }},
+      {"window_len \"250\"", [](json& j) { j["window_len"] = "250"; }},
+      {"ar_order 1e9", [](json& j) { j["features"]["ar_order"] = 1000000000; }},
+      {"class map to nothing", [](json& j) { j["class_intents"] = {{"gait", "jump"}, {"rest", "rest"}}; }},
+      {"class map of an unknown class", [](json& j) { j["class_intents"] = {{"run", "gait"}}; }},
+      {"empty unit", [](json& j) { j["signal_unit"] = ""; }},
+  };
+  for (const auto& c : cases) {
+    json j = saved(*m);
+    c.edit(j);
+    auto r = load_json(j, "bad.json");
+    ASSERT_FALSE(r) << c.what;
+    EXPECT_TRUE(r.error().code == ErrorCode::invalid_argument || r.error().code == ErrorCode::parse) << c.what;
+    EXPECT_FALSE(r.error().file.empty()) << c.what;
+  }
+}
+
+TEST(PipelineModelFile, TrainingRefusesDataWithoutOrWithMixedUnits) {
+  std::vector<io::Recording> train{test::make_recording("rest", 3.0, 1), test::make_recording("gait", 3.0, 2)};
+  train[1].channel_units.assign(4, "uV");
+  auto mixed = train_pipeline_model(train, PipelineModel{});
+  ASSERT_FALSE(mixed);
+  EXPECT_EQ(mixed.error().code, ErrorCode::mismatch);
+  train[1].channel_units.assign(4, "");
+  auto none = train_pipeline_model(train, PipelineModel{});
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().reason.find("no unit"), std::string::npos);
+  train[0].channel_units.assign(4, "uV");
+  train[1].channel_units.assign(4, "uV");
+  auto uv = train_pipeline_model(train, PipelineModel{});
+  ASSERT_TRUE(uv);
+  EXPECT_EQ(uv->signal_unit, "uV");  // trained in the data's unit
+}
+
+}  // namespace
+}  // namespace myoexo::session

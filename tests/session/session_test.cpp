@@ -1,0 +1,470 @@
+// The embeddable session: what a person at the exoskeleton would notice (supervisor mode, torque, decisions,
+// the safety log on disk), on input shaped like a real board's (codes at mid-scale over a pseudo-terminal).
+#include "session/session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "hw/mock_exo.hpp"
+#include "realtime/replay_source.hpp"
+#include "realtime/serial_source.hpp"
+#include "realtime/wire_protocol.hpp"
+#include "session/drivers.hpp"
+#include "session/session_test_util.hpp"
+
+namespace myoexo::session {
+namespace {
+
+namespace fs = std::filesystem;
+using control::SupervisorMode;
+
+std::unique_ptr<realtime::EmgSource> replay_of(io::Recording rec, realtime::ReplayPace pace = realtime::ReplayPace::fast,
+                                               std::size_t chunk = 10) {
+  realtime::ReplayOptions ro;
+  ro.chunk_frames = chunk;
+  ro.pace = pace;
+  ro.channels = {"RF", "BF", "VM", "ST"};
+  return std::make_unique<realtime::ReplaySource>(realtime::ReplaySource::create(std::move(rec), ro).value());
+}
+
+fs::path temp_path(const std::string& name) {
+  return fs::path(::testing::TempDir()) / ("myoexo_session_" + std::to_string(::getpid()) + "_" + name);
+}
+
+struct HostLog {
+  std::vector<TickTelemetry> ticks;
+  std::vector<realtime::Decision> decisions;
+};
+
+// Drives `s` with `driver`, draining telemetry and decisions as a host does.
+template <typename Driver>
+HostLog drive(Session& s, Driver driver, double duration_s = 0.0) {
+  HostLog out;
+  DriverOptions o;
+  o.duration_s = duration_s;
+  o.service = [&] {
+    TickTelemetry t;
+    while (s.pop_telemetry(t)) out.ticks.push_back(t);
+    realtime::Decision d;
+    while (s.pop_decision(d)) out.decisions.push_back(d);
+    (void)s.flush_events();
+  };
+  EXPECT_TRUE(s.configure().ok());
+  EXPECT_TRUE(s.activate(0.0).ok());
+  auto rep = driver(s, o);
+  EXPECT_TRUE(rep.ok()) << rep.error().message();
+  EXPECT_TRUE(s.deactivate().ok());
+  o.service();
+  return out;
+}
+
+TEST(Session, ReplayInStreamTimeDecidesAndMovesTheLeg) {
+  auto model = test::make_model();
+  ASSERT_TRUE(model);
+  hw::MockExo exo;
+  auto s = Session::create({}, model, replay_of(test::make_recording("gait", 6.0, 7)), exo);
+  ASSERT_TRUE(s) << s.error().message();
+  const HostLog r = drive(**s, run_stream_clock);
+  ASSERT_GT(r.decisions.size(), 100u);
+  std::size_t gait = 0, normal = 0;
+  for (const auto& d : r.decisions) gait += d.intent.label == control::IntentLabel::gait;
+  for (const auto& t : r.ticks) normal += t.mode == SupervisorMode::normal;
+  EXPECT_GT(gait, r.decisions.size() / 4);  // the bursts are decoded as gait
+  EXPECT_GT(normal, r.ticks.size() / 2);    // and the supervisor lets the leg move
+  EXPECT_EQ((*s)->stats().decisions_dropped, 0u);
+  EXPECT_EQ((*s)->stats().telemetry_dropped, 0u);
+  EXPECT_EQ((*s)->conversion().description, "mV (the model's unit)");
+}
+
+TEST(Session, EmergencyStopRequestCutsTorqueOnTheNextTickAndLatchesUntilReset) {
+  auto model = test::make_model();
+  hw::MockExo exo;
+  auto s = Session::create({}, model, replay_of(test::make_recording("gait", 6.0, 7)), exo).value();
+  ASSERT_TRUE(s->configure().ok());
+  ASSERT_TRUE(s->activate(0.0).ok());
+  const double dt = s->control_period_s();
+  double avail = 0;
+  std::uint64_t k = 0;
+  TickTelemetry t;
+  auto tick_until = [&](double until) {
+    while (double(k) * dt < until) {
+      while (avail < double(k) * dt) {
+        auto p = s->pump();
+        ASSERT_EQ(p.status, realtime::ReadStatus::ok);
+        avail = p.stream_end_s;
+      }
+      s->step(double(k) * dt, dt);
+      ++k;
+    }
+  };
+  tick_until(2.5);
+  TickTelemetry last;
+  while (s->pop_telemetry(t)) last = t;
+  ASSERT_EQ(last.mode, SupervisorMode::normal);
+  ASSERT_GT(std::abs(last.tau[0]) + std::abs(last.tau[1]), 0.0);
+  std::thread([&] { s->request_emergency_stop(); }).join();  // from another thread, as a console would
+  tick_until(2.5 + dt);
+  ASSERT_TRUE(s->pop_telemetry(t));
+  EXPECT_EQ(t.mode, SupervisorMode::emergency_stop);
+  EXPECT_EQ(t.tau[0], 0.0);
+  EXPECT_EQ(t.tau[1], 0.0);
+  EXPECT_EQ(exo.last_command().mode, control::CommandMode::passive);
+  tick_until(4.0);  // fresh gait decisions keep coming: the stop stays latched
+  while (s->pop_telemetry(t)) ASSERT_EQ(t.mode, SupervisorMode::emergency_stop) << "t = " << t.t_s;
+  EXPECT_TRUE(s->stop_latched());
+  s->request_reset();
+  tick_until(4.0 + dt);
+  ASSERT_TRUE(s->pop_telemetry(t));
+  EXPECT_EQ(t.mode, SupervisorMode::hold);  // reset: holds until a fresh intent, never jumps back into motion
+  EXPECT_FALSE(s->stop_latched());
+  EXPECT_EQ(s->stats().estop_requests, 1u);
+  EXPECT_EQ(s->stats().resets_refused, 0u);
+}
+
+TEST(Session, HardwareFaultLatchesAndAResetIsRefusedWhileTheDeviceStillFails) {
+  auto model = test::make_model();
+  hw::MockExoSpec ms;
+  ms.fail_read_at = 1500;  // the device fails 1.5 s in and stays failed
+  hw::MockExo exo(ms);
+  auto s = Session::create({}, model, replay_of(test::make_recording("gait", 5.0, 7)), exo).value();
+  ASSERT_TRUE(s->configure().ok());
+  ASSERT_TRUE(s->activate(0.0).ok());
+  const double dt = s->control_period_s();
+  double avail = 0;
+  std::vector<TickTelemetry> ticks;
+  for (std::uint64_t k = 0; k < 4000; ++k) {
+    while (avail < double(k) * dt) avail = s->pump().stream_end_s;
+    if (k == 3000) s->request_reset();
+    s->step(double(k) * dt, dt);
+    TickTelemetry t;
+    while (s->pop_telemetry(t)) ticks.push_back(t);
+  }
+  ASSERT_EQ(ticks.size(), 4000u);
+  EXPECT_EQ(ticks[1400].mode, SupervisorMode::normal);
+  for (std::size_t k = 1499; k < ticks.size(); ++k) {
+    ASSERT_EQ(ticks[k].mode, SupervisorMode::emergency_stop) << "tick " << k;
+    ASSERT_EQ(ticks[k].tau[0], 0.0);
+    ASSERT_EQ(ticks[k].tau[1], 0.0);
+  }
+  EXPECT_EQ(s->stats().resets_refused, 1u);
+  std::size_t logged = 0;
+  for (const auto& e : s->loop().supervisor().events()) logged += e.reason == control::SafetyReason::hardware_fault;
+  EXPECT_EQ(logged, 1u);  // one latch, one event, however many failed reads
+}
+
+TEST(Session, StreamAndWallClockDriversGiveTheSameDecisions) {
+  auto model = test::make_model();
+  const auto rec = test::make_recording("gait", 3.0, 11);
+  hw::MockExo a, b;
+  auto fast = Session::create({}, model, replay_of(rec), a).value();
+  const HostLog rf = drive(*fast, run_stream_clock);
+  SessionSpec ws;
+  ws.clock = SessionClock::wall;
+  auto live = Session::create(ws, model, replay_of(rec, realtime::ReplayPace::realtime), b).value();
+  const HostLog rw = drive(*live, run_wall_clock);
+  ASSERT_EQ(rf.decisions.size(), rw.decisions.size());
+  for (std::size_t i = 0; i < rf.decisions.size(); ++i) {
+    EXPECT_EQ(rf.decisions[i].window_index, rw.decisions[i].window_index);
+    EXPECT_EQ(rf.decisions[i].raw_class, rw.decisions[i].raw_class);
+    EXPECT_EQ(rf.decisions[i].intent.label, rw.decisions[i].intent.label);
+  }
+  // The wall-clock loop ticked at its own rate across the whole replay.
+  EXPECT_GT(rw.ticks.size(), 2000u);
+}
+
+// A classifier that stalls once (a slow network, a page fault, a blocked thread) on the stream side.
+class StallingClassifier final : public models::Classifier {
+ public:
+  StallingClassifier(models::LdaClassifier lda, std::size_t stall_at, double stall_s)
+      : lda_(std::move(lda)), stall_at_(stall_at), stall_s_(stall_s) {}
+  std::size_t n_inputs() const noexcept override { return lda_.n_inputs(); }
+  std::size_t n_classes() const noexcept override { return lda_.n_classes(); }
+  const std::vector<std::string>& class_names() const noexcept override { return lda_.class_names(); }
+  const std::vector<std::string>& input_names() const noexcept override { return lda_.input_names(); }
+  models::InputKind input_kind() const noexcept override { return lda_.input_kind(); }
+  Status reserve(std::size_t n) override { return lda_.reserve(n); }
+  Status predict_proba(const double* in, std::size_t rows, std::size_t cols, double* out) override {
+    if (++calls_ == stall_at_) std::this_thread::sleep_for(std::chrono::duration<double>(stall_s_));
+    return lda_.predict_proba(in, rows, cols, out);
+  }
+
+ private:
+  models::LdaClassifier lda_;
+  std::size_t stall_at_, calls_ = 0;
+  double stall_s_;
+};
+
+TEST(Session, AStalledClassifierStillLetsTheWatchdogHoldOnTime) {
+  auto base = test::make_model();
+  auto m = std::make_shared<PipelineModel>(*base);
+  m->network = std::make_shared<StallingClassifier>(base->lda, 30, 0.6);  // ~1.5 s in, the stream stops 600 ms
+  SessionSpec ws;
+  ws.clock = SessionClock::wall;
+  hw::MockExo exo;
+  auto s = Session::create(ws, m, replay_of(test::make_recording("gait", 4.0, 5), realtime::ReplayPace::realtime), exo)
+               .value();
+  const HostLog r = drive(*s, run_wall_clock);
+  // The newest decision before the stall, and the first tick that held after it.
+  double last_emit = 0.0, stall_end = 0.0;
+  for (std::size_t i = 1; i < r.decisions.size(); ++i) {
+    const double e0 = double(r.decisions[i - 1].emit_ns - s->origin_ns()) * 1e-9;
+    const double e1 = double(r.decisions[i].emit_ns - s->origin_ns()) * 1e-9;
+    if (e1 - e0 > 0.4) {
+      last_emit = e0;
+      stall_end = e1;
+      break;
+    }
+  }
+  ASSERT_GT(stall_end, 0.0) << "no stall seen";
+  double hold_at = -1.0, max_gap = 0.0;
+  for (std::size_t i = 1; i < r.ticks.size(); ++i) {
+    const auto& t = r.ticks[i];
+    if (t.t_s > last_emit && t.t_s < stall_end) max_gap = std::max(max_gap, t.t_s - r.ticks[i - 1].t_s);
+    if (hold_at < 0 && t.t_s > last_emit && t.mode == SupervisorMode::hold) hold_at = t.t_s;
+  }
+  const double watchdog = s->loop().spec().supervisor.watchdog_s;
+  ASSERT_GT(hold_at, 0.0) << "the watchdog never held";
+  // Held within the watchdog time plus one tick of the last fresh intent (plus the scheduler's jitter on a busy
+  // 2-core machine), while the stream thread was still stalled; the control thread never stopped ticking.
+  EXPECT_LE(hold_at - last_emit, watchdog + s->control_period_s() + 0.03);
+  EXPECT_GE(hold_at - last_emit, watchdog);
+  EXPECT_LT(hold_at, stall_end);
+  EXPECT_LT(max_gap, 0.05);
+}
+
+TEST(Session, UnitsAreConvertedOrRefusedNeverGuessed) {
+  auto model = test::make_model();
+  hw::MockExo exo;
+  auto rec = test::make_recording("rest", 2.0, 3);
+  rec.channel_units.assign(4, "");
+  auto r = Session::create({}, model, replay_of(rec), exo);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::mismatch);
+  EXPECT_NE(r.error().reason.find("no unit"), std::string::npos) << r.error().reason;
+  SessionSpec declared;
+  declared.input_unit = "mV";
+  EXPECT_TRUE(Session::create(declared, model, replay_of(rec), exo));
+
+  rec.channel_units.assign(4, "V");
+  auto volts = Session::create({}, model, replay_of(rec), exo);
+  ASSERT_TRUE(volts);
+  EXPECT_EQ((*volts)->conversion().scale, 1000.0);
+
+  rec.channel_units.assign(4, "adc");
+  auto no_board = Session::create({}, model, replay_of(rec), exo);
+  ASSERT_FALSE(no_board);
+  EXPECT_NE(no_board.error().reason.find("board profile"), std::string::npos);
+  SessionSpec env;
+  env.board = realtime::default_board_profile();
+  env.board->output = realtime::BoardOutput::envelope;
+  auto e = Session::create(env, model, replay_of(rec), exo);
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().reason.find("envelope"), std::string::npos);
+
+  auto wrong_order = test::make_recording("rest", 2.0, 3);
+  std::swap(wrong_order.channel_names[0], wrong_order.channel_names[1]);
+  realtime::ReplayOptions ro;  // all channels, in the recording's order
+  auto src = std::make_unique<realtime::ReplaySource>(realtime::ReplaySource::create(wrong_order, ro).value());
+  auto w = Session::create({}, model, std::move(src), exo);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, ErrorCode::mismatch);
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+TEST(Session, SafetyLogIsOnDiskAsEventsHappenAndSurvivesKill9) {
+  const fs::path log = temp_path("events_kill.csv");
+  fs::remove(log);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto model = test::make_model();
+    hw::MockExo exo;
+    SessionSpec spec;
+    spec.event_log = log;
+    auto s = Session::create(spec, model, replay_of(test::make_recording("gait", 3.0, 7)), exo).value();
+    if (!s->configure().ok() || !s->activate(0.0).ok()) ::_exit(3);
+    for (int k = 0; k < 200; ++k) {
+      (void)s->pump();
+      if (k == 100) s->request_emergency_stop();
+      s->step(k * 0.001, 0.001);
+    }
+    (void)s->flush_events();
+    std::ofstream(log.string() + ".ready") << "1";
+    for (;;) ::pause();  // killed here, with the session still running
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!fs::exists(log.string() + ".ready") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  const std::string text = read_file(log);
+  EXPECT_EQ(text.rfind(kEventLogHeader, 0), 0u) << text;
+  EXPECT_NE(text.find(",emergency_stop,"), std::string::npos) << text;
+  fs::remove(log);
+  fs::remove(log.string() + ".ready");
+}
+
+TEST(Session, SafetyLogIsNotClearedByActivate) {
+  const fs::path log = temp_path("events_reactivate.csv");
+  auto model = test::make_model();
+  hw::MockExo exo;
+  SessionSpec spec;
+  spec.event_log = log;
+  auto s = Session::create(spec, model, replay_of(test::make_recording("gait", 3.0, 7)), exo).value();
+  ASSERT_TRUE(s->configure().ok());
+  ASSERT_TRUE(s->activate(0.0).ok());
+  s->request_emergency_stop();
+  s->step(0.0, 0.001);
+  ASSERT_TRUE(s->deactivate().ok());
+  ASSERT_TRUE(s->activate(1.0).ok());
+  s->step(1.0, 0.001);
+  ASSERT_TRUE(s->deactivate().ok());
+  const std::string text = read_file(log);
+  EXPECT_NE(text.find(",emergency_stop,"), std::string::npos) << text;
+  bool in_memory = false;
+  for (const auto& e : s->loop().supervisor().events()) in_memory = in_memory || e.reason == control::SafetyReason::emergency_stop;
+  EXPECT_TRUE(in_memory);
+  fs::remove(log);
+}
+
+// ---- a board that sends what a MyoWare 2.0 really outputs, over a pseudo-terminal ---------------------------
+
+// Streams `codes` (interleaved, 4 channels) as wire frames at `rate_hz` once the host sends the start byte.
+class PtyBoard {
+ public:
+  PtyBoard(const io::Recording& codes, double rate_hz) : codes_(codes), rate_hz_(rate_hz) {
+    master_ = ::posix_openpt(O_RDWR | O_NOCTTY);
+    if (master_ < 0 || ::grantpt(master_) != 0 || ::unlockpt(master_) != 0) return;
+    slave_ = ::ptsname(master_);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~PtyBoard() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (master_ >= 0) ::close(master_);
+  }
+  const std::string& port() const { return slave_; }
+  std::size_t sent() const { return sent_.load(); }
+
+ private:
+  void serve() {
+    bool started = false;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!started && !stop_ && std::chrono::steady_clock::now() < end) {
+      pollfd p{master_, POLLIN, 0};
+      if (::poll(&p, 1, 20) > 0 && (p.revents & POLLIN)) {
+        std::uint8_t b = 0;
+        if (::read(master_, &b, 1) == 1 && b == realtime::kWireStartByte) started = true;
+      }
+    }
+    std::uint8_t buf[realtime::kMaxWireFrameBytes];
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; started && !stop_ && i < codes_.n_samples; ++i) {
+      if (i % 10 == 0)  // a USB-serial adapter delivers bursts every few ms; the board samples at rate_hz
+        std::this_thread::sleep_until(t0 + std::chrono::duration<double>(double(i) / rate_hz_));
+      std::uint16_t c[4];
+      for (std::size_t ch = 0; ch < 4; ++ch) c[ch] = std::uint16_t(codes_.samples[ch * codes_.n_samples + i]);
+      const auto n = realtime::encode_wire_frame(std::uint8_t(i & 0xff), c, buf);
+      if (::write(master_, buf, n) != ssize_t(n)) break;
+      ++sent_;
+    }
+    while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
+  io::Recording codes_;
+  double rate_hz_;
+  int master_ = -1;
+  std::string slave_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> sent_{0};
+};
+
+TEST(Session, MyoWareCodesOverAPseudoTerminalGiveTheReplayDecisionsWithoutASensorFaultHold) {
+  auto model = test::make_model();
+  const auto board = realtime::default_board_profile();
+  const auto codes = test::to_board_codes(test::make_recording("gait", 4.0, 21), board);
+  // The codes look like a real board's: centred at mid-scale, ~41 codes per mV.
+  double mean = 0;
+  for (std::size_t i = 0; i < codes.n_samples; ++i) mean += codes.samples[i];
+  EXPECT_NEAR(mean / double(codes.n_samples), 511.5, 2.0);
+  EXPECT_NEAR(1.0 / board.millivolts_per_code(), 40.9, 0.1);
+
+  // The replay of the same recording after quantisation, in mV, in stream time.
+  hw::MockExo a;
+  auto ref = Session::create({}, model, replay_of(test::codes_to_mv(codes, board)), a).value();
+  const HostLog want = drive(*ref, run_stream_clock);
+
+  PtyBoard pty(codes, 1000.0);
+  ASSERT_FALSE(pty.port().empty());
+  realtime::SerialOptions so;
+  so.port = pty.port();
+  so.n_channels = 4;
+  so.channel_names = {"RF", "BF", "VM", "ST"};
+  so.backend = realtime::SerialBackend::posix;
+  auto serial = realtime::SerialSource::create(so);
+  ASSERT_TRUE(serial) << serial.error().message();
+  SessionSpec ls;
+  ls.clock = SessionClock::wall;
+  ls.board = board;
+  hw::MockExo b;
+  auto live = Session::create(ls, model, std::make_unique<realtime::SerialSource>(std::move(*serial)), b).value();
+  EXPECT_NE(live->conversion().description.find("ADC codes"), std::string::npos);
+  const HostLog got = drive(*live, run_wall_clock, 4.3);
+
+  // Same window -> same class, for (nearly) every window the board delivered.
+  std::map<std::size_t, int> ref_class;
+  for (const auto& d : want.decisions) ref_class[d.window_index] = d.raw_class;
+  std::size_t same = 0;
+  for (const auto& d : got.decisions) same += ref_class.count(d.window_index) && ref_class[d.window_index] == d.raw_class;
+  ASSERT_GT(got.decisions.size(), want.decisions.size() * 9 / 10);
+  EXPECT_GE(double(same), 0.99 * double(got.decisions.size()));
+  // No sensor fault, and the supervisor let the leg move once decisions flowed.
+  std::size_t fault_ticks = 0, normal = 0;
+  for (const auto& t : got.ticks) fault_ticks += t.sensor_faults != 0, normal += t.mode == SupervisorMode::normal;
+  EXPECT_EQ(fault_ticks, 0u);
+  EXPECT_EQ(live->stats().sensor_fault_onsets, 0u);
+  EXPECT_GT(normal, got.ticks.size() / 2);
+}
+
+// The same board stream fed as if its codes were millivolts is what the system must never do: the session
+// refuses a code source without a board profile (see UnitsAreConvertedOrRefusedNeverGuessed); and a profile that
+// does not remove the mid-scale offset is visible as a sensor fault, not silently decoded.
+TEST(Session, AnOffsetNotRemovedIsASensorFaultNotADecision) {
+  auto model = test::make_model();
+  auto board = realtime::default_board_profile();
+  board.offset_code = 0.0;  // wrong: the RAW output sits at mid-scale
+  auto codes = test::to_board_codes(test::make_recording("gait", 3.0, 21), realtime::default_board_profile());
+  SessionSpec spec;
+  spec.board = board;
+  hw::MockExo exo;
+  auto s = Session::create(spec, model, replay_of(codes), exo).value();
+  const HostLog r = drive(*s, run_stream_clock);
+  std::size_t normal = 0, faulted = 0;
+  for (const auto& t : r.ticks) normal += t.mode == SupervisorMode::normal, faulted += (t.sensor_faults & control::sensor_fault_electrode_off) != 0;
+  EXPECT_GT(faulted, r.ticks.size() / 2);
+  EXPECT_LT(normal, r.ticks.size() / 10);
+}
+
+}  // namespace
+}  // namespace myoexo::session
