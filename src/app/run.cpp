@@ -612,6 +612,7 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
     s["session"]["control_tick"] = {{"jitter", summary_us(drv->tick_jitter)},
                                     {"period", summary_us(drv->tick_period)},
                                     {"deadline_misses", drv->deadline_misses},
+                                    {"realtime_priority", drv->realtime_priority},
                                     {"wall_s", drv->wall_s}};
   {
     const fs::path p = opt.out_dir / "summary.json";

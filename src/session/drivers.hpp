@@ -23,6 +23,7 @@ struct DriverOptions {
   const std::atomic<bool>* stop = nullptr;     ///< set by another thread (Ctrl-C) to end the run in order
   std::function<void()> service;               ///< host work (drain telemetry, write logs); calling thread
   double service_period_s = 0.01;              ///< wall clock: how often `service` runs
+  int realtime_priority = 80;                  ///< wall clock: SCHED_FIFO priority asked for the control thread (0 = none)
   double drain_after_end_s = 0.1;              ///< wall clock: keep ticking this long after the stream ended (the
                                                ///< last decisions reach the loop)
 };
@@ -35,6 +36,7 @@ struct DriverReport {
   realtime::DurationSummary tick_jitter;       ///< tick start - its deadline
   realtime::DurationSummary tick_period;       ///< measured period between tick starts
   std::uint64_t deadline_misses = 0;           ///< deadlines passed before the previous tick returned
+  bool realtime_priority = false;              ///< the control thread got SCHED_FIFO
   double wall_s = 0.0;
 };
 
