@@ -75,6 +75,30 @@ void report(benchmark::State& state, const session::Session& s, const session::D
   state.counters["deadline_misses"] = double(rep.deadline_misses);
 }
 
+// Activates `s`, runs it on the wall clock (draining what a host drains), reports; false when it failed.
+bool run_and_report(benchmark::State& state, session::Session& s, double duration_s) {
+  (void)s.configure();
+  (void)s.activate(0.0);
+  session::DriverOptions o;
+  o.duration_s = duration_s;
+  o.service = [&] {
+    session::TickTelemetry t;
+    while (s.pop_telemetry(t)) {
+    }
+    realtime::Decision d;
+    while (s.pop_decision(d)) {
+    }
+  };
+  auto rep = session::run_wall_clock(s, o);
+  (void)s.deactivate();
+  if (!rep) {
+    state.SkipWithError(rep.error().message().c_str());
+    return false;
+  }
+  report(state, s, *rep);
+  return true;
+}
+
 void BM_WallClockReplay(benchmark::State& state) {
   const Setup su = make_setup();
   for (auto _ : state) {
@@ -87,24 +111,7 @@ void BM_WallClockReplay(benchmark::State& state) {
     spec.read_frames = 10;
     hw::MockExo exo;
     auto s = session::Session::create(spec, su.model, std::move(src), exo).value();
-    (void)s->configure();
-    (void)s->activate(0.0);
-    session::DriverOptions o;
-    o.service = [&] {
-      session::TickTelemetry t;
-      while (s->pop_telemetry(t)) {
-      }
-      realtime::Decision d;
-      while (s->pop_decision(d)) {
-      }
-    };
-    auto rep = session::run_wall_clock(*s, o);
-    (void)s->deactivate();
-    if (!rep) {
-      state.SkipWithError(rep.error().message().c_str());
-      return;
-    }
-    report(state, *s, *rep);
+    if (!run_and_report(state, *s, 0.0)) return;
   }
   state.SetLabel(su.what);
 }
@@ -131,25 +138,7 @@ void BM_WallClockPtyBoard(benchmark::State& state) {
     spec.board = board;
     hw::MockExo exo;
     auto s = session::Session::create(spec, su.model, std::make_unique<realtime::SerialSource>(std::move(*serial)), exo).value();
-    (void)s->configure();
-    (void)s->activate(0.0);
-    session::DriverOptions o;
-    o.duration_s = double(su.rec.n_samples) / 1000.0 + 0.2;
-    o.service = [&] {
-      session::TickTelemetry t;
-      while (s->pop_telemetry(t)) {
-      }
-      realtime::Decision d;
-      while (s->pop_decision(d)) {
-      }
-    };
-    auto rep = session::run_wall_clock(*s, o);
-    (void)s->deactivate();
-    if (!rep) {
-      state.SkipWithError(rep.error().message().c_str());
-      return;
-    }
-    report(state, *s, *rep);
+    if (!run_and_report(state, *s, double(su.rec.n_samples) / 1000.0 + 0.2)) return;
     state.counters["sensor_fault_onsets"] = double(s->stats().sensor_fault_onsets);
   }
   state.SetLabel(su.what + ", as MyoWare codes over a pseudo-terminal");
