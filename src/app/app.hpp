@@ -175,7 +175,7 @@ struct ReportOptions {
 /// Prints where the report is on `out`. Later stages append steps (train, evaluate, replay).
 Status run_report(const Context& ctx, const ReportOptions& opt);
 
-// ---- run / record (issue 4) ---------------------------------------------------------------------------------
+// ---- run / record ---------------------------------------------------------------------------------
 struct RunCommandOptions {
   std::filesystem::path replay;                     ///< recording to replay (any format read_recording knows)
   std::string port;                                 ///< or: a live serial board (firmware/PROTOCOL.md), its

@@ -1,4 +1,4 @@
-// `myoexo calibrate`: the transfer-learning protocol of issue 3 section 6 as a report folder.
+// `myoexo calibrate`: the transfer-learning protocol as a report folder.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -208,7 +208,7 @@ Status run_calibrate(const Context& ctx, const CalibrateOptions& opt) {
     const fs::path file = opt.out_dir / "calibration.md";
     std::ofstream md(file, std::ios::trunc);
     md << "# myoexo calibration: " << model_name << "\n\n"
-       << "Transfer learning (issue 3 section 6). For each held-out subject (" << join(held_out) << ") a "
+       << "Transfer learning. For each held-out subject (" << join(held_out) << ") a "
        << "leave-one-subject-out model "
        << (opt.loso_models ? "trained on every other subject is loaded from " + opt.loso_models->string() + " (`myoexo evaluate "
                                  "--protocol L --save-loso-models`)"

@@ -286,7 +286,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ev_cmd->add_flag("--no-plots", ev_no_plots, "metrics.json and summary.md only");
 
 #ifdef MYOEXO_HAVE_TORCH
-  // train / predict / calibrate (LibTorch networks, issue 3 sections 3, 4, 6)
+  // train / predict / calibrate (LibTorch networks)
   TrainCommandOptions tr;
   std::string tr_data, tr_out = tr.out.string(), tr_history, tr_ts;
   std::size_t tr_epochs = 0;

@@ -65,7 +65,7 @@ std::string mean_min_cell(const eval::ProtocolScores* p) {
   return pct(p->mean_accuracy) + " (" + pct(p->min_accuracy) + ")";
 }
 
-// The comparison table of issue 3 section 8: this run's row, then the peers' published-in-the-issue rows.
+// The comparison table: this run's row, then the peers' published-in-the-issue rows.
 std::vector<std::string> peer_table(const eval::EvaluationResult& r) {
   using eval::Protocol;
   return {
@@ -77,7 +77,7 @@ std::vector<std::string> peer_table(const eval::EvaluationResult& r) {
       "| LDA on HTD features (scikit-learn) | 88.8 % (71.6 %) | 72.4 % | 70.8 % (39.2 %) |",
       "| CNN, PyTorch, 30 epochs (L: 10) | 91.2 % (75.2 %) | 79.1 % | 69.0 % (37.7 %) |",
       "",
-      "The first row was measured by this run; the peer rows are copied from issue 3 section 8 (measured once on "
+      "The first row was measured by this run; the peer rows are copied from the published comparison (measured once on "
       "the 16 subjects of ../shared with SciPy 1.10 / scikit-learn 1.2 / PyTorch 1.13 under the same protocol). "
       "Targets: W mean >= 95 % with no subject below 85 %; L mean >= 80 % with no subject below 55 %.",
   };
@@ -305,7 +305,7 @@ Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOpti
     return m;
   }
   if (lower(opt.model) == "lda_context") {
-    // Declared variant (issue 3 section 8): log amplitudes and a second feature block over the window plus up
+    // Declared variant: log amplitudes and a second feature block over the window plus up
     // to 750 past samples (never before the segment start); --context changes the 750.
     eval::LdaVariant v;
     v.log_amplitude = true;
@@ -550,7 +550,7 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
             return c;
           }()) + ". All numbers: [metrics.json](metrics.json).",
       "",
-      "## Comparison with the peers (issue 3 section 8)",
+      "## Comparison with the peers",
       "",
   };
   for (auto& l : peer_table(r)) md.push_back(l);

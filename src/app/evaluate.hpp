@@ -1,5 +1,5 @@
-// `myoexo evaluate`: runs the UCI-LL v1 protocols (W, P, L; issue 3 section 5) with a model and writes a
-// report folder a person reads (issue 3 section 7): metrics.json, summary.md, confusion matrices, per-class
+// `myoexo evaluate`: runs the UCI-LL v1 protocols (W, P, L) with a model and writes a
+// report folder a person reads: metrics.json, summary.md, confusion matrices, per-class
 // bars and one example spectrogram per class.
 //
 // Split in two so `myoexo report` can run the same evaluation on the data set it has already loaded

@@ -293,7 +293,7 @@ Status step_replay(ReportState& st) {
   return {};
 }
 
-// Step 4: the LDA baseline under protocols W, P, L (issue 3 section 7), written to evaluation/.
+// Step 4: the LDA baseline under protocols W, P, L, written to evaluation/.
 Status step_evaluate(ReportState& st) {
   EvaluateOptions ev;
   ev.out_dir = st.opt.out_dir / "evaluation";

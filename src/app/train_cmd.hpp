@@ -1,4 +1,4 @@
-// `myoexo train`, `myoexo predict` and `myoexo calibrate` (issue 3 sections 3, 4 and 6): LibTorch networks
+// `myoexo train`, `myoexo predict` and `myoexo calibrate`: LibTorch networks
 // driven by config files. Only built with LibTorch (MYOEXO_HAVE_TORCH); without it the commands are absent
 // from the CLI.
 //
@@ -104,7 +104,7 @@ struct CalibrateOptions {
   std::optional<std::filesystem::path> loso_models;
 };
 
-/// Runs eval::run_calibration (issue 3 section 6) and writes out_dir/calibration.json (the cells, means and
+/// Runs eval::run_calibration and writes out_dir/calibration.json (the cells, means and
 /// the options), calibration.md (the table) and calibration.png (mean accuracy against calibration seconds,
 /// one line per mode starting at the 0-s LOSO baseline, plus the baseline as a horizontal line); prints
 /// the table on ctx.out. Errors: invalid_argument (config, subject, seconds, modes), those of

@@ -1,5 +1,5 @@
 // myoexo::eval — LibTorch networks (CNN1d, SpectrogramCNN, LSTM, CNN-LSTM) as protocol models, and the
-// calibration (transfer-learning) protocol of issue 3 section 6.
+// calibration (transfer-learning) protocol.
 //
 // Torch-free header: everything goes through train's and models/torch's torch-free headers, so this stage's
 // files never include LibTorch. Only built when LibTorch is (MYOEXO_HAVE_TORCH).

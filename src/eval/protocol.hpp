@@ -1,6 +1,6 @@
 // myoexo::eval — windowed evaluation protocols over recordings: W (within-subject, chronological split),
 // P (pooled, same split), L (leave-one-subject-out), K (blocked k-fold, for any data set), and the preset
-// UCI-LL v1 of issue 3 section 5.
+// UCI-LL v1.
 //
 // Protocol UCI-LL v1, implemented exactly (uci_ll_v1_spec()):
 //  - uci-lower-limb, EMG channels RF, BF, VM, ST; files 2Npie and 2Nsen dropped (copies of 1Npie/1Nsen);
@@ -195,7 +195,7 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
 /// The LDA model of the protocol: features (spec, e.g. HTD with thresholds 0) of every window, computed
 /// once per WindowSet (keyed on WindowSet::id) and cached, then LdaClassifier::fit on the train rows and
 /// predict on the test rows. The cache is guarded by a mutex, so parallel folds may share the callback.
-/// Declared variants of the LDA model (issue 3 section 8 allows better normalisation and up to 1000 past
+/// Declared variants of the LDA model (the protocol allows better normalisation and up to 1000 past
 /// samples of causal context; the test windows and split rules are unchanged).
 struct LdaVariant {
   /// log(x) of the amplitude features (MAV, RMS, WL, IEMG, SSI, VAR, DASDV, LOG?): EMG amplitudes are roughly
