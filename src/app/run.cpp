@@ -86,13 +86,7 @@ Result<PipelineModel> load_torch_model(const fs::path& path) {
   m.network_file = path;
   if (m.channels.empty())
     return make_error(ErrorCode::invalid_argument, path.string(), 0, "the network names no input channels");
-  if (!(m.sample_rate_hz > 0.0 && m.sample_rate_hz < 1e6))
-    return make_error(ErrorCode::invalid_argument, path.string(), 0,
-                      "sample_rate_hz must be in (0, 1e6), got " + std::to_string(m.sample_rate_hz));
-  if (m.window_len < 3 || m.window_len > (std::size_t{1} << 24) || m.increment < 1 || m.increment > m.window_len)
-    return make_error(ErrorCode::invalid_argument, path.string(), 0,
-                      "window_length must be in [3, 2^24] and window_increment in [1, window_length], got " +
-                          std::to_string(m.window_len) + " / " + std::to_string(m.increment));
+  if (auto s = session::validate_model_geometry(m, path.string()); !s) return s.error();
   m.features.sample_rate_hz = m.sample_rate_hz;
   m.network = std::make_shared<models::TorchClassifier>(std::move(*net));
   return m;

@@ -82,6 +82,23 @@ std::vector<std::pair<std::string, std::string>> default_map_for(const PipelineM
 
 }  // namespace
 
+Status validate_model_geometry(const PipelineModel& m, const std::string& where) {
+  if (!(m.sample_rate_hz > 0.0 && m.sample_rate_hz < 1e6))
+    return make_error(ErrorCode::invalid_argument, where, 0,
+                      "sample_rate_hz must be in (0, 1e6), got " + std::to_string(m.sample_rate_hz));
+  if (m.window_len < 3 || m.window_len > (std::size_t{1} << 24) || m.increment < 1 || m.increment > m.window_len)
+    return make_error(ErrorCode::invalid_argument, where, 0,
+                      "the window length must be in [3, 2^24] and the increment in [1, window length], got " +
+                          std::to_string(m.window_len) + " / " + std::to_string(m.increment));
+  if (m.context_samples > (std::size_t{1} << 24) ||
+      (m.context_samples + m.increment - 1) / m.increment + 1 > features::kMaxContextLengths)
+    return make_error(ErrorCode::invalid_argument, where, 0,
+                      "context_samples must be in [0, 2^24] and at most " +
+                          std::to_string(features::kMaxContextLengths - 1) + " increments, got " +
+                          std::to_string(m.context_samples) + " (increment " + std::to_string(m.increment) + ")");
+  return {};
+}
+
 Provenance current_provenance() {
   Provenance p;
   p.version = MYOEXO_VERSION;
@@ -265,19 +282,7 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
     return make_error(ErrorCode::parse, path.string(), 0, std::string("bad pipeline model: ") + e.what());
   }
   // A model file is input: bound what it may ask for before anything is sized from it.
-  if (!(m.sample_rate_hz > 0.0 && m.sample_rate_hz < 1e6))
-    return make_error(ErrorCode::invalid_argument, path.string(), 0,
-                      "sample_rate_hz must be in (0, 1e6), got " + std::to_string(m.sample_rate_hz));
-  if (m.window_len < 3 || m.window_len > (std::size_t{1} << 24) || m.increment < 1 || m.increment > m.window_len)
-    return make_error(ErrorCode::invalid_argument, path.string(), 0,
-                      "window_len must be in [3, 2^24] and increment in [1, window_len], got " +
-                          std::to_string(m.window_len) + " / " + std::to_string(m.increment));
-  if (m.context_samples > (std::size_t{1} << 24) ||
-      (m.context_samples + m.increment - 1) / m.increment + 1 > features::kMaxContextLengths)
-    return make_error(ErrorCode::invalid_argument, path.string(), 0,
-                      "context_samples must be in [0, 2^24] and at most " +
-                          std::to_string(features::kMaxContextLengths - 1) + " increments, got " +
-                          std::to_string(m.context_samples) + " (increment " + std::to_string(m.increment) + ")");
+  if (auto s = validate_model_geometry(m, path.string()); !s) return s.error();
   m.features.sample_rate_hz = m.sample_rate_hz;
   if (auto ci = model_class_intents(m); !ci)
     return make_error(ErrorCode::invalid_argument, path.string(), 0, ci.error().reason);

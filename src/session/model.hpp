@@ -77,6 +77,11 @@ struct PipelineModel {
   bool network_trained_zero_phase = false; ///< the network saw zero-phase windows; the stream is causal
 };
 
+/// Bounds on what a model file may ask for before anything is sized from it: rate in (0, 1e6) Hz, window in
+/// [3, 2^24] samples, increment in [1, window], causal context within features::kMaxContextLengths increments.
+/// Errors: invalid_argument naming `where` (the file).
+Status validate_model_geometry(const PipelineModel& m, const std::string& where);
+
 /// The classifier's class names (network's when set, else the LDA's).
 const std::vector<std::string>& model_class_names(const PipelineModel& m) noexcept;
 
