@@ -1,8 +1,10 @@
 // Randomized fault-injection harness for the control chain: ControlLoop (state machine, trajectories, PD + gravity,
 // supervisor) on any ExoHardware (mock or MuJoCo), with EMG through a SensorFaultDetector. Each sequence draws
 // random intents at random times (some stale, from the future, NaN confidence), intent gaps (watchdog), NaN bursts,
-// flat lines and saturation on random EMG channels, e-stops with and without reset, and corrupted measured states.
-// Every tick it checks what left the supervisor (the command the hardware received).
+// flat lines and saturation on random EMG channels, e-stops with and without reset, corrupted measured states,
+// hardware read/write errors and device stops (latched: reset only once the device works again) and clock jumps
+// backwards. Every tick it checks what left the supervisor (the command the hardware received): inside every limit,
+// passive with zero torque while a stop is latched, and never in normal mode while time is behind its latest value.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -73,6 +75,10 @@ class ChaosHardware final : public control::ExoHardware {
   Status deactivate() override { return inner_.deactivate(); }
   control::HwStatus read(double t, double dt, control::ExoState& st) noexcept override {
     const auto s = inner_.read(t, dt, st);
+    if (fail_reads > 0) {
+      --fail_reads;
+      return device_stop ? control::HwStatus::deactivate : control::HwStatus::error;
+    }
     true_state = st;
     if (corrupt_reads > 0) {
       --corrupt_reads;
@@ -85,11 +91,20 @@ class ChaosHardware final : public control::ExoHardware {
     }
     return s;
   }
-  control::HwStatus write(double t, double dt, const control::ExoCommand& c) noexcept override { return inner_.write(t, dt, c); }
+  control::HwStatus write(double t, double dt, const control::ExoCommand& c) noexcept override {
+    const auto s = inner_.write(t, dt, c);
+    if (fail_writes > 0) {
+      --fail_writes;
+      return control::HwStatus::error;
+    }
+    return s;
+  }
   control::LifecycleState lifecycle_state() const noexcept override { return inner_.lifecycle_state(); }
   const char* name() const noexcept override { return "chaos"; }
 
   int corrupt_reads = 0, corrupt_joint = 0, corrupt_kind = 0;
+  int fail_reads = 0, fail_writes = 0;  ///< ticks whose read / write fails
+  bool device_stop = false;             ///< failed reads say "deactivate" (the device's own stop) instead of error
   control::ExoState true_state{};
 
  private:
@@ -100,35 +115,42 @@ class ChaosHardware final : public control::ExoHardware {
 struct PropertyCounts {
   std::uint64_t sequences = 0, ticks = 0, intents = 0, stale_intents = 0, intent_gaps = 0;
   std::uint64_t nan_bursts = 0, flat_lines = 0, saturations = 0, estops = 0, estop_resets = 0, corrupt_reads = 0;
+  std::uint64_t hardware_faults = 0, time_jumps = 0;
   std::uint64_t watchdog_episodes = 0, sensor_fault_episodes = 0;
   // Violations (must all stay zero).
   std::uint64_t position_violations = 0, velocity_violations = 0, rate_violations = 0, acceleration_violations = 0;
   std::uint64_t torque_violations = 0, torque_rate_violations = 0, non_finite_commands = 0;
   std::uint64_t watchdog_late = 0, unlogged_faults = 0, log_drops = 0, sim_range_violations = 0;
+  std::uint64_t latched_not_passive = 0, moved_while_time_behind = 0;
   double sim_worst_excursion_rad = 0.0;  ///< largest simulated excursion beyond the supervisor's limits (0: never outside)
   double sim_worst_penetration_rad = 0.0;  ///< largest simulated excursion beyond the mechanical stops (0: never)
 
   std::uint64_t violations() const {
     return position_violations + velocity_violations + rate_violations + acceleration_violations + torque_violations +
-           torque_rate_violations + non_finite_commands + watchdog_late + unlogged_faults + log_drops + sim_range_violations;
+           torque_rate_violations + non_finite_commands + watchdog_late + unlogged_faults + log_drops + sim_range_violations +
+           latched_not_passive + moved_while_time_behind;
   }
   void print(const char* title) const {
     std::printf(
         "[%s] sequences %llu, ticks %llu; injected: intents %llu (stale %llu), intent gaps %llu, NaN bursts %llu, "
-        "flat lines %llu, saturations %llu, e-stops %llu (resets %llu), corrupted reads %llu; episodes checked: "
+        "flat lines %llu, saturations %llu, e-stops %llu (resets %llu), corrupted reads %llu, hardware faults %llu, "
+        "time jumps %llu; episodes checked: "
         "watchdog %llu, sensor fault %llu; violations: position %llu, velocity %llu, rate %llu, acceleration %llu, "
         "torque %llu, torque rate %llu, non-finite %llu, watchdog late %llu, unlogged faults %llu, log drops %llu, "
-        "sim range %llu (worst excursion beyond supervisor limits %.4f rad, into the mechanical stops %.4f rad)\n",
+        "sim range %llu, not passive while latched %llu, normal while time behind %llu (worst excursion beyond "
+        "supervisor limits %.4f rad, into the mechanical stops %.4f rad)\n",
         title, (unsigned long long)sequences, (unsigned long long)ticks, (unsigned long long)intents,
         (unsigned long long)stale_intents, (unsigned long long)intent_gaps, (unsigned long long)nan_bursts,
         (unsigned long long)flat_lines, (unsigned long long)saturations, (unsigned long long)estops,
-        (unsigned long long)estop_resets, (unsigned long long)corrupt_reads, (unsigned long long)watchdog_episodes,
+        (unsigned long long)estop_resets, (unsigned long long)corrupt_reads, (unsigned long long)hardware_faults,
+        (unsigned long long)time_jumps, (unsigned long long)watchdog_episodes,
         (unsigned long long)sensor_fault_episodes, (unsigned long long)position_violations,
         (unsigned long long)velocity_violations, (unsigned long long)rate_violations,
         (unsigned long long)acceleration_violations, (unsigned long long)torque_violations,
         (unsigned long long)torque_rate_violations, (unsigned long long)non_finite_commands,
         (unsigned long long)watchdog_late, (unsigned long long)unlogged_faults, (unsigned long long)log_drops,
-        (unsigned long long)sim_range_violations, sim_worst_excursion_rad, sim_worst_penetration_rad);
+        (unsigned long long)sim_range_violations, (unsigned long long)latched_not_passive,
+        (unsigned long long)moved_while_time_behind, sim_worst_excursion_rad, sim_worst_penetration_rad);
     std::fflush(stdout);
   }
 };
@@ -184,9 +206,18 @@ inline void run_property_sequence(Rng& rng, control::ExoHardware& plant, const P
   std::vector<Expect> expects;
   expects.reserve(64);
   std::vector<double> frame(channels);
+  // Time is the tick clock, which may jump backwards; t_max is the latest time the loop has seen.
+  double t = -dt, t_max = -INFINITY;
+  bool hw_latched = false;   // the stop latched by a hardware fault (estop is set too)
+  long hw_fault_end = -1;    // last tick of the injected hardware fault
 
   for (long k = 0; k < n_ticks; ++k) {
-    const double t = k * dt;
+    t += dt;
+    // --- clock jumps backwards, only while nothing else is pending (the log checks compare event times) -------
+    if (k > 10 && !estop && fault_kind < 0 && detector.faults() == 0 && chaos.corrupt_reads == 0 && rng.chance(0.0008)) {
+      t -= rng.uniform(0.005, 0.3);
+      ++counts.time_jumps;
+    }
     // --- intents ---------------------------------------------------------------------------------------------
     if (gap_until < t && rng.chance(0.0015)) {
       gap_until = t + rng.uniform(0.2, 0.8);  // the stream stalls: the watchdog must hold
@@ -229,7 +260,7 @@ inline void run_property_sequence(Rng& rng, control::ExoHardware& plant, const P
         ++counts.saturations;
         expects.push_back({SafetyReason::sensor_fault, t, t + dt * (double(ds.saturation_min_samples) + 1.5)});
       }
-      if (t + fault_left * dt >= n_ticks * dt) expects.pop_back();  // cannot complete before the sequence ends
+      if (k + fault_left >= n_ticks) expects.pop_back();  // cannot complete before the sequence ends
     }
     for (std::size_t s = 0; s < emg_per_tick; ++s) {
       for (std::size_t c = 0; c < channels; ++c) frame[c] = 0.1 * rng.gauss();
@@ -249,18 +280,38 @@ inline void run_property_sequence(Rng& rng, control::ExoHardware& plant, const P
       ++counts.estops;
       expects.push_back({SafetyReason::emergency_stop, t, t});
       estop_release_t = rng.chance(0.8) ? t + rng.uniform(0.02, 0.3) : INFINITY;
-    } else if (estop && t >= estop_release_t) {
+    } else if (estop && t >= estop_release_t && (!hw_latched || k > hw_fault_end)) {
       ASSERT_TRUE(loop.reset_emergency_stop(t));
       estop = false;
+      hw_latched = false;
       estop_reset_at = t;
       own_last_fresh = -INFINITY;
       ++counts.estop_resets;
       expects.push_back({SafetyReason::emergency_stop_reset, t, t});
     }
+    // Hardware faults: a read error, a device stop or a write error for a few ticks; latched until a reset after
+    // the device works again.
+    bool hw_fault_now = false;
+    if (!estop && chaos.corrupt_reads == 0 && rng.chance(0.0006)) {
+      const int kind = rng.below(3);
+      const int n = 1 + rng.below(20);
+      if (kind == 2) {
+        chaos.fail_writes = n;
+      } else {
+        chaos.fail_reads = n;
+        chaos.device_stop = kind == 1;
+      }
+      hw_fault_end = k + n;
+      hw_fault_now = true;
+      ++counts.hardware_faults;
+      expects.push_back({SafetyReason::hardware_fault, t, t});
+      estop_release_t = rng.chance(0.8) ? t + n * dt + rng.uniform(0.02, 0.3) : INFINITY;
+    }
+    const bool latched_before_tick = estop;
     SafetyReason measured_why = SafetyReason::resync;
-    std::uint64_t measured_before = 0;
+    std::uint64_t measured_before = 0, measured_out_before = 0;
     bool measured_check = false;
-    if (chaos.corrupt_reads == 0 && k > corrupt_end + 1 && rng.chance(0.0005)) {
+    if (!hw_fault_now && chaos.corrupt_reads == 0 && k > corrupt_end + 1 && rng.chance(0.0005)) {
       chaos.corrupt_reads = 1 + rng.below(5);
       chaos.corrupt_joint = rng.below(2);
       chaos.corrupt_kind = rng.below(3);
@@ -271,19 +322,42 @@ inline void run_property_sequence(Rng& rng, control::ExoHardware& plant, const P
                                                : SafetyReason::measured_overspeed;
       measured_check = !estop;  // a latched stop skips every other check
       measured_before = loop.supervisor().intervention_count(measured_why);
+      measured_out_before = loop.supervisor().intervention_count(SafetyReason::measured_out_of_range);
     }
 
     // --- one control tick ---------------------------------------------------------------------------------
-    ASSERT_EQ(loop.tick(t, dt), HwStatus::ok) << "plant failed at t=" << t;
+    const bool hw_fault_expected = chaos.fail_reads > 0 || chaos.fail_writes > 0;
+    const HwStatus hs = loop.tick(t, dt);
+    if (hw_fault_expected) {
+      ASSERT_NE(hs, HwStatus::ok) << "an injected hardware fault was not reported at t=" << t;
+    } else {
+      ASSERT_EQ(hs, HwStatus::ok) << "plant failed at t=" << t;
+    }
+    if (hw_fault_now) {
+      estop = true;
+      hw_latched = true;
+    }
     ++counts.ticks;
+    const bool time_behind = t < t_max - 1e-12;
+    t_max = std::max(t_max, t);
     const ExoCommand& cmd = loop.command();
     const auto& sup = loop.supervisor();
+    // A latched stop (e-stop or hardware) is passive with zero torque, whatever else happens.
+    if (latched_before_tick && (cmd.mode != CommandMode::passive || cmd.torque_nm[0] != 0.0 || cmd.torque_nm[1] != 0.0 ||
+                                sup.mode() != SupervisorMode::emergency_stop))
+      ++counts.latched_not_passive;
+    if (time_behind && sup.mode() == SupervisorMode::normal) ++counts.moved_while_time_behind;
     if (measured_check) {
       // Recognised this tick, and its episode is in the log (now, or earlier when the real plant was already
       // out of range, e.g. after an e-stop fall).
       bool logged = false;
-      for (const auto& ev : sup.events()) logged = logged || (ev.reason == measured_why && ev.t_s <= t);
-      if (sup.intervention_count(measured_why) == measured_before || !logged) ++counts.unlogged_faults;
+      for (const auto& ev : sup.events()) logged = logged || (ev.reason == measured_why && ev.t_s <= t_max);
+      // A joint that is really out of range (after a passive stop let the leg fall) is reported as that first:
+      // the corrupted read is then recognised as the measured fault with precedence.
+      const bool other = sup.intervention_count(SafetyReason::measured_out_of_range) > measured_out_before;
+      if (other)
+        for (const auto& ev : sup.events()) logged = logged || (ev.reason == SafetyReason::measured_out_of_range && ev.t_s <= t_max);
+      if ((sup.intervention_count(measured_why) == measured_before && !other) || !logged) ++counts.unlogged_faults;
     }
 
     // Watchdog: hold no later than the first tick beyond the bound.
