@@ -4,8 +4,10 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <system_error>
+#include <type_traits>
 
 #include "app/common.hpp"
 #include "app/evaluate.hpp"
@@ -54,6 +56,19 @@ std::string fixed(double v, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
+}
+
+// "gait 174, rest 81" from a count (or duration) per name, in name order.
+template <typename T>
+std::string counts_text(const std::map<std::string, T>& m) {
+  std::string out;
+  for (const auto& [k, v] : m) {
+    if constexpr (std::is_floating_point_v<T>)
+      out += (out.empty() ? "" : ", ") + k + " " + fixed(v, 3);
+    else
+      out += (out.empty() ? "" : ", ") + k + " " + std::to_string(v);
+  }
+  return out.empty() ? "none" : out;
 }
 
 // Step 1: dataset.json, and the headline numbers for the summary.
@@ -221,8 +236,7 @@ Status step_replay(ReportState& st) {
   ro.out_dir = dir;
   auto res = run_chain(st.ctx, ro, *model);
   if (!res) return res.error();
-  const auto& j = *res;
-  const auto& lat = j["latency"];
+  const RunSummary& j = *res;
   auto& s = st.summary;
   s.push_back("## Replay into the simulated exoskeleton");
   s.push_back("");
@@ -235,22 +249,21 @@ Status step_replay(ReportState& st) {
               "majority vote over 5. Classes map to intents: gait -> gait, standing (knee flexion) -> lift, " +
               "sitting (leg extension) -> lower. Intents drive the state machine, minimum-jerk trajectories, the " +
               "PD + gravity controller and the safety supervisor of a MuJoCo hip-knee exoskeleton at " +
-              format_double(j["control_hz"].get<double>()) + " Hz (" + j["actuators"].get<std::string>() + ").");
+              format_double(j.control_hz) + " Hz (" + j.actuators + ").");
   s.push_back("");
-  s.push_back("- decisions: " + std::to_string(j["pipeline"]["decisions"].get<std::uint64_t>()) + ", intents " +
-              j["intents"].dump() + (j.contains("expected_intent")
-                                         ? "; " + fixed(100 * j["expected_fraction_of_decisions"].get<double>(), 1) +
-                                               " % of decisions were the file's intent (" +
-                                               j["expected_intent"].get<std::string>() + ")"
-                                         : std::string()));
-  s.push_back("- compute per decision p50 / p99 / max: " + fixed(lat["compute"]["p50_us"].get<double>(), 1) + " / " +
-              fixed(lat["compute"]["p99_us"].get<double>(), 1) + " / " + fixed(lat["compute"]["max_us"].get<double>(), 1) +
+  s.push_back("- decisions: " + std::to_string(j.session.pipeline.decisions) + ", intents " + counts_text(j.intents) +
+              (j.expected_intent ? "; " + fixed(100 * j.expected_fraction_of_decisions, 1) +
+                                       " % of decisions were the file's intent (" + *j.expected_intent + ")"
+                                 : std::string()));
+  s.push_back("- compute per decision p50 / p99 / max: " + fixed(j.compute.p50_s * 1e6, 1) + " / " +
+              fixed(j.compute.p99_s * 1e6, 1) + " / " + fixed(j.compute.max_s * 1e6, 1) +
               " us; end-to-end (sample arrival -> command out of the supervisor, wall clock) p50 / p99: " +
-              fixed(lat["end_to_end"]["p50_us"].get<double>(), 1) + " / " + fixed(lat["end_to_end"]["p99_us"].get<double>(), 1) + " us");
-  s.push_back("- safety: " + std::to_string(j["safety"]["events_logged"].get<std::size_t>()) +
-              " supervisor interventions logged " + j["safety"]["events_by_reason"].dump() + ", set-point limit violations " +
-              std::to_string(j["safety"]["setpoint_limit_violations"].get<std::uint64_t>()) +
-              "; time per supervisor mode (s) " + j["supervisor_mode_time_s"].dump());
+              fixed(j.session.arrival_to_command.p50_s * 1e6, 1) + " / " +
+              fixed(j.session.arrival_to_command.p99_s * 1e6, 1) + " us");
+  s.push_back("- safety: " + std::to_string(j.events_logged) + " supervisor interventions logged " +
+              counts_text(j.events_by_reason) + ", set-point limit violations " +
+              std::to_string(j.setpoint_limit_violations) + "; time per supervisor mode (s) " +
+              counts_text(j.supervisor_mode_time_s));
   s.push_back("- files: [run_log.csv](replay/run_log.csv), [events.csv](replay/events.csv), "
               "[summary.json](replay/summary.json)");
   s.push_back("");
@@ -268,23 +281,21 @@ Status step_replay(ReportState& st) {
   co.out_dir = cdir;
   auto cres = run_chain(st.ctx, co, *cnn);
   if (!cres) return cres.error();
-  const auto& c = *cres;
-  const auto& clat = c["latency"];
+  const RunSummary& c = *cres;
   const std::string rel = fs::relative(st.cnn_model, st.opt.out_dir, ec).string();
   s.push_back("### The same replay with the CNN");
   s.push_back("");
   s.push_back("Model: [" + rel + "](" + rel + "), the CNN step's leave-one-subject-out network for subject " +
               target.subject_id + " (never trained on this subject); same chain, post-processing and simulation.");
   s.push_back("");
-  s.push_back("- decisions: " + std::to_string(c["pipeline"]["decisions"].get<std::uint64_t>()) + ", intents " +
-              c["intents"].dump() + (c.contains("expected_intent")
-                                         ? "; " + fixed(100 * c["expected_fraction_of_decisions"].get<double>(), 1) +
-                                               " % of decisions were the file's intent"
-                                         : std::string()));
-  s.push_back("- compute per decision p50 / p99 / max: " + fixed(clat["compute"]["p50_us"].get<double>(), 1) + " / " +
-              fixed(clat["compute"]["p99_us"].get<double>(), 1) + " / " + fixed(clat["compute"]["max_us"].get<double>(), 1) +
-              " us; safety interventions " + std::to_string(c["safety"]["events_logged"].get<std::size_t>()) +
-              ", set-point limit violations " + std::to_string(c["safety"]["setpoint_limit_violations"].get<std::uint64_t>()));
+  s.push_back("- decisions: " + std::to_string(c.session.pipeline.decisions) + ", intents " + counts_text(c.intents) +
+              (c.expected_intent ? "; " + fixed(100 * c.expected_fraction_of_decisions, 1) +
+                                       " % of decisions were the file's intent"
+                                 : std::string()));
+  s.push_back("- compute per decision p50 / p99 / max: " + fixed(c.compute.p50_s * 1e6, 1) + " / " +
+              fixed(c.compute.p99_s * 1e6, 1) + " / " + fixed(c.compute.max_s * 1e6, 1) +
+              " us; safety interventions " + std::to_string(c.events_logged) + ", set-point limit violations " +
+              std::to_string(c.setpoint_limit_violations));
   s.push_back("- files: [run_log.csv](replay_cnn/run_log.csv), [summary.json](replay_cnn/summary.json)");
   s.push_back("");
   for (const char* png : {"intent", "angles"})

@@ -190,7 +190,7 @@ std::vector<double> every(std::size_t n, std::size_t stride, F f) {
 
 }  // namespace
 
-Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const PipelineModel& model_in) {
+Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, const PipelineModel& model_in) {
   using namespace control;
   if (opt.chunk_frames == 0) return make_error(ErrorCode::invalid_argument, "--chunk must be >= 1");
   if (!(opt.control_hz >= 100 && opt.control_hz <= 5000))
@@ -614,6 +614,22 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
     f << s.dump(2) << '\n';
     if (!f) return make_error(ErrorCode::io, p.string(), 0, "cannot be written");
   }
+  RunSummary out;
+  out.recording = rec_name;
+  out.control_hz = 1.0 / dt;
+  out.actuators = backend;
+  out.sim_time_s = rows.empty() ? 0.0 : rows.back().t_s;
+  out.intents = hist;
+  if (expected) {
+    out.expected_intent = intent_label_name(*expected);
+    out.expected_fraction_of_decisions = decisions.empty() ? 0.0 : double(expected_hits) / double(decisions.size());
+  }
+  out.supervisor_mode_time_s = mode_s;
+  out.events_logged = events.size();
+  for (const auto& e : events) ++out.events_by_reason[safety_reason_name(e.reason)];
+  out.setpoint_limit_violations = sp_violations;
+  out.compute = pipe.compute_time().summary();
+  out.session = st;
 
   // ---- plots ----
   if (opt.plots && !rows.empty()) {
@@ -739,7 +755,8 @@ Result<json> run_chain(const Context& ctx, const RunCommandOptions& opt, const P
       if (auto r = report::plot_lines(kp, opt.out_dir / "knee_goniometer.png"); !r) return r.error();
     }
   }
-  return s;
+  out.json = std::move(s);
+  return out;
 }
 
 Status run_run(const Context& ctx, const RunCommandOptions& opt) {
@@ -810,7 +827,7 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
   }
   auto s = run_chain(ctx, o, model);
   if (!s) return s.error();
-  const json& j = *s;
+  const json& j = s->json;
   const auto& lat = j["latency"];
   ctx.out << "replayed " << j["recording"]["file"].get<std::string>() << " for "
           << format_double(j["sim_time_s"].get<double>()) << " s at " << format_double(j["control_hz"].get<double>())

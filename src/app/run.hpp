@@ -17,6 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -31,6 +33,7 @@
 #include "models/classifier.hpp"
 #include "models/lda.hpp"
 #include "session/model.hpp"
+#include "session/session.hpp"
 
 namespace myoexo::app {
 
@@ -63,8 +66,25 @@ Result<PipelineModel> load_torch_model(const std::filesystem::path& path);
 /// Either kind of --model file (detect_model_file_kind, then load_pipeline_model or load_torch_model).
 Result<PipelineModel> load_run_model(const std::filesystem::path& path);
 
-/// Runs the whole chain for `opt` on `model`; writes the outputs into opt.out_dir and returns summary.json's
-/// content.
-Result<nlohmann::json> run_chain(const Context& ctx, const RunCommandOptions& opt, const PipelineModel& model);
+/// What a run did, typed (summary.json holds the same and more, for files and other programs).
+struct RunSummary {
+  std::string recording;                               ///< file name (or the port)
+  double control_hz = 0.0;
+  std::string actuators;                               ///< "mujoco" | "mock"
+  double sim_time_s = 0.0;                             ///< time of the last tick
+  std::map<std::string, std::size_t> intents;          ///< decisions per intent
+  std::optional<std::string> expected_intent;          ///< the recording's own intent, when its label maps to one
+  double expected_fraction_of_decisions = 0.0;
+  std::map<std::string, double> supervisor_mode_time_s;
+  std::size_t events_logged = 0;
+  std::map<std::string, std::size_t> events_by_reason;
+  std::uint64_t setpoint_limit_violations = 0;
+  realtime::DurationSummary compute;                   ///< per decision
+  session::SessionStats session;                       ///< counters and timing of the session (arrival -> command, ...)
+  nlohmann::json json;                                 ///< summary.json as written
+};
+
+/// Runs the whole chain for `opt` on `model`; writes the outputs into opt.out_dir.
+Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, const PipelineModel& model);
 
 }  // namespace myoexo::app
