@@ -295,8 +295,15 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   bool tr_no_plots = false;
   auto* tr_cmd = app.add_subcommand("train", "Train a network (config file: [input], [model], [train]) on whole "
                                              "recordings: model file, history CSV, accuracy/loss PNGs");
-  tr_cmd->add_option("--config", tr.config, "Network config: a name (cnn1d, lstm, cnn_lstm, spectrogram_cnn, paper: "
-                                            "configs/NAME.toml) or a .toml file");
+  auto* tr_config_opt = tr_cmd->add_option("--config", tr.config, "Network config: a name (cnn1d, lstm, cnn_lstm, "
+                                            "spectrogram_cnn, paper: configs/NAME.toml) or a .toml file");
+  auto* tr_model_opt = tr_cmd->add_option("--model", tr.model, "Or an LDA pipeline model (JSON, what `run` and "
+                                            "`predict` load): lda (HTD) or lda_context (log-amplitude features over "
+                                            "the window and --context past samples)")
+                           ->check(CLI::IsMember({"lda", "lda_context"}))->default_str("");
+  tr_cmd->add_option("--context", tr.context_samples, "lda_context: past samples in the context block")
+      ->check(CLI::Range(1, 4000));
+  tr_model_opt->excludes(tr_config_opt);
   auto* tr_data_opt = tr_cmd->add_option("--dataset", tr_data, "Data-set folder (default: <data root>/uci-lower-limb)")
                           ->type_name("DIR")->default_str("");
   tr_cmd->add_option("--subject", tr.subjects, "Subjects to train on (default: all)")->delimiter(',')->default_str("");
@@ -316,9 +323,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   PredictOptions pr;
   std::string pr_model, pr_input, pr_out;
-  auto* pr_cmd = app.add_subcommand("predict", "Classify every window of a recording with a trained network: CSV of "
+  auto* pr_cmd = app.add_subcommand("predict", "Classify every window of a recording with a trained model: CSV of "
                                                "window times, predicted class and class probabilities");
-  pr_cmd->add_option("--model", pr_model, "Model file written by `myoexo train`")->required();
+  pr_cmd->add_option("--model", pr_model, "Model file written by `myoexo train` (a network, or an LDA pipeline-model "
+                                          "JSON)")->required();
   pr_cmd->add_option("--input", pr_input, "Recording (any format `myoexo info` reads)")->required();
   auto* pr_out_opt = pr_cmd->add_option("--out", pr_out, "Predictions CSV (default: summary only)")->default_str("");
   pr_cmd->add_option("--batch", pr.batch, "Windows per inference call")->check(CLI::Range(1, 1 << 20));

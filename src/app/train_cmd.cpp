@@ -1,4 +1,4 @@
-// `myoexo train`: one LibTorch network on whole recordings, driven by a config file.
+// `myoexo train`: one LibTorch network on whole recordings, driven by a config file, or an LDA pipeline model.
 #include "app/train_cmd.hpp"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "eval/network_protocol.hpp"
 #include "models/torch/torch_classifier.hpp"
 #include "report/report.hpp"
+#include "session/model.hpp"
 #include "train/train.hpp"
 
 namespace myoexo::app {
@@ -130,7 +131,42 @@ Result<eval::DataSpec> data_spec_for_network(const models::NetworkSpec& net) {
   return spec;
 }
 
+namespace {
+
+// `myoexo train --model lda|lda_context`: the LDA pipeline model that `run`, `predict` and the session load, fitted
+// on whole recordings as the live pipeline computes their rows.
+Status run_train_lda(const Context& ctx, const TrainCommandOptions& opt) {
+  if (opt.model != "lda" && opt.model != "lda_context")
+    return make_error(ErrorCode::invalid_argument, "--model must be lda or lda_context, got '" + opt.model + "'");
+  if (opt.model == "lda_context" && (opt.context_samples == 0 || opt.context_samples > 4000))
+    return make_error(ErrorCode::invalid_argument, "--context must be in [1, 4000] samples");
+  if (auto s = ensure_parent_dir(opt.out); !s) return s;
+  auto ds = load_data_folder(ctx, opt.data);
+  if (!ds) return ds.error();
+  std::vector<fs::path> copies;  // content duplicates (UCI's 2Npie/2Nsen): the first copy only
+  for (const auto& d : ds->duplicates) copies.push_back(d.second);
+  auto recordings = select_subjects(*ds, opt.subjects, opt.exclude_subjects);
+  if (!recordings) return recordings.error();
+  std::vector<io::Recording> train;
+  for (auto& r : *recordings)
+    if (std::find(copies.begin(), copies.end(), r.source_path) == copies.end()) train.push_back(std::move(r));
+  if (train.empty()) return make_error(ErrorCode::invalid_argument, "no recording left after the subject selection");
+  session::PipelineModel base = session::lda_context_model(opt.model == "lda" ? 0 : opt.context_samples);
+  base.sample_rate_hz = train.front().sample_rate_hz;
+  log_line(ctx, "training " + opt.model + " on " + std::to_string(train.size()) + " recordings ...");
+  auto m = session::train_pipeline_model(train, base);
+  if (!m) return m.error();
+  if (auto s = session::save_pipeline_model(*m, opt.out); !s) return s;
+  ctx.out << "trained " << opt.model << " (" << m->lda.n_inputs() << " features, classes " << join(m->lda.class_names())
+          << ", signal unit " << m->signal_unit << ") on " << m->trained_on.size() << " recordings; wrote "
+          << opt.out.string() << "\n";
+  return {};
+}
+
+}  // namespace
+
 Status run_train(const Context& ctx, const TrainCommandOptions& opt) {
+  if (!opt.model.empty()) return run_train_lda(ctx, opt);
   const auto t0 = std::chrono::steady_clock::now();
   // Everything cheap first, so a typo fails before the (seconds-long) data load.
   auto config = resolve_network_config(opt.config);

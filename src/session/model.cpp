@@ -13,6 +13,7 @@
 #include "dsp/sos_filter.hpp"
 #include "dsp/windowing.hpp"
 #include "io/io.hpp"
+#include "realtime/pipeline.hpp"
 #include "realtime/postprocess.hpp"
 
 #ifndef MYOEXO_VERSION
@@ -295,6 +296,29 @@ const std::vector<std::string>& model_class_names(const PipelineModel& m) noexce
 
 
 // The model's causal filter at `fs_hz` (none when filter_order is 0).
+Result<realtime::PipelineSpec> pipeline_spec_for(const PipelineModel& m, double fs_hz,
+                                                 const realtime::PostProcessOptions& post) {
+  realtime::PipelineSpec ps;
+  ps.sample_rate_hz = fs_hz;
+  ps.n_channels = m.channels.size();
+  auto d = design_model_filter(m, fs_hz);
+  if (!d) return d.error();
+  ps.filter = std::move(*d);
+  ps.window_len = m.window_len;
+  ps.increment = m.increment;
+  ps.features = m.features;
+  ps.features.sample_rate_hz = fs_hz;
+  if (!m.network) {  // networks take raw windows: no feature blocks
+    ps.context_samples = m.context_samples;
+    ps.log_amplitude_features = m.log_amplitude;
+  }
+  ps.post = post;
+  auto intents = model_class_intents(m);
+  if (!intents) return intents.error();
+  ps.class_intents = std::move(*intents);
+  return ps;
+}
+
 Result<std::optional<dsp::SosDesign>> design_model_filter(const PipelineModel& m, double fs_hz) {
   if (m.filter_order <= 0 || m.filter_kind.empty()) return std::optional<dsp::SosDesign>{};
   Result<dsp::SosDesign> d = m.filter_kind == "highpass"

@@ -32,6 +32,7 @@
 #include "io/recording.hpp"
 #include "models/classifier.hpp"
 #include "models/lda.hpp"
+#include "realtime/pipeline.hpp"
 
 namespace myoexo::session {
 
@@ -92,6 +93,12 @@ std::vector<std::pair<std::string, std::string>> default_class_intents();
 /// The intent of each class, in class order, from the model's map (or the default one). Errors: invalid_argument
 /// naming a class that maps to no intent, or an intent name that does not exist.
 Result<std::vector<control::IntentLabel>> model_class_intents(const PipelineModel& m);
+
+/// The StreamingPipeline spec that runs `m` at `fs_hz` with `post` (filter, windows, features and context for an
+/// LDA, raw windows for a network, class -> intent map): the one translation of a model into a stream, used by the
+/// live session and by offline prediction alike.
+Result<realtime::PipelineSpec> pipeline_spec_for(const PipelineModel& m, double fs_hz,
+                                                 const realtime::PostProcessOptions& post = {});
 
 /// The model's causal filter at `fs_hz` (nullopt when it has none).
 Result<std::optional<dsp::SosDesign>> design_model_filter(const PipelineModel& m, double fs_hz);

@@ -91,22 +91,9 @@ Result<std::unique_ptr<Session>> Session::create(const SessionSpec& spec, std::s
   s->class_intents_ = *intents;
   s->nch_ = nch;
 
-  realtime::PipelineSpec ps;
-  ps.sample_rate_hz = fs;
-  ps.n_channels = nch;
-  auto d = design_model_filter(m, fs);
-  if (!d) return d.error();
-  ps.filter = std::move(*d);
-  ps.window_len = m.window_len;
-  ps.increment = m.increment;
-  ps.features = m.features;
-  ps.features.sample_rate_hz = fs;
-  if (!m.network) {  // networks take raw windows: no feature blocks
-    ps.context_samples = m.context_samples;
-    ps.log_amplitude_features = m.log_amplitude;
-  }
-  ps.post = spec.post;
-  ps.class_intents = s->class_intents_;
+  auto ps_r = pipeline_spec_for(m, fs, spec.post);
+  if (!ps_r) return ps_r.error();
+  realtime::PipelineSpec ps = std::move(*ps_r);
   ps.max_block_frames = std::max<std::size_t>(256, spec.read_frames);
   // An LDA is small: each session runs its own copy. A network is shared (its weights are large).
   std::unique_ptr<models::Classifier> clf;

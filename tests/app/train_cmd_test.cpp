@@ -17,6 +17,7 @@
 #include "io/io.hpp"
 #include "models/torch/torch_classifier.hpp"
 #include "report/png_check.hpp"
+#include "session/model.hpp"
 
 namespace fs = std::filesystem;
 using myoexo::test::run_myoexo;
@@ -165,6 +166,68 @@ TEST(TrainCmd, PredictRejectsModelForOtherChannels) {
                              (*uci_root() / "A_TXT" / "1Amar.txt").string()});
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.err.find("missing XX"), std::string::npos) << r.err;
+}
+
+// `train --model lda_context` writes the pipeline model `run` and `predict` load; `predict` runs it through the live
+// pipeline's own windows and features, in the model's unit: a recording in volts gives the same predictions as the
+// same recording in millivolts, and a recording without units is refused, never guessed.
+TEST(TrainCmd, LdaModelTrainsPredictsAndConvertsOrRefusesUnits) {
+  const fs::path dir = myoexo::test::fresh_dir("lda_" + std::to_string(::getpid()));
+  const fs::path data = myoexo::test::write_uci_folder(dir / "data", 3000);
+  const fs::path model = dir / "lda.json";
+  const auto tr = run_myoexo({"train", "-q", "--model", "lda_context", "--context", "500", "--dataset", data.string(),
+                              "--out", model.string()});
+  ASSERT_EQ(tr.rc, 0) << tr.err;
+  auto m = myoexo::session::load_pipeline_model(model);
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_EQ(m->context_samples, 500u);
+  EXPECT_TRUE(m->log_amplitude);
+  EXPECT_EQ(m->signal_unit, "mV");
+  EXPECT_FALSE(m->provenance.version.empty());
+  EXPECT_EQ(m->trained_on.size(), 6u);
+
+  const fs::path input = data / "N_TXT" / "1Nmar.txt";
+  const auto mv = run_myoexo({"predict", "--model", model.string(), "--input", input.string(), "--out",
+                              (dir / "mv.csv").string()});
+  ASSERT_EQ(mv.rc, 0) << mv.err;
+  const auto t_mv = myoexo::test::read_table(dir / "mv.csv");
+  ASSERT_EQ(t_mv.rows.size(), (3000u - 250u) / 50u + 1u);
+  for (const auto& row : t_mv.rows) EXPECT_NEAR(row[3] + row[4] + row[5], 1.0, 1e-5);
+  EXPECT_NE(mv.out.find("accuracy against the file's label 'gait'"), std::string::npos) << mv.out;
+
+  // The same samples in volts, then without a unit.
+  auto rec = myoexo::io::read_recording(input).value();
+  auto write_csv = [&](const fs::path& p, const char* unit, double scale) {
+    std::ofstream f(p);
+    f << "time_s";
+    for (const char* c : {"RF", "BF", "VM", "ST"}) f << "," << c << unit;
+    f << "\n";
+    char buf[64];
+    for (std::size_t i = 0; i < rec.n_samples; ++i) {
+      std::snprintf(buf, sizeof buf, "%.6f", double(i) / 1000.0);
+      f << buf;
+      for (std::size_t c = 0; c < 4; ++c) {
+        std::snprintf(buf, sizeof buf, ",%.10g", rec.samples[c * rec.n_samples + i] * scale);
+        f << buf;
+      }
+      f << "\n";
+    }
+  };
+  write_csv(dir / "volts.csv", " [V]", 1e-3);
+  const auto v = run_myoexo({"predict", "--model", model.string(), "--input", (dir / "volts.csv").string(), "--out",
+                             (dir / "v.csv").string()});
+  ASSERT_EQ(v.rc, 0) << v.err;
+  const auto t_v = myoexo::test::read_table(dir / "v.csv");
+  ASSERT_EQ(t_v.rows.size(), t_mv.rows.size());
+  for (std::size_t w = 0; w < t_v.rows.size(); ++w)
+    for (std::size_t c = 3; c < 6; ++c) EXPECT_NEAR(t_v.rows[w][c], t_mv.rows[w][c], 1e-4) << "window " << w;
+  write_csv(dir / "nounit.csv", "", 1.0);
+  const auto nu = run_myoexo({"predict", "--model", model.string(), "--input", (dir / "nounit.csv").string()});
+  EXPECT_NE(nu.rc, 0);
+  EXPECT_NE(nu.err.find("no unit"), std::string::npos) << nu.err;
+  // Both kinds of model at once is a usage error.
+  const auto both = run_myoexo({"train", "-q", "--model", "lda", "--config", "cnn1d", "--out", (dir / "x").string()});
+  EXPECT_NE(both.rc, 0);
 }
 
 TEST(TrainCmd, BadConfigOrSubjectIsAUsageError) {
