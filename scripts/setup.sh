@@ -14,9 +14,14 @@ PACKAGES=(
   libserialport-dev libmujoco-dev libtorch-dev
   # firmware/ compiles with Debian's AVR tool chain
   arduino-mk arduino-core-avr gcc-avr avr-libc
+  # the operator console is tested in Debian's headless Chromium (node and npm: below)
+  chromium
   # reference scripts and peer benchmarks (never used by the product)
   python3 python3-numpy python3-scipy python3-sklearn python3-torch python3-pywt
 )
+
+# node and npm for the console's front-end libraries: Debian's, unless a node that brings its own npm is installed.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -30,6 +35,13 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "setup: all ${#PACKAGES[*]} Debian packages present"
+fi
+
+# The console page's libraries (uPlot) and its browser-test driver (puppeteer-core), exactly as locked; the page is
+# built into the program, so nothing is fetched at run time.
+if ! cmp -s web/package-lock.json web/node_modules/.myoexo-installed-lock 2>/dev/null; then
+  npm ci --prefix web --no-audit --no-fund --loglevel=error
+  cp web/package-lock.json web/node_modules/.myoexo-installed-lock
 fi
 
 [ "${1:-}" = "--no-build" ] && exit 0

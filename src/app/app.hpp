@@ -197,6 +197,13 @@ struct RunCommandOptions {
                                                     ///< as possible, in stream time)
   std::filesystem::path board;                      ///< board profile TOML; "" = MyoWare 2.0 RAW on a 5 V Uno (--port)
   std::string input_unit;                           ///< unit of a replayed recording that states none
+  /// The operator console in the browser (`myoexo serve` = run with it): telemetry and commands over HTTP on
+  /// console_bind:console_port (0 = any free port); a replay is then paced in real time.
+  bool console = false;
+  std::string console_bind = "127.0.0.1";
+  int console_port = 8765;
+  bool console_allow_remote = false;
+  std::string console_token;                        ///< "" = a fresh random token, printed at start
   double seconds = 0.0;                             ///< replay at most this much stream time (0 = all)
   /// Injected faults "KIND:START_S:DURATION_S[:CHANNEL]" (KIND = nan_burst, flat_line, saturation,
   /// dropped_chunk, stall, out_of_order; CHANNEL index, default all).

@@ -167,7 +167,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::vector<std::string> run_train_on;
   auto* run_cmd = app.add_subcommand("run", "Replay a recording through the whole chain (filter, windows, LDA, "
                                             "intents, trajectories, controller, safety supervisor) into the "
-                                            "MuJoCo exoskeleton; writes run_log.csv, events.csv, summary.json, PNGs");
+                                            "MuJoCo exoskeleton (or live from a board with --port); writes "
+                                            "run_log.csv, events.csv, summary.json, PNGs. `myoexo serve` = run "
+                                            "--console: the same, watched and stopped from a browser");
   auto* replay_opt = run_cmd->add_option("--replay", run_replay, "Recording to replay");
   auto* port_opt = run_cmd->add_option("--port", run.port, "Or: a live serial board (firmware/PROTOCOL.md) whose "
                                                            "channels are the model's, in order; needs --seconds");
@@ -206,6 +208,15 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                       "Board profile TOML (ADC bits, reference volts, gain, raw/env output, offset) saying what an ADC "
                       "code is; default for --port: MyoWare 2.0 RAW on a 5 V Arduino Uno (configs/boards/)")
       ->check(CLI::ExistingFile);
+  run_cmd->add_flag("--console", run.console,
+                    "Serve the operator console (`myoexo serve` = run --console): live EMG, electrode quality, "
+                    "decoder, exoskeleton, timing and an emergency stop in the browser; a replay is paced in real time");
+  run_cmd->add_option("--http-port", run.console_port, "--console: HTTP port (0 = any free port)")
+      ->check(CLI::Range(0, 65535));
+  run_cmd->add_option("--bind", run.console_bind, "--console: address to listen on (a non-loopback address needs "
+                                                  "--allow-remote)");
+  run_cmd->add_flag("--allow-remote", run.console_allow_remote, "--console: allow a non-loopback --bind");
+  run_cmd->add_option("--token", run.console_token, "--console: the session token (default: a fresh random one)");
   run_cmd->add_option("--input-unit", run.input_unit,
                       "Unit of a replayed recording that states none (mV, V, uV, adc); the model's unit is never guessed");
   run_cmd->add_option("--seconds", run.seconds, "Replay (or, with --port, stream) at most this much (0 = all; --port: "
@@ -362,10 +373,16 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   cal_cmd->add_flag("--no-plots", cal_no_plots, "calibration.json and calibration.md only");
 #endif
 
+  // `myoexo serve ...` is `myoexo run --console ...`: the same session, watched and stopped from a browser.
+  std::vector<std::string> words = args;
+  if (words.size() > 1 && words[1] == "serve") {
+    words[1] = "run";
+    words.insert(words.begin() + 2, "--console");
+  }
   // CLI11 wants argv-style input; it never modifies the strings.
   std::vector<const char*> argv;
-  argv.reserve(args.size());
-  for (const auto& a : args) argv.push_back(a.c_str());
+  argv.reserve(words.size());
+  for (const auto& a : words) argv.push_back(a.c_str());
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::ParseError& e) {

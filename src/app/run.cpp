@@ -27,6 +27,7 @@
 #include "realtime/serial_source.hpp"
 #include "realtime/timing.hpp"
 #include "report/report.hpp"
+#include "console/console.hpp"
 #include "session/drivers.hpp"
 #include "session/session.hpp"
 #ifdef MYOEXO_HAVE_SIM
@@ -275,7 +276,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
 
     realtime::ReplayOptions ro;
     ro.chunk_frames = opt.chunk_frames;
-    ro.pace = opt.realtime ? realtime::ReplayPace::realtime : realtime::ReplayPace::fast;
+    ro.pace = (opt.realtime || opt.console) ? realtime::ReplayPace::realtime : realtime::ReplayPace::fast;
     ro.channels = model->channels;
     for (const auto& fs_text : opt.faults) {
       auto ev = parse_fault(fs_text);
@@ -364,14 +365,30 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   ss.input_unit = opt.input_unit;
   ss.full_scale = full_scale;
   ss.read_frames = live ? 64 : opt.chunk_frames;
-  ss.clock = (live || opt.realtime) ? session::SessionClock::wall : session::SessionClock::stream;
+  ss.clock = (live || opt.realtime || opt.console) ? session::SessionClock::wall : session::SessionClock::stream;
   ss.event_log = opt.out_dir / "events.csv";
-  ss.emg_tap_seconds = live ? 10.0 : 0.0;
+  ss.emg_tap_seconds = (live || opt.console) ? 10.0 : 0.0;
   auto sess_r = session::Session::create(ss, model, std::move(source), *hw);
   if (!sess_r) return sess_r.error();
   session::Session& sess = **sess_r;
   if (!sess.conversion().identity()) log_line(ctx, "input: " + sess.conversion().description);
   if (auto s = sess.configure(); !s) return s.error();
+  std::unique_ptr<console::ConsoleServer> con;
+  if (opt.console) {
+    console::ConsoleOptions co;
+    co.bind = opt.console_bind;
+    co.port = opt.console_port;
+    co.allow_remote = opt.console_allow_remote;
+    co.token = opt.console_token;
+    auto c = console::ConsoleServer::create(co, sess);
+    if (!c) return c.error();
+    con = std::move(*c);
+    if (auto s = con->start(); !s) return s.error();
+    // Like Jupyter: the token travels in the URL fragment (never sent to the server in a request line or logs).
+    ctx.out << "console: " << con->url() << "#token=" << con->token() << "\n"
+            << "         (viewers without the token can watch but not command; Space = emergency stop)\n";
+    ctx.out.flush();
+  }
   const ExoLimits limits = sess.loop().spec().supervisor.limits;
   const double margin = sess.loop().spec().supervisor.out_of_range_margin_rad;
 
@@ -423,18 +440,29 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
         if (!hw_fault.empty()) log_line(ctx, "simulation fault: " + hw_fault);
       }
       rows.push_back(r);
+      if (con) con->feed_tick(r);
     }
     realtime::Decision d;
-    while (sess.pop_decision(d)) decisions.push_back(d);
-    if (live) {
+    while (sess.pop_decision(d)) {
+      decisions.push_back(d);
+      if (con) con->feed_decision(d);
+    }
+    if (live || con) {
       std::vector<double> chunk(256 * nch);
       realtime::ChunkTiming t;
-      for (std::size_t m; (m = sess.pop_emg(chunk, t)) > 0;)
-        live_frames.insert(live_frames.end(), chunk.begin(), chunk.begin() + std::ptrdiff_t(m * nch));
+      for (std::size_t m; (m = sess.pop_emg(chunk, t)) > 0;) {
+        if (con) con->feed_emg(std::span<const double>(chunk.data(), m * nch), t.first_sample_s);
+        if (live) live_frames.insert(live_frames.end(), chunk.begin(), chunk.begin() + std::ptrdiff_t(m * nch));
+      }
       if (live_frames.size() > 2 * live_keep)
         live_frames.erase(live_frames.begin(), live_frames.end() - std::ptrdiff_t(live_keep));
     }
-    if (auto s = sess.flush_events(); !s && host_failure.ok()) host_failure = s;
+    if (auto s = sess.flush_events([&](const SafetyEvent& e) {
+          if (con) con->feed_event(e);
+        });
+        !s && host_failure.ok())
+      host_failure = s;
+    if (con) con->publish();
   };
 
   // The run. Ctrl-C ends a live run in order: the hardware is deactivated and every log written.
@@ -457,6 +485,15 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   const Status deact = sess.deactivate();
   std::signal(SIGINT, previous);
   service();
+  if (con) {
+    con->publish(true);
+    const auto cs = con->stats();
+    log_line(ctx, "console: " + std::to_string(cs.frames_published) + " frames, " + std::to_string(cs.viewers_total) +
+                      " viewers, " + std::to_string(cs.frames_dropped) + " frames dropped for slow viewers, commands " +
+                      std::to_string(cs.commands_accepted) + " accepted / " + std::to_string(cs.commands_refused) +
+                      " refused");
+    con->stop();
+  }
   logf.flush();
   if (!logf) return make_error(ErrorCode::io, log_path.string(), 0, "cannot be written");
   if (!drv) return drv.error();

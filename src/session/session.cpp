@@ -342,11 +342,12 @@ std::size_t Session::pop_emg(std::span<double> out, realtime::ChunkTiming& timin
   return emg_tap_ ? emg_tap_->pop(out, timing) : 0;
 }
 
-Status Session::flush_events() {
+Status Session::flush_events(const std::function<void(const control::SafetyEvent&)>& also) {
   control::SafetyEvent e;
   bool any = false;
   while (events_.pop(e)) {
     any = true;
+    if (also) also(e);
     if (event_file_) std::fprintf(event_file_, "%s\n", format_safety_event(e).c_str());
   }
   if (event_file_ && any && (std::fflush(event_file_) != 0 || std::ferror(event_file_)))

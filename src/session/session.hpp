@@ -161,8 +161,8 @@ class Session {
   /// Converted EMG frames (interleaved, model channel order) for drawing; returns frames written to `out`.
   std::size_t pop_emg(std::span<double> out, realtime::ChunkTiming& timing) noexcept;
   /// Writes queued safety events to the event log and flushes it (a killed process loses at most what was not
-  /// yet handed to this call). Errors: io.
-  Status flush_events();
+  /// yet handed to this call); `also` sees each event too (a console). Errors: io.
+  Status flush_events(const std::function<void(const control::SafetyEvent&)>& also = {});
 
   SessionStats stats() const;
   const SessionSpec& spec() const noexcept { return spec_; }
