@@ -12,7 +12,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMYOEXO_SAN
       -DMYOEXO_BUILD_BENCH=OFF -DMYOEXO_NATIVE=OFF
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan -j"$jobs" --output-on-failure -LE "torch|slow"
+  ctest --test-dir build-asan -j"$jobs" --output-on-failure -LE "torch|slow|browser"
 
 fuzz_seconds=${FUZZ_SECONDS:-45}
 if [ "$fuzz_seconds" -gt 0 ]; then

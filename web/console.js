@@ -5,7 +5,8 @@
 const WINDOW_S = 10;
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
 const state = { info: null, emgRaw: [], emgFilt: [], emgT: [], ticks: {}, probs: [], decT: [], active: [],
-                framesSeen: 0, lastFrameAt: 0, dirty: false, events: [], now: null, lastRender: 0 };
+                framesSeen: 0, lastFrameAt: 0, dirty: false, events: [], now: null, lastRender: 0,
+                pixelMs: [], pendingTiming: null, commands: [] };
 const $ = (id) => document.getElementById(id);
 
 // Token: from the URL fragment (#token=...) the program prints, else typed in; never sent to viewers-only calls.
@@ -28,7 +29,9 @@ async function command(cmd) {
   }
   const body = await res.json().catch(() => ({}));
   $("message").textContent = res.ok ? "" : cmd + ": " + (body.error || res.status);
-  return { ok: res.ok, status: res.status, ms: performance.now() - t0 };
+  const r = { command: cmd, ok: res.ok, status: res.status, ms: performance.now() - t0 };
+  state.commands.push(r);
+  return r;
 }
 
 $("estop").addEventListener("click", () => command("estop"));
@@ -112,6 +115,7 @@ function onFrame(f) {
   if (state.events.length > 200) state.events.splice(0, state.events.length - 200);
   if (f.now) state.now = f.now;
   if (f.timing) state.timing = f.timing;
+  state.pendingTiming = f.timing;
   state.dirty = true;
 }
 
@@ -174,7 +178,15 @@ function render() {
   }
   $("events").textContent = state.events.slice(-40).join("\n");
   if (state.timing) $("timing").textContent = "decision latency p50 " + state.timing.decision_latency_p50_ms.toFixed(2) +
-      " ms, p99 " + state.timing.decision_latency_p99_ms.toFixed(2) + " ms; frames " + state.framesSeen;
+      " ms, p99 " + state.timing.decision_latency_p99_ms.toFixed(2) + " ms; frames " + state.framesSeen +
+      (state.pixelMs.length ? "; sample -> screen " + state.pixelMs[state.pixelMs.length - 1].toFixed(0) + " ms" : "");
+  // Sample arrival -> pixel: the newest sample's age when the frame left + its trip + this draw (same machine clock).
+  const tm = state.pendingTiming;
+  if (tm && tm.sent_unix_ms) {
+    state.pixelMs.push(tm.emg_age_ms + (Date.now() - tm.sent_unix_ms));
+    if (state.pixelMs.length > 2000) state.pixelMs.shift();
+    state.pendingTiming = null;
+  }
 }
 
 async function start() {

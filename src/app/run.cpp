@@ -451,7 +451,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
       std::vector<double> chunk(256 * nch);
       realtime::ChunkTiming t;
       for (std::size_t m; (m = sess.pop_emg(chunk, t)) > 0;) {
-        if (con) con->feed_emg(std::span<const double>(chunk.data(), m * nch), t.first_sample_s);
+        if (con) con->feed_emg(std::span<const double>(chunk.data(), m * nch), t.first_sample_s, t.arrival_ns);
         if (live) live_frames.insert(live_frames.end(), chunk.begin(), chunk.begin() + std::ptrdiff_t(m * nch));
       }
       if (live_frames.size() > 2 * live_keep)

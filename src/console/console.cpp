@@ -1,5 +1,7 @@
 #include "console/console.hpp"
 
+// Commands are small requests that must not wait for a delayed ACK (Nagle): no-delay sockets.
+#define CPPHTTPLIB_TCP_NODELAY true
 #include <httplib.h>
 
 #include <algorithm>
@@ -182,7 +184,11 @@ Status ConsoleServer::start() {
                          {"viewers_refused", s.viewers_refused},
                          {"commands_accepted", s.commands_accepted},
                          {"commands_refused", s.commands_refused},
-                         {"stop_latched", session_->stop_latched()}}
+                         {"stop_latched", session_->stop_latched()},
+                         {"estop_to_torque_cut_ms", [&] {
+                            std::lock_guard<std::mutex> lk(mu_);
+                            return estop_cut_ms_;
+                          }()}}
                         .dump(),
                     "application/json");
   });
@@ -284,6 +290,7 @@ ConsoleServer::Reply ConsoleServer::handle_command(const std::string& body, cons
   if (!same_token(token, token_)) return refuse(401, "a valid session token is needed to command the exoskeleton");
   const std::string cmd = j["command"].get<std::string>();
   if (cmd == "estop") {
+    estop_request_ns_.store(realtime::steady_now_ns());
     session_->request_emergency_stop();  // always accepted from an authenticated client
   } else if (cmd == "reset") {
     if (last_tick_ && !last_tick_->hardware_ok) return refuse(409, "the hardware still reports a fault: reset refused");
@@ -301,6 +308,17 @@ ConsoleServer::Reply ConsoleServer::handle_command(const std::string& body, cons
 
 void ConsoleServer::feed_tick(const session::TickTelemetry& r) {
   last_tick_ = r;
+  // Request -> torque cut, timed by the tick itself (its control time on the session's steady-clock origin), not
+  // by when this host thread got to see it.
+  if (const std::int64_t req = estop_request_ns_.load(); req != 0 && r.mode == control::SupervisorMode::emergency_stop &&
+                                                          r.tau[0] == 0.0 && r.tau[1] == 0.0) {
+    const std::int64_t tick_ns = session_->origin_ns() + std::int64_t(r.t_s * 1e9);
+    if (tick_ns >= req) {
+      std::lock_guard<std::mutex> lk(mu_);
+      estop_cut_ms_.push_back(double(tick_ns - req) * 1e-6);
+      estop_request_ns_.store(0);
+    }
+  }
   if (tick_count_++ % tick_stride_ != 0) return;
   auto push = [&](const char* k, double v) { ticks_[k].push_back(v); };
   push("t", round_to(r.t_s, 1e-4));
@@ -314,7 +332,8 @@ void ConsoleServer::feed_tick(const session::TickTelemetry& r) {
   ticks_["active"].push_back(control::intent_label_name(r.active));
 }
 
-void ConsoleServer::feed_emg(std::span<const double> frames, double first_sample_s) {
+void ConsoleServer::feed_emg(std::span<const double> frames, double first_sample_s, std::int64_t arrival_ns) {
+  if (arrival_ns > 0) emg_arrival_ns_ = arrival_ns;
   const std::size_t nch = quality_.size();
   const std::size_t n = frames.size() / nch;
   const double fs = session_->model().sample_rate_hz;
@@ -394,7 +413,15 @@ void ConsoleServer::publish(bool force) {
                 {"channels", ch}};
   }
   const auto lat = decision_latency_.summary();
-  f["timing"] = {{"decision_latency_p50_ms", lat.p50_s * 1e3}, {"decision_latency_p99_ms", lat.p99_s * 1e3}};
+  // For the page's "sample arrival -> pixel" figure: how old the newest sample is as the frame leaves, and when it
+  // leaves on the wall clock the browser shares on this machine.
+  f["timing"] = {{"decision_latency_p50_ms", lat.p50_s * 1e3},
+                 {"decision_latency_p99_ms", lat.p99_s * 1e3},
+                 {"emg_age_ms", emg_arrival_ns_ > 0 ? double(now - emg_arrival_ns_) * 1e-6 : 0.0},
+                 {"sent_unix_ms", double(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count()) *
+                                      1e-3}};
   decision_latency_.reset();
   // Fresh accumulators.
   const std::size_t nch = quality_.size();

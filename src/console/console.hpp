@@ -71,7 +71,7 @@ class ConsoleServer {
   // ---- host thread ----
   void feed_tick(const session::TickTelemetry& row);
   /// Converted EMG frames (interleaved, model channel order) as they left the session.
-  void feed_emg(std::span<const double> frames, double first_sample_s);
+  void feed_emg(std::span<const double> frames, double first_sample_s, std::int64_t arrival_ns = 0);
   void feed_decision(const realtime::Decision& d);
   void feed_event(const control::SafetyEvent& e);
   /// Publishes one frame when 1/frame_hz has passed since the last one.
@@ -105,6 +105,8 @@ class ConsoleServer {
   bool stopping_ = false;
   std::atomic<std::uint64_t> frames_dropped_{0}, viewers_now_{0}, viewers_total_{0}, viewers_refused_{0};
   std::atomic<std::uint64_t> commands_accepted_{0}, commands_refused_{0};
+  std::atomic<std::int64_t> estop_request_ns_{0};  // an accepted stop not yet seen cutting the torque
+  std::vector<double> estop_cut_ms_;               // request received -> the tick that cut the torque (under mu_)
   std::mutex cmd_mu_;
   std::deque<std::int64_t> recent_commands_ns_;
 
@@ -122,6 +124,7 @@ class ConsoleServer {
   };
   std::vector<Quality> quality_;
   double emg_t0_ = 0.0, emg_t_end_ = 0.0;
+  std::int64_t emg_arrival_ns_ = 0;  // arrival of the newest EMG chunk (steady clock)
   realtime::DurationHistogram decision_latency_;  // arrival -> decision, reset every frame window
 };
 

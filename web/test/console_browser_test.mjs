@@ -1,0 +1,138 @@
+// The operator console in a real browser (Debian's headless Chromium, driven by puppeteer-core).
+// Usage: node console_browser_test.mjs MYOEXO DATA_ROOT OUT_DIR   ($MYOEXO_DATA overrides DATA_ROOT)
+// Starts `myoexo serve` on a real UCI recording with an LDA model trained on other subjects, then checks what an
+// operator sees and does: the traces move; a click on EMERGENCY STOP latches the supervisor (click -> latched and
+// click -> "EMERGENCY STOP" on screen, timed); a viewer without the token cannot reset; 5 viewers at once are
+// served while the control loop keeps its timing. Saves console.png in OUT_DIR. Exit 0 = pass, 77 = skipped.
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import puppeteer from "puppeteer-core";
+
+const [myoexo, dataArg, outDir] = process.argv.slice(2);
+const dataRoot = process.env.MYOEXO_DATA || dataArg;
+const uci = path.join(dataRoot || "", "uci-lower-limb");
+const chromium = "/usr/bin/chromium";
+if (!fs.existsSync(path.join(uci, "A_TXT", "3Amar.txt"))) { console.log("SKIP: UCI data absent"); process.exit(77); }
+if (!fs.existsSync(chromium)) { console.log("SKIP: chromium absent"); process.exit(77); }
+fs.mkdirSync(outDir, { recursive: true });
+
+const checks = [];
+function check(ok, what) { checks.push([ok, what]); console.log((ok ? "ok   " : "FAIL ") + what); }
+// Clicks through the DOM: puppeteer-core 22's synthetic mouse events (Input.dispatchMouseEvent) make Debian's
+// Chromium 156 exit, while a DOM click runs the page's own handlers exactly as a user's click does.
+const click = (p, sel) => p.$eval(sel, (b) => b.click());
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const quantile = (v, q) => { const s = [...v].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
+
+// An lda_context model trained on the N subjects; the replayed recording is subject 3A's 43 s of gait.
+const model = path.join(outDir, "model.json");
+const replay = path.join(uci, "A_TXT", "3Amar.txt");
+const tr = spawnSync(myoexo, ["-q", "run", "--replay", replay, "--seconds", "1", "--train-on",
+  path.join(uci, "N_TXT"), "--lda-context", "750", "--save-model", model, "--no-plots", "--out", path.join(outDir, "train")]);
+if (tr.status !== 0) { console.log("FAIL: training the model: " + tr.stderr); process.exit(1); }
+
+function serve(out, seconds) {
+  const p = spawn(myoexo, ["serve", "--replay", replay, "--model", model,
+    "--http-port", "0", "--seconds", String(seconds), "--no-plots", "--out", out]);
+  let text = "";
+  const url = new Promise((resolve, reject) => {
+    p.stdout.on("data", (d) => {
+      text += d;
+      const m = text.match(/console: (http:\/\/\S+)#token=([0-9a-f]+)/);
+      if (m) resolve({ base: m[1], token: m[2] });
+    });
+    p.on("exit", (code) => reject(new Error("myoexo serve exited " + code + ": " + text)));
+  });
+  const done = new Promise((resolve) => p.on("exit", resolve));
+  return { proc: p, url, done };
+}
+const stats = async (base) => (await fetch(base + "api/stats")).json();
+
+const browser = await puppeteer.launch({ executablePath: chromium, headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"], dumpio: !!process.env.MYOEXO_BROWSER_DEBUG });
+try {
+  // ---- one operator -------------------------------------------------------------------------------------------
+  const run1 = serve(path.join(outDir, "run1"), 9);
+  const { base, token } = await run1.url;
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1400, height: 1000 });
+  page.on("dialog", (d) => d.accept());  // the reset asks for confirmation
+  await page.goto(base + "#token=" + token);
+  await page.waitForFunction(() => window.myoexoConsole && window.myoexoConsole.emgT.length > 1500, { timeout: 15000 });
+  const t1 = await page.evaluate(() => window.myoexoConsole.emgT.at(-1));
+  await sleep(500);
+  const t2 = await page.evaluate(() => window.myoexoConsole.emgT.at(-1));
+  check(t2 > t1 + 0.3, `the EMG traces move (${t1.toFixed(2)} s -> ${t2.toFixed(2)} s)`);
+  check(await page.evaluate(() => document.getElementById("mode").textContent !== "connecting"), "the supervisor mode is shown");
+  await page.screenshot({ path: path.join(outDir, "console.png") });
+  check(fs.statSync(path.join(outDir, "console.png")).size > 20000, "screenshot saved: " + path.join(outDir, "console.png"));
+
+  // A viewer without the token cannot reset a latched stop.
+  const viewer = await browser.newPage();
+  viewer.on("dialog", (d) => d.accept());
+  await viewer.goto(base);
+
+  await page.bringToFront();  // a background tab gets no animation frames: the operator's tab is in front
+  const latchMs = [], screenMs = [];
+  for (let i = 0; i < 5; i++) {
+    await page.evaluate(() => { window.__clickAt = performance.now(); });
+    const t0 = Date.now();
+    await click(page, "#estop");
+    let latched = -1;
+    while (Date.now() - t0 < 2000) { if ((await stats(base)).stop_latched) { latched = Date.now() - t0; break; } await sleep(1); }
+    latchMs.push(latched);
+    await page.waitForFunction(() => document.getElementById("mode").textContent === "EMERGENCY STOP", { timeout: 3000 });
+    screenMs.push(await page.evaluate(() => performance.now() - window.__clickAt));
+    if (i === 0) {
+      await viewer.bringToFront();
+      await click(viewer, "#reset");
+      await sleep(300);
+      const msg = await viewer.evaluate(() => document.getElementById("message").textContent);
+      check((await stats(base)).stop_latched && /token/.test(msg), `a reset without the token is refused ("${msg}")`);
+      await page.bringToFront();
+    }
+    await click(page, "#reset");
+    await sleep(400);
+    check(!(await stats(base)).stop_latched, `run ${i + 1}: the operator's reset (confirmed) clears the stop`);
+  }
+  check(latchMs.every((v) => v >= 0), "every click latched the supervisor");
+  // Click -> torque cut = click -> the command's answer in the page (an upper bound of click -> server) + the server's
+  // request -> the control tick that wrote zero torque (timed by that tick).
+  const pageMs = (await page.evaluate(() => window.myoexoConsole.commands)).filter((c) => c.command === "estop").map((c) => c.ms);
+  const serverMs = (await stats(base)).estop_to_torque_cut_ms;
+  const cutMs = pageMs.map((v, i) => v + (serverMs[i] ?? Infinity));
+  console.log(`click -> torque cut: p50 ${quantile(cutMs, 0.5).toFixed(1)} ms, max ${Math.max(...cutMs).toFixed(1)} ms ` +
+              `(page -> answer p50 ${quantile(pageMs, 0.5).toFixed(1)} ms, request -> zero-torque tick p50 ${quantile(serverMs, 0.5).toFixed(1)} ms)`);
+  console.log(`click -> "EMERGENCY STOP" drawn on screen: p50 ${quantile(screenMs, 0.5).toFixed(1)} ms, max ${Math.max(...screenMs).toFixed(1)} ms`);
+  console.log(`(seen from the test driver, with its own round trips: click -> latched p50 ${quantile(latchMs, 0.5)} ms)`);
+  check(cutMs.length === 5 && Math.max(...cutMs) < 50, "click -> torque cut under 50 ms, every time");
+  const pixel = await page.evaluate(() => window.myoexoConsole.pixelMs);
+  console.log(`sample arrival -> screen: p50 ${quantile(pixel, 0.5).toFixed(1)} ms, p99 ${quantile(pixel, 0.99).toFixed(1)} ms (${pixel.length} frames)`);
+  check(pixel.length > 20 && quantile(pixel, 0.99) < 150, "sample arrival -> screen p99 under 150 ms");
+  await viewer.close();
+  await page.close();
+  await run1.done;
+  const s1 = JSON.parse(fs.readFileSync(path.join(outDir, "run1", "summary.json")));
+
+  // ---- five viewers at once -----------------------------------------------------------------------------------
+  const run5 = serve(path.join(outDir, "run5"), 9);
+  const u5 = await run5.url;
+  const pages = [];
+  for (let i = 0; i < 5; i++) { const p = await browser.newPage(); await p.goto(u5.base); pages.push(p); }
+  await sleep(6000);
+  const st5 = await stats(u5.base);
+  check(st5.viewers_now === 5, `5 viewers connected (${st5.viewers_now})`);
+  for (const p of pages) await p.close();
+  await run5.done;
+  const s5 = JSON.parse(fs.readFileSync(path.join(outDir, "run5", "summary.json")));
+  const j1 = s1.session.control_tick.jitter, j5 = s5.session.control_tick.jitter;
+  console.log(`control-tick jitter p50/p99/max: 1 viewer ${j1.p50_us.toFixed(0)}/${j1.p99_us.toFixed(0)}/${j1.max_us.toFixed(0)} us, ` +
+              `5 viewers ${j5.p50_us.toFixed(0)}/${j5.p99_us.toFixed(0)}/${j5.max_us.toFixed(0)} us; frames dropped for slow viewers ${st5.frames_dropped}`);
+  check(j5.p99_us < 5000, "with 5 viewers the control tick's p99 jitter stays under 5 ms");
+} finally {
+  await browser.close();
+}
+const failed = checks.filter(([ok]) => !ok).length;
+console.log(`${checks.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
