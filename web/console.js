@@ -67,7 +67,8 @@ function setupPlots(info) {
         .concat([{ label: "threshold", stroke: "#000", dash: [6, 4] }]), 200, [0, 1.05]),
     angles: makePlot($("angles"), "angles", [
       { label: "hip set-point", stroke: "#1f77b4", dash: [6, 3] }, { label: "hip", stroke: "#1f77b4" },
-      { label: "knee set-point", stroke: "#d62728", dash: [6, 3] }, { label: "knee", stroke: "#d62728" }], 220),
+      { label: "knee set-point", stroke: "#d62728", dash: [6, 3] }, { label: "knee", stroke: "#d62728" }]
+      .concat(info.reference_knee ? [{ label: "recorded knee (goniometer)", stroke: "#555", width: 2 }] : []), 220),
   };
   const tbody = $("quality").querySelector("tbody");
   info.channels.forEach((c) => {
@@ -98,10 +99,9 @@ function onFrame(f) {
   }
   const tk = f.ticks || {};
   if (tk.t && tk.t.length) {
-    for (const k of ["t", "hip_sp", "hip_q", "knee_sp", "knee_q", "hip_tau", "knee_tau"]) {
-      state.ticks[k] = (state.ticks[k] || []).concat(tk[k]);
-    }
-    const keys = ["hip_sp", "hip_q", "knee_sp", "knee_q", "hip_tau", "knee_tau"].map((k) => state.ticks[k]);
+    const names = ["hip_sp", "hip_q", "knee_sp", "knee_q", "hip_tau", "knee_tau"].concat(tk.knee_ref ? ["knee_ref"] : []);
+    for (const k of ["t"].concat(names)) state.ticks[k] = (state.ticks[k] || []).concat(tk[k]);
+    const keys = names.map((k) => state.ticks[k]);
     trim(keys, state.ticks.t, state.ticks.t[state.ticks.t.length - 1]);
   }
   for (const d of f.decisions || []) {
@@ -154,7 +154,7 @@ function render() {
   }
   const t = state.ticks;
   if (t.t && t.t.length) {
-    plots.angles.setData([t.t, t.hip_sp, t.hip_q, t.knee_sp, t.knee_q]);
+    plots.angles.setData([t.t, t.hip_sp, t.hip_q, t.knee_sp, t.knee_q].concat(state.info.reference_knee ? [t.knee_ref || []] : []));
     drawFigure(t.hip_q[t.hip_q.length - 1], t.knee_q[t.knee_q.length - 1]);
   }
   const now = state.now;
@@ -178,7 +178,8 @@ function render() {
   }
   $("events").textContent = state.events.slice(-40).join("\n");
   if (state.timing) $("timing").textContent = "decision latency p50 " + state.timing.decision_latency_p50_ms.toFixed(2) +
-      " ms, p99 " + state.timing.decision_latency_p99_ms.toFixed(2) + " ms; frames " + state.framesSeen +
+      " ms, p99 " + state.timing.decision_latency_p99_ms.toFixed(2) + " ms; control tick jitter p99 " +
+      state.timing.tick_jitter_p99_ms.toFixed(2) + " ms, max " + state.timing.tick_jitter_max_ms.toFixed(2) + " ms; frames " + state.framesSeen +
       (state.pixelMs.length ? "; sample -> screen " + state.pixelMs[state.pixelMs.length - 1].toFixed(0) + " ms" : "");
   // Sample arrival -> pixel: the newest sample's age when the frame left + its trip + this draw (same machine clock).
   const tm = state.pendingTiming;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <sys/resource.h>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -164,6 +165,13 @@ json summary_us(const realtime::DurationSummary& d) {
           {"p99_us", d.p99_s * 1e6},
           {"max_us", d.max_s * 1e6},
           {"mean_us", d.mean_s * 1e6}};
+}
+
+// User + system CPU time of this process so far [s].
+double process_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 // Ctrl-C during a run: the drivers end in order (hardware deactivated, logs written).
@@ -373,9 +381,21 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   session::Session& sess = **sess_r;
   if (!sess.conversion().identity()) log_line(ctx, "input: " + sess.conversion().description);
   if (auto s = sess.configure(); !s) return s.error();
+  // The recorded knee angle, flexion positive (the UCI goniometer's sign differs between files: flexion is negative
+  // in many), for the console and the plot.
+  bool flip_goniometer = false;
+  {
+    std::vector<double> g;
+    for (double v : goniometer)
+      if (std::isfinite(v)) g.push_back(v);
+    std::sort(g.begin(), g.end());
+    flip_goniometer = !g.empty() && g[g.size() / 2] < 0 && std::abs(g.front()) > std::abs(g.back());
+  }
   std::unique_ptr<console::ConsoleServer> con;
+  json s_console;  // the console's counters, for summary.json
   if (opt.console) {
     console::ConsoleOptions co;
+    co.reference_knee = !goniometer.empty();
     co.bind = opt.console_bind;
     co.port = opt.console_port;
     co.allow_remote = opt.console_allow_remote;
@@ -440,7 +460,11 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
         if (!hw_fault.empty()) log_line(ctx, "simulation fault: " + hw_fault);
       }
       rows.push_back(r);
-      if (con) con->feed_tick(r);
+      if (con) {
+        const std::size_t gi = std::size_t(std::max(0.0, r.t_s) * fs_hz);
+        con->feed_tick(r, gi < goniometer.size() ? (flip_goniometer ? -goniometer[gi] : goniometer[gi])
+                                                 : std::numeric_limits<double>::quiet_NaN());
+      }
     }
     realtime::Decision d;
     while (sess.pop_decision(d)) {
@@ -492,6 +516,11 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
                       " viewers, " + std::to_string(cs.frames_dropped) + " frames dropped for slow viewers, commands " +
                       std::to_string(cs.commands_accepted) + " accepted / " + std::to_string(cs.commands_refused) +
                       " refused");
+    s_console = {{"frames_published", cs.frames_published},
+                 {"frames_dropped", cs.frames_dropped},
+                 {"viewers_total", cs.viewers_total},
+                 {"commands_accepted", cs.commands_accepted},
+                 {"commands_refused", cs.commands_refused}};
     con->stop();
   }
   logf.flush();
@@ -632,7 +661,9 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
                   {"decisions_dropped", st.decisions_dropped},
                   {"telemetry_dropped", st.telemetry_dropped},
                   {"events_dropped", st.events_dropped},
-                  {"stopped_by_user", drv->stopped}};
+                  {"stopped_by_user", drv->stopped},
+                  {"process_cpu_s", process_cpu_seconds()}};
+  if (!s_console.is_null()) s["console"] = s_console;
   if (board) s["session"]["board"] = {{"name", board->name},
                                       {"adc_bits", board->adc_bits},
                                       {"reference_volts", board->reference_volts},
@@ -772,15 +803,8 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
       const double t_end = rows.back().t_s;
       const std::size_t n_fx = std::min(goniometer.size(), std::size_t(t_end * fs_hz) + 1);
       const std::size_t gs = std::max<std::size_t>(1, std::size_t(fs_hz / 100));
-      // The UCI goniometer's sign differs between files (flexion negative in many): show flexion positive
-      // when the recorded angle is mostly negative, and say so in the legend.
       std::vector<double> g(goniometer.begin(), goniometer.begin() + std::ptrdiff_t(n_fx));
-      std::vector<double> sorted_g;
-      for (double v : g)
-        if (std::isfinite(v)) sorted_g.push_back(v);
-      std::sort(sorted_g.begin(), sorted_g.end());
-      const bool flip = !sorted_g.empty() && sorted_g[sorted_g.size() / 2] < 0 &&
-                        std::abs(sorted_g.front()) > std::abs(sorted_g.back());
+      const bool flip = flip_goniometer;
       kp.series.push_back({flip ? "recorded knee (FX, sign flipped)" : "recorded knee (FX goniometer)",
                            every(n_fx, gs, [&](std::size_t i) { return double(i) / fs_hz; }),
                            every(n_fx, gs, [&](std::size_t i) { return flip ? -g[i] : g[i]; })});

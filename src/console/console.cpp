@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 
+#include "console/command.hpp"
 #include "console/web_assets.hpp"
 #include "realtime/timing.hpp"
 
@@ -39,14 +40,6 @@ std::string random_token() {
   std::string t;
   for (int i = 0; i < 32; ++i) t += "0123456789abcdef"[hex(rd)];
   return t;
-}
-
-// Constant-time comparison: the token must not leak through timing.
-bool same_token(const std::string& a, const std::string& b) {
-  if (a.size() != b.size() || a.empty()) return false;
-  unsigned char d = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) d |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return d == 0;
 }
 
 double round_to(double v, double q) { return std::isfinite(v) ? std::round(v / q) * q : 0.0; }
@@ -148,7 +141,8 @@ json ConsoleServer::info_json() const {
           {"clock", session_->spec().clock == session::SessionClock::wall ? "wall" : "stream"},
           {"input", session_->conversion().description},
           {"joint_limits", limits},
-          {"frame_hz", opt_.frame_hz}};
+          {"frame_hz", opt_.frame_hz},
+          {"reference_knee", opt_.reference_knee}};
 }
 
 Status ConsoleServer::start() {
@@ -277,37 +271,31 @@ ConsoleServer::Reply ConsoleServer::handle_command(const std::string& body, cons
     if (recent_commands_ns_.size() >= opt_.max_commands_per_s) return refuse(429, "too many commands");
     recent_commands_ns_.push_back(now);
   }
-  json j;
-  try {
-    j = json::parse(body);
-  } catch (const json::exception&) {
-    return refuse(400, "the body is not JSON");
+  const ParsedCommand pc = parse_command(body, token_header, token_);
+  if (!pc.ok) return refuse(pc.status, pc.error);
+  switch (pc.kind) {
+    case CommandKind::estop:
+      estop_request_ns_.store(realtime::steady_now_ns());
+      session_->request_emergency_stop();  // always accepted from an authenticated client
+      break;
+    case CommandKind::reset:
+      if (last_tick_ && !last_tick_->hardware_ok) return refuse(409, "the hardware still reports a fault: reset refused");
+      session_->request_reset();
+      break;
+    case CommandKind::resume: session_->request_resume(); break;
+    case CommandKind::stream_on: session_->request_stream(true); break;
+    case CommandKind::stream_off: session_->request_stream(false); break;
   }
-  if (!j.is_object() || !j.contains("command") || !j["command"].is_string())
-    return refuse(400, "expected {\"command\": \"estop|reset|resume|stream_on|stream_off\"}");
-  std::string token = token_header;
-  if (token.empty() && j.contains("token") && j["token"].is_string()) token = j["token"].get<std::string>();
-  if (!same_token(token, token_)) return refuse(401, "a valid session token is needed to command the exoskeleton");
-  const std::string cmd = j["command"].get<std::string>();
-  if (cmd == "estop") {
-    estop_request_ns_.store(realtime::steady_now_ns());
-    session_->request_emergency_stop();  // always accepted from an authenticated client
-  } else if (cmd == "reset") {
-    if (last_tick_ && !last_tick_->hardware_ok) return refuse(409, "the hardware still reports a fault: reset refused");
-    session_->request_reset();
-  } else if (cmd == "resume") {
-    session_->request_resume();
-  } else if (cmd == "stream_on" || cmd == "stream_off") {
-    session_->request_stream(cmd == "stream_on");
-  } else {
-    return refuse(400, "unknown command '" + cmd.substr(0, 40) + "'");
-  }
+  const std::string cmd = command_name(pc.kind);
   ++commands_accepted_;
   return Reply{200, json{{"ok", true}, {"command", cmd}}.dump()};
 }
 
-void ConsoleServer::feed_tick(const session::TickTelemetry& r) {
+void ConsoleServer::feed_tick(const session::TickTelemetry& r, double reference_knee_deg) {
   last_tick_ = r;
+  if (std::isfinite(last_tick_t_))
+    tick_jitter_.record_s(std::abs((r.t_s - last_tick_t_) - 1.0 / session_->spec().control_hz));
+  last_tick_t_ = r.t_s;
   // Request -> torque cut, timed by the tick itself (its control time on the session's steady-clock origin), not
   // by when this host thread got to see it.
   if (const std::int64_t req = estop_request_ns_.load(); req != 0 && r.mode == control::SupervisorMode::emergency_stop &&
@@ -328,6 +316,7 @@ void ConsoleServer::feed_tick(const session::TickTelemetry& r) {
   push("knee_q", round_to(r.q[1] * 180 / M_PI, 1e-3));
   push("hip_tau", round_to(r.tau[0], 1e-3));
   push("knee_tau", round_to(r.tau[1], 1e-3));
+  if (opt_.reference_knee) push("knee_ref", std::isfinite(reference_knee_deg) ? round_to(reference_knee_deg, 1e-2) : 0.0);
   ticks_["mode"].push_back(control::supervisor_mode_name(r.mode));
   ticks_["active"].push_back(control::intent_label_name(r.active));
 }
@@ -415,7 +404,11 @@ void ConsoleServer::publish(bool force) {
   const auto lat = decision_latency_.summary();
   // For the page's "sample arrival -> pixel" figure: how old the newest sample is as the frame leaves, and when it
   // leaves on the wall clock the browser shares on this machine.
+  const auto jit = tick_jitter_.summary();
+  tick_jitter_.reset();
   f["timing"] = {{"decision_latency_p50_ms", lat.p50_s * 1e3},
+                 {"tick_jitter_p99_ms", jit.p99_s * 1e3},
+                 {"tick_jitter_max_ms", jit.max_s * 1e3},
                  {"decision_latency_p99_ms", lat.p99_s * 1e3},
                  {"emg_age_ms", emg_arrival_ns_ > 0 ? double(now - emg_arrival_ns_) * 1e-6 : 0.0},
                  {"sent_unix_ms", double(std::chrono::duration_cast<std::chrono::microseconds>(

@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,7 @@ struct ConsoleOptions {
   std::size_t frames_kept = 64;     ///< frames a viewer may lag before it loses the oldest
   std::size_t max_body_bytes = 4096;
   std::size_t max_commands_per_s = 50;  ///< per server; beyond: 429
+  bool reference_knee = false;      ///< the host feeds a recorded knee angle (a replay's goniometer) with each tick
 };
 
 struct ConsoleStats {
@@ -69,7 +71,8 @@ class ConsoleServer {
   std::string url() const;
 
   // ---- host thread ----
-  void feed_tick(const session::TickTelemetry& row);
+  /// One control tick; `reference_knee_deg` = the recorded knee angle at that time (a replay's goniometer), or NaN.
+  void feed_tick(const session::TickTelemetry& row, double reference_knee_deg = std::numeric_limits<double>::quiet_NaN());
   /// Converted EMG frames (interleaved, model channel order) as they left the session.
   void feed_emg(std::span<const double> frames, double first_sample_s, std::int64_t arrival_ns = 0);
   void feed_decision(const realtime::Decision& d);
@@ -126,6 +129,8 @@ class ConsoleServer {
   double emg_t0_ = 0.0, emg_t_end_ = 0.0;
   std::int64_t emg_arrival_ns_ = 0;  // arrival of the newest EMG chunk (steady clock)
   realtime::DurationHistogram decision_latency_;  // arrival -> decision, reset every frame window
+  realtime::DurationHistogram tick_jitter_;       // |measured period - nominal| from the ticks' times, per frame
+  double last_tick_t_ = std::numeric_limits<double>::quiet_NaN();
 };
 
 }  // namespace myoexo::console

@@ -130,6 +130,10 @@ try {
   console.log(`control-tick jitter p50/p99/max: 1 viewer ${j1.p50_us.toFixed(0)}/${j1.p99_us.toFixed(0)}/${j1.max_us.toFixed(0)} us, ` +
               `5 viewers ${j5.p50_us.toFixed(0)}/${j5.p99_us.toFixed(0)}/${j5.max_us.toFixed(0)} us; frames dropped for slow viewers ${st5.frames_dropped}`);
   check(j5.p99_us < 5000, "with 5 viewers the control tick's p99 jitter stays under 5 ms");
+  const c1 = s1.session.process_cpu_s, c5 = s5.session.process_cpu_s;
+  console.log(`server CPU over the ${s5.sim_time_s.toFixed(1)} s run: 1 viewer ${c1.toFixed(2)} s, 5 viewers ${c5.toFixed(2)} s ` +
+              `(~${(1000 * (c5 - c1) / 4 / s5.sim_time_s).toFixed(1)} ms of CPU per second per extra viewer)`);
+  check(s5.console.frames_published > 100, `the console published ${s5.console.frames_published} frames`);
 } finally {
   await browser.close();
 }
