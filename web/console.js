@@ -3,10 +3,11 @@
 "use strict";
 
 const WINDOW_S = 10;
+const INTENTS = ["rest", "lift", "lower", "gait", "hold"];
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
 const state = { info: null, emgRaw: [], emgFilt: [], emgT: [], ticks: {}, probs: [], decT: [], active: [],
                 framesSeen: 0, lastFrameAt: 0, dirty: false, events: [], now: null, lastRender: 0,
-                pixelMs: [], pendingTiming: null, commands: [] };
+                pixelMs: [], pendingTiming: null, commands: [], decIntent: [] };
 const $ = (id) => document.getElementById(id);
 
 // Token: from the URL fragment (#token=...) the program prints, else typed in; never sent to viewers-only calls.
@@ -65,6 +66,12 @@ function setupPlots(info) {
     probs: makePlot($("probs"), "probabilities",
       info.classes.map((c, i) => ({ label: c + " -> " + info.class_intents[i], stroke: COLORS[i % COLORS.length] }))
         .concat([{ label: "threshold", stroke: "#000", dash: [6, 4] }]), 200, [0, 1.05]),
+    intents: new uPlot({ width: $("probs").clientWidth || 600, height: 150, cursor: { show: false },
+      scales: { x: { time: false }, y: { range: [-0.5, INTENTS.length - 0.5] } },
+      axes: [{}, { splits: () => INTENTS.map((_, i) => i), values: (u, v) => v.map((x) => INTENTS[x] || ""), size: 50 }],
+      series: [{ label: "t (s)" }, { label: "active intent", stroke: "#333", width: 2, paths: uPlot.paths.stepped({ align: 1 }) },
+               { label: "accepted decision", stroke: "#1f77b4", width: 0, points: { show: true, size: 5 } }] },
+      [[], [], []], $("intents")),
     angles: makePlot($("angles"), "angles", [
       { label: "hip set-point", stroke: "#1f77b4", dash: [6, 3] }, { label: "hip", stroke: "#1f77b4" },
       { label: "knee set-point", stroke: "#d62728", dash: [6, 3] }, { label: "knee", stroke: "#d62728" }]
@@ -99,7 +106,8 @@ function onFrame(f) {
   }
   const tk = f.ticks || {};
   if (tk.t && tk.t.length) {
-    const names = ["hip_sp", "hip_q", "knee_sp", "knee_q", "hip_tau", "knee_tau"].concat(tk.knee_ref ? ["knee_ref"] : []);
+    tk.active_i = (tk.active || []).map((a) => INTENTS.indexOf(a));
+    const names = ["hip_sp", "hip_q", "knee_sp", "knee_q", "hip_tau", "knee_tau", "active_i"].concat(tk.knee_ref ? ["knee_ref"] : []);
     for (const k of ["t"].concat(names)) state.ticks[k] = (state.ticks[k] || []).concat(tk[k]);
     const keys = names.map((k) => state.ticks[k]);
     trim(keys, state.ticks.t, state.ticks.t[state.ticks.t.length - 1]);
@@ -107,10 +115,11 @@ function onFrame(f) {
   for (const d of f.decisions || []) {
     if (!d.p.length) continue;
     state.decT.push(d.t);
+    state.decIntent.push(d.rejected ? null : INTENTS.indexOf(d.intent));
     if (state.probs.length === 0) d.p.forEach(() => state.probs.push([]));
     d.p.forEach((p, i) => state.probs[i] && state.probs[i].push(p));
   }
-  if (state.decT.length) trim(state.probs, state.decT, state.decT[state.decT.length - 1]);
+  if (state.decT.length) trim(state.probs.concat([state.decIntent]), state.decT, state.decT[state.decT.length - 1]);
   for (const e of f.events || []) state.events.push(e.t.toFixed(3) + " s  " + e.reason + (e.joint >= 0 ? " (joint " + e.joint + ")" : ""));
   if (state.events.length > 200) state.events.splice(0, state.events.length - 200);
   if (f.now) state.now = f.now;
@@ -156,6 +165,11 @@ function render() {
   if (t.t && t.t.length) {
     plots.angles.setData([t.t, t.hip_sp, t.hip_q, t.knee_sp, t.knee_q].concat(state.info.reference_knee ? [t.knee_ref || []] : []));
     drawFigure(t.hip_q[t.hip_q.length - 1], t.knee_q[t.knee_q.length - 1]);
+    // Active intent per tick (a step line) and the accepted decisions (points), on one time axis.
+    const x = t.t.concat(state.decT), ai = t.active_i.concat(state.decT.map(() => null)),
+          di = t.t.map(() => null).concat(state.decIntent);
+    const order = x.map((_, i) => i).sort((a, b) => x[a] - x[b]);
+    plots.intents.setData([order.map((i) => x[i]), order.map((i) => ai[i]), order.map((i) => di[i])]);
   }
   const now = state.now;
   if (now) {
