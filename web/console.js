@@ -42,6 +42,8 @@ $("reset").addEventListener("click", () => {
 $("resume").addEventListener("click", () => command("resume"));
 $("stream_on").addEventListener("click", () => command("stream_on"));
 $("stream_off").addEventListener("click", () => command("stream_off"));
+$("record_start").addEventListener("click", () => command("record_start"));
+$("record_stop").addEventListener("click", () => command("record_stop"));
 document.addEventListener("keydown", (e) => {
   if (e.code === "Space" && e.target.tagName !== "INPUT") { e.preventDefault(); command("estop"); }
 });
@@ -176,6 +178,7 @@ function render() {
     const mode = $("mode");
     mode.className = now.mode;
     mode.textContent = now.mode === "emergency_stop" ? "EMERGENCY STOP" : now.mode.toUpperCase();
+    $("recording").textContent = now.recording ? "\u25CF recording " + now.recording.split("/").pop() : "";
     $("decision").textContent = now.decision;
     $("confidence").textContent = now.confidence.toFixed(2);
     $("active").textContent = now.active;

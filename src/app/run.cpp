@@ -24,6 +24,7 @@
 #include "io/io.hpp"
 #include "realtime/pipeline.hpp"
 #include "realtime/postprocess.hpp"
+#include "realtime/recorder.hpp"
 #include "realtime/replay_source.hpp"
 #include "realtime/serial_source.hpp"
 #include "realtime/timing.hpp"
@@ -428,7 +429,32 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   bool hw_fault_logged = false;
   const std::size_t live_keep = std::size_t(60.0 * fs_hz) * nch;  // the EMG plot shows the last minute at most
   Status host_failure;
+  // A recording started from the console: the EMG as the session converted it (model unit), one CSV per start.
+  std::optional<realtime::Recorder> console_recording;
+  std::size_t console_recordings = 0;
+  auto stop_console_recording = [&] {
+    if (!console_recording) return;
+    if (auto s = console_recording->finish(); !s && host_failure.ok()) host_failure = s;
+    console_recording.reset();
+    if (con) con->set_recording("");
+  };
   auto service = [&] {
+    if (con)
+      if (const auto req = con->take_recording_request()) {
+        if (*req && !console_recording) {
+          const fs::path p = opt.out_dir / ("recording_" + std::to_string(++console_recordings) + ".csv");
+          auto r = realtime::Recorder::create(p, model->channels, std::vector<std::string>(nch, model->signal_unit), fs_hz);
+          if (r) {
+            console_recording.emplace(std::move(*r));
+            con->set_recording(p.string());
+            log_line(ctx, "console: recording to " + p.string());
+          } else {
+            log_line(ctx, "console: cannot record: " + r.error().message());
+          }
+        } else if (!*req) {
+          stop_console_recording();
+        }
+      }
     session::TickTelemetry r;
     char line[512];
     while (sess.pop_telemetry(r)) {
@@ -476,6 +502,10 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
       realtime::ChunkTiming t;
       for (std::size_t m; (m = sess.pop_emg(chunk, t)) > 0;) {
         if (con) con->feed_emg(std::span<const double>(chunk.data(), m * nch), t.first_sample_s, t.arrival_ns);
+        if (console_recording)
+          if (auto s = console_recording->append(std::span<const double>(chunk.data(), m * nch), t.first_sample_s);
+              !s && host_failure.ok())
+            host_failure = s;
         if (live) live_frames.insert(live_frames.end(), chunk.begin(), chunk.begin() + std::ptrdiff_t(m * nch));
       }
       if (live_frames.size() > 2 * live_keep)
@@ -509,6 +539,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   const Status deact = sess.deactivate();
   std::signal(SIGINT, previous);
   service();
+  stop_console_recording();
   if (con) {
     con->publish(true);
     const auto cs = con->stats();

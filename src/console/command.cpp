@@ -11,6 +11,8 @@ const char* command_name(CommandKind k) noexcept {
     case CommandKind::resume: return "resume";
     case CommandKind::stream_on: return "stream_on";
     case CommandKind::stream_off: return "stream_off";
+    case CommandKind::record_start: return "record_start";
+    case CommandKind::record_stop: return "record_stop";
   }
   return "unknown";
 }
@@ -33,7 +35,7 @@ ParsedCommand parse_command(std::string_view body, std::string_view header_token
     return p;
   }
   if (!j.is_object() || !j.contains("command") || !j["command"].is_string()) {
-    p.error = "expected {\"command\": \"estop|reset|resume|stream_on|stream_off\"}";
+    p.error = "expected {\"command\": \"estop|reset|resume|stream_on|stream_off|record_start|record_stop\"}";
     return p;
   }
   std::string token(header_token);
@@ -45,7 +47,7 @@ ParsedCommand parse_command(std::string_view body, std::string_view header_token
   }
   const std::string& c = j["command"].get_ref<const std::string&>();
   for (CommandKind k : {CommandKind::estop, CommandKind::reset, CommandKind::resume, CommandKind::stream_on,
-                        CommandKind::stream_off})
+                        CommandKind::stream_off, CommandKind::record_start, CommandKind::record_stop})
     if (c == command_name(k)) {
       p.ok = true;
       p.status = 200;

@@ -1,4 +1,5 @@
-// myoexo::console — the console's command message: {"command": "estop|reset|resume|stream_on|stream_off",
+// myoexo::console — the console's command message: {"command": "estop|reset|resume|stream_on|stream_off|
+// record_start|record_stop",
 // "token": "..."} (the token may also come in the X-Myoexo-Token header). Parsing is separate from acting so that
 // a fuzzer can throw anything at it; it depends on nlohmann-json only.
 #pragma once
@@ -8,7 +9,7 @@
 
 namespace myoexo::console {
 
-enum class CommandKind { estop, reset, resume, stream_on, stream_off };
+enum class CommandKind { estop, reset, resume, stream_on, stream_off, record_start, record_stop };
 const char* command_name(CommandKind k) noexcept;
 
 struct ParsedCommand {

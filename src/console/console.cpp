@@ -285,10 +285,18 @@ ConsoleServer::Reply ConsoleServer::handle_command(const std::string& body, cons
     case CommandKind::resume: session_->request_resume(); break;
     case CommandKind::stream_on: session_->request_stream(true); break;
     case CommandKind::stream_off: session_->request_stream(false); break;
+    case CommandKind::record_start: recording_request_.store(1); break;
+    case CommandKind::record_stop: recording_request_.store(0); break;
   }
   const std::string cmd = command_name(pc.kind);
   ++commands_accepted_;
   return Reply{200, json{{"ok", true}, {"command", cmd}}.dump()};
+}
+
+std::optional<bool> ConsoleServer::take_recording_request() {
+  const int r = recording_request_.exchange(-1);
+  if (r < 0) return std::nullopt;
+  return r == 1;
 }
 
 void ConsoleServer::feed_tick(const session::TickTelemetry& r, double reference_knee_deg) {
@@ -399,6 +407,7 @@ void ConsoleServer::publish(bool force) {
                 {"confidence", r.confidence},
                 {"probabilities", probs},
                 {"hardware_ok", r.hardware_ok},
+                {"recording", recording_path_},
                 {"channels", ch}};
   }
   const auto lat = decision_latency_.summary();

@@ -77,6 +77,10 @@ class ConsoleServer {
   void feed_emg(std::span<const double> frames, double first_sample_s, std::int64_t arrival_ns = 0);
   void feed_decision(const realtime::Decision& d);
   void feed_event(const control::SafetyEvent& e);
+  /// A recording start (true) or stop (false) asked for from the console since the last call; the host records.
+  std::optional<bool> take_recording_request();
+  /// What the host is recording to now ("" = nothing), shown in the page.
+  void set_recording(const std::string& path) { recording_path_ = path; }
   /// Publishes one frame when 1/frame_hz has passed since the last one.
   void publish(bool force = false);
 
@@ -108,6 +112,8 @@ class ConsoleServer {
   bool stopping_ = false;
   std::atomic<std::uint64_t> frames_dropped_{0}, viewers_now_{0}, viewers_total_{0}, viewers_refused_{0};
   std::atomic<std::uint64_t> commands_accepted_{0}, commands_refused_{0};
+  std::atomic<int> recording_request_{-1};  // -1 none, 0 stop, 1 start
+  std::string recording_path_;
   std::atomic<std::int64_t> estop_request_ns_{0};  // an accepted stop not yet seen cutting the torque
   std::vector<double> estop_cut_ms_;               // request received -> the tick that cut the torque (under mu_)
   std::mutex cmd_mu_;

@@ -113,6 +113,15 @@ try {
   const pixel = await page.evaluate(() => window.myoexoConsole.pixelMs);
   console.log(`sample arrival -> screen: p50 ${quantile(pixel, 0.5).toFixed(1)} ms, p99 ${quantile(pixel, 0.99).toFixed(1)} ms (${pixel.length} frames)`);
   check(pixel.length > 20 && quantile(pixel, 0.99) < 150, "sample arrival -> screen p99 under 150 ms");
+  // A raw recording started and stopped from the console: a CSV with the EMG of that second.
+  await click(page, "#record_start");
+  await page.waitForFunction(() => /recording/.test(document.getElementById("recording").textContent), { timeout: 3000 });
+  await sleep(1000);
+  await click(page, "#record_stop");
+  await page.waitForFunction(() => document.getElementById("recording").textContent === "", { timeout: 3000 });
+  const rec = path.join(outDir, "run1", "recording_1.csv");
+  const rows = fs.existsSync(rec) ? fs.readFileSync(rec, "utf8").trim().split("\n").length - 1 : 0;
+  check(rows > 800 && rows < 1600, `the console's recording holds about a second of EMG (${rows} rows)`);
   await viewer.close();
   await page.close();
   run1.proc.kill("SIGINT");  // Ctrl-C: the run ends in order and writes its files
