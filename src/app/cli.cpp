@@ -293,8 +293,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* ev_data_opt = ev_cmd->add_option("--dataset", ev_data, "Data-set folder (default: <data root>/uci-lower-limb)")
                           ->type_name("DIR")->default_str("");
   ev_cmd->add_option("--out", ev_out, "Output folder (created if missing)");
-  ev_cmd->add_option("--subject", ev.subjects, "Held-out subject(s) for W and L (default: all)");
+  ev_cmd->add_option("--subject", ev.subjects, "Held-out subject(s) for W and L, or the subjects to test a --model-file on (default: all)");
   ev_cmd->add_flag("--no-plots", ev_no_plots, "metrics.json and summary.md only");
+  std::string ev_model_file;
+  auto* ev_model_file_opt = ev_cmd->add_option("--model-file", ev_model_file, "A trained model file (`myoexo train`: "
+                                                 "pipeline-model JSON or network): score it window by window on the "
+                                                 "--subject recordings (default: all) it was not trained on, instead "
+                                                 "of running the protocols")
+                                ->type_name("FILE")->default_str("");
 
 #ifdef MYOEXO_HAVE_TORCH
   // train / predict / calibrate (LibTorch networks)
@@ -308,10 +314,13 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                                              "recordings: model file, history CSV, accuracy/loss PNGs");
   auto* tr_config_opt = tr_cmd->add_option("--config", tr.config, "Network config: a name (cnn1d, lstm, cnn_lstm, "
                                             "spectrogram_cnn, paper: configs/NAME.toml) or a .toml file");
-  auto* tr_model_opt = tr_cmd->add_option("--model", tr.model, "Or an LDA pipeline model (JSON, what `run` and "
-                                            "`predict` load): lda (HTD) or lda_context (log-amplitude features over "
-                                            "the window and --context past samples)")
-                           ->check(CLI::IsMember({"lda", "lda_context"}))->default_str("");
+  auto* tr_model_opt = tr_cmd->add_option("--model", tr.model, "What to train: lda (HTD) or lda_context (log-amplitude "
+                                            "features over the window and --context past samples), written as a "
+                                            "pipeline-model JSON; or a network config name (cnn1d, lstm, cnn_lstm, "
+                                            "spectrogram_cnn: as --config NAME), written as a LibTorch model file. "
+                                            "Both carry the signal unit, class -> intent map and provenance; `run`, "
+                                            "`predict` and `evaluate --model-file` read either")
+                           ->default_str("");
   tr_cmd->add_option("--context", tr.context_samples, "lda_context: past samples in the context block")
       ->check(CLI::Range(1, 4000));
   tr_model_opt->excludes(tr_config_opt);
@@ -434,6 +443,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       status = run_run(ctx, run);
     } else if (ev_cmd->parsed()) {
       if (ev_data_opt->count() > 0) ev.data = ev_data;
+      if (ev_model_file_opt->count() > 0) ev.model_file = ev_model_file;
       if (ev_epochs_opt->count() > 0) ev.epochs = ev_epochs;
       if (ev_epochs_l_opt->count() > 0) ev.epochs_loso = ev_epochs_l;
       ev.out_dir = ev_out;

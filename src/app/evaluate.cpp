@@ -661,6 +661,7 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
 }
 
 Status run_evaluate(const Context& ctx, const EvaluateOptions& opt) {
+  if (opt.model_file) return run_evaluate_model_file(ctx, opt);
   // Check the cheap arguments before the (seconds-long) load.
   if (auto p = parse_protocols(opt.protocol); !p) return p.error();
   if (auto c = resolve_model_config(opt.model); !c) return c.error();

@@ -49,6 +49,9 @@ struct EvaluateOptions {
   /// out_dir/models/L_<subject>.pt, e.g. to replay that subject's recordings with a model that never saw them,
   /// or as the starting points of `myoexo calibrate --loso-models`.
   std::vector<std::string> save_loso_models;
+  /// A trained model file (`myoexo train`'s pipeline-model JSON or network): score it on the recordings of
+  /// `subjects` (default: all) it was not trained on, instead of running the protocols (which train their own).
+  std::optional<std::filesystem::path> model_file;
 };
 
 /// "W" | "P" | "L" | "all" -> protocols in W, P, L order. invalid_argument otherwise.
@@ -68,6 +71,12 @@ struct EvaluateOutcome {
 /// Errors: invalid_argument (protocol/model/subject), those of eval::prepare_data / run_protocol, io.
 Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const io::Recording> recordings,
                                             const EvaluateOptions& opt, const std::string& link_prefix = "");
+
+/// `myoexo evaluate --model-file M`: scores a trained model on the recordings it was not trained on (its card
+/// lists its training files): metrics.json, summary.md, confusion.png, per_class.png in opt.out_dir.
+/// Errors: those of load_model and model_window_probabilities, invalid_argument (unknown subject), empty
+/// (nothing left to test), io.
+Status run_evaluate_model_file(const Context& ctx, const EvaluateOptions& opt);
 
 /// `myoexo evaluate`: loads the data folder, runs evaluate_recordings, prints the summary on ctx.out.
 Status run_evaluate(const Context& ctx, const EvaluateOptions& opt);

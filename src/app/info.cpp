@@ -8,6 +8,8 @@
 #include <system_error>
 
 #include "app/common.hpp"
+#include "app/model_file.hpp"
+#include "control/intent.hpp"
 #include "app/info_json.hpp"
 #include "io/io.hpp"
 
@@ -128,7 +130,94 @@ Result<json> collect_info(const Context& ctx, const fs::path& given) {
   return dataset_info_json(path, {rec.value()}, {}, {}, false);
 }
 
+// A model file's description: what it expects (rate, channels, unit, filter, windows), what it says (classes and
+// the intent each drives) and where it came from.
+json model_info_json(const fs::path& path, const session::PipelineModel& m) {
+  json j;
+  j["path"] = path.string();
+  j["kind"] = "model";
+  j["classifier"] = model_classifier_name(m);
+  j["container"] = m.network ? "myoexo-torch-model" : "myoexo-pipeline-model";
+  j["sample_rate_hz"] = m.sample_rate_hz;
+  j["channels"] = m.channels;
+  j["signal_unit"] = m.signal_unit;
+  j["filter"] = session::describe_model_filter(m) + (m.network_trained_zero_phase ? " (trained zero-phase)" : "");
+  j["window_samples"] = m.window_len;
+  j["increment_samples"] = m.increment;
+  if (!m.network) {
+    j["features"] = m.features.names;
+    j["context_samples"] = m.context_samples;
+  }
+  j["classes"] = session::model_class_names(m);
+  json ci = json::object();
+  if (auto intents = session::model_class_intents(m)) {
+    const auto& names = session::model_class_names(m);
+    for (std::size_t c = 0; c < names.size() && c < intents->size(); ++c)
+      ci[names[c]] = control::intent_label_name((*intents)[c]);
+  } else {
+    j["class_intents_error"] = intents.error().reason;
+  }
+  j["class_intents"] = ci;
+  j["trained_on"] = m.trained_on;
+  j["provenance"] = {{"program", m.provenance.program},
+                     {"version", m.provenance.version},
+                     {"commit", m.provenance.commit},
+                     {"created_utc", m.provenance.created_utc}};
+  return j;
+}
+
+Status print_model_info(const Context& ctx, const json& j, bool as_json) {
+  if (as_json) {
+    ctx.out << j.dump(2) << '\n';
+    return {};
+  }
+  auto& o = ctx.out;
+  auto strings = [](const json& a) { return a.get<std::vector<std::string>>(); };
+  o << j["path"].get<std::string>() << ": " << j["classifier"].get<std::string>() << " model ("
+    << j["container"].get<std::string>() << ")\n";
+  o << "  rate        " << format_double(j["sample_rate_hz"].get<double>()) << " Hz\n";
+  o << "  channels    " << join(strings(j["channels"])) << " (in " << j["signal_unit"].get<std::string>() << ")\n";
+  o << "  filter      " << j["filter"].get<std::string>() << '\n';
+  o << "  windows     " << j["window_samples"].get<std::size_t>() << " samples every "
+    << j["increment_samples"].get<std::size_t>();
+  if (j.contains("context_samples") && j["context_samples"].get<std::size_t>() > 0)
+    o << ", + " << j["context_samples"].get<std::size_t>() << " past samples of context";
+  o << '\n';
+  if (j.contains("features")) o << "  features    " << join(strings(j["features"])) << '\n';
+  o << "  classes     ";
+  bool first = true;
+  for (const auto& c : strings(j["classes"])) {
+    o << (first ? "" : ", ") << c;
+    if (j["class_intents"].contains(c)) o << " -> " << j["class_intents"][c].get<std::string>();
+    first = false;
+  }
+  o << '\n';
+  if (j.contains("class_intents_error"))
+    o << "  intents     none: " << j["class_intents_error"].get<std::string>() << " (offline use only)\n";
+  const auto n_files = j["trained_on"].size();
+  o << "  trained on  " << n_files << " recording(s)\n";
+  const json& p = j["provenance"];
+  const std::string version = p["version"].get<std::string>();
+  o << "  written by  "
+    << (version.empty() ? std::string("unknown (a file from before models carried provenance)")
+                        : p["program"].get<std::string>() + " " + version +
+                              (p["commit"].get<std::string>().empty() ? "" : " (" + p["commit"].get<std::string>() + ")") +
+                              ", " + p["created_utc"].get<std::string>())
+    << '\n';
+  return {};
+}
+
 Status run_info(const Context& ctx, const InfoOptions& opt) {
+  {
+    // A model file (a LibTorch archive or a pipeline-model JSON) is described, not read as a recording.
+    std::error_code ec;
+    const fs::path path = resolve_input_path(ctx, opt.path);
+    if (fs::is_regular_file(path, ec) && detect_model_file_kind(path)) {
+      auto m = load_model(path);
+      if (!m) return m.error();
+      return print_model_info(ctx, model_info_json(path, *m), opt.json);
+    }
+  }
   auto info = collect_info(ctx, opt.path);
   if (!info) return info.error();
   const json& j = info.value();

@@ -274,7 +274,7 @@ Status step_replay(ReportState& st) {
   // The same replay with the CNN of the CNN step (its leave-one-subject-out model for this subject).
   std::error_code ec;
   if (st.cnn_model.empty() || !fs::is_regular_file(st.cnn_model, ec)) return {};
-  auto cnn = load_run_model(st.cnn_model);
+  auto cnn = load_model(st.cnn_model);
   if (!cnn) return cnn.error();
   const fs::path cdir = st.opt.out_dir / "replay_cnn";
   RunCommandOptions co = ro;

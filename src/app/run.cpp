@@ -44,68 +44,6 @@ namespace myoexo::app {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-Result<ModelFileKind> detect_model_file_kind(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorCode::io, path.string(), 0, "cannot be opened");
-  char head[4] = {0, 0, 0, 0};
-  in.read(head, 4);
-  if (in.gcount() == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == '\x03' && head[3] == '\x04')
-    return ModelFileKind::torch;
-  // JSON: the first non-blank byte opens an object (a UTF-8 byte-order mark is tolerated).
-  in.clear();
-  in.seekg(0);
-  std::string start(64, '\0');
-  in.read(start.data(), 64);
-  start.resize(static_cast<std::size_t>(in.gcount()));
-  std::size_t i = start.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
-  while (i < start.size() && std::isspace(static_cast<unsigned char>(start[i]))) ++i;
-  if (i < start.size() && start[i] == '{') return ModelFileKind::pipeline_json;
-  return make_error(ErrorCode::parse, path.string(), 0,
-                    "is neither a LibTorch model file (a zip archive, as written by `myoexo train`) nor a "
-                    "pipeline-model / LDA JSON file");
-}
-
-Result<PipelineModel> load_torch_model(const fs::path& path) {
-#ifdef MYOEXO_HAVE_TORCH
-  auto net = models::TorchClassifier::load(path);
-  if (!net) return net.error();
-  const models::NetworkSpec& ns = net->spec();
-  PipelineModel m;
-  m.sample_rate_hz = ns.input.sample_rate_hz;
-  m.channels = ns.input.channel_names;
-  m.window_len = ns.input.window_length;
-  m.increment = ns.input.window_increment;
-  const models::FilterSettings& f = ns.input.filter;
-  m.filter_kind = f.kind;
-  m.filter_order = f.kind.empty() ? 0 : f.order;
-  m.band_low_hz = f.low_hz;
-  m.band_high_hz = f.high_hz;
-  if (!f.kind.empty() && f.kind != "bandpass" && f.kind != "highpass" && f.kind != "lowpass")
-    return make_error(ErrorCode::invalid_argument, path.string(), 0,
-                      "the network's filter kind '" + f.kind + "' is not one the stream runs (bandpass, highpass, "
-                      "lowpass or none)");
-  m.network_trained_zero_phase = !f.kind.empty() && !f.causal;
-  m.network_arch = models::arch_kind_name(ns.arch.kind);
-  m.network_file = path;
-  if (m.channels.empty())
-    return make_error(ErrorCode::invalid_argument, path.string(), 0, "the network names no input channels");
-  if (auto s = session::validate_model_geometry(m, path.string()); !s) return s.error();
-  m.features.sample_rate_hz = m.sample_rate_hz;
-  m.network = std::make_shared<models::TorchClassifier>(std::move(*net));
-  return m;
-#else
-  return make_error(ErrorCode::unsupported, path.string(), 0,
-                    "is a LibTorch model file, but this myoexo was built without LibTorch (MYOEXO_WITH_TORCH "
-                    "and libtorch-dev): use a pipeline-model JSON (--train-on ... --save-model) instead");
-#endif
-}
-
-Result<PipelineModel> load_run_model(const fs::path& path) {
-  auto kind = detect_model_file_kind(path);
-  if (!kind) return kind.error();
-  return *kind == ModelFileKind::torch ? load_torch_model(path) : load_pipeline_model(path);
-}
-
 // ---- the chain ----------------------------------------------------------------------------------------------
 
 namespace {
@@ -867,7 +805,7 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
   o.replay = replay;
   PipelineModel model;
   if (opt.model) {
-    auto m = load_run_model(resolve_input_path(ctx, *opt.model));
+    auto m = load_model(resolve_input_path(ctx, *opt.model));
     if (!m) return m.error();
     model = std::move(*m);
     if (model.network)

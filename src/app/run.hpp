@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "app/app.hpp"
+#include "app/model_file.hpp"
 #include "core/error.hpp"
 #include "features/features.hpp"
 #include "io/recording.hpp"
@@ -51,20 +52,6 @@ using session::describe_model_filter;
 
 /// Live runs are bounded: every tick is kept for the log's summary and plots.
 inline constexpr double kMaxLiveSeconds = 4 * 3600.0;
-
-/// What a --model file is, from its first bytes: a LibTorch model file is a zip archive ("PK\x03\x04"), a
-/// pipeline-model / LDA file is JSON (first non-blank byte '{'). Errors: io (unreadable), parse (neither).
-enum class ModelFileKind { pipeline_json, torch };
-Result<ModelFileKind> detect_model_file_kind(const std::filesystem::path& path);
-
-/// Loads a LibTorch model file (models::TorchClassifier, "myoexo-torch-model") as a PipelineModel whose
-/// channels, rate, filter and window come from the network's spec. Errors: unsupported (built without
-/// LibTorch), io, parse, invalid_argument (window geometry or rate out of range, a filter kind the stream
-/// cannot run).
-Result<PipelineModel> load_torch_model(const std::filesystem::path& path);
-
-/// Either kind of --model file (detect_model_file_kind, then load_pipeline_model or load_torch_model).
-Result<PipelineModel> load_run_model(const std::filesystem::path& path);
 
 /// What a run did, typed (summary.json holds the same and more, for files and other programs).
 struct RunSummary {

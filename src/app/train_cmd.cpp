@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "app/common.hpp"
+#include "control/intent.hpp"
 #include "eval/network_protocol.hpp"
 #include "models/torch/torch_classifier.hpp"
 #include "report/report.hpp"
@@ -166,10 +167,10 @@ Status run_train_lda(const Context& ctx, const TrainCommandOptions& opt) {
 }  // namespace
 
 Status run_train(const Context& ctx, const TrainCommandOptions& opt) {
-  if (!opt.model.empty()) return run_train_lda(ctx, opt);
+  if (opt.model == "lda" || opt.model == "lda_context") return run_train_lda(ctx, opt);
   const auto t0 = std::chrono::steady_clock::now();
   // Everything cheap first, so a typo fails before the (seconds-long) data load.
-  auto config = resolve_network_config(opt.config);
+  auto config = resolve_network_config(opt.model.empty() ? opt.config : opt.model);
   if (!config) return config.error();
   auto net = models::load_network_spec(*config);
   if (!net) return net.error();
@@ -226,7 +227,24 @@ Status run_train(const Context& ctx, const TrainCommandOptions& opt) {
   if (idx.size() < 2) return make_error(ErrorCode::empty, "fewer than two windows in the chosen recordings");
   const train::TrainingSet ts = eval::make_training_set(set, idx);
 
+  // The model card: the unit the network is trained in (that of the training data), the class -> intent map
+  // (the data set's default, written out), the training files and who wrote the file.
+  auto unit = session::training_signal_unit(*recordings, data->channel_names);
+  if (!unit) return unit.error();
   models::NetworkSpec model_spec = eval::network_spec_for(*data, *spec, *net);
+  model_spec.card.signal_unit = unit->empty() ? std::string("mV") : *unit;
+  for (const auto& [cls, intent] : session::default_class_intents())
+    if (std::find(data->class_names.begin(), data->class_names.end(), cls) != data->class_names.end())
+      model_spec.card.class_intents.emplace_back(cls, intent);
+  for (const auto& c : data->class_names)
+    if (control::parse_intent_label(c) &&
+        std::none_of(model_spec.card.class_intents.begin(), model_spec.card.class_intents.end(),
+                     [&](const auto& p) { return p.first == c; }))
+      model_spec.card.class_intents.emplace_back(c, c);
+  for (const auto& r : *recordings)
+    if (std::find(data->excluded.begin(), data->excluded.end(), r.source_path.stem().string()) == data->excluded.end())
+      model_spec.card.trained_on.push_back(r.source_path.filename().string());
+  model_spec.card.provenance = session::current_provenance();
   model_spec.notes = "myoexo train --config " + config->filename().string() + "; data " + spec->name + ", subjects " +
                      join(data->subjects, " ") + "; " + std::to_string(idx.size()) + " windows";
   log_line(ctx, "training " + std::string(models::arch_kind_name(net->arch.kind)) + " on " +

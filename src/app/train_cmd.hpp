@@ -46,7 +46,8 @@ Result<eval::DataSpec> data_spec_for_network(const models::NetworkSpec& net);
 struct TrainCommandOptions {
   std::string config = "cnn1d";                     ///< see resolve_network_config
   /// "lda" (HTD) or "lda_context" (log-amplitude features over the window and `context_samples` past samples):
-  /// an LDA pipeline model (JSON, session/model.hpp) instead of a network; "" = the network of `config`.
+  /// an LDA pipeline model (JSON, session/model.hpp); another name is a network config (as `config`); "" = the
+  /// network of `config`.
   std::string model;
   std::size_t context_samples = 750;                ///< lda_context only
   std::optional<std::filesystem::path> data;        ///< data-set folder; unset = <data root>/uci-lower-limb

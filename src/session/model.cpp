@@ -379,23 +379,15 @@ PipelineModel lda_context_model(std::size_t context_samples) {
   return m;
 }
 
-Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel m) {
-  std::set<std::string> label_set;
-  for (const auto& r : train)
-    if (!r.label.empty()) label_set.insert(r.label);
-  if (label_set.size() < 2)
-    return make_error(ErrorCode::invalid_argument, "training needs recordings of at least two classes (found " +
-                                                       std::to_string(label_set.size()) + ")");
-  const std::vector<std::string> classes(label_set.begin(), label_set.end());
-  m.features.sample_rate_hz = m.sample_rate_hz;
-  // The model is trained in the unit of its training data: every channel of every recording must agree, and a
-  // recording without a unit cannot say what the model will expect live.
+Result<std::string> training_signal_unit(std::span<const io::Recording> train, const std::vector<std::string>& channels) {
+  // A model is trained in the unit of its training data: every channel of every labelled recording must agree,
+  // and a recording without a unit cannot say what the model will expect live.
   std::string unit;
   for (const auto& r : train) {
-    if (r.label.empty()) continue;
-    for (const auto& name : m.channels) {
+    if (r.label.empty() && r.sample_labels.empty()) continue;
+    for (const auto& name : channels) {
       const int c = r.channel_index(name);
-      if (c < 0) continue;  // named by prepare_channels below
+      if (c < 0) continue;  // a missing channel is the caller's error to name
       const std::string u = std::size_t(c) < r.channel_units.size() ? r.channel_units[std::size_t(c)] : std::string();
       if (u.empty())
         return make_error(ErrorCode::mismatch, r.source_path.string(), 0,
@@ -406,7 +398,21 @@ Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train,
                           "channel " + name + " is in '" + u + "', other training data in '" + unit + "'");
     }
   }
-  if (!unit.empty()) m.signal_unit = unit;
+  return unit;
+}
+
+Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel m) {
+  std::set<std::string> label_set;
+  for (const auto& r : train)
+    if (!r.label.empty()) label_set.insert(r.label);
+  if (label_set.size() < 2)
+    return make_error(ErrorCode::invalid_argument, "training needs recordings of at least two classes (found " +
+                                                       std::to_string(label_set.size()) + ")");
+  const std::vector<std::string> classes(label_set.begin(), label_set.end());
+  m.features.sample_rate_hz = m.sample_rate_hz;
+  auto unit = training_signal_unit(train, m.channels);
+  if (!unit) return unit.error();
+  if (!unit->empty()) m.signal_unit = *unit;
   // The lda_context variant: rows exactly as the stream makes them (window block | context block clipped at
   // the recording start), from the one shared definition.
   const bool variant = m.context_samples > 0 || m.log_amplitude;

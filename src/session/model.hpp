@@ -32,17 +32,13 @@
 #include "io/recording.hpp"
 #include "models/classifier.hpp"
 #include "models/lda.hpp"
+#include "models/model_card.hpp"
 #include "realtime/pipeline.hpp"
 
 namespace myoexo::session {
 
-/// Where a model came from.
-struct Provenance {
-  std::string program = "myoexo";
-  std::string version;      ///< program version that wrote the file
-  std::string commit;       ///< source commit of that program ("" when unknown)
-  std::string created_utc;  ///< ISO 8601 time the file was written
-};
+/// Where a model came from (shared with the network files' model card).
+using Provenance = models::Provenance;
 
 /// The program's version and source commit, as compiled in.
 Provenance current_provenance();
@@ -120,6 +116,10 @@ PipelineModel lda_context_model(std::size_t context_samples);
 /// The model's channels of `rec`, causally filtered from zero state, as a new recording (label kept).
 /// Errors: invalid_argument naming a missing channel.
 Result<io::Recording> prepare_channels(const io::Recording& rec, const PipelineModel& m);
+
+/// The unit shared by `channels` of every labelled recording of `train` ("" when none is labelled). Errors:
+/// mismatch naming the file whose channel has no unit or a unit the others do not share.
+Result<std::string> training_signal_unit(std::span<const io::Recording> train, const std::vector<std::string>& channels);
 
 /// Fits the LDA of `base` on every labelled recording of `train` (per-file label = class; classes sorted by
 /// name), with rows computed as the live pipeline computes them. The recordings' EMG unit must be the model's

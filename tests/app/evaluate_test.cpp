@@ -11,10 +11,13 @@
 #include "common/test_data.hpp"
 #include "io/io.hpp"
 #include "report/png_check.hpp"
+#include "session/model.hpp"
 
 using myoexo::test::fresh_dir;
 namespace fs = std::filesystem;
 namespace app = myoexo::app;
+namespace session = myoexo::session;
+using myoexo::ErrorCode;
 
 namespace {
 
@@ -102,6 +105,56 @@ TEST(Evaluate, WritesReportFolderOnSyntheticSet) {
   ASSERT_TRUE(s) << s.error().message();
   expect_outputs(out, {"W", "P", "L"});
   EXPECT_NE(o.str().find("W: accuracy mean"), std::string::npos) << o.str();
+}
+
+// A trained LDA pipeline model scored on the recordings it did not see: the subject it was trained on is left
+// out (its card lists the files), the other one is scored, and the numbers agree with the confusion matrix.
+TEST(Evaluate, ModelFileIsScoredOnlyOnRecordingsItWasNotTrainedOn) {
+  const auto data = myoexo::test::write_uci_folder(fresh_dir("data") / "uci-lower-limb", 3000);
+  auto recs = session::load_training_recordings({data / "N_TXT"});
+  ASSERT_TRUE(recs) << recs.error().message();
+  auto m = session::train_pipeline_model(*recs, session::lda_context_model(0));
+  ASSERT_TRUE(m) << m.error().message();
+  const auto model = fresh_dir("model") / "lda.json";
+  ASSERT_TRUE(session::save_pipeline_model(*m, model));
+  const auto out = fresh_dir("out");
+  std::ostringstream o, e;
+  app::Context ctx{o, e, std::nullopt, true};
+  app::EvaluateOptions opt;
+  opt.data = data;
+  opt.out_dir = out;
+  opt.model_file = model;
+  auto s = app::run_evaluate(ctx, opt);
+  ASSERT_TRUE(s) << s.error().message();
+  std::ifstream f(out / "metrics.json");
+  const auto j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["recordings_tested"].get<std::size_t>(), 3u);
+  EXPECT_EQ(j["recordings_skipped_trained_on"].size(), 3u);
+  ASSERT_TRUE(j["by_subject"].contains("2A"));
+  EXPECT_FALSE(j["by_subject"].contains("1N"));
+  const std::size_t per_file = (3000 - 250) / 50 + 1;
+  EXPECT_EQ(j["windows"].get<std::size_t>(), 3 * per_file);
+  std::size_t diag = 0, total = 0;
+  const auto conf = j["confusion"].get<std::vector<std::size_t>>();
+  ASSERT_EQ(conf.size(), 9u);
+  for (std::size_t i = 0; i < 9; ++i) {
+    total += conf[i];
+    if (i % 4 == 0) diag += conf[i];
+  }
+  EXPECT_EQ(total, 3 * per_file);
+  EXPECT_NEAR(j["accuracy"].get<double>(), double(diag) / double(total), 1e-12);
+  for (const char* file : {"summary.md", "confusion.png", "per_class.png"}) EXPECT_TRUE(fs::exists(out / file)) << file;
+
+  // Only the training subject: nothing to test, and the error says why.
+  opt.subjects = {"1N"};
+  auto none = app::run_evaluate(ctx, opt);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::empty);
+  EXPECT_NE(none.error().reason.find("training set"), std::string::npos) << none.error().reason;
+  opt.subjects = {"nobody"};
+  auto unknown = app::run_evaluate(ctx, opt);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::invalid_argument);
 }
 
 // The full UCI-LL v1 run with LDA (about 1.5 s of protocol work in Release) on the real 16 subjects.

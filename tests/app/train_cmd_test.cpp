@@ -13,6 +13,8 @@
 #include <sstream>
 
 #include "app/app_test_util.hpp"
+#include "app/model_file.hpp"
+#include "control/intent.hpp"
 #include "common/test_data.hpp"
 #include "io/io.hpp"
 #include "models/torch/torch_classifier.hpp"
@@ -150,6 +152,93 @@ TEST(TrainCmd, PredictWritesOneRowPerWindowWithProbabilitiesSummingToOne) {
   }
   // The file's label is known (sitting): the accuracy line is printed.
   EXPECT_NE(r.out.find("accuracy against the file's label 'sitting'"), std::string::npos) << r.out;
+}
+
+// A network file says what it was trained in and on, and which intent each class drives, as a pipeline model does;
+// `info` shows it.
+TEST(TrainCmd, NetworkModelFileCarriesUnitClassMapTrainingFilesAndProvenance) {
+  REQUIRE_DATA();
+  const Shared& s = shared();
+  auto m = myoexo::app::load_model(s.model);
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_EQ(m->signal_unit, "mV");
+  EXPECT_EQ(m->network_arch, "cnn1d");
+  auto intents = myoexo::session::model_class_intents(*m);
+  ASSERT_TRUE(intents) << intents.error().message();
+  EXPECT_EQ(*intents, (std::vector<myoexo::control::IntentLabel>{myoexo::control::IntentLabel::gait,
+                                                                 myoexo::control::IntentLabel::lower,
+                                                                 myoexo::control::IntentLabel::lift}));
+  // 1A and 2A (three files each), not 1N.
+  ASSERT_EQ(m->trained_on.size(), 6u);
+  for (const auto& f : m->trained_on) EXPECT_TRUE(f.rfind("1A", 0) == 0 || f.rfind("2A", 0) == 0) << f;
+  EXPECT_FALSE(m->provenance.version.empty());
+  EXPECT_FALSE(m->provenance.created_utc.empty());
+  const auto info = run_myoexo({"info", s.model.string()});
+  ASSERT_EQ(info.rc, 0) << info.err;
+  for (const char* want : {"cnn1d model", "(in mV)", "sitting -> lower", "standing -> lift", "trained on  6 recording",
+                           "written by  myoexo"})
+    EXPECT_NE(info.out.find(want), std::string::npos) << want << "\n" << info.out;
+}
+
+// `evaluate --model-file` scores the trained network on what it did not see (1N: the model trained on 1A and 2A),
+// window by window exactly as `predict` classifies them.
+TEST(TrainCmd, EvaluateModelFileScoresOnlyUnseenRecordingsAsPredictDoes) {
+  REQUIRE_DATA();
+  const Shared& s = shared();
+  const fs::path out = s.dir / "eval_model_file";
+  const auto r = run_myoexo({"evaluate", "-q", "--model-file", s.model.string(), "--dataset", s.data.string(), "--out",
+                             out.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(slurp(out / "metrics.json"));
+  EXPECT_EQ(j["recordings_tested"].get<std::size_t>(), 3u);
+  EXPECT_EQ(j["recordings_skipped_trained_on"].size(), 6u);
+  EXPECT_EQ(j["by_subject"].size(), 1u);
+  EXPECT_TRUE(j["by_subject"].contains("1N"));
+  // The same windows through `predict`, file by file: the same count and the same number right.
+  std::size_t windows = 0, correct = 0;
+  const std::vector<std::string> classes{"gait", "sitting", "standing"};
+  for (const char* f : {"1Nmar", "1Nsen", "1Npie"}) {
+    const fs::path csv = s.dir / "eval_predict" / (std::string(f) + ".csv");
+    const auto p = run_myoexo({"predict", "--model", s.model.string(), "--input",
+                               (*uci_root() / "N_TXT" / (std::string(f) + ".txt")).string(), "--out", csv.string()});
+    ASSERT_EQ(p.rc, 0) << p.err;
+    const auto t = myoexo::test::read_table(csv);
+    const std::size_t truth = std::string(f).ends_with("mar") ? 0 : std::string(f).ends_with("sen") ? 1 : 2;
+    for (const auto& row : t.rows) {
+      const std::size_t pred = std::size_t(std::max_element(row.begin() + 3, row.end()) - (row.begin() + 3));
+      ++windows;
+      correct += pred == truth;
+    }
+  }
+  EXPECT_EQ(j["windows"].get<std::size_t>(), windows);
+  EXPECT_NEAR(j["accuracy"].get<double>(), double(correct) / double(windows), 1e-12);
+  std::size_t confusion_total = 0;
+  for (const auto& v : j["confusion"]) confusion_total += v.get<std::size_t>();
+  EXPECT_EQ(confusion_total, windows);
+  for (const char* png : {"confusion.png", "per_class.png"})
+    EXPECT_TRUE(myoexo::test::read_png_header(out / png).has_value()) << png;
+  EXPECT_NE(slurp(out / "summary.md").find("6 recording(s) the model was trained on"), std::string::npos);
+  // Only the training subjects: nothing left to test, said so.
+  const auto none = run_myoexo({"evaluate", "-q", "--model-file", s.model.string(), "--dataset", s.data.string(),
+                                "--subject", "1A", "--out", (s.dir / "eval_none").string()});
+  EXPECT_NE(none.rc, 0);
+  EXPECT_NE(none.err.find("in the model's training set"), std::string::npos) << none.err;
+}
+
+// `train --model NAME` with a network config name trains that network (as --config NAME would).
+TEST(TrainCmd, ModelOptionTakesANetworkConfigName) {
+  const fs::path dir = myoexo::test::fresh_dir("net_" + std::to_string(::getpid()));
+  const fs::path data = myoexo::test::write_uci_folder(dir / "data", 3000);
+  const fs::path config = write_tiny_config(dir / "tiny.toml");
+  const auto tr = run_myoexo({"train", "-q", "--model", config.string(), "--dataset", data.string(), "--out",
+                              (dir / "net.pt").string(), "--no-plots"});
+  ASSERT_EQ(tr.rc, 0) << tr.err;
+  auto m = myoexo::app::load_model(dir / "net.pt");
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_EQ(m->network_arch, "cnn1d");
+  EXPECT_EQ(m->trained_on.size(), 6u);
+  const auto bad = run_myoexo({"train", "-q", "--model", "no_such_net", "--dataset", data.string()});
+  EXPECT_NE(bad.rc, 0);
 }
 
 TEST(TrainCmd, PredictRejectsModelForOtherChannels) {

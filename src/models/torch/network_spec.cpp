@@ -284,6 +284,17 @@ std::string network_spec_to_json(const NetworkSpec& spec) {
   j["classes"] = spec.class_names;
   j["normalisation"] = {{"mean", spec.normalisation.mean}, {"std", spec.normalisation.std}};
   j["notes"] = spec.notes;
+  const ModelCard& c = spec.card;
+  json ci = json::object();
+  for (const auto& [cls, intent] : c.class_intents) ci[cls] = intent;
+  j["card"] = {{"signal_unit", c.signal_unit},
+               {"class_intents", ci},
+               {"trained_on", c.trained_on},
+               {"provenance",
+                {{"program", c.provenance.program},
+                 {"version", c.provenance.version},
+                 {"commit", c.provenance.commit},
+                 {"created_utc", c.provenance.created_utc}}}};
   return j.dump(1);
 }
 
@@ -324,6 +335,25 @@ Result<NetworkSpec> network_spec_from_json(std::string_view json_text, const std
     spec.normalisation.mean = j.at("normalisation").at("mean").get<std::vector<double>>();
     spec.normalisation.std = j.at("normalisation").at("std").get<std::vector<double>>();
     spec.notes = j.value("notes", std::string{});
+    if (j.contains("card")) {
+      const json& c = j.at("card");
+      ModelCard& card = spec.card;
+      card.signal_unit = c.at("signal_unit").get<std::string>();
+      if (card.signal_unit.empty())
+        return make_error(ErrorCode::parse, display_name, 0, "model card: signal_unit is empty");
+      for (const auto& [cls, intent] : c.at("class_intents").items()) {
+        if (!intent.is_string())
+          return make_error(ErrorCode::parse, display_name, 0,
+                            "model card: class_intents[\"" + cls + "\"] must be an intent name, got " + intent.dump());
+        card.class_intents.emplace_back(cls, intent.get<std::string>());
+      }
+      card.trained_on = c.value("trained_on", std::vector<std::string>{});
+      if (c.contains("provenance")) {
+        const json& p = c.at("provenance");
+        card.provenance = {p.value("program", ""), p.value("version", ""), p.value("commit", ""),
+                           p.value("created_utc", "")};
+      }
+    }
   } catch (const nlohmann::json::exception& e) {
     return make_error(ErrorCode::parse, display_name, 0, std::string("model metadata: ") + e.what());
   }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "models/model_card.hpp"
 
 namespace myoexo::models {
 
@@ -86,6 +87,9 @@ struct NetworkSpec {
   std::vector<std::string> class_names;  ///< index = class id; may be empty in a config (training fills it)
   Normalisation normalisation;           ///< empty until training fits it
   std::string notes;                     ///< free text (data set, protocol, command line)
+  /// Unit, class -> intent map, training files and provenance (the model file's "card"; absent in files written
+  /// before it existed, which load with signal_unit "mV", the default class map and an empty provenance).
+  ModelCard card;
 };
 
 /// Checks ranges and that the architecture fits the window (e.g. pooling does not shrink it to zero).

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 
 namespace myoexo::models {
@@ -95,6 +97,41 @@ TEST(NetworkSpec, JsonRoundTripKeepsEveryField) {
   EXPECT_EQ(back->normalisation.mean, s.normalisation.mean);  // exact: doubles round-trip
   EXPECT_EQ(back->normalisation.std, s.normalisation.std);
   EXPECT_EQ(back->notes, s.notes);
+}
+
+// The model card travels with the network: unit, class -> intent map, training files, provenance. A file written
+// before the card existed (no "card" key) loads as millivolts with an empty provenance and the default map.
+TEST(NetworkSpec, ModelCardRoundTripsAndOldFilesLoadAsMillivolts) {
+  NetworkSpec s;
+  s.class_names = {"gait", "sitting", "standing"};
+  s.card.signal_unit = "uV";
+  s.card.class_intents = {{"gait", "gait"}, {"sitting", "lower"}, {"standing", "lift"}};
+  s.card.trained_on = {"1Amar.txt", "1Asen.txt"};
+  s.card.provenance = {"myoexo", "0.1.0", "abc123", "2026-12-03T10:00:00Z"};
+  const std::string text = network_spec_to_json(s);
+  auto back = network_spec_from_json(text);
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->card.signal_unit, "uV");
+  EXPECT_EQ(back->card.class_intents, s.card.class_intents);
+  EXPECT_EQ(back->card.trained_on, s.card.trained_on);
+  EXPECT_EQ(back->card.provenance.version, "0.1.0");
+  EXPECT_EQ(back->card.provenance.commit, "abc123");
+  EXPECT_EQ(back->card.provenance.created_utc, "2026-12-03T10:00:00Z");
+
+  auto j = nlohmann::json::parse(text);
+  j.erase("card");
+  auto old = network_spec_from_json(j.dump());
+  ASSERT_TRUE(old) << old.error().message();
+  EXPECT_EQ(old->card.signal_unit, "mV");
+  EXPECT_TRUE(old->card.class_intents.empty());
+  EXPECT_TRUE(old->card.provenance.version.empty());
+
+  j = nlohmann::json::parse(text);
+  j["card"]["class_intents"]["gait"] = 3;
+  auto bad = network_spec_from_json(j.dump(), "m.pt");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::parse);
+  EXPECT_NE(bad.error().reason.find("class_intents"), std::string::npos) << bad.error().reason;
 }
 
 TEST(NetworkSpec, MalformedJsonIsAParseError) {
