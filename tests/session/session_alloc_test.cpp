@@ -15,100 +15,13 @@
 #include "session/session.hpp"
 #include "session/session_test_util.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define MYOEXO_COUNT_MALLOC 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MYOEXO_COUNT_MALLOC 0
-#endif
-#endif
-#ifndef MYOEXO_COUNT_MALLOC
-#define MYOEXO_COUNT_MALLOC 1
-#endif
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<std::size_t> g_allocations{0};
-inline void count() {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-}
-}  // namespace
-
-#if MYOEXO_COUNT_MALLOC
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void* __libc_memalign(std::size_t, std::size_t);
-void* malloc(std::size_t n) {
-  count();
-  return __libc_malloc(n);
-}
-void* calloc(std::size_t a, std::size_t b) {
-  count();
-  return __libc_calloc(a, b);
-}
-void* realloc(void* p, std::size_t n) {
-  count();
-  return __libc_realloc(p, n);
-}
-int posix_memalign(void** out, std::size_t align, std::size_t n) {
-  count();
-  void* p = __libc_memalign(align, n);
-  if (!p) return 12;  // ENOMEM
-  *out = p;
-  return 0;
-}
-void* aligned_alloc(std::size_t align, std::size_t n) {
-  count();
-  return __libc_memalign(align, n);
-}
-}
-#endif
-
-namespace {
-void* counted_new(std::size_t n) {
-  count();
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* counted_new_aligned(std::size_t n, std::align_val_t a) {
-  count();
-  void* p = nullptr;
-  if (::posix_memalign(&p, std::max<std::size_t>(sizeof(void*), std::size_t(a)), n ? n : 1) == 0) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return counted_new(n); }
-void* operator new[](std::size_t n) { return counted_new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return std::malloc(n ? n : 1); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return std::malloc(n ? n : 1); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_new_aligned(n, a); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_new_aligned(n, a); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#include "session/alloc_counter.hpp"
 
 namespace myoexo::session {
 namespace {
 
-template <typename Fn>
-std::size_t allocations_during(Fn&& fn) {
-  g_allocations = 0;
-  g_counting = true;
-  fn();
-  g_counting = false;
-  return g_allocations.load();
-}
-
 TEST(SessionAllocation, TheCounterSeesEveryKindOfAllocation) {
-  EXPECT_GE(allocations_during([] {
+  EXPECT_GE(myoexo::test::allocations_during([] {
               auto* p = new int(1);
               asm volatile("" : : "r"(p) : "memory");
               delete p;
@@ -117,14 +30,14 @@ TEST(SessionAllocation, TheCounterSeesEveryKindOfAllocation) {
   struct alignas(64) Wide {
     double x[8];
   };
-  EXPECT_GE(allocations_during([] {
+  EXPECT_GE(myoexo::test::allocations_during([] {
               auto* p = new Wide{};
               asm volatile("" : : "r"(p) : "memory");
               delete p;
             }),
             1u);
 #if MYOEXO_COUNT_MALLOC
-  EXPECT_GE(allocations_during([] {
+  EXPECT_GE(myoexo::test::allocations_during([] {
               void* p = std::malloc(32);
               asm volatile("" : : "r"(p) : "memory");
               std::free(p);
@@ -173,7 +86,7 @@ TEST(SessionAllocation, PumpAndStepAllocateNothingThroughRequestsFaultsAndResets
     }
   };
   run_until(2.0);  // warm-up
-  const std::size_t n = allocations_during([&] { run_until(7.5); });
+  const std::size_t n = myoexo::test::allocations_during([&] { run_until(7.5); });
   EXPECT_EQ(n, 0u);
   EXPECT_GT(s->stats().decisions_delivered, 100u);
   EXPECT_GT(s->stats().hardware_errors, 0u);  // the mock stays failed after its fault
