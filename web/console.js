@@ -45,13 +45,24 @@ $("stream_off").addEventListener("click", () => command("stream_off"));
 $("record_start").addEventListener("click", () => command("record_start"));
 $("record_stop").addEventListener("click", () => command("record_stop"));
 document.addEventListener("keydown", (e) => {
+  if (state.review) return;
   if (e.code === "Space" && e.target.tagName !== "INPUT") { e.preventDefault(); command("estop"); }
 });
+
+// Review mode: a vertical line at the scrub cursor on every time plot.
+const cursorHook = { draw: [(u) => {
+  const r = state.review;
+  if (!r || r.cursorT === null) return;
+  const x = u.valToPos(r.cursorT, "x", true);
+  const g = u.ctx;
+  g.save(); g.strokeStyle = "#c0182a"; g.lineWidth = 2;
+  g.beginPath(); g.moveTo(x, u.bbox.top); g.lineTo(x, u.bbox.top + u.bbox.height); g.stroke(); g.restore();
+}] };
 
 function makePlot(el, title, series, height, yRange) {
   const opts = { width: el.clientWidth || 600, height: height, legend: { show: true }, cursor: { show: false },
                  scales: { x: { time: false }, y: yRange ? { range: yRange } : {} },
-                 series: [{ label: "t (s)" }].concat(series), axes: [{}, {}] };
+                 series: [{ label: "t (s)" }].concat(series), axes: [{}, {}], hooks: cursorHook };
   const data = [[]].concat(series.map(() => []));
   return new uPlot(opts, data, el);
 }
@@ -68,7 +79,7 @@ function setupPlots(info) {
     probs: makePlot($("probs"), "probabilities",
       info.classes.map((c, i) => ({ label: c + " -> " + info.class_intents[i], stroke: COLORS[i % COLORS.length] }))
         .concat([{ label: "threshold", stroke: "#000", dash: [6, 4] }]), 200, [0, 1.05]),
-    intents: new uPlot({ width: $("probs").clientWidth || 600, height: 150, cursor: { show: false },
+    intents: new uPlot({ width: $("probs").clientWidth || 600, height: 150, cursor: { show: false }, hooks: cursorHook,
       scales: { x: { time: false }, y: { range: [-0.5, INTENTS.length - 0.5] } },
       axes: [{}, { splits: () => INTENTS.map((_, i) => i), values: (u, v) => v.map((x) => INTENTS[x] || ""), size: 50 }],
       series: [{ label: "t (s)" }, { label: "active intent", stroke: "#333", width: 2, paths: uPlot.paths.stepped({ align: 1 }) },
@@ -207,9 +218,138 @@ function render() {
   }
 }
 
+// ---- review: a finished run's logs, the whole run on every plot, scrubbed with the slider --------------------------
+
+// Index of the last element of the sorted array `a` that is <= t (0 when none is).
+function indexAtOrBefore(a, t) {
+  let lo = 0, hi = a.length - 1, best = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] <= t) { best = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return best;
+}
+
+function setCursor(t) {
+  const r = state.review, tk = r.data.ticks;
+  if (!tk.t.length) return;
+  t = Math.min(Math.max(t, tk.t[0]), tk.t[tk.t.length - 1]);
+  r.cursorT = t;
+  const i = indexAtOrBefore(tk.t, t);
+  r.index = i;
+  const mode = tk.mode[i];
+  $("mode").className = mode;
+  $("mode").textContent = mode === "emergency_stop" ? "EMERGENCY STOP" : mode.toUpperCase();
+  $("active").textContent = tk.active[i];
+  const d = r.data.decisions;
+  if (d && d.t.length && d.t[0] <= t) {
+    const k = indexAtOrBefore(d.t, t);
+    $("decision").textContent = d.class[k] + (d.rejected[k] ? " (rejected)" : "") + " -> " + d.intent[k];
+    const pk = d.p.map((p) => p[k] || 0);
+    $("confidence").textContent = Math.max(...pk).toFixed(2);
+  } else {
+    $("decision").textContent = "-";
+    $("confidence").textContent = "-";
+  }
+  drawFigure(tk.hip_q[i] || 0, tk.knee_q[i] || 0);
+  $("scrub_t").textContent = "t = " + t.toFixed(3) + " s of " + tk.t[tk.t.length - 1].toFixed(2) + " s";
+  const sl = $("scrub"), t0 = tk.t[0], t1 = tk.t[tk.t.length - 1];
+  if (document.activeElement !== sl) sl.value = String(Math.round((t - t0) / Math.max(t1 - t0, 1e-9) * 10000));
+  // The safety log: every event, the ones after the cursor dimmed; the newest one before it in view.
+  const ev = r.data.events, box = $("events");
+  box.innerHTML = "";
+  let lastBefore = null;
+  for (const e of ev) {
+    const div = document.createElement("div");
+    div.textContent = e.t.toFixed(3) + " s  " + e.reason + (e.joint !== null && e.joint >= 0 ? " (joint " + e.joint + ")" : "");
+    if (e.t > t) div.className = "after"; else lastBefore = div;
+    box.appendChild(div);
+  }
+  if (lastBefore) lastBefore.scrollIntoView({ block: "nearest" });
+  for (const p of [plots.probs, plots.intents, plots.angles]) p.redraw(false, false);
+}
+
+function setupReview(info, data) {
+  document.body.classList.add("review");
+  const r = state.review = { data: data, cursorT: null, index: 0, playing: false };
+  $("status").textContent = "review of " + data.run;
+  const s = info.summary || {};
+  const lines = [];
+  if (s.recording) lines.push("recording " + (s.recording.file || "") + (s.recording.subject ? ", subject " + s.recording.subject : "") +
+                              (s.recording.class ? ", class " + s.recording.class : ""));
+  if (s.model) lines.push("model " + (s.model.kind || "") + ", classes " + (s.model.classes || []).join(", ") +
+                          (s.model.filter ? ", " + s.model.filter : ""));
+  if (s.control_hz) lines.push("control " + s.control_hz + " Hz on " + (s.actuators || "?"));
+  if (s.supervisor_mode_time_s) lines.push("supervisor: " + Object.entries(s.supervisor_mode_time_s)
+      .map(([k, v]) => k + " " + Number(v).toFixed(2) + " s").join(", "));
+  if (s.error) lines.push(s.error);
+  lines.push(data.ticks_in_log + " control ticks" + (data.tick_stride > 1 ? " (every " + data.tick_stride + "th shown, mode changes kept)" : "") +
+             ", " + (data.decisions ? data.decisions.t.length : 0) + " decisions, " + data.events.length + " safety events" +
+             (data.truncated_lines ? ", " + data.truncated_lines + " cut-short line(s) left out" : ""));
+  $("run_text").innerHTML = lines.map((l) => "<div></div>").join("");
+  $("run_text").querySelectorAll("div").forEach((d, i) => { d.textContent = lines[i]; });
+
+  const classes = data.classes || [], intentsOf = info.class_intents || [];
+  plots = {
+    probs: makePlot($("probs"), "probabilities",
+      classes.map((c, i) => ({ label: c + (intentsOf[i] ? " -> " + intentsOf[i] : ""), stroke: COLORS[i % COLORS.length] }))
+        .concat(info.rejection_threshold !== null ? [{ label: "threshold", stroke: "#000", dash: [6, 4] }] : []), 200, [0, 1.05]),
+    intents: new uPlot({ width: $("probs").clientWidth || 600, height: 150, cursor: { show: false }, hooks: cursorHook,
+      scales: { x: { time: false }, y: { range: [-0.5, INTENTS.length - 0.5] } },
+      axes: [{}, { splits: () => INTENTS.map((_, i) => i), values: (u, v) => v.map((x) => INTENTS[x] || ""), size: 50 }],
+      series: [{ label: "t (s)" }, { label: "active intent", stroke: "#333", width: 2, paths: uPlot.paths.stepped({ align: 1 }) },
+               { label: "accepted decision", stroke: "#1f77b4", width: 0, points: { show: true, size: 5 } }] },
+      [[], [], []], $("intents")),
+    angles: makePlot($("angles"), "angles", [
+      { label: "hip set-point", stroke: "#1f77b4", dash: [6, 3] }, { label: "hip", stroke: "#1f77b4" },
+      { label: "knee set-point", stroke: "#d62728", dash: [6, 3] }, { label: "knee", stroke: "#d62728" }]
+      .concat(info.reference_knee ? [{ label: "recorded knee (goniometer)", stroke: "#555", width: 2 }] : []), 260),
+  };
+  const tk = data.ticks, d = data.decisions;
+  if (d && d.t.length) {
+    plots.probs.setData([d.t].concat(d.p, info.rejection_threshold !== null ? [d.t.map(() => info.rejection_threshold)] : []));
+  }
+  plots.angles.setData([tk.t, tk.hip_sp, tk.hip_q, tk.knee_sp, tk.knee_q].concat(info.reference_knee ? [tk.knee_ref] : []));
+  const ai = tk.active.map((a) => INTENTS.indexOf(a));
+  const dt = d ? d.t : [], di = d ? d.intent.map((x, k) => (d.rejected[k] ? null : INTENTS.indexOf(x))) : [];
+  const x = tk.t.concat(dt), ya = ai.concat(dt.map(() => null)), yd = tk.t.map(() => null).concat(di);
+  const order = x.map((_, i) => i).sort((a, b) => x[a] - x[b]);
+  plots.intents.setData([order.map((i) => x[i]), order.map((i) => ya[i]), order.map((i) => yd[i])]);
+
+  const t0 = tk.t.length ? tk.t[0] : 0, t1 = tk.t.length ? tk.t[tk.t.length - 1] : 0;
+  const fromSlider = () => t0 + (Number($("scrub").value) / 10000) * (t1 - t0);
+  $("scrub").addEventListener("input", () => setCursor(fromSlider()));
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+      e.preventDefault();
+      setCursor((r.cursorT ?? t0) + (e.key === "ArrowRight" ? 0.1 : -0.1));
+    }
+  });
+  let last = null;
+  const tickPlay = (now) => {
+    if (!r.playing) return;
+    if (last !== null) setCursor(r.cursorT + (now - last) / 1000);
+    last = now;
+    if (r.cursorT >= t1) { r.playing = false; $("play").textContent = "Play"; return; }
+    requestAnimationFrame(tickPlay);
+  };
+  $("play").addEventListener("click", () => {
+    r.playing = !r.playing;
+    $("play").textContent = r.playing ? "Pause" : "Play";
+    if (r.playing) { if (r.cursorT >= t1) setCursor(t0); last = null; requestAnimationFrame(tickPlay); }
+  });
+  setCursor(t0);
+}
+
 async function start() {
   const res = await fetch("/api/info");
   state.info = await res.json();
+  if (state.info.mode === "review") {
+    if (typeof uPlot === "undefined") { $("message").textContent = "uPlot is missing from this build (run npm ci in web/)"; return; }
+    const data = await (await fetch("/api/review")).json();
+    setupReview(state.info, data);
+    return;
+  }
   setupPlots(state.info);
   const es = new EventSource("/api/stream");
   es.onmessage = (ev) => onFrame(JSON.parse(ev.data));

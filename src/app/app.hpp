@@ -219,6 +219,22 @@ struct RunCommandOptions {
 /// MuJoCo, writing out_dir/run_log.csv, events.csv, summary.json and PNG plots.
 Status run_run(const Context& ctx, const RunCommandOptions& opt);
 
+// ---- review ---------------------------------------------------------------------------------------------------
+
+struct ReviewOptions {
+  std::filesystem::path run_dir;        ///< the --out folder of a finished `run` / `serve`
+  int port = 8765;                      ///< 0 = any free port
+  std::string bind = "127.0.0.1";
+  bool allow_remote = false;
+  double seconds = 0.0;                 ///< serve this long, then exit; 0 = until Ctrl-C
+};
+
+/// `myoexo review DIR`: the console in review mode over a finished run's logs (run_log.csv, decisions.csv,
+/// events.csv, summary.json): the whole run on every plot, scrubbed with a slider. Prints the URL; serves until
+/// Ctrl-C (or `seconds`). Errors: io (not a run folder, port in use), parse (a malformed log line),
+/// invalid_argument (a non-loopback address without allow_remote).
+Status run_review(const Context& ctx, const ReviewOptions& opt);
+
 struct RecordOptions {
   std::string port;                     ///< serial device, e.g. /dev/ttyACM0, /dev/rfcomm0
   std::size_t channels = 4;             ///< 1..16, must match the firmware

@@ -257,6 +257,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->check(kFiniteNumber)->check(CLI::NonNegativeNumber);
   rec_cmd->add_option("--out", rec_out, "Output file: .csv, .edf or .bdf")->required();
 
+  ReviewOptions rv;
+  std::string rv_dir;
+  auto* rv_cmd = app.add_subcommand("review", "Open a finished run (the --out folder of `run` / `serve`) in the "
+                                              "console and scrub through it: angles, decisions, supervisor mode, "
+                                              "events, the leg at any moment");
+  rv_cmd->add_option("DIR", rv_dir, "The run's output folder (run_log.csv, decisions.csv, events.csv, "
+                                    "summary.json)")->required();
+  rv_cmd->add_option("--http-port", rv.port, "HTTP port (0 = any free port)")->check(CLI::Range(0, 65535));
+  rv_cmd->add_option("--bind", rv.bind, "Address to listen on (a non-loopback address needs --allow-remote)");
+  rv_cmd->add_flag("--allow-remote", rv.allow_remote, "Allow a non-loopback --bind");
+  rv_cmd->add_option("--seconds", rv.seconds, "Serve this long, then exit (0 = until Ctrl-C)")
+      ->check(kFiniteNumber)->check(CLI::NonNegativeNumber);
+
   EvaluateOptions ev;
   std::string ev_out = ev.out_dir.string(), ev_data;
   bool ev_no_plots = false;
@@ -449,6 +462,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ev.out_dir = ev_out;
       ev.plots = !ev_no_plots;
       status = run_evaluate(ctx, ev);
+    } else if (rv_cmd->parsed()) {
+      rv.run_dir = rv_dir;
+      status = run_review(ctx, rv);
     } else if (rec_cmd->parsed()) {
       recopt.output = rec_out;
       status = run_record(ctx, recopt);

@@ -356,7 +356,15 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   std::ofstream logf(log_path, std::ios::trunc);
   logf << "time_s,intent,confidence,active_intent,supervisor_mode,hip_desired_deg,knee_desired_deg,"
           "hip_setpoint_deg,knee_setpoint_deg,hip_deg,knee_deg,hip_torque_nm,knee_torque_nm,sensor_faults,"
-          "safety_events,decision_delay_ms\n";
+          "safety_events,decision_delay_ms,knee_reference_deg\n";
+  // Every decision as it left the pipeline: what the decoder thought (class probabilities), whether it was
+  // accepted, and the intent it became (the console's review and the report read it).
+  const fs::path decisions_path = opt.out_dir / "decisions.csv";
+  std::ofstream decf(decisions_path, std::ios::trunc);
+  const std::vector<std::string>& class_names = model_class_names(*model);
+  decf << "window_end_s,class,probability,rejected,nonfinite_input,intent,confidence";
+  for (const auto& c : class_names) decf << ",p_" << c;
+  decf << ",compute_us\n";
   std::vector<session::TickTelemetry> rows;  // every tick (plots decimate); live runs are bounded by --seconds
   std::vector<realtime::Decision> decisions;
   std::vector<double> delay_s, live_frames;
@@ -407,6 +415,14 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
         logf << format_double(std::round(r.decision_delay_s * 1e6) / 1e3);
         delay_s.push_back(r.decision_delay_s);
       }
+      const std::size_t gi = std::size_t(std::max(0.0, r.t_s) * fs_hz);
+      const double knee_ref = gi < goniometer.size() ? (flip_goniometer ? -goniometer[gi] : goniometer[gi])
+                                                     : std::numeric_limits<double>::quiet_NaN();
+      logf << ',';
+      if (std::isfinite(knee_ref)) {
+        std::snprintf(line, sizeof line, "%.4f", knee_ref);
+        logf << line;
+      }
       logf << '\n';
       for (std::size_t j = 0; j < kJointCount; ++j) {
         const auto& L = limits[j];
@@ -424,15 +440,24 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
         if (!hw_fault.empty()) log_line(ctx, "simulation fault: " + hw_fault);
       }
       rows.push_back(r);
-      if (con) {
-        const std::size_t gi = std::size_t(std::max(0.0, r.t_s) * fs_hz);
-        con->feed_tick(r, gi < goniometer.size() ? (flip_goniometer ? -goniometer[gi] : goniometer[gi])
-                                                 : std::numeric_limits<double>::quiet_NaN());
-      }
+      if (con) con->feed_tick(r, knee_ref);
     }
     realtime::Decision d;
     while (sess.pop_decision(d)) {
       decisions.push_back(d);
+      std::snprintf(line, sizeof line, "%.4f,%s,%.4f,%d,%d,%s,%.4f", d.intent.window_end_s,
+                    d.raw_class >= 0 && std::size_t(d.raw_class) < class_names.size()
+                        ? class_names[std::size_t(d.raw_class)].c_str()
+                        : "",
+                    d.raw_probability, d.rejected ? 1 : 0, d.nonfinite_input ? 1 : 0, intent_label_name(d.intent.label),
+                    d.intent.confidence);
+      decf << line;
+      for (std::size_t c = 0; c < class_names.size(); ++c) {
+        std::snprintf(line, sizeof line, ",%.4f", c < d.n_probabilities ? double(d.probabilities[c]) : 0.0);
+        decf << line;
+      }
+      std::snprintf(line, sizeof line, ",%.1f\n", double(d.compute_ns) / 1e3);
+      decf << line;
       if (con) con->feed_decision(d);
     }
     if (live || con) {
@@ -494,6 +519,8 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   }
   logf.flush();
   if (!logf) return make_error(ErrorCode::io, log_path.string(), 0, "cannot be written");
+  decf.flush();
+  if (!decf) return make_error(ErrorCode::io, decisions_path.string(), 0, "cannot be written");
   if (!drv) return drv.error();
   if (!deact) return deact.error();
   if (!host_failure) return host_failure.error();
@@ -501,7 +528,6 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   const session::SessionStats st = sess.stats();
   const realtime::StreamingPipeline& pipe = sess.pipeline();
   const auto& loop = sess.loop();
-  const std::vector<std::string>& class_names = model_class_names(*model);
   const auto aliases = model->class_intents.empty() ? session::default_class_intents() : model->class_intents;
 
   // ---- outputs ----
@@ -532,6 +558,9 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   for (std::size_t c = 0; c < sess.class_intents().size(); ++c)
     mapping[class_names[c]] = intent_label_name(sess.class_intents()[c]);
   s["class_to_intent"] = mapping;
+  s["post_processing"] = {{"rejection_threshold", ss.post.rejection_threshold},
+                          {"vote", ss.post.vote_window},
+                          {"min_dwell", ss.post.min_dwell}};
   s["pace"] = opt.realtime ? "realtime" : "fast";
   s["chunk_frames"] = opt.chunk_frames;
   s["control_hz"] = 1.0 / dt;

@@ -23,9 +23,7 @@ struct ConsoleServer::Http {
   httplib::Server server;
 };
 
-namespace {
-
-bool is_loopback(const std::string& host) {
+bool is_loopback_address(const std::string& host) {
   if (host == "localhost") return true;
   in_addr a4{};
   if (::inet_pton(AF_INET, host.c_str(), &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
@@ -33,6 +31,8 @@ bool is_loopback(const std::string& host) {
   if (::inet_pton(AF_INET6, host.c_str(), &a6) == 1) return IN6_IS_ADDR_LOOPBACK(&a6);
   return false;
 }
+
+namespace {
 
 std::string random_token() {
   std::random_device rd;
@@ -77,7 +77,7 @@ double line_noise_share(const std::deque<double>& x, double fs) {
 }  // namespace
 
 Result<std::unique_ptr<ConsoleServer>> ConsoleServer::create(const ConsoleOptions& options, session::Session& session) {
-  if (!is_loopback(options.bind) && !options.allow_remote)
+  if (!is_loopback_address(options.bind) && !options.allow_remote)
     return make_error(ErrorCode::invalid_argument,
                       "console: refusing to bind " + options.bind +
                           ", which is not a loopback address (anyone who reaches it could watch the session); "

@@ -54,6 +54,9 @@ struct ConsoleStats {
   std::uint64_t commands_accepted = 0, commands_refused = 0;
 };
 
+/// True for addresses the console may bind without allow_remote (127.0.0.0/8, ::1, localhost).
+bool is_loopback_address(const std::string& address);
+
 class ConsoleServer {
  public:
   /// Validates options (loopback unless allow_remote), makes the token. Does not listen yet.
