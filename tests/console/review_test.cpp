@@ -4,6 +4,7 @@
 #include "console/review.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -96,7 +97,8 @@ TEST(RunReview, DecisionsAndEventsReadBack) {
 }
 
 TEST(RunReview, AFolderWithoutARunLogIsRefused) {
-  const fs::path dir = fs::path(::testing::TempDir()) / "myoexo_review_empty";
+  const fs::path dir = fs::path(::testing::TempDir()) / ("myoexo_review_empty_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
   fs::create_directories(dir);
   auto j = load_run_review(dir);
   ASSERT_FALSE(j);
@@ -114,7 +116,7 @@ TEST(RunReview, AFolderWithoutARunLogIsRefused) {
 }
 
 TEST(RunReview, TheServerRefusesNonLoopbackWithoutPermission) {
-  const fs::path dir = fs::path(::testing::TempDir()) / "myoexo_review_bind";
+  const fs::path dir = fs::path(::testing::TempDir()) / ("myoexo_review_bind_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::ofstream(dir / "run_log.csv") << kHeader << row(0.0, "hold");
   ReviewOptions o;
