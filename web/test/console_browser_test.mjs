@@ -129,26 +129,36 @@ try {
   const s1 = JSON.parse(fs.readFileSync(path.join(outDir, "run1", "summary.json")));
   check(s1.session.stopped_by_user === true, "summary.json says the run was stopped by the user");
 
-  // ---- five viewers at once -----------------------------------------------------------------------------------
-  const run5 = serve(path.join(outDir, "run5"), 40);
+  // ---- no viewer, then five viewers at once, for the same 8 s of the same replay --------------------------------
+  const run0 = serve(path.join(outDir, "run0"), 8);
+  await run0.url;
+  check((await run0.done) === 0, "a served run nobody watches ends by itself");
+  const s0 = JSON.parse(fs.readFileSync(path.join(outDir, "run0", "summary.json")));
+  const run5 = serve(path.join(outDir, "run5"), 8);
   const u5 = await run5.url;
   const pages = [];
   for (let i = 0; i < 5; i++) { const p = await browser.newPage(); await p.goto(u5.base); pages.push(p); }
-  await sleep(5000);
+  await sleep(3000);
   const st5 = await stats(u5.base);
   check(st5.viewers_now === 5, `5 viewers connected (${st5.viewers_now})`);
+  check((await run5.done) === 0, "the watched run ends by itself with 5 viewers connected");
   for (const p of pages) await p.close();
-  run5.proc.kill("SIGINT");
-  check((await run5.done) === 0, "Ctrl-C ends the second served run cleanly");
   const s5 = JSON.parse(fs.readFileSync(path.join(outDir, "run5", "summary.json")));
-  const j1 = s1.session.control_tick.jitter, j5 = s5.session.control_tick.jitter;
-  console.log(`control-tick jitter p50/p99/max: 1 viewer ${j1.p50_us.toFixed(0)}/${j1.p99_us.toFixed(0)}/${j1.max_us.toFixed(0)} us, ` +
-              `5 viewers ${j5.p50_us.toFixed(0)}/${j5.p99_us.toFixed(0)}/${j5.max_us.toFixed(0)} us; frames dropped for slow viewers ${st5.frames_dropped}`);
+  const j0 = s0.session.control_tick.jitter, j1 = s1.session.control_tick.jitter, j5 = s5.session.control_tick.jitter;
+  const fmt = (j) => `${j.p50_us.toFixed(0)}/${j.p99_us.toFixed(0)}/${j.max_us.toFixed(0)} us`;
+  console.log(`control-tick jitter p50/p99/max: no viewer ${fmt(j0)}, 1 viewer ${fmt(j1)}, 5 viewers ${fmt(j5)}; ` +
+              `frames dropped for slow viewers ${s5.console.frames_dropped}`);
+  // The comparison with the unwatched run is reported, not asserted: on a shared 2-core machine two unwatched runs
+  // of the same replay already differ by more than 10 % at p99 (the browser's five tabs share those cores). What is
+  // asserted: the loop keeps ticking (p99 jitter under 5 ms) and nothing the session hands the host was lost while
+  // viewers watched (the server drops frames per viewer, never telemetry or decisions).
+  console.log(`p99 jitter, 5 viewers / no viewer: ${(j5.p99_us / j0.p99_us).toFixed(2)}`);
   check(j5.p99_us < 5000, "with 5 viewers the control tick's p99 jitter stays under 5 ms");
-  const c1 = s1.session.process_cpu_s, c5 = s5.session.process_cpu_s;
-  const r1 = c1 / s1.sim_time_s, r5 = c5 / s5.sim_time_s;  // CPU seconds per second of run
-  console.log(`server CPU: 1 viewer ${(1000 * r1).toFixed(0)} ms/s over ${s1.sim_time_s.toFixed(1)} s, 5 viewers ` +
-              `${(1000 * r5).toFixed(0)} ms/s over ${s5.sim_time_s.toFixed(1)} s (~${(1000 * (r5 - r1) / 4).toFixed(1)} ms/s per extra viewer)`);
+  check(s5.session.telemetry_dropped === 0 && s5.session.decisions_dropped === 0,
+        "with 5 viewers the session dropped no telemetry and no decision");
+  const r0 = s0.session.process_cpu_s / s0.sim_time_s, r5 = s5.session.process_cpu_s / s5.sim_time_s;  // CPU s per s
+  console.log(`server CPU: no viewer ${(1000 * r0).toFixed(0)} ms/s, 5 viewers ${(1000 * r5).toFixed(0)} ms/s ` +
+              `(~${(1000 * (r5 - r0) / 5).toFixed(1)} ms/s per viewer), over ${s5.sim_time_s.toFixed(1)} s each`);
   check(s5.console.frames_published > 100, `the console published ${s5.console.frames_published} frames`);
 } finally {
   await browser.close();
