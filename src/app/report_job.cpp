@@ -264,8 +264,9 @@ Status step_replay(ReportState& st) {
               counts_text(j.events_by_reason) + ", set-point limit violations " +
               std::to_string(j.setpoint_limit_violations) + "; time per supervisor mode (s) " +
               counts_text(j.supervisor_mode_time_s));
-  s.push_back("- files: [run_log.csv](replay/run_log.csv), [events.csv](replay/events.csv), "
-              "[summary.json](replay/summary.json)");
+  s.push_back("- files: [run_log.csv](replay/run_log.csv), [decisions.csv](replay/decisions.csv), "
+              "[events.csv](replay/events.csv), [summary.json](replay/summary.json); `myoexo review " +
+              dir.string() + "` opens the run in the console and scrubs through it");
   s.push_back("");
   for (const char* png : {"emg", "intent", "angles", "knee_goniometer"})
     if (fs::exists(dir / (std::string(png) + ".png")))
