@@ -103,7 +103,9 @@ Result<SessionReport> record_session(EmgSource& source, const std::filesystem::p
   Status f = rec->finish();
   if (!f) return f.error();
   if (rep.end_status == ReadStatus::error)
-    return make_error(ErrorCode::io, out.string(), 0, "record: the source failed after " + std::to_string(rep.frames) + " frames");
+    return make_error(ErrorCode::io, out.string(), 0,
+                      "record: the source failed after " + std::to_string(rep.frames) + " frames" +
+                          (source.last_error().empty() ? std::string() : ": " + source.last_error()));
   return rep;
 }
 

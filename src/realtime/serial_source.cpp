@@ -280,6 +280,10 @@ Status SerialSource::start() {
     return make_error(ErrorCode::io, link_->name(), 0, "cannot send the start byte");
   }
   ++stats_.starts;
+  ++stats_.start_bytes_sent;
+  awaiting_first_frame_ = true;
+  start_ns_ = last_start_byte_ns_ = now;
+  last_error_.clear();
   return {};
 }
 
@@ -331,9 +335,31 @@ ReadResult SerialSource::read(std::span<double> out) noexcept {
       parser_.feed(got, sink);
     stats_.wire = parser_.stats();
     if (pending_end_ == 0) {
+      if (awaiting_first_frame_) {
+        // No frame yet: the board may have reset on open and lost the start byte. Repeat it; give up after
+        // first_frame_timeout_s with a reason a person can act on.
+        const std::int64_t now = steady_now_ns();
+        if (options_.first_frame_timeout_s > 0 &&
+            double(now - start_ns_) * 1e-9 >= options_.first_frame_timeout_s) {
+          last_error_ = link_->name() + ": no frame from the board within " +
+                        std::to_string(int(std::lround(options_.first_frame_timeout_s))) + " s of the start byte (sent " +
+                        std::to_string(stats_.start_bytes_sent) + " times; " + std::to_string(parser_.stats().bytes_discarded) +
+                        " bytes that were not frames): is the firmware running, at " +
+                        std::to_string(options_.baud) + " baud, with " + std::to_string(options_.n_channels) +
+                        " channels?";
+          r.status = ReadStatus::error;
+          return r;
+        }
+        if (options_.start_retry_s > 0 && double(now - last_start_byte_ns_) * 1e-9 >= options_.start_retry_s) {
+          const std::uint8_t start_byte = kWireStartByte;
+          if (link_->write({&start_byte, 1})) ++stats_.start_bytes_sent;
+          last_start_byte_ns_ = now;
+        }
+      }
       r.status = ReadStatus::no_data;
       return r;
     }
+    awaiting_first_frame_ = false;
   }
   // One contiguous run: stop before the next frame that follows a gap.
   next_index_ += pending_missing_[pending_begin_];

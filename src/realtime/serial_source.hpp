@@ -65,6 +65,11 @@ struct SerialOptions {
   /// Size gaps of >= 256 frames from arrival times (WireFrameParser's timed feed). Turn off only for a peer
   /// that does not send at sample_rate_hz (e.g. a test peer sending faster than real time and then pausing).
   bool estimate_long_gaps = true;
+  /// Until the first frame arrives the start byte is sent again this often: an Arduino Uno resets when its port
+  /// is opened (DTR) and its boot loader swallows what arrives in the first half second. <= 0: sent once.
+  double start_retry_s = 0.25;
+  /// No frame this long after start(): read() fails (ReadStatus::error, last_error() says why). <= 0: wait forever.
+  double first_frame_timeout_s = 5.0;
 };
 
 struct SerialStats {
@@ -72,6 +77,7 @@ struct SerialStats {
   std::uint64_t frames_delivered = 0;
   std::uint64_t starts = 0;         ///< successful start() calls (1 + reconnects)
   std::uint64_t disconnects = 0;    ///< times the link went away mid-stream
+  std::uint64_t start_bytes_sent = 0;  ///< '1' bytes sent (1 per start, more while a board did not answer)
 };
 
 class SerialSource final : public EmgSource {
@@ -102,6 +108,8 @@ class SerialSource final : public EmgSource {
   /// Status disconnected when the link went away (call start() to reconnect).
   ReadResult read(std::span<double> out) noexcept override;
 
+  std::string last_error() const override { return last_error_; }
+
   const SerialStats& stats() const noexcept { return stats_; }
   const WireStats& wire_stats() const noexcept { return parser_.stats(); }
 
@@ -120,6 +128,9 @@ class SerialSource final : public EmgSource {
   std::int64_t first_start_ns_ = 0;
   std::int64_t pending_arrival_ns_ = 0;
   bool started_once_ = false;
+  bool awaiting_first_frame_ = false;     // since start(): no frame yet (the start byte is repeated)
+  std::int64_t start_ns_ = 0, last_start_byte_ns_ = 0;
+  std::string last_error_;
   SerialStats stats_;
 };
 

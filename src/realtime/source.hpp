@@ -50,6 +50,9 @@ class EmgSource {
   /// Reads up to out.size() / n_channels() frames. Blocks at most the source's poll timeout (serial) or
   /// until the next chunk is due (real-time replay).
   virtual ReadResult read(std::span<double> out) noexcept = 0;
+
+  /// Why the last read returned ReadStatus::error ("" when it did not or the source cannot say).
+  virtual std::string last_error() const { return {}; }
 };
 
 }  // namespace myoexo::realtime

@@ -34,8 +34,9 @@ Result<DriverReport> run_stream_clock(Session& session, const DriverOptions& o) 
     }
     if (r.status == realtime::ReadStatus::error || r.status == realtime::ReadStatus::disconnected) {
       rep.end_status = r.status;
+      const std::string why = session.source().last_error();
       return make_error(ErrorCode::io, "the EMG source " + std::string(r.status == realtime::ReadStatus::error ? "failed" : "disconnected") +
-                                           " at " + std::to_string(avail_s) + " s");
+                                           " at " + std::to_string(avail_s) + " s" + (why.empty() ? "" : ": " + why));
     }
     // A stall (no data) lets stream time pass without samples: the loop ticks on and the watchdog sees it.
     avail_s = r.status == realtime::ReadStatus::ok ? std::max(avail_s, r.stream_end_s) : avail_s + chunk_s;
@@ -142,7 +143,9 @@ Result<DriverReport> run_wall_clock(Session& session, const DriverOptions& o) {
   if (rep.end_status == realtime::ReadStatus::error || rep.end_status == realtime::ReadStatus::disconnected)
     return make_error(ErrorCode::io, std::string("the EMG source ") +
                                          (rep.end_status == realtime::ReadStatus::error ? "failed" : "disconnected for good") +
-                                         " after " + std::to_string(last_t) + " s");
+                                         " after " + std::to_string(last_t) + " s" +
+                                         (session.source().last_error().empty() ? std::string()
+                                                                                : ": " + session.source().last_error()));
   return rep;
 }
 

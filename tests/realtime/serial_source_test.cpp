@@ -333,6 +333,89 @@ TEST(SerialSource, GapOfHundredsOfFramesIsSizedFromArrivalTimes) {
   EXPECT_EQ(s.wire_stats().gaps_estimated, 1u);
 }
 
+/// An Uno that resets when its port opens: its boot loader swallows every byte for `boot_ms`, then the sketch
+/// streams frames once it has seen a start byte (or never, when `silent`).
+class ResettingBoardLink final : public SerialLink {
+ public:
+  ResettingBoardLink(int boot_ms, bool silent) : boot_ms_(boot_ms), silent_(silent) {}
+  Status open() override {
+    open_ = true;
+    opened_ = std::chrono::steady_clock::now();
+    return {};
+  }
+  void close() noexcept override { open_ = false; }
+  bool is_open() const noexcept override { return open_; }
+  long read(std::span<std::uint8_t> buf, int timeout_ms) noexcept override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(timeout_ms, 10)));
+    if (!started_ || silent_) return 0;
+    const auto f = frame(0, seq_++ % 256);
+    const std::size_t n = std::min(buf.size(), f.size());
+    std::copy_n(f.begin(), n, buf.begin());
+    return long(n);
+  }
+  bool write(std::span<const std::uint8_t> bytes) noexcept override {
+    const bool booted = std::chrono::steady_clock::now() - opened_ >= std::chrono::milliseconds(boot_ms_);
+    for (auto b : bytes)
+      if (b == kWireStartByte) (booted ? started_ : swallowed_) = true;
+    return true;
+  }
+  const std::string& name() const noexcept override { return name_; }
+  bool swallowed() const { return swallowed_; }
+
+ private:
+  int boot_ms_;
+  bool silent_;
+  bool open_ = false, started_ = false, swallowed_ = false;
+  int seq_ = 0;
+  std::chrono::steady_clock::time_point opened_;
+  std::string name_ = "resetting-uno";
+};
+
+TEST(SerialSource, RepeatsTheStartByteUntilABoardThatResetOnOpenStreams) {
+  SerialOptions opt;
+  opt.port = "resetting-uno";
+  opt.n_channels = kChannels;
+  opt.start_retry_s = 0.1;
+  auto link = std::make_unique<ResettingBoardLink>(350, false);
+  const ResettingBoardLink* board = link.get();
+  auto s = SerialSource::create(opt, std::move(link)).value();
+  ASSERT_TRUE(s.start().ok());
+  std::vector<double> buf(64 * kChannels);
+  std::size_t frames = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (frames < 20 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3)) {
+    const ReadResult r = s.read(buf);
+    ASSERT_NE(r.status, ReadStatus::error) << s.last_error();
+    if (r.status == ReadStatus::ok) frames += r.frames;
+  }
+  EXPECT_GE(frames, 20u);
+  EXPECT_TRUE(board->swallowed()) << "the first start byte was lost in the boot loader";
+  EXPECT_GE(s.stats().start_bytes_sent, 3u);  // 0, ~0.1, ~0.2, ~0.3 s lost; one after 0.35 s got through
+  EXPECT_LE(s.stats().start_bytes_sent, 8u);  // and no more once frames flowed
+}
+
+TEST(SerialSource, ABoardThatNeverAnswersIsAClearErrorAfterTheTimeout) {
+  SerialOptions opt;
+  opt.port = "resetting-uno";
+  opt.n_channels = kChannels;
+  opt.start_retry_s = 0.1;
+  opt.first_frame_timeout_s = 0.5;
+  auto s = SerialSource::create(opt, std::make_unique<ResettingBoardLink>(0, true)).value();
+  ASSERT_TRUE(s.start().ok());
+  std::vector<double> buf(64 * kChannels);
+  ReadResult r;
+  const auto t0 = std::chrono::steady_clock::now();
+  do r = s.read(buf);
+  while (r.status == ReadStatus::no_data && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_EQ(r.status, ReadStatus::error);
+  EXPECT_GE(waited, 0.5);
+  EXPECT_LT(waited, 1.5);
+  EXPECT_NE(s.last_error().find("no frame from the board within"), std::string::npos) << s.last_error();
+  EXPECT_NE(s.last_error().find("115200 baud"), std::string::npos) << s.last_error();
+  EXPECT_GE(s.stats().start_bytes_sent, 4u);
+}
+
 TEST(SerialSource, BadOptionsAreErrors) {
   SerialOptions opt;
   EXPECT_FALSE(SerialSource::create(opt).ok());  // no port

@@ -1,0 +1,325 @@
+// myoexo-avr-board — the real firmware (firmware/myoware_stream, the ELF the AVR tool chain built) running in a
+// simulated ATmega328P (simavr), its ADC inputs driven by a recording turned into what a MyoWare 2.0 RAW output
+// puts on the pin (Vs/2 + gain x the EMG at the skin), its UART on a pseudo-terminal the host opens as a serial
+// port (`myoexo record --port`, `myoexo run --port`, `myoexo serve --port`).
+//
+// Each time the firmware starts an ADC conversion on channel c, the rig raises that pin's voltage (simavr takes
+// millivolts) from the recording: a conversion of channel 0 moves to the next sample, so the k-th frame the board
+// sends carries sample k of the recording, whatever the timing. With --expected the rig writes the codes the
+// simulated ADC produced (simavr's conversion: mV x 1023 / Vref, clipped to 10 bits), one row per frame, for an
+// exact comparison with what the host received.
+//
+// Pacing: --realtime keeps simulated time at or behind wall time (the board's 1 kHz stream arrives at 1 kHz); else
+// the simulator runs as fast as it can and the stream arrives faster than real time. The summary on stderr says
+// how fast the simulation ran relative to real time.
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "io/io.hpp"
+#include "realtime/board_profile.hpp"
+
+#include <avr_adc.h>
+#include <avr_uart.h>
+#include <sim_avr.h>
+#include <sim_elf.h>
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop.store(true); }
+
+struct Rig {
+  avr_t* avr = nullptr;
+  std::size_t n_channels = 4;
+  // The pin voltages [mV] per sample, channel-major [channel x n].
+  std::vector<std::uint16_t> pin_mv;
+  std::size_t n_samples = 0;
+  std::uint32_t vref_mv = 5000;
+  bool loop_recording = true;
+  // Conversion bookkeeping.
+  std::int64_t sample = -1;          // the sample the current frame's conversions read
+  std::vector<int> frame_codes;      // codes of the frame being converted
+  std::size_t channels_converted = 0;
+  std::uint64_t conversions = 0, frames_converted = 0;
+  std::ofstream expected;
+  // UART bridge.
+  int master = -1;
+  std::deque<std::uint8_t> to_host;
+  std::uint64_t bytes_to_host = 0, bytes_from_host = 0, host_overflow = 0;
+  bool streaming = false;            // the host sent '1' (and not '0' since)
+  std::uint64_t stream_start_cycle = 0;
+};
+
+void on_adc_trigger(avr_irq_t*, std::uint32_t value, void* param) {
+  Rig& r = *static_cast<Rig*>(param);
+  union {
+    avr_adc_mux_t mux;
+    std::uint32_t v;
+  } e;
+  e.v = value;
+  const std::size_t c = e.mux.src;
+  if (c >= r.n_channels) return;
+  if (c == 0) {
+    ++r.sample;
+    r.channels_converted = 0;
+  }
+  if (r.sample < 0) r.sample = 0;
+  std::size_t k = std::size_t(r.sample);
+  if (k >= r.n_samples) k = r.loop_recording ? k % r.n_samples : r.n_samples - 1;
+  const std::uint16_t mv = r.pin_mv[c * r.n_samples + k];
+  avr_raise_irq(avr_io_getirq(r.avr, AVR_IOCTL_ADC_GETIRQ, int(ADC_IRQ_ADC0 + c)), mv);
+  ++r.conversions;
+  // simavr's conversion of a single-ended input against Vref: mV x 0x3ff / Vref, clipped to 10 bits.
+  std::int32_t code = std::int32_t((std::uint32_t(mv) * 0x3ffu) / r.vref_mv);
+  if (code > 0x3ff) code = 0x3ff;
+  r.frame_codes[c] = code;
+  if (++r.channels_converted == r.n_channels) {
+    ++r.frames_converted;
+    if (r.expected.is_open()) {
+      r.expected << r.sample;
+      for (int x : r.frame_codes) r.expected << ',' << x;
+      r.expected << '\n';
+    }
+  }
+}
+
+void on_uart_out(avr_irq_t*, std::uint32_t value, void* param) {
+  Rig& r = *static_cast<Rig*>(param);
+  if (r.to_host.size() >= (1u << 20)) {  // the host stopped reading: 1 MiB kept, then bytes are lost (counted)
+    ++r.host_overflow;
+    return;
+  }
+  r.to_host.push_back(std::uint8_t(value));
+}
+
+int open_pty(const std::string& link, std::string& slave_name) {
+  const int m = ::posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+  if (m < 0 || ::grantpt(m) != 0 || ::unlockpt(m) != 0) return -1;
+  slave_name = ::ptsname(m);
+  // Raw line discipline, so frames pass unchanged even before the host configures the port.
+  termios t{};
+  if (::tcgetattr(m, &t) == 0) {
+    ::cfmakeraw(&t);
+    ::tcsetattr(m, TCSANOW, &t);
+  }
+  if (!link.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(link, ec);
+    std::filesystem::create_symlink(slave_name, link, ec);
+    if (ec) {
+      std::fprintf(stderr, "avr_board: cannot link %s -> %s: %s\n", link.c_str(), slave_name.c_str(), ec.message().c_str());
+      return -1;
+    }
+  }
+  return m;
+}
+
+// Moves bytes between the simulated UART and the pseudo-terminal.
+void service_pty(Rig& r) {
+  while (!r.to_host.empty()) {
+    std::uint8_t buf[4096];
+    const std::size_t n = std::min(r.to_host.size(), sizeof buf);
+    std::copy_n(r.to_host.begin(), n, buf);
+    const ssize_t w = ::write(r.master, buf, n);
+    if (w <= 0) break;  // the pty is full (the host is not reading yet): keep the bytes
+    r.to_host.erase(r.to_host.begin(), r.to_host.begin() + w);
+    r.bytes_to_host += std::uint64_t(w);
+  }
+  std::uint8_t in[64];
+  const ssize_t n = ::read(r.master, in, sizeof in);
+  for (ssize_t i = 0; i < n; ++i) {
+    avr_raise_irq(avr_io_getirq(r.avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT), in[i]);
+    ++r.bytes_from_host;
+    if (in[i] == '1' && !r.streaming) {
+      r.streaming = true;
+      r.stream_start_cycle = r.avr->cycle;
+    } else if (in[i] == '0') {
+      r.streaming = false;
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"The myoware_stream firmware in a simulated ATmega328P (simavr), fed by a recording, on a "
+               "pseudo-terminal"};
+  std::string firmware, recording, link = "/tmp/myoexo-avr-board", board_file, expected_path;
+  std::vector<std::string> channels;
+  std::size_t n_channels = 4;
+  std::uint32_t frequency = 16000000;
+  double seconds = 0.0;
+  bool realtime = false, once = false;
+  app.add_option("--firmware", firmware, "The firmware ELF (firmware/myoware_stream/build-uno/myoware_stream_.elf)")
+      ->required()->check(CLI::ExistingFile);
+  app.add_option("--recording", recording, "Recording whose EMG drives the ADC pins (any format myoexo reads)")
+      ->required()->check(CLI::ExistingFile);
+  app.add_option("--channels", channels, "Recording channels on A0, A1, ... (default: the first N EMG channels)")
+      ->delimiter(',');
+  app.add_option("--n-channels", n_channels, "Channels the firmware was built with (N_CHANNELS)")->check(CLI::Range(1, 6));
+  app.add_option("--board", board_file, "Board profile TOML (default: MyoWare 2.0 RAW on a 5 V Uno)");
+  app.add_option("--link", link, "Symlink to the pseudo-terminal (the host's --port)");
+  app.add_option("--expected", expected_path, "Write the codes the simulated ADC produced, one row per frame");
+  app.add_option("--seconds", seconds, "Stop after this much simulated streaming time (0 = until Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--realtime", realtime, "Keep simulated time at or behind wall time");
+  app.add_flag("--once", once, "Play the recording once, then hold its last sample (default: loop it)");
+  app.add_option("--frequency", frequency, "CPU clock [Hz]");
+  CLI11_PARSE(app, argc, argv);
+
+  // The pin voltages from the recording through the board profile.
+  myoexo::realtime::BoardProfile board = myoexo::realtime::default_board_profile();
+  if (!board_file.empty()) {
+    auto b = myoexo::realtime::load_board_profile(board_file);
+    if (!b) {
+      std::fprintf(stderr, "avr_board: %s\n", b.error().message().c_str());
+      return 2;
+    }
+    board = *b;
+  }
+  if (board.adc_bits != 10) {
+    std::fprintf(stderr, "avr_board: the ATmega328P's ADC has 10 bits; the profile says %d\n", board.adc_bits);
+    return 2;
+  }
+  auto rec = myoexo::io::read_recording(recording);
+  if (!rec) {
+    std::fprintf(stderr, "avr_board: %s\n", rec.error().message().c_str());
+    return 2;
+  }
+  if (channels.empty())
+    for (std::size_t c = 0; c < rec->n_channels() && channels.size() < n_channels; ++c)
+      if (c >= rec->channel_units.size() || rec->channel_units[c] != "deg") channels.push_back(rec->channel_names[c]);
+  if (channels.size() != n_channels) {
+    std::fprintf(stderr, "avr_board: %zu channels given for a %zu-channel firmware\n", channels.size(), n_channels);
+    return 2;
+  }
+  Rig r;
+  r.n_channels = n_channels;
+  r.n_samples = rec->n_samples;
+  r.loop_recording = !once;
+  r.vref_mv = std::uint32_t(std::lround(board.reference_volts * 1000.0));
+  r.frame_codes.assign(n_channels, 0);
+  r.pin_mv.resize(n_channels * r.n_samples);
+  for (std::size_t k = 0; k < n_channels; ++k) {
+    const int c = rec->channel_index(channels[k]);
+    if (c < 0) {
+      std::fprintf(stderr, "avr_board: the recording has no channel %s\n", channels[k].c_str());
+      return 2;
+    }
+    const std::string unit = std::size_t(c) < rec->channel_units.size() ? rec->channel_units[std::size_t(c)] : "";
+    const auto per_unit = myoexo::realtime::millivolts_per_unit(unit);
+    if (!per_unit) {
+      std::fprintf(stderr, "avr_board: channel %s is in '%s', not a voltage\n", channels[k].c_str(), unit.c_str());
+      return 2;
+    }
+    // Pin voltage = the zero code's voltage + gain x the EMG at the skin, within the supply.
+    const double zero_mv = board.zero_code() / board.max_code() * board.reference_volts * 1000.0;
+    for (std::size_t i = 0; i < r.n_samples; ++i) {
+      const double skin_mv = rec->channel(std::size_t(c))[i] * *per_unit;
+      const double pin = std::isfinite(skin_mv) ? zero_mv + board.gain * skin_mv : zero_mv;
+      r.pin_mv[k * r.n_samples + i] = std::uint16_t(std::clamp(std::lround(pin), 0L, long(r.vref_mv)));
+    }
+  }
+  if (!expected_path.empty()) {
+    r.expected.open(expected_path, std::ios::trunc);
+    if (!r.expected) {
+      std::fprintf(stderr, "avr_board: cannot write %s\n", expected_path.c_str());
+      return 2;
+    }
+    r.expected << "sample";
+    for (std::size_t c = 0; c < n_channels; ++c) r.expected << ",code" << c;
+    r.expected << '\n';
+  }
+
+  // The simulated board.
+  elf_firmware_t fw{};
+  if (elf_read_firmware(firmware.c_str(), &fw) != 0) {
+    std::fprintf(stderr, "avr_board: cannot read the firmware ELF %s\n", firmware.c_str());
+    return 2;
+  }
+  r.avr = avr_make_mcu_by_name("atmega328p");
+  if (!r.avr) {
+    std::fprintf(stderr, "avr_board: simavr has no atmega328p\n");
+    return 2;
+  }
+  avr_init(r.avr);
+  fw.frequency = frequency;
+  avr_load_firmware(r.avr, &fw);
+  r.avr->frequency = frequency;
+  r.avr->vcc = r.avr->avcc = r.avr->aref = r.vref_mv;
+  r.avr->log = 0;
+  std::uint32_t flags = 0;
+  avr_ioctl(r.avr, AVR_IOCTL_UART_GET_FLAGS('0'), &flags);
+  flags &= ~std::uint32_t(AVR_UART_FLAG_STDIO | AVR_UART_FLAG_POLL_SLEEP);
+  avr_ioctl(r.avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
+  avr_irq_register_notify(avr_io_getirq(r.avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER), on_adc_trigger, &r);
+  avr_irq_register_notify(avr_io_getirq(r.avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), on_uart_out, &r);
+
+  std::string slave;
+  r.master = open_pty(link, slave);
+  if (r.master < 0) {
+    std::fprintf(stderr, "avr_board: cannot open a pseudo-terminal\n");
+    return 2;
+  }
+  std::printf("avr_board: %s -> %s (ATmega328P at %.0f MHz, %zu channels from %s)\n", link.c_str(), slave.c_str(),
+              frequency / 1e6, n_channels, std::filesystem::path(recording).filename().c_str());
+  std::fflush(stdout);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  // Run in slices of 1 ms of simulated time, moving UART bytes between slices.
+  const std::uint64_t slice = frequency / 1000;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::uint64_t next_service = r.avr->cycle + slice;
+  int state = cpu_Running;
+  while (!g_stop.load() && state != cpu_Done && state != cpu_Crashed) {
+    state = avr_run(r.avr);
+    if (r.avr->cycle < next_service) continue;
+    next_service = r.avr->cycle + slice;
+    service_pty(r);
+    const double sim_s = double(r.avr->cycle) / frequency;
+    if (realtime) {
+      const auto due = t0 + std::chrono::duration<double>(sim_s);
+      if (due > std::chrono::steady_clock::now()) std::this_thread::sleep_until(due);
+    }
+    if (seconds > 0 && r.streaming && double(r.avr->cycle - r.stream_start_cycle) / frequency >= seconds) break;
+  }
+  // Let the last bytes reach the host.
+  for (int i = 0; i < 200 && !r.to_host.empty(); ++i) {
+    service_pty(r);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double sim_s = double(r.avr->cycle) / frequency;
+  std::fprintf(stderr,
+               "avr_board: simulated %.3f s in %.3f s wall (%.2f x real time); %llu frames converted, %llu bytes to the "
+               "host, %llu from it, %llu lost because the host did not read; cpu state %d\n",
+               sim_s, wall_s, sim_s / std::max(wall_s, 1e-9), (unsigned long long)r.frames_converted,
+               (unsigned long long)r.bytes_to_host, (unsigned long long)r.bytes_from_host,
+               (unsigned long long)r.host_overflow, state);
+  if (r.expected.is_open()) r.expected.flush();
+  if (!link.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(link, ec);
+  }
+  avr_terminate(r.avr);
+  return state == cpu_Crashed ? 1 : 0;
+}
