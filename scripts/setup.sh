@@ -14,6 +14,8 @@ PACKAGES=(
   libserialport-dev libmujoco-dev libtorch-dev
   # firmware/ compiles with Debian's AVR tool chain
   arduino-mk arduino-core-avr gcc-avr avr-libc
+  # ... and runs in simavr for the hardware-in-the-loop test (tools/avr_board)
+  simavr libsimavr-dev libelf-dev
   # the operator console is tested in Debian's headless Chromium (node and npm: below)
   chromium
   # reference scripts and peer benchmarks (never used by the product)

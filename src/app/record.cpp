@@ -52,7 +52,7 @@ Status run_record(const Context& ctx, const RecordOptions& opt) {
   if (w.gaps_estimated > 0)
     ctx.out << " (" << w.frames_missing_estimated << " of them in " << w.gaps_estimated
             << " gap(s) of 256+ frames sized from arrival times)";
-  ctx.out << ", corrupt frames " << w.crc_failures << "\n";
+  ctx.out << ", corrupt frames " << w.crc_failures << ", start bytes sent " << src->stats().start_bytes_sent << "\n";
   return {};
 }
 

@@ -13,6 +13,7 @@
 // the simulator runs as fast as it can and the stream arrives faster than real time. The summary on stderr says
 // how fast the simulation ran relative to real time.
 #include <fcntl.h>
+#include <poll.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -66,6 +67,12 @@ struct Rig {
   std::uint64_t bytes_to_host = 0, bytes_from_host = 0, host_overflow = 0;
   bool streaming = false;            // the host sent '1' (and not '0' since)
   std::uint64_t stream_start_cycle = 0;
+  // An Uno's reset when its port opens (DTR): the CPU restarts and the boot loader swallows bytes for a while.
+  bool reset_on_open = false;
+  double boot_s = 0.5;
+  bool host_open = false;
+  std::chrono::steady_clock::time_point boot_until{};
+  std::uint64_t resets = 0, bytes_swallowed = 0;
 };
 
 void on_adc_trigger(avr_irq_t*, std::uint32_t value, void* param) {
@@ -114,6 +121,10 @@ int open_pty(const std::string& link, std::string& slave_name) {
   const int m = ::posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
   if (m < 0 || ::grantpt(m) != 0 || ::unlockpt(m) != 0) return -1;
   slave_name = ::ptsname(m);
+  // Open and close the slave once: from then on the master sees POLLHUP until the host opens it (before any open
+  // Linux reports no hang-up), which is how the rig notices the host opening the port.
+  const int s = ::open(slave_name.c_str(), O_RDWR | O_NOCTTY);
+  if (s >= 0) ::close(s);
   // Raw line discipline, so frames pass unchanged even before the host configures the port.
   termios t{};
   if (::tcgetattr(m, &t) == 0) {
@@ -134,6 +145,19 @@ int open_pty(const std::string& link, std::string& slave_name) {
 
 // Moves bytes between the simulated UART and the pseudo-terminal.
 void service_pty(Rig& r) {
+  // The host opened the port: a pseudo-terminal master sees POLLHUP while no one holds the slave open.
+  pollfd p{r.master, POLLIN, 0};
+  (void)::poll(&p, 1, 0);
+  const bool open_now = !(p.revents & POLLHUP);
+  if (open_now && !r.host_open && r.reset_on_open) {
+    avr_reset(r.avr);
+    ++r.resets;
+    r.streaming = false;
+    r.to_host.clear();
+    r.boot_until = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                         std::chrono::duration<double>(r.boot_s));
+  }
+  r.host_open = open_now;
   while (!r.to_host.empty()) {
     std::uint8_t buf[4096];
     const std::size_t n = std::min(r.to_host.size(), sizeof buf);
@@ -145,7 +169,12 @@ void service_pty(Rig& r) {
   }
   std::uint8_t in[64];
   const ssize_t n = ::read(r.master, in, sizeof in);
+  const bool booting = std::chrono::steady_clock::now() < r.boot_until;
   for (ssize_t i = 0; i < n; ++i) {
+    if (booting) {  // the boot loader's: the sketch never sees it
+      ++r.bytes_swallowed;
+      continue;
+    }
     avr_raise_irq(avr_io_getirq(r.avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT), in[i]);
     ++r.bytes_from_host;
     if (in[i] == '1' && !r.streaming) {
@@ -183,6 +212,12 @@ int main(int argc, char** argv) {
   app.add_flag("--realtime", realtime, "Keep simulated time at or behind wall time");
   app.add_flag("--once", once, "Play the recording once, then hold its last sample (default: loop it)");
   app.add_option("--frequency", frequency, "CPU clock [Hz]");
+  bool reset_on_open = false;
+  double boot_s = 0.5;
+  app.add_flag("--reset-on-open", reset_on_open, "Reset the CPU when the host opens the port, as an Uno does (DTR), "
+                                                 "and swallow the host's bytes during the boot loader's time");
+  app.add_option("--boot-seconds", boot_s, "Boot loader time after such a reset (wall clock)")
+      ->check(CLI::Range(0.0, 10.0));
   CLI11_PARSE(app, argc, argv);
 
   // The pin voltages from the recording through the board profile.
@@ -213,6 +248,8 @@ int main(int argc, char** argv) {
   }
   Rig r;
   r.n_channels = n_channels;
+  r.reset_on_open = reset_on_open;
+  r.boot_s = boot_s;
   r.n_samples = rec->n_samples;
   r.loop_recording = !once;
   r.vref_mv = std::uint32_t(std::lround(board.reference_volts * 1000.0));
@@ -311,10 +348,12 @@ int main(int argc, char** argv) {
   const double sim_s = double(r.avr->cycle) / frequency;
   std::fprintf(stderr,
                "avr_board: simulated %.3f s in %.3f s wall (%.2f x real time); %llu frames converted, %llu bytes to the "
-               "host, %llu from it, %llu lost because the host did not read; cpu state %d\n",
+               "host, %llu from it (%llu swallowed by %llu reset(s) on open), %llu lost because the host did not read; cpu "
+               "state %d\n",
                sim_s, wall_s, sim_s / std::max(wall_s, 1e-9), (unsigned long long)r.frames_converted,
                (unsigned long long)r.bytes_to_host, (unsigned long long)r.bytes_from_host,
-               (unsigned long long)r.host_overflow, state);
+               (unsigned long long)r.bytes_swallowed, (unsigned long long)r.resets, (unsigned long long)r.host_overflow,
+               state);
   if (r.expected.is_open()) r.expected.flush();
   if (!link.empty()) {
     std::error_code ec;

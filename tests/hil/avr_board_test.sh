@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Hardware in the loop without hardware: the real firmware ELF in simavr (tools/avr_board), its ADC fed by a UCI
+# recording as a MyoWare 2.0 RAW output, its UART on a pseudo-terminal, and the host's own commands on that port.
+# Usage: avr_board_test.sh MYOEXO RIG FIRMWARE_4CH FIRMWARE_6CH DATA_ROOT OUT_DIR   (exit 77 = skipped)
+# Checks:
+#  1. integrity, 4 channels at 1 kHz / 115200 baud and 6 channels / 230400, 60 s of stream each: every frame the
+#     host recorded holds exactly the codes the simulated ADC converted, in order: zero lost, zero invented;
+#  2. start-up: the board resets when the port opens (as an Uno does) and its boot loader swallows the first start
+#     byte; the host repeats it until data flows;
+#  3. decisions: `myoexo run --port` on the simulated board (paced in real time) decides as the replay of the same
+#     recording after the board's 10-bit quantisation does (agreement of the classifier's class and of the intent).
+set -euo pipefail
+myoexo=$1 rig=$2 fw4=$3 fw6=$4 data=${MYOEXO_DATA:-$5} out=$6
+uci=$data/uci-lower-limb
+[ -f "$uci/N_TXT/1Nmar.txt" ] || { echo "SKIP: UCI data absent"; exit 77; }
+[ -x "$rig" ] && [ -f "$fw4" ] && [ -f "$fw6" ] || { echo "SKIP: simavr rig or firmware not built"; exit 77; }
+rm -rf "$out"; mkdir -p "$out"
+fails=0
+check() { if eval "$1"; then echo "ok   $2"; else echo "FAIL $2"; fails=$((fails + 1)); fi; }
+
+# Starts the rig in the background on $out/$1.pty; the remaining arguments go to the rig.
+start_rig() {
+  local name=$1; shift
+  "$rig" --link "$out/$name.pty" "$@" > "$out/$name.rig.out" 2> "$out/$name.rig.err" &
+  rig_pid=$!
+  for _ in $(seq 100); do [ -e "$out/$name.pty" ] && return 0; sleep 0.05; done
+  echo "FAIL the rig did not start: $(cat "$out/$name.rig.err")"; exit 1
+}
+stop_rig() { kill -INT "$rig_pid" 2> /dev/null || true; wait "$rig_pid" 2> /dev/null || true; }
+
+# ---- 1 + 2: integrity and start-up ---------------------------------------------------------------------------
+integrity() {  # name firmware channels baud recording pins (recording channels on A0..)
+  local name=$1 fw=$2 nch=$3 baud=$4 rec=$5 pins=$6
+  start_rig "$name" --firmware "$fw" --n-channels "$nch" --recording "$rec" --channels "$pins" \
+            --expected "$out/$name.expected.csv" --reset-on-open
+  local t0=$SECONDS
+  "$myoexo" record --port "$out/$name.pty" --channels "$nch" --rate 1000 --baud "$baud" --seconds 60 \
+            --out "$out/$name.csv" > "$out/$name.record.out" 2>&1 || true
+  local wall=$((SECONDS - t0))
+  stop_rig
+  cat "$out/$name.record.out" | tail -1
+  tail -1 "$out/$name.rig.err"
+  local frames
+  frames=$(($(wc -l < "$out/$name.csv") - 1))
+  check "[ $frames -eq 60000 ]" "$name: the host recorded 60 s of stream, 60000 frames ($frames, in ${wall} s wall)"
+  # Row k of the recording against the k-th frame the ADC converted: codes only (the time column aside).
+  local diff
+  diff=$(awk -F, 'NR == FNR { if (FNR > 1) e[FNR] = substr($0, index($0, ",") + 1); next }
+                  FNR > 1 { n++; if (substr($0, index($0, ",") + 1) != e[FNR]) bad++ }
+                  END { printf "%d %d", n, bad + 0 }' "$out/$name.expected.csv" "$out/$name.csv")
+  check "[ '${diff#* }' = 0 ] && [ '${diff% *}' -gt 0 ]" \
+        "$name: every recorded frame holds the codes the simulated ADC converted, in order (${diff% *} frames, ${diff#* } different)"
+  check "grep -q 'frames missing 0, corrupt frames 0' '$out/$name.record.out'" "$name: no frame missing, none corrupt"
+  local swallowed sent
+  swallowed=$(grep -o '([0-9]* swallowed' "$out/$name.rig.err" | grep -o '[0-9]*' || echo 0)
+  sent=$(grep -o 'start bytes sent [0-9]*' "$out/$name.record.out" | grep -o '[0-9]*$' || echo 0)
+  check "[ ${swallowed:-0} -ge 1 ] && [ ${sent:-0} -gt ${swallowed:-0} ]" \
+        "$name: the board reset on open swallowed $swallowed start byte(s); the host sent $sent and the stream began"
+}
+integrity uno4 "$fw4" 4 115200 "$uci/N_TXT/1Nmar.txt" RF,BF,VM,ST
+# The UCI recordings have four EMG channels: the 6-channel board gets RF and BF twice more (A4, A5).
+integrity uno6 "$fw6" 6 230400 "$uci/A_TXT/3Amar.txt" RF,BF,VM,ST,RF,BF
+
+# ---- 3: decisions, live on the simulated board vs the replay of what it converted -------------------------------
+"$myoexo" -q run --replay "$uci/A_TXT/3Amar.txt" --seconds 1 --train-on "$uci/N_TXT" --save-model "$out/model.json" \
+          --no-plots --out "$out/train" > /dev/null
+start_rig live --firmware "$fw4" --recording "$uci/A_TXT/3Amar.txt" --expected "$out/live.expected.csv" \
+          --reset-on-open --realtime
+"$myoexo" -q run --port "$out/live.pty" --model "$out/model.json" --seconds 15 --no-plots --out "$out/live" \
+          > "$out/live.run.out" 2>&1 || { echo "FAIL the live run: $(cat "$out/live.run.out")"; fails=$((fails + 1)); }
+stop_rig
+tail -1 "$out/live.rig.err"
+# The converted codes back in mV at the skin (the default profile: zero 511.5, 5 V / 1023 / gain 200 per code).
+awk -F, 'NR == 1 { print "time_s,RF [mV],BF [mV],VM [mV],ST [mV]"; next }
+         { printf "%.3f", (NR - 2) / 1000; for (c = 2; c <= 5; c++) printf ",%.6f", ($c - 511.5) * 5000 / 1023 / 200; print "" }' \
+    "$out/live.expected.csv" > "$out/quantised.csv"
+"$myoexo" -q run --replay "$out/quantised.csv" --model "$out/model.json" --seconds 15 --no-plots --out "$out/replay" \
+          > /dev/null
+agreement=$(awk -F, 'NR == FNR { if (FNR > 1) { c[$1] = $2; i[$1] = $6 } next }
+                     FNR > 1 && ($1 in c) { n++; sc += ($2 == c[$1]); si += ($6 == i[$1]) }
+                     END { printf "%d %.4f %.4f", n, n ? sc / n : 0, n ? si / n : 0 }' \
+                "$out/replay/decisions.csv" "$out/live/decisions.csv")
+read -r n class_agree intent_agree <<< "$agreement"
+echo "decisions: $n windows matched by time; class agreement $class_agree, intent agreement $intent_agree"
+check "[ $n -ge 250 ]" "the live run and the replay share $n decision windows (15 s at one per 50 ms: ~295)"
+check "awk 'BEGIN { exit !($class_agree >= 0.99 && $intent_agree >= 0.99) }'" \
+      "live on the simulated board decides as the replay of its quantised samples (>= 99 % of windows)"
+check "! grep -q sensor_fault '$out/live/events.csv'" "no sensor-fault hold on the board's mid-scale codes"
+
+echo "$fails failed"
+[ "$fails" -eq 0 ]
