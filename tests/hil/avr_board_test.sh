@@ -61,6 +61,26 @@ integrity uno4 "$fw4" 4 115200 "$uci/N_TXT/1Nmar.txt" RF,BF,VM,ST
 # The UCI recordings have four EMG channels: the 6-channel board gets RF and BF twice more (A4, A5).
 integrity uno6 "$fw6" 6 230400 "$uci/A_TXT/3Amar.txt" RF,BF,VM,ST,RF,BF
 
+# ---- link faults: what the rig broke between the board and the host is what the host counts -----------------------
+# A flipped bit, a dropped frame and a half, 7 bytes out of a frame, and 2 s of silence (a Bluetooth link that drops:
+# 2000 frames, more than the 8-bit sequence can count, sized from arrival times), paced in real time.
+start_rig faults --firmware "$fw4" --recording "$uci/A_TXT/3Amar.txt" --expected "$out/faults.expected.csv" \
+          --reset-on-open --realtime --fault flip:1.5 --fault drop:2.5:27 --fault drop:3.5:7 --fault silence:5:2
+"$myoexo" record --port "$out/faults.pty" --channels 4 --rate 1000 --seconds 10 --out "$out/faults.csv" \
+          > "$out/faults.record.out" 2>&1 || true
+stop_rig
+tail -1 "$out/faults.record.out"; tail -1 "$out/faults.rig.err"
+lost=$(grep -o 'frames lost [0-9]*' "$out/faults.rig.err" | grep -o '[0-9]*$' || echo -1)
+missing=$(grep -o 'frames missing [0-9]*' "$out/faults.record.out" | grep -o '[0-9]*$' || echo -2)
+check "[ '$lost' = '$missing' ] && [ '$lost' -gt 2000 ]" \
+      "the host counts exactly the frames the link faults cost ($missing missing, $lost lost on the link)"
+# Every frame the host kept sits at its stream time (no phantom shift across the gaps) with its codes.
+placed=$(awk -F, 'NR == FNR { if (FNR > 1) e[FNR - 2] = substr($0, index($0, ",") + 1); next }
+                  FNR > 1 { k = int($1 * 1000 + 0.5); n++; if (substr($0, index($0, ",") + 1) != e[k]) bad++ }
+                  END { printf "%d %d", n, bad + 0 }' "$out/faults.expected.csv" "$out/faults.csv")
+check "[ '${placed#* }' = 0 ] && [ '${placed% *}' -gt 7000 ]" \
+      "every frame kept across the faults is at its stream time with its codes (${placed% *} frames, ${placed#* } misplaced)"
+
 # ---- 3: decisions, live on the simulated board vs the replay of what it converted -------------------------------
 "$myoexo" -q run --replay "$uci/A_TXT/3Amar.txt" --seconds 1 --train-on "$uci/N_TXT" --save-model "$out/model.json" \
           --no-plots --out "$out/train" > /dev/null

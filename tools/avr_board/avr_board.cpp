@@ -27,6 +27,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -73,6 +74,18 @@ struct Rig {
   bool host_open = false;
   std::chrono::steady_clock::time_point boot_until{};
   std::uint64_t resets = 0, bytes_swallowed = 0;
+  // Link faults between the board and the host, at simulated times; the frames they cost are counted exactly.
+  struct Fault {
+    enum Kind { flip, drop, silence } kind;
+    double at_s, amount;  // drop: bytes; silence: seconds
+    bool done = false;
+    std::uint64_t dropped_left = 0;
+  };
+  std::vector<Fault> faults;
+  std::size_t frame_bytes = 0;
+  std::uint64_t stream_bytes = 0;        // bytes the firmware sent since the stream started
+  std::set<std::uint64_t> frames_lost;   // frame indices (since the stream started) a fault damaged
+  std::uint64_t bytes_dropped = 0, bits_flipped = 0;
 };
 
 void on_adc_trigger(avr_irq_t*, std::uint32_t value, void* param) {
@@ -110,6 +123,35 @@ void on_adc_trigger(avr_irq_t*, std::uint32_t value, void* param) {
 
 void on_uart_out(avr_irq_t*, std::uint32_t value, void* param) {
   Rig& r = *static_cast<Rig*>(param);
+  if (r.streaming && !r.faults.empty()) {
+    const std::uint64_t pos = r.stream_bytes++, frame = pos / r.frame_bytes, offset = pos % r.frame_bytes;
+    const double t = double(r.avr->cycle - r.stream_start_cycle) / double(r.avr->frequency);  // stream time
+    bool keep = true;
+    for (auto& f : r.faults) {
+      if (f.kind == Rig::Fault::silence) {
+        if (t >= f.at_s && t < f.at_s + f.amount) keep = false;
+      } else if (f.kind == Rig::Fault::drop) {
+        if (!f.done && t >= f.at_s && offset == 0) {  // from the next frame start
+          f.done = true;
+          f.dropped_left = std::uint64_t(f.amount);
+        }
+        if (f.dropped_left > 0) {
+          --f.dropped_left;
+          keep = false;
+        }
+      } else if (!f.done && t >= f.at_s && offset == 3) {  // flip: one bit of the frame's first payload byte
+        f.done = true;
+        value ^= 0x01u;
+        ++r.bits_flipped;
+        r.frames_lost.insert(frame);
+      }
+    }
+    if (!keep) {
+      ++r.bytes_dropped;
+      r.frames_lost.insert(frame);
+      return;
+    }
+  }
   if (r.to_host.size() >= (1u << 20)) {  // the host stopped reading: 1 MiB kept, then bytes are lost (counted)
     ++r.host_overflow;
     return;
@@ -179,6 +221,7 @@ void service_pty(Rig& r) {
     ++r.bytes_from_host;
     if (in[i] == '1' && !r.streaming) {
       r.streaming = true;
+      r.stream_bytes = 0;
       r.stream_start_cycle = r.avr->cycle;
     } else if (in[i] == '0') {
       r.streaming = false;
@@ -212,6 +255,10 @@ int main(int argc, char** argv) {
   app.add_flag("--realtime", realtime, "Keep simulated time at or behind wall time");
   app.add_flag("--once", once, "Play the recording once, then hold its last sample (default: loop it)");
   app.add_option("--frequency", frequency, "CPU clock [Hz]");
+  std::vector<std::string> fault_specs;
+  app.add_option("--fault", fault_specs, "Link fault at a stream time (s since the host's start byte reached the sketch): flip:T (one bit of a frame), drop:T:N (N "
+                                         "bytes from the next frame start), silence:T:D (D s of bytes lost, as a "
+                                         "Bluetooth link that drops)");
   bool reset_on_open = false;
   double boot_s = 0.5;
   app.add_flag("--reset-on-open", reset_on_open, "Reset the CPU when the host opens the port, as an Uno does (DTR), "
@@ -248,6 +295,22 @@ int main(int argc, char** argv) {
   }
   Rig r;
   r.n_channels = n_channels;
+  r.frame_bytes = 4 + (10 * n_channels + 7) / 8;
+  for (const auto& spec : fault_specs) {
+    Rig::Fault f{};
+    char kind[16] = {0};
+    double a = 0, b = 0;
+    const int n = std::sscanf(spec.c_str(), "%15[a-z]:%lf:%lf", kind, &a, &b);
+    const std::string k = kind;
+    if (k == "flip" && n >= 2) f = {Rig::Fault::flip, a, 0};
+    else if (k == "drop" && n == 3 && b >= 1) f = {Rig::Fault::drop, a, b};
+    else if (k == "silence" && n == 3 && b > 0) f = {Rig::Fault::silence, a, b};
+    else {
+      std::fprintf(stderr, "avr_board: bad --fault '%s' (flip:T, drop:T:BYTES, silence:T:SECONDS)\n", spec.c_str());
+      return 2;
+    }
+    r.faults.push_back(f);
+  }
   r.reset_on_open = reset_on_open;
   r.boot_s = boot_s;
   r.n_samples = rec->n_samples;
@@ -354,6 +417,9 @@ int main(int argc, char** argv) {
                (unsigned long long)r.bytes_to_host, (unsigned long long)r.bytes_from_host,
                (unsigned long long)r.bytes_swallowed, (unsigned long long)r.resets, (unsigned long long)r.host_overflow,
                state);
+  if (!r.faults.empty())
+    std::fprintf(stderr, "avr_board: link faults: %llu bit(s) flipped, %llu byte(s) dropped; frames lost %zu\n",
+                 (unsigned long long)r.bits_flipped, (unsigned long long)r.bytes_dropped, r.frames_lost.size());
   if (r.expected.is_open()) r.expected.flush();
   if (!link.empty()) {
     std::error_code ec;
