@@ -888,8 +888,8 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
   if (!s) return s.error();
   const json& j = s->json;
   const auto& lat = j["latency"];
-  ctx.out << "replayed " << j["recording"]["file"].get<std::string>() << " for "
-          << format_double(j["sim_time_s"].get<double>()) << " s at " << format_double(j["control_hz"].get<double>())
+  ctx.out << (o.port.empty() ? "replayed " : "streamed from ") << j["recording"]["file"].get<std::string>() << " for "
+          << format_double(std::round(j["sim_time_s"].get<double>() * 1000) / 1000) << " s at " << format_double(j["control_hz"].get<double>())
           << " Hz control: " << j["pipeline"]["decisions"].get<std::uint64_t>() << " decisions, intents "
           << j["intents"].dump() << "\ncompute p50/p99/max "
           << format_double(std::round(lat["compute"]["p50_us"].get<double>() * 10) / 10) << "/"
