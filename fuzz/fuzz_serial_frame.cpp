@@ -3,7 +3,10 @@
 // Input: byte 0 picks the channel count (1..16) and byte 1 a chunk size; the rest is the byte stream.
 // Checks, beyond "no crash / no UB": the parser's output does not depend on the chunking, it never
 // delivers more frames than the bytes can hold, every delivered code is 10-bit, every delivered frame
-// re-encodes to a valid frame, and the byte accounting adds up.
+// re-encodes to a valid frame, and the byte accounting adds up. The same bytes are also fed with arrival times
+// (chunk k arrives at a time drawn from the data, forwards or backwards): the frames and codes are the same, and
+// each frame's missing count differs from the untimed one only by whole 256-frame wraps that the estimate
+// accounts for.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -36,6 +39,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Bytes are either in intact frames, discarded, or still buffered (less than one frame).
   const std::uint64_t accounted = s.frames_ok * wire_frame_bytes(n_channels) + s.bytes_discarded;
   if (accounted > bytes.size() || bytes.size() - accounted >= wire_frame_bytes(n_channels)) std::abort();
+
+  // Timed: a 1 kHz board; each chunk's arrival moves by an amount the data pick (0..~65 ms, sometimes backwards).
+  WireFrameParser timed(n_channels, 1000.0);
+  std::vector<WireFrame> c;
+  std::int64_t t_ns = 1'000'000'000;
+  for (std::size_t i = 0; i < bytes.size(); i += chunk) {
+    const std::uint8_t pick = bytes[i];
+    const std::int64_t step = std::int64_t(pick & 0x7F) * 512'000;  // up to 65 ms
+    t_ns += (pick & 0x80) && (pick & 0x01) ? -step : step;
+    timed.feed(bytes.subspan(i, std::min(chunk, bytes.size() - i)), t_ns, [&](const WireFrame& f) { c.push_back(f); });
+  }
+  if (c.size() != a.size()) std::abort();
+  std::uint64_t extra = 0;
+  for (std::size_t k = 0; k < c.size(); ++k) {
+    if (c[k].seq != a[k].seq || std::memcmp(c[k].codes.data(), a[k].codes.data(), sizeof(c[k].codes)) != 0)
+      std::abort();
+    if (c[k].missing_before < a[k].missing_before || (c[k].missing_before - a[k].missing_before) % 256 != 0)
+      std::abort();
+    if (c[k].missing_before != a[k].missing_before && !c[k].missing_estimated) std::abort();
+    extra += c[k].missing_before - a[k].missing_before;
+  }
+  const WireStats& ts = timed.stats();
+  if (ts.frames_missing_estimated != extra || ts.frames_missing != s.frames_missing + extra ||
+      ts.gaps_estimated > c.size() || ts.crc_failures != s.crc_failures || ts.bytes_discarded != s.bytes_discarded)
+    std::abort();
 
   std::uint8_t buf[kMaxWireFrameBytes];
   for (std::size_t k = 0; k < a.size(); ++k) {
