@@ -1,4 +1,5 @@
-// myoware_stream — MyoWare 2.0 EMG sensors on N analog pins of an ATmega328P board (Uno, Nano, Pro Mini),
+// myoware_stream — MyoWare 2.0 EMG sensors on N analog pins of an ATmega328P board (Uno, Nano, Pro Mini) or an
+// ATmega2560 (Mega, up to 16 channels),
 // sampled at a fixed rate by the Timer1 compare interrupt and streamed as checksummed frames over the
 // hardware serial port (USB, or an HC-05 / XM-15B Bluetooth module on pins 0/1).
 //
@@ -15,8 +16,8 @@
 
 // ---- configuration ----------------------------------------------------------------------------------------
 #ifndef N_CHANNELS
-#define N_CHANNELS 4            // 1..6 on an Uno (A0..A5); 4 channels at 1 kHz need >= 115200 baud
-#endif
+#define N_CHANNELS 4            // 1..6 on an Uno (A0..A5), 1..16 on a Mega 2560 (A0..A15); 4 channels at 1 kHz
+#endif                          // need >= 115200 baud (PROTOCOL.md: the bandwidth of each configuration)
 #ifndef SAMPLE_RATE_HZ
 #define SAMPLE_RATE_HZ 1000UL   // Timer1 tick rate
 #endif
@@ -24,14 +25,20 @@
 #define SERIAL_BAUD 115200UL    // HC-05 must be set to the same rate (AT+UART=115200,0,0)
 #endif
 
+#if defined(__AVR_ATmega2560__) || defined(__AVR_ATmega1280__)
+#define MAX_CHANNELS 16
+static const uint8_t kPins[16] = {A0, A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12, A13, A14, A15};
+#else
+#define MAX_CHANNELS 6
 static const uint8_t kPins[6] = {A0, A1, A2, A3, A4, A5};
+#endif
 static const uint8_t kSync1 = 0xA5;
 static const uint8_t kSync2 = 0x5A;
 static const uint8_t kPayloadBytes = (10 * N_CHANNELS + 7) / 8;
 static const uint8_t kFrameBytes = 4 + kPayloadBytes;
 
-#if N_CHANNELS < 1 || N_CHANNELS > 6
-#error "N_CHANNELS must be 1..6 (analog pins A0..A5)"
+#if N_CHANNELS < 1 || N_CHANNELS > MAX_CHANNELS
+#error "N_CHANNELS must be 1..6 on an Uno (A0..A5), 1..16 on a Mega 2560 (A0..A15)"
 #endif
 
 // ---- sample queue filled by the ISR, drained by loop() ----------------------------------------------------
@@ -74,20 +81,27 @@ static void start_timer1(unsigned long rate_hz) {
   interrupts();
 }
 
+// Packs 4 codes into 5 bytes with fixed shifts (code k at bits [10k, 10k+10), LSB first). An AVR shifts one bit
+// per instruction, so variable 32-bit shifts per code cost more than the link time of a 16-channel frame.
+static void pack_codes(const uint16_t* codes, uint8_t* payload) {
+  for (uint8_t g = 0; g < (N_CHANNELS + 3) / 4; ++g) {
+    const uint8_t i = 4 * g;
+    const uint16_t a = codes[i] & 0x3FFu;
+    const uint16_t b = i + 1 < N_CHANNELS ? codes[i + 1] & 0x3FFu : 0;
+    const uint16_t c = i + 2 < N_CHANNELS ? codes[i + 2] & 0x3FFu : 0;
+    const uint16_t d = i + 3 < N_CHANNELS ? codes[i + 3] & 0x3FFu : 0;
+    const uint8_t bytes[5] = {(uint8_t)a, (uint8_t)((a >> 8) | (b << 2)), (uint8_t)((b >> 6) | (c << 4)),
+                              (uint8_t)((c >> 4) | (d << 6)), (uint8_t)(d >> 2)};
+    for (uint8_t k = 0; k < 5 && 5 * g + k < kPayloadBytes; ++k) payload[5 * g + k] = bytes[k];
+  }
+}
+
 static void send_frame(const Sample& s) {
   uint8_t frame[kFrameBytes];
   frame[0] = kSync1;
   frame[1] = kSync2;
   frame[2] = s.seq;
-  for (uint8_t i = 0; i < kPayloadBytes; ++i) frame[3 + i] = 0;
-  for (uint8_t k = 0; k < N_CHANNELS; ++k) {
-    const uint16_t bit = 10u * k;
-    const uint8_t byte = bit >> 3;
-    const uint32_t shifted = (uint32_t)(s.codes[k] & 0x3FFu) << (bit & 7u);
-    frame[3 + byte] |= (uint8_t)(shifted & 0xFFu);
-    if (byte + 1 < kPayloadBytes) frame[3 + byte + 1] |= (uint8_t)((shifted >> 8) & 0xFFu);
-    if (byte + 2 < kPayloadBytes) frame[3 + byte + 2] |= (uint8_t)((shifted >> 16) & 0xFFu);
-  }
+  pack_codes(s.codes, frame + 3);
   uint8_t crc = 0;
   for (uint8_t i = 2; i < 3 + kPayloadBytes; ++i) crc = _crc8_ccitt_update(crc, frame[i]);
   frame[3 + kPayloadBytes] = crc;
