@@ -52,7 +52,13 @@ Status run_record(const Context& ctx, const RecordOptions& opt) {
   if (w.gaps_estimated > 0)
     ctx.out << " (" << w.frames_missing_estimated << " of them in " << w.gaps_estimated
             << " gap(s) of 256+ frames sized from arrival times)";
-  ctx.out << ", corrupt frames " << w.crc_failures << ", start bytes sent " << src->stats().start_bytes_sent << "\n";
+  ctx.out << ", corrupt frames " << w.crc_failures << ", start bytes sent " << src->stats().start_bytes_sent;
+  if (w.frames_ok > 0)
+    ctx.out << "; protocol version " << (w.frames_v2 == w.frames_ok ? "2" : w.frames_v2 == 0 ? "1" : "1 then 2");
+  if (w.frames_v2 > 0)
+    ctx.out << " (board: e-stop active in " << w.estop_frames << " frames, " << w.overflow_flags
+            << " overflow flags, " << w.restart_flags << " restarts)";
+  ctx.out << "\n";
   return {};
 }
 

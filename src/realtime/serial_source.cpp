@@ -235,8 +235,10 @@ Result<SerialSource> SerialSource::create(const SerialOptions& options, std::uni
     return make_error(ErrorCode::invalid_argument, "serial: sample_rate_hz must be > 0");
   if (!options.channel_names.empty() && options.channel_names.size() != options.n_channels)
     return make_error(ErrorCode::invalid_argument, "serial: channel_names must name every channel");
-  if (options.max_read_frames == 0 || options.poll_timeout_ms < 0 || options.baud <= 0)
-    return make_error(ErrorCode::invalid_argument, "serial: max_read_frames, baud must be > 0, poll_timeout_ms >= 0");
+  if (options.max_read_frames == 0 || options.poll_timeout_ms < 0 || options.baud <= 0 || options.protocol < 0 ||
+      options.protocol > 2)
+    return make_error(ErrorCode::invalid_argument,
+                      "serial: max_read_frames, baud must be > 0, poll_timeout_ms >= 0, protocol 0 (auto), 1 or 2");
   if (!(options.volts_per_code > 0) || !std::isfinite(options.volts_per_code))
     return make_error(ErrorCode::invalid_argument, "serial: volts_per_code must be > 0");
 
@@ -248,7 +250,7 @@ Result<SerialSource> SerialSource::create(const SerialOptions& options, std::uni
   if (s.names_.empty())
     for (std::size_t c = 0; c < options.n_channels; ++c) s.names_.push_back(std::to_string(c).insert(0, 1, 'A'));  // "A<c>" (pin names)
   s.units_.assign(options.n_channels, options.volts_per_code == 1.0 ? "adc" : "V");
-  s.bytes_.resize(options.max_read_frames * s.parser_.frame_bytes());
+  s.bytes_.resize(options.max_read_frames * s.parser_.max_frame_bytes());
   s.pending_.resize(options.max_read_frames * options.n_channels);
   s.pending_missing_.resize(options.max_read_frames);
   return s;
@@ -274,8 +276,7 @@ Status SerialSource::start() {
         std::llround(static_cast<double>(now - first_start_ns_) * 1e-9 * options_.sample_rate_hz));
     next_index_ = std::max(next_index_, elapsed);
   }
-  const std::uint8_t start_byte = kWireStartByte;
-  if (!link_->write({&start_byte, 1})) {
+  if (!send_start_bytes()) {
     link_->close();
     return make_error(ErrorCode::io, link_->name(), 0, "cannot send the start byte");
   }
@@ -285,6 +286,13 @@ Status SerialSource::start() {
   start_ns_ = last_start_byte_ns_ = now;
   last_error_.clear();
   return {};
+}
+
+bool SerialSource::send_start_bytes() noexcept {
+  const std::uint8_t both[2] = {kWireStartByte, kWireStartByteV2};
+  if (options_.protocol == 1) return link_->write({both, 1});
+  if (options_.protocol == 2) return link_->write({both + 1, 1});
+  return link_->write({both, 2});
 }
 
 void SerialSource::stop() noexcept {
@@ -309,6 +317,7 @@ ReadResult SerialSource::read(std::span<double> out) noexcept {
     }
     pending_begin_ = pending_end_ = 0;
     const std::size_t max_bytes = std::min(cap, options_.max_read_frames) * parser_.frame_bytes();
+    // (frame_bytes() is the last version's size; bytes_ holds max_read_frames of the longer one.)
     const long n = link_->read(std::span<std::uint8_t>(bytes_.data(), max_bytes), options_.poll_timeout_ms);
     if (n < 0) {
       ++stats_.disconnects;
@@ -351,8 +360,7 @@ ReadResult SerialSource::read(std::span<double> out) noexcept {
           return r;
         }
         if (options_.start_retry_s > 0 && double(now - last_start_byte_ns_) * 1e-9 >= options_.start_retry_s) {
-          const std::uint8_t start_byte = kWireStartByte;
-          if (link_->write({&start_byte, 1})) ++stats_.start_bytes_sent;
+          if (send_start_bytes()) ++stats_.start_bytes_sent;
           last_start_byte_ns_ = now;
         }
       }

@@ -70,6 +70,9 @@ struct SerialOptions {
   double start_retry_s = 0.25;
   /// No frame this long after start(): read() fails (ReadStatus::error, last_error() says why). <= 0: wait forever.
   double first_frame_timeout_s = 5.0;
+  /// Start bytes: 0 = "12" (a version-1 board starts on '1' and ignores '2'; a version-2 board switches to
+  /// version 2 on '2'), 1 = '1' only, 2 = '2' only. The parser reads either version whatever is asked.
+  int protocol = 0;
 };
 
 struct SerialStats {
@@ -115,6 +118,7 @@ class SerialSource final : public EmgSource {
 
  private:
   SerialSource() = default;
+  bool send_start_bytes() noexcept;
 
   SerialOptions options_;
   std::vector<std::string> names_, units_;

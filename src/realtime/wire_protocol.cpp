@@ -43,6 +43,41 @@ std::size_t encode_wire_frame(std::uint8_t seq, std::span<const std::uint16_t> c
   return total;
 }
 
+std::uint16_t crc16_update(std::uint16_t crc, std::uint8_t byte) noexcept {
+  crc = static_cast<std::uint16_t>(crc ^ (std::uint16_t(byte) << 8));
+  for (int i = 0; i < 8; ++i)
+    crc = (crc & 0x8000u) ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021u) : static_cast<std::uint16_t>(crc << 1);
+  return crc;
+}
+
+std::uint16_t crc16(std::span<const std::uint8_t> bytes, std::uint16_t init) noexcept {
+  std::uint16_t crc = init;
+  for (std::uint8_t b : bytes) crc = crc16_update(crc, b);
+  return crc;
+}
+
+std::size_t encode_wire_frame_v2(std::uint16_t seq, std::uint8_t status, std::span<const std::uint16_t> codes,
+                                 std::span<std::uint8_t> out) noexcept {
+  const std::size_t n = codes.size();
+  if (n == 0 || n > kMaxWireChannels) return 0;
+  const std::size_t total = wire_frame_bytes_v2(n);
+  if (out.size() < total) return 0;
+  // The payload as version 1 lays it out, then the version-2 header and CRC around it.
+  std::array<std::uint8_t, kMaxWireFrameBytes> v1{};
+  if (encode_wire_frame(0, codes, v1) == 0) return 0;
+  const std::size_t payload = wire_payload_bytes(n);
+  const std::uint16_t word = static_cast<std::uint16_t>((seq & 0x0FFFu) | (std::uint16_t(status & 0x7u) << 12));
+  out[0] = kWireSync1;
+  out[1] = kWireSync2V2;
+  out[2] = static_cast<std::uint8_t>(word & 0xFFu);
+  out[3] = static_cast<std::uint8_t>(word >> 8);
+  std::copy_n(v1.begin() + 3, payload, out.begin() + 4);
+  const std::uint16_t crc = crc16(out.subspan(2, 2 + payload));
+  out[4 + payload] = static_cast<std::uint8_t>(crc & 0xFFu);
+  out[5 + payload] = static_cast<std::uint8_t>(crc >> 8);
+  return total;
+}
+
 WireFrameParser::WireFrameParser(std::size_t n_channels, double frame_rate_hz) noexcept
     : n_channels_(std::clamp<std::size_t>(n_channels, 1, kMaxWireChannels)),
       frame_bytes_(wire_frame_bytes(n_channels_)) {
@@ -84,12 +119,13 @@ void WireFrameParser::apply_time(std::int64_t t_ns, bool timed) noexcept {
   }
   // Periods elapsed since the previous intact frame, as the host saw them.
   const double periods = static_cast<double>(t_ns - last_time_ns_) / static_cast<double>(period_ns_);
-  if (periods > 256.0) {
-    // Whole wraps of the 8-bit counter nearest to what the clock says; bounded so missing_before fits.
-    const double k = std::floor((periods - static_cast<double>(seen_periods)) / 256.0 + 0.5);
-    const double k_max = static_cast<double>((std::uint32_t{0xFFFFFFFFu} - frame_.missing_before) / 256u);
+  const std::uint32_t modulus = frame_.version == 2 ? 4096u : 256u;
+  if (periods > double(modulus)) {
+    // Whole wraps of the counter nearest to what the clock says; bounded so missing_before fits.
+    const double k = std::floor((periods - static_cast<double>(seen_periods)) / double(modulus) + 0.5);
+    const double k_max = static_cast<double>((std::uint32_t{0xFFFFFFFFu} - frame_.missing_before) / modulus);
     if (k >= 1.0) {
-      const auto extra = static_cast<std::uint32_t>(std::min(k, k_max)) * 256u;
+      const auto extra = static_cast<std::uint32_t>(std::min(k, k_max)) * modulus;
       frame_.missing_before += extra;
       frame_.missing_estimated = true;
       stats_.frames_missing += extra;
@@ -100,46 +136,68 @@ void WireFrameParser::apply_time(std::int64_t t_ns, bool timed) noexcept {
   last_time_ns_ = t_ns;
 }
 
-bool WireFrameParser::push_byte(std::uint8_t b) noexcept {
-  if (len_ == 0) {
-    if (b == kWireSync1) {
-      buf_[len_++] = b;
-    } else {
-      ++stats_.bytes_discarded;
-    }
-    return false;
-  }
-  if (len_ == 1) {
-    if (b == kWireSync2) {
-      buf_[len_++] = b;
-    } else if (b == kWireSync1) {
-      ++stats_.bytes_discarded;  // the earlier 0xA5 was garbage; this one may start a frame
-    } else {
-      stats_.bytes_discarded += 2;
-      len_ = 0;
-    }
-    return false;
-  }
+void WireFrameParser::append(std::uint8_t b) noexcept {
+  // After next_frame() has taken what it can, fewer bytes than the longest frame are buffered.
+  if (len_ == buf_.size()) discard_front(1);
   buf_[len_++] = b;
-  if (len_ < frame_bytes_) return false;
-  return try_decode();
+}
+
+void WireFrameParser::discard_front(std::size_t n) noexcept {
+  n = std::min(n, len_);
+  stats_.bytes_discarded += n;
+  std::copy(buf_.begin() + static_cast<std::ptrdiff_t>(n), buf_.begin() + static_cast<std::ptrdiff_t>(len_),
+            buf_.begin());
+  len_ -= n;
+}
+
+bool WireFrameParser::next_frame() noexcept {
+  for (;;) {
+    if (len_ == 0) return false;
+    if (buf_[0] != kWireSync1) {
+      discard_front(1);
+      continue;
+    }
+    if (len_ < 2) return false;
+    if (buf_[1] != kWireSync2 && buf_[1] != kWireSync2V2) {
+      discard_front(1);  // the 0xA5 was garbage; what follows may still start a frame
+      continue;
+    }
+    const std::size_t want = buf_[1] == kWireSync2 ? wire_frame_bytes(n_channels_) : wire_frame_bytes_v2(n_channels_);
+    if (len_ < want) return false;
+    if (try_decode()) {
+      // The frame's bytes leave the buffer; what follows them stays.
+      std::copy(buf_.begin() + static_cast<std::ptrdiff_t>(want), buf_.begin() + static_cast<std::ptrdiff_t>(len_),
+                buf_.begin());
+      len_ -= want;
+      return true;
+    }
+    ++stats_.crc_failures;
+    // Rescan from the byte after the failed sync: a corrupt candidate costs no intact frame behind it.
+    std::size_t i = 1;
+    while (i < len_ && buf_[i] != kWireSync1) ++i;
+    discard_front(i);
+  }
 }
 
 bool WireFrameParser::try_decode() noexcept {
+  const bool v2 = buf_[1] == kWireSync2V2;
   const std::size_t payload = wire_payload_bytes(n_channels_);
-  const std::uint8_t crc = crc8(std::span<const std::uint8_t>(buf_.data() + 2, 1 + payload));
-  // Padding bits above the last code must be zero: a cheap extra check against a corrupt frame whose CRC
-  // happens to match (1 in 256).
+  const std::size_t head = v2 ? 4 : 3;  // bytes before the payload
+  bool crc_ok;
+  if (v2) {
+    const std::uint16_t crc = crc16(std::span<const std::uint8_t>(buf_.data() + 2, 2 + payload));
+    crc_ok = crc == std::uint16_t(buf_[4 + payload] | (std::uint16_t(buf_[5 + payload]) << 8));
+  } else {
+    crc_ok = crc8(std::span<const std::uint8_t>(buf_.data() + 2, 1 + payload)) == buf_[3 + payload];
+  }
+  // Padding bits above the last code (and version 2's reserved status bit) must be zero: a cheap extra check
+  // against a corrupt frame whose CRC happens to match.
   const std::size_t used_bits = 10 * n_channels_;
   const std::size_t pad_bits = payload * 8 - used_bits;
   const std::uint8_t pad_mask = pad_bits == 0 ? 0 : static_cast<std::uint8_t>(0xFFu << (8 - pad_bits));
-  const bool padding_ok = (buf_[3 + payload - 1] & pad_mask) == 0;
-  if (crc != buf_[3 + payload] || !padding_ok) {
-    ++stats_.crc_failures;
-    rescan_after_failure();
-    return false;
-  }
-  const std::uint8_t* p = buf_.data() + 3;
+  const bool padding_ok = (buf_[head + payload - 1] & pad_mask) == 0 && (!v2 || (buf_[3] & 0x80u) == 0);
+  if (!crc_ok || !padding_ok) return false;
+  const std::uint8_t* p = buf_.data() + head;
   for (std::size_t k = 0; k < n_channels_; ++k) {
     const std::size_t bit = 10 * k;
     const std::size_t byte = bit / 8;
@@ -148,27 +206,39 @@ bool WireFrameParser::try_decode() noexcept {
     if (byte + 2 < payload) word |= std::uint32_t(p[byte + 2]) << 16;
     frame_.codes[k] = static_cast<std::uint16_t>((word >> (bit % 8)) & 0x3FFu);
   }
-  const std::uint8_t seq = buf_[2];
+  const std::uint8_t version = v2 ? 2 : 1;
+  std::uint16_t seq;
+  std::uint16_t modulus;
+  if (v2) {
+    const std::uint16_t w = std::uint16_t(buf_[2] | (std::uint16_t(buf_[3]) << 8));
+    seq = w & 0x0FFFu;
+    frame_.status = static_cast<std::uint8_t>((w >> 12) & 0x7u);
+    modulus = 4096;
+    ++stats_.frames_v2;
+    if (frame_.status & kWireStatusEstop) ++stats_.estop_frames;
+    if (frame_.status & kWireStatusOverflow) ++stats_.overflow_flags;
+    if (frame_.status & kWireStatusRestarted) ++stats_.restart_flags;
+  } else {
+    seq = buf_[2];
+    frame_.status = 0;
+    modulus = 256;
+  }
+  // A switch of protocol version (the board answered '2' after '1') starts a new sequence.
+  if (have_seq_ && version != last_version_) {
+    have_seq_ = false;
+    have_time_ = false;
+  }
+  frame_.version = version;
   frame_.seq = seq;
-  frame_.missing_before = have_seq_ ? static_cast<std::uint8_t>(seq - static_cast<std::uint8_t>(last_seq_ + 1)) : 0;
+  frame_.missing_before =
+      have_seq_ ? std::uint32_t((seq + modulus - ((last_seq_ + 1u) % modulus)) % modulus) : 0;
   stats_.frames_missing += frame_.missing_before;
   have_seq_ = true;
   last_seq_ = seq;
+  last_version_ = version;
+  frame_bytes_ = v2 ? wire_frame_bytes_v2(n_channels_) : wire_frame_bytes(n_channels_);
   ++stats_.frames_ok;
-  len_ = 0;
   return true;
-}
-
-void WireFrameParser::rescan_after_failure() noexcept {
-  // Next position that could start a frame: 0xA5 followed by 0x5A, or a 0xA5 in the last byte.
-  std::size_t i = 1;
-  for (; i < len_; ++i) {
-    if (buf_[i] == kWireSync1 && (i + 1 == len_ || buf_[i + 1] == kWireSync2)) break;
-  }
-  stats_.bytes_discarded += i;
-  std::copy(buf_.begin() + static_cast<std::ptrdiff_t>(i), buf_.begin() + static_cast<std::ptrdiff_t>(len_),
-            buf_.begin());
-  len_ -= i;
 }
 
 }  // namespace myoexo::realtime

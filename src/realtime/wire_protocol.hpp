@@ -17,6 +17,20 @@
 //                                       over seq and payload (not the sync bytes)
 // Host -> board: the single byte '1' (0x31) starts streaming, '0' (0x30) stops (the HC-05/XM-15B seed
 // protocol); any other byte is ignored by the board.
+//
+// Version 2 (a board that knows it answers '2' (0x32) with these frames; a version-1 board ignores '2'):
+//   offset 0        0xA5                sync byte 1
+//   offset 1        0x5B                sync byte 2 (tells a version-2 frame from a version-1 one)
+//   offset 2..3     seq | status << 12  uint16 LE: a 12-bit frame counter (wraps 4095 -> 0, 4.096 s at 1 kHz) and
+//                                       4 status bits: bit 12 the board's e-stop input is active (debounced),
+//                                       bit 13 the board dropped frames just before this one (its queue was
+//                                       full), bit 14 the board restarted (power-on or watchdog) since the start
+//                                       byte, bit 15 reserved (0)
+//   offset 4..4+P-1 payload             as version 1
+//   offset 4+P..5+P crc                 CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection), LE, over
+//                                       bytes 2..4+P-1
+// The host sends "12": a version-1 board starts on '1' and ignores '2'; a version-2 board starts on '1' and
+// switches to version 2 on '2' (its sequence restarts).
 #pragma once
 
 #include <array>
@@ -28,6 +42,8 @@ namespace myoexo::realtime {
 
 inline constexpr std::uint8_t kWireSync1 = 0xA5;
 inline constexpr std::uint8_t kWireSync2 = 0x5A;
+inline constexpr std::uint8_t kWireSync2V2 = 0x5B;
+inline constexpr std::uint8_t kWireStartByteV2 = '2';
 inline constexpr std::uint8_t kWireStartByte = '1';
 inline constexpr std::uint8_t kWireStopByte = '0';
 inline constexpr std::size_t kMaxWireChannels = 16;
@@ -39,7 +55,21 @@ constexpr std::size_t wire_payload_bytes(std::size_t n_channels) noexcept { retu
 constexpr std::size_t wire_frame_bytes(std::size_t n_channels) noexcept {
   return 4 + wire_payload_bytes(n_channels);
 }
-inline constexpr std::size_t kMaxWireFrameBytes = wire_frame_bytes(kMaxWireChannels);
+/// Version-2 frame bytes for n channels: 2 sync + 2 seq/status + payload + 2 crc.
+constexpr std::size_t wire_frame_bytes_v2(std::size_t n_channels) noexcept {
+  return 6 + wire_payload_bytes(n_channels);
+}
+inline constexpr std::size_t kMaxWireFrameBytes = wire_frame_bytes_v2(kMaxWireChannels);
+
+/// Version-2 status bits (WireFrame::status).
+inline constexpr std::uint8_t kWireStatusEstop = 0x1;     ///< the board's e-stop input is active
+inline constexpr std::uint8_t kWireStatusOverflow = 0x2;  ///< the board dropped frames just before this one
+inline constexpr std::uint8_t kWireStatusRestarted = 0x4; ///< the board restarted since the start byte
+
+/// CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, MSB first): crc16("123456789") == 0x29B1. avr-libc's
+/// _crc_xmodem_update computes it byte by byte from the 0xFFFF init.
+std::uint16_t crc16_update(std::uint16_t crc, std::uint8_t byte) noexcept;
+std::uint16_t crc16(std::span<const std::uint8_t> bytes, std::uint16_t init = 0xFFFF) noexcept;
 
 /// CRC-8/SMBUS (poly 0x07, init `crc`, MSB first): crc8("123456789") == 0xF4. Same as avr-libc's
 /// _crc8_ccitt_update applied byte by byte.
@@ -51,13 +81,21 @@ std::uint8_t crc8(std::span<const std::uint8_t> bytes, std::uint8_t init = 0) no
 std::size_t encode_wire_frame(std::uint8_t seq, std::span<const std::uint16_t> codes,
                               std::span<std::uint8_t> out) noexcept;
 
+/// Writes one version-2 frame (seq masked to 12 bits, status to 3 bits). Returns the bytes written, 0 if a size is
+/// wrong.
+std::size_t encode_wire_frame_v2(std::uint16_t seq, std::uint8_t status, std::span<const std::uint16_t> codes,
+                                 std::span<std::uint8_t> out) noexcept;
+
 /// One intact frame as the parser delivers it.
 struct WireFrame {
-  std::uint8_t seq = 0;
+  std::uint16_t seq = 0;             ///< 8 bits (version 1) or 12 bits (version 2)
+  std::uint8_t version = 1;
+  std::uint8_t status = 0;           ///< version 2: kWireStatus* bits; 0 for version 1
   std::uint32_t missing_before = 0;  ///< frames missing between the previous intact frame and this one: the
-                                     ///< sequence gap (mod 256), plus 256 k frames when arrival times show the
-                                     ///< gap wrapped the 8-bit counter k times (missing_estimated); 0 for the
-                                     ///< first frame after reset()/restart_sequence()
+                                     ///< sequence gap (mod 256, or 4096 in version 2), plus whole counter wraps
+                                     ///< when arrival times show the gap wrapped the counter (missing_estimated);
+                                     ///< 0 for the first frame after reset()/restart_sequence() or after the
+                                     ///< board switched protocol version
   bool missing_estimated = false;    ///< missing_before includes frames inferred from arrival times
   std::size_t n_channels = 0;
   std::array<std::uint16_t, kMaxWireChannels> codes{};  ///< first n_channels valid, each 0..1023
@@ -73,6 +111,10 @@ struct WireStats {
   std::uint64_t frames_missing_estimated = 0;  ///< the frames those raises added (included in frames_missing)
   std::uint64_t crc_failures = 0;     ///< candidate frames (sync found, full length) whose CRC failed
   std::uint64_t bytes_discarded = 0;  ///< bytes not part of an intact frame (garbage, corrupt frames)
+  std::uint64_t frames_v2 = 0;        ///< of frames_ok, version-2 frames
+  std::uint64_t estop_frames = 0;     ///< version-2 frames with the board's e-stop input active
+  std::uint64_t overflow_flags = 0;   ///< version-2 frames saying the board dropped frames before them
+  std::uint64_t restart_flags = 0;    ///< version-2 frames saying the board restarted (power-on or watchdog)
 };
 
 /// Host-side frame parser for a fixed channel count. Feed it bytes in any chunking (the result does not
@@ -98,7 +140,10 @@ class WireFrameParser {
   explicit WireFrameParser(std::size_t n_channels = 1, double frame_rate_hz = 0.0) noexcept;
 
   std::size_t n_channels() const noexcept { return n_channels_; }
+  /// Bytes of the last version seen (version 1 until a version-2 frame arrives).
   std::size_t frame_bytes() const noexcept { return frame_bytes_; }
+  /// The larger of the two versions' frames (for sizing read buffers).
+  std::size_t max_frame_bytes() const noexcept { return wire_frame_bytes_v2(n_channels_); }
   const WireStats& stats() const noexcept { return stats_; }
 
   /// Parses `bytes` (no arrival time: gaps modulo 256, see above); returns the number of intact frames
@@ -107,7 +152,8 @@ class WireFrameParser {
   std::size_t feed(std::span<const std::uint8_t> bytes, Sink&& sink) {
     std::size_t delivered = 0;
     for (std::uint8_t b : bytes) {
-      if (push_byte(b)) {
+      append(b);
+      while (next_frame()) {
         apply_time(0, false);
         sink(static_cast<const WireFrame&>(frame_));
         ++delivered;
@@ -122,8 +168,9 @@ class WireFrameParser {
   std::size_t feed(std::span<const std::uint8_t> bytes, std::int64_t arrival_ns, Sink&& sink) {
     std::size_t delivered = 0;
     for (std::size_t i = 0; i < bytes.size(); ++i) {
-      if (push_byte(bytes[i])) {
-        const auto after = static_cast<std::int64_t>((bytes.size() - 1 - i) / frame_bytes_);
+      append(bytes[i]);
+      while (next_frame()) {
+        const auto after = static_cast<std::int64_t>((bytes.size() - 1 - i + len_) / frame_bytes_);
         apply_time(arrival_ns - after * period_ns_, true);
         sink(static_cast<const WireFrame&>(frame_));
         ++delivered;
@@ -142,20 +189,24 @@ class WireFrameParser {
   void reset() noexcept;
 
  private:
-  /// Consumes one byte; true when it completed an intact frame (now in frame_).
-  bool push_byte(std::uint8_t b) noexcept;
-  /// After a CRC failure: drops the failed sync and keeps the buffer from the next plausible sync.
-  void rescan_after_failure() noexcept;
+  /// Buffers one byte (fewer than the longest frame's bytes are ever kept).
+  void append(std::uint8_t b) noexcept;
+  /// Takes the next intact frame out of the buffer into frame_ (true), counting and dropping garbage and corrupt
+  /// candidates on the way; false when more bytes are needed.
+  bool next_frame() noexcept;
+  void discard_front(std::size_t n) noexcept;
+  /// Checks and decodes the candidate at the buffer's start (its sync and length known); false = corrupt.
   bool try_decode() noexcept;
   /// Time bookkeeping of the frame just decoded (frame_): `t_ns` its estimated sampling time when `timed`.
   void apply_time(std::int64_t t_ns, bool timed) noexcept;
 
   std::size_t n_channels_ = 1;
-  std::size_t frame_bytes_ = wire_frame_bytes(1);
+  std::size_t frame_bytes_ = wire_frame_bytes(1);  // of the last version seen (timing of the fed bytes)
   std::array<std::uint8_t, kMaxWireFrameBytes> buf_{};
   std::size_t len_ = 0;
   bool have_seq_ = false;
-  std::uint8_t last_seq_ = 0;
+  std::uint16_t last_seq_ = 0;
+  std::uint8_t last_version_ = 1;
   std::int64_t period_ns_ = 0;     // 0 = no estimate
   bool have_time_ = false;         // last_time_ns_ is valid (reset with the sequence)
   std::int64_t last_time_ns_ = 0;  // estimated sampling time of the last intact frame

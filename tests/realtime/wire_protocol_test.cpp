@@ -281,3 +281,120 @@ TEST(WireProtocol, RandomBytesNeverYieldMoreFramesThanPossible) {
 
 }  // namespace
 }  // namespace myoexo::realtime
+
+// ---- version 2 -----------------------------------------------------------------------------------------------------
+
+namespace myoexo::realtime {
+namespace {
+
+std::vector<std::uint8_t> frame_v2(std::uint16_t seq, std::uint8_t status, const std::vector<std::uint16_t>& codes) {
+  std::vector<std::uint8_t> out(wire_frame_bytes_v2(codes.size()));
+  EXPECT_EQ(encode_wire_frame_v2(seq, status, codes, out), out.size());
+  return out;
+}
+
+TEST(WireProtocolV2, Crc16MatchesTheCcittFalseCheckValue) {
+  const char* text = "123456789";
+  EXPECT_EQ(crc16(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text), 9)), 0x29B1);
+}
+
+TEST(WireProtocolV2, DocumentedExampleFrameIsExact) {
+  // 4 channels, seq 7, the e-stop bit, codes {1, 2, 3, 1023} (PROTOCOL.md).
+  const auto f = frame_v2(7, kWireStatusEstop, {1, 2, 3, 1023});
+  const std::vector<std::uint8_t> want{0xA5, 0x5B, 0x07, 0x10, 0x01, 0x08, 0x30, 0xC0, 0xFF, f[9], f[10]};
+  EXPECT_EQ(f, want);
+  const std::uint16_t crc = crc16(std::span<const std::uint8_t>(f.data() + 2, 7));
+  EXPECT_EQ(f[9], crc & 0xFF);
+  EXPECT_EQ(f[10], crc >> 8);
+  EXPECT_EQ(wire_frame_bytes_v2(4), 11u);
+  EXPECT_EQ(wire_frame_bytes_v2(16), 26u);
+}
+
+TEST(WireProtocolV2, FramesRoundTripWithStatusAndTwelveBitSequence) {
+  std::vector<std::uint8_t> bytes;
+  for (std::uint16_t k = 0; k < 5000; ++k) {
+    const auto f = frame_v2(k % 4096, k == 4500 ? (kWireStatusEstop | kWireStatusOverflow) : 0,
+                            {std::uint16_t(k % 1024), std::uint16_t((k * 7) % 1024), 5, 1023});
+    bytes.insert(bytes.end(), f.begin(), f.end());
+  }
+  WireFrameParser p(4);
+  const auto frames = parse_all(p, bytes, 7);
+  ASSERT_EQ(frames.size(), 5000u);
+  EXPECT_EQ(frames[4500].status, kWireStatusEstop | kWireStatusOverflow);
+  EXPECT_EQ(frames[4500].version, 2);
+  EXPECT_EQ(frames[4500].seq, 4500 % 4096);
+  EXPECT_EQ(frames[4500].codes[0], 4500 % 1024);
+  EXPECT_EQ(p.stats().frames_missing, 0u);  // across the 4095 -> 0 wrap
+  EXPECT_EQ(p.stats().frames_v2, 5000u);
+  EXPECT_EQ(p.stats().estop_frames, 1u);
+  EXPECT_EQ(p.stats().overflow_flags, 1u);
+  EXPECT_EQ(p.frame_bytes(), 11u);
+}
+
+TEST(WireProtocolV2, AGapOfTwoThousandFramesIsCountedFromTheSequenceAlone) {
+  // 2 s of a 1 kHz stream lost (a Bluetooth drop): version 1 needs arrival times for that; version 2 counts it.
+  std::vector<std::uint8_t> bytes;
+  for (std::uint16_t k : {0, 1, 2, 2003, 2004}) {
+    const auto f = frame_v2(k, 0, {1, 2, 3, 4});
+    bytes.insert(bytes.end(), f.begin(), f.end());
+  }
+  WireFrameParser p(4);  // untimed
+  const auto frames = parse_all(p, bytes);
+  ASSERT_EQ(frames.size(), 5u);
+  EXPECT_EQ(frames[3].missing_before, 2000u);
+  EXPECT_EQ(p.stats().frames_missing, 2000u);
+}
+
+TEST(WireProtocolV2, ABoardThatSwitchesFromVersionOneStartsANewSequence) {
+  // The host sends "12": a version-2 board starts on '1' and switches on '2' a few frames later.
+  std::vector<std::uint8_t> bytes;
+  for (std::uint8_t k = 0; k < 3; ++k) {
+    const auto f = frame_bytes(k, {1, 2, 3, 4});
+    bytes.insert(bytes.end(), f.begin(), f.end());
+  }
+  for (std::uint16_t k = 0; k < 3; ++k) {
+    const auto f = frame_v2(k, 0, {5, 6, 7, 8});
+    bytes.insert(bytes.end(), f.begin(), f.end());
+  }
+  WireFrameParser p(4);
+  const auto frames = parse_all(p, bytes, 5);
+  ASSERT_EQ(frames.size(), 6u);
+  EXPECT_EQ(frames[2].version, 1);
+  EXPECT_EQ(frames[3].version, 2);
+  EXPECT_EQ(frames[3].missing_before, 0u);
+  EXPECT_EQ(p.stats().frames_missing, 0u);
+  EXPECT_EQ(p.stats().crc_failures, 0u);
+}
+
+TEST(WireProtocolV2, EverySingleAndDoubleBitErrorIsCaught) {
+  const auto good = frame_v2(100, 0, {100, 200, 300, 400});
+  std::size_t caught = 0, tried = 0;
+  for (std::size_t i = 2 * 8; i < good.size() * 8; ++i)
+    for (std::size_t j = i; j < good.size() * 8; ++j) {
+      auto bad = good;
+      bad[i / 8] ^= std::uint8_t(1u << (i % 8));
+      if (j != i) bad[j / 8] ^= std::uint8_t(1u << (j % 8));
+      WireFrameParser p(4);
+      ++tried;
+      caught += parse_all(p, bad).empty();
+    }
+  EXPECT_EQ(caught, tried) << "a corrupt version-2 frame was delivered";
+}
+
+TEST(WireProtocolV2, CorruptFrameBetweenVersionsCostsOnlyItself) {
+  std::vector<std::uint8_t> bytes;
+  for (std::uint16_t k = 0; k < 10; ++k) {
+    auto f = frame_v2(k, 0, {std::uint16_t(k), 2, 3, 4});
+    if (k == 4) f[6] ^= 0x10;  // payload bit flipped
+    bytes.insert(bytes.end(), f.begin(), f.end());
+  }
+  WireFrameParser p(4);
+  const auto frames = parse_all(p, bytes, 3);
+  ASSERT_EQ(frames.size(), 9u);
+  EXPECT_EQ(p.stats().crc_failures, 1u);
+  EXPECT_EQ(p.stats().frames_missing, 1u);
+  EXPECT_EQ(frames[4].missing_before, 1u);
+}
+
+}  // namespace
+}  // namespace myoexo::realtime

@@ -132,7 +132,11 @@ void on_adc_trigger(avr_irq_t*, std::uint32_t value, void* param) {
 
 void on_uart_out(avr_irq_t*, std::uint32_t value, void* param) {
   Rig& r = *static_cast<Rig*>(param);
-  if (r.streaming && !r.faults.empty()) {
+  if (r.streaming && !r.faults.empty() && r.frame_bytes == 0 && r.stream_bytes == 1)
+    r.frame_bytes = (value == 0x5B ? 6 : 4) + (10 * r.n_channels + 7) / 8;
+  if (r.streaming && !r.faults.empty() && r.frame_bytes == 0) {
+    ++r.stream_bytes;
+  } else if (r.streaming && !r.faults.empty()) {
     const std::uint64_t pos = r.stream_bytes++, frame = pos / r.frame_bytes, offset = pos % r.frame_bytes;
     const double t = double(r.avr->cycle - r.stream_start_cycle) / double(r.avr->frequency);  // stream time
     bool keep = true;
@@ -228,10 +232,11 @@ void service_pty(Rig& r) {
     }
     avr_raise_irq(avr_io_getirq(r.avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT), in[i]);
     ++r.bytes_from_host;
-    if (in[i] == '1' && !r.streaming) {
+    if (in[i] == '1' || in[i] == '2') {  // a (re)start: the sketch restarts its sequence and frame layout
+      if (!r.streaming) r.stream_start_cycle = r.avr->cycle;
       r.streaming = true;
       r.stream_bytes = 0;
-      r.stream_start_cycle = r.avr->cycle;
+      r.frame_bytes = 0;  // told by the first frame's second sync byte (a version-1 sketch ignores '2')
     } else if (in[i] == '0') {
       r.streaming = false;
     }
@@ -309,7 +314,6 @@ int main(int argc, char** argv) {
   }
   Rig r;
   r.n_channels = n_channels;
-  r.frame_bytes = 4 + (10 * n_channels + 7) / 8;
   for (const auto& spec : fault_specs) {
     Rig::Fault f{};
     char kind[16] = {0};
