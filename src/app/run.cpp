@@ -569,6 +569,10 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   s["ticks"] = ticks;
   s["sim_time_s"] = rows.empty() ? 0.0 : rows.back().t_s;
   s["hardware_errors"] = st.hardware_errors;
+  s["board_estops"] = st.device_estops;
+  s["operator"] = {{"estop_requests", st.estop_requests},
+                   {"reset_requests", st.reset_requests},
+                   {"resets_refused", st.resets_refused}};
   if (!hw_fault.empty()) s["hardware_fault"] = hw_fault;
   const auto& pst = pipe.stats();
   s["pipeline"] = {{"frames", pst.frames},

@@ -333,6 +333,7 @@ ReadResult SerialSource::read(std::span<double> out) noexcept {
       for (std::size_t c = 0; c < nch; ++c) dst[c] = f.codes[c] * options_.volts_per_code;
       pending_missing_[pending_end_] = f.missing_before;
       ++pending_end_;
+      board_estop_ = (f.status & kWireStatusEstop) != 0;
     };
     const std::span<const std::uint8_t> got(bytes_.data(), static_cast<std::size_t>(n));
     // A short read drained the link, so its arrival time dates its last frame (the parser's estimate of

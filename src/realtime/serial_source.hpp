@@ -112,6 +112,8 @@ class SerialSource final : public EmgSource {
   ReadResult read(std::span<double> out) noexcept override;
 
   std::string last_error() const override { return last_error_; }
+  /// The board's e-stop input as its newest version-2 frame said (version 1 carries none: false).
+  bool device_estop() const noexcept override { return board_estop_; }
 
   const SerialStats& stats() const noexcept { return stats_; }
   const WireStats& wire_stats() const noexcept { return parser_.stats(); }
@@ -135,6 +137,7 @@ class SerialSource final : public EmgSource {
   bool awaiting_first_frame_ = false;     // since start(): no frame yet (the start byte is repeated)
   std::int64_t start_ns_ = 0, last_start_byte_ns_ = 0;
   std::string last_error_;
+  bool board_estop_ = false;
   SerialStats stats_;
 };
 

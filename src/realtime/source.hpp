@@ -53,6 +53,10 @@ class EmgSource {
 
   /// Why the last read returned ReadStatus::error ("" when it did not or the source cannot say).
   virtual std::string last_error() const { return {}; }
+
+  /// The device's own emergency-stop input is active (a board's e-stop switch, in the newest frame read); false
+  /// for sources without one.
+  virtual bool device_estop() const noexcept { return false; }
 };
 
 }  // namespace myoexo::realtime

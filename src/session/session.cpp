@@ -228,6 +228,8 @@ Session::PumpResult Session::pump() noexcept {
     return pr;
   }
   if (r.status != realtime::ReadStatus::ok) return pr;
+  // The board's own e-stop switch: the control thread latches the stop on its next tick.
+  device_estop_.store(source_->device_estop(), std::memory_order_release);
   const double fs = source_->sample_rate_hz();
   const std::span<double> frames(buf_.data(), r.frames * nch_);
   if (!conversion_.identity())
@@ -258,10 +260,17 @@ void Session::step(double t_s, double dt_s) noexcept {
     ++estop_requests_;
     loop.trigger_emergency_stop(t_s);
   }
+  const bool device_estop = device_estop_.load(std::memory_order_acquire);
+  if (device_estop && !device_estop_latched_) {
+    ++device_estops_;
+    loop.trigger_emergency_stop(t_s);
+  }
+  device_estop_latched_ = device_estop;
   if (reset_req_.exchange(false, std::memory_order_acq_rel)) {
     ++reset_requests_;
-    // A reset while the device still fails would only re-latch on the next read: refuse it, visibly.
-    if (!hw_ok_ || !loop.reset_emergency_stop(t_s)) ++resets_refused_;
+    // A reset while the device still fails, or while the board's e-stop is still pressed, would only re-latch:
+    // refuse it, visibly.
+    if (!hw_ok_ || device_estop || !loop.reset_emergency_stop(t_s)) ++resets_refused_;
   }
   if (resume_req_.exchange(false, std::memory_order_acq_rel)) {
     ++resume_requests_;
@@ -369,6 +378,7 @@ SessionStats Session::stats() const {
   s.reconnects = reconnects_;
   s.hardware_errors = hw_errors_;
   s.estop_requests = estop_requests_;
+  s.device_estops = device_estops_;
   s.reset_requests = reset_requests_;
   s.resets_refused = resets_refused_;
   s.resume_requests = resume_requests_;

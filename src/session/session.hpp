@@ -102,6 +102,7 @@ struct SessionStats {
   std::uint64_t disconnects = 0, reconnects = 0;
   std::uint64_t hardware_errors = 0;          ///< ticks whose read or write failed
   std::uint64_t estop_requests = 0, reset_requests = 0, resets_refused = 0, resume_requests = 0;
+  std::uint64_t device_estops = 0;  ///< presses of the board's own e-stop switch (each latched the stop)
   std::uint64_t sensor_fault_onsets = 0;
   realtime::DurationSummary step_compute;        ///< CPU of one step() (wall time inside it)
   realtime::DurationSummary arrival_to_command;  ///< last sample of a window arrives -> its command is written
@@ -208,6 +209,8 @@ class Session {
   std::atomic<std::uint32_t> faults_{0};
   std::atomic<std::uint64_t> channel_faults_{0};
   std::atomic<bool> estop_req_{false}, reset_req_{false}, resume_req_{false};
+  std::atomic<bool> device_estop_{false};  // the source's e-stop input (stream thread -> control thread)
+  bool device_estop_latched_ = false;      // control thread: the press already latched the stop
   std::atomic<int> stream_req_{-1};  // -1 none, 0 stop, 1 start
   std::atomic<bool> latched_{false};
 
@@ -220,6 +223,7 @@ class Session {
   bool any_delivered_ = false;
   std::uint64_t delivered_count_ = 0, hw_errors_ = 0;
   std::uint64_t estop_requests_ = 0, reset_requests_ = 0, resets_refused_ = 0, resume_requests_ = 0;
+  std::uint64_t device_estops_ = 0;
   std::uint64_t events_unqueued_ = 0;
   realtime::DurationHistogram step_compute_, arrival_to_command_;
   std::array<realtime::Decision, 32> tick_decisions_{};  // delivered this tick (latency stamps after the write)

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Hardware in the loop without hardware: the real firmware ELF in simavr (tools/avr_board), its ADC fed by a UCI
 # recording as a MyoWare 2.0 RAW output, its UART on a pseudo-terminal, and the host's own commands on that port.
-# Usage: avr_board_test.sh MYOEXO RIG FIRMWARE_4CH FIRMWARE_6CH DATA_ROOT OUT_DIR   (exit 77 = skipped)
+# Usage: avr_board_test.sh MYOEXO RIG FIRMWARE_4CH FIRMWARE_6CH FIRMWARE_SAFETY DATA_ROOT OUT_DIR  (77 = skipped)
 # Checks:
 #  1. integrity, 4 channels at 1 kHz / 115200 baud and 6 channels / 230400, 60 s of stream each: every frame the
 #     host recorded holds exactly the codes the simulated ADC converted, in order: zero lost, zero invented;
 #  2. start-up: the board resets when the port opens (as an Uno does) and its boot loader swallows the first start
 #     byte; the host repeats it until data flows;
-#  3. decisions: `myoexo run --port` on the simulated board (paced in real time) decides as the replay of the same
-#     recording after the board's 10-bit quantisation does (agreement of the classifier's class and of the intent).
+#  3. link faults (flipped bits, dropped bytes, 2 s of silence) in protocol versions 1 and 2: counted exactly;
+#  4. decisions: `myoexo run --port` on the simulated board (paced in real time) decides as the replay of the same
+#     recording after the board's 10-bit quantisation does (agreement of the classifier's class and of the intent);
+#  5. safety: the board's e-stop switch latches the supervisor (and it stays latched after the release); a hung
+#     main loop is reset by the board's watchdog, which resumes streaming and flags the restart.
 set -euo pipefail
-myoexo=$1 rig=$2 fw4=$3 fw6=$4 data=${MYOEXO_DATA:-$5} out=$6
+myoexo=$1 rig=$2 fw4=$3 fw6=$4 fws=$5 data=${MYOEXO_DATA:-$6} out=$7
 uci=$data/uci-lower-limb
 [ -f "$uci/N_TXT/1Nmar.txt" ] || { echo "SKIP: UCI data absent"; exit 77; }
-[ -x "$rig" ] && [ -f "$fw4" ] && [ -f "$fw6" ] || { echo "SKIP: simavr rig or firmware not built"; exit 77; }
+[ -x "$rig" ] && [ -f "$fw4" ] && [ -f "$fw6" ] && [ -f "$fws" ] || { echo "SKIP: simavr rig or firmware not built"; exit 77; }
 rm -rf "$out"; mkdir -p "$out"
 fails=0
 check() { if eval "$1"; then echo "ok   $2"; else echo "FAIL $2"; fails=$((fails + 1)); fi; }
@@ -126,6 +129,28 @@ check "[ $n -ge 250 ]" "the live run and the replay share $n decision windows (1
 check "awk 'BEGIN { exit !($class_agree >= 0.99 && $intent_agree >= 0.99) }'" \
       "live on the simulated board decides as the replay of its quantised samples (>= 99 % of windows)"
 check "! grep -q sensor_fault '$out/live/events.csv'" "no sensor-fault hold on the board's mid-scale codes"
+
+# ---- 5: safety: the board's e-stop switch and its watchdog ---------------------------------------------------------
+# (No reset on open here: the board streams from the first start byte, so stream and control times agree.)
+start_rig estop --firmware "$fws" --recording "$uci/A_TXT/3Amar.txt" --realtime --estop 3:1
+"$myoexo" -q run --port "$out/estop.pty" --baud 230400 --model "$out/model.json" --seconds 6 --no-plots \
+          --out "$out/estop" > "$out/estop.run.out" 2>&1 || { echo "FAIL the e-stop run: $(cat "$out/estop.run.out")"; fails=$((fails + 1)); }
+stop_rig
+latched=$(awk -F, '$2 == "emergency_stop" { print $1; exit }' "$out/estop/events.csv")
+last_mode=$(tail -1 "$out/estop/run_log.csv" | cut -d, -f5)
+echo "board e-stop pressed at stream time 3.000 s (+5 ms debounce); the supervisor latched at ${latched:-never} s"
+check "awk 'BEGIN { exit !(\"${latched:-0}\" + 0 >= 3.0 && \"${latched:-0}\" + 0 < 3.1) }'" \
+      "the board's e-stop switch latched the supervisor within 100 ms (at ${latched:-never} s)"
+check "[ '$last_mode' = emergency_stop ] && grep -q '\"board_estops\": 1' '$out/estop/summary.json'" \
+      "the stop stays latched after the switch is released (last mode: $last_mode)"
+start_rig hang --firmware "$fws" --recording "$uci/A_TXT/3Amar.txt" --realtime --hang-at 4
+"$myoexo" record --port "$out/hang.pty" --channels 4 --baud 230400 --rate 1000 --seconds 6 --out "$out/hang.csv" \
+          > "$out/hang.record.out" 2>&1 || true
+stop_rig
+tail -1 "$out/hang.record.out"
+hang_missing=$(grep -o 'frames missing [0-9]*' "$out/hang.record.out" | grep -o '[0-9]*$' || echo 0)
+check "grep -q ' 1 restarts' '$out/hang.record.out' && grep -q 'e-stop active in 0 frames' '$out/hang.record.out' && [ $hang_missing -ge 250 ] && [ $hang_missing -le 320 ]" \
+      "a hung main loop: the watchdog reset the board, which resumed streaming and flagged it ($hang_missing frames lost)"
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]

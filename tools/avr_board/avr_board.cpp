@@ -39,6 +39,7 @@
 #include "realtime/board_profile.hpp"
 
 #include <avr_adc.h>
+#include <avr_ioport.h>
 #include <avr_uart.h>
 #include <sim_avr.h>
 #include <sim_elf.h>
@@ -91,6 +92,11 @@ struct Rig {
   std::uint64_t stream_bytes = 0;        // bytes the firmware sent since the stream started
   std::set<std::uint64_t> frames_lost;   // frame indices (since the stream started) a fault damaged
   std::uint64_t bytes_dropped = 0, bits_flipped = 0;
+  // The board's e-stop input (a normally-closed switch to ground on D2: pressed = high) and a hung main loop.
+  double estop_at_s = -1, estop_for_s = 0;
+  int estop_level = -1;
+  double hang_at_s = -1;
+  bool hang_sent = false;
 };
 
 void on_adc_trigger(avr_irq_t*, std::uint32_t value, void* param) {
@@ -245,6 +251,24 @@ void service_pty(Rig& r) {
 
 }  // namespace
 
+double r_hang_at = -1;
+
+// Drives D2 and injects the hang command, at stream times.
+void drive_board_inputs(Rig& r) {
+  const double t = r.streaming ? double(r.avr->cycle - r.stream_start_cycle) / double(r.avr->frequency) : -1;
+  {
+    // The switch is closed (D2 low) unless pressed. Driven every millisecond: a reset re-enables the pin's
+    // pull-up, which alone would read as "pressed" (fail-safe: an unwired switch stops the leg).
+    const int level = (r.estop_at_s >= 0 && t >= r.estop_at_s && t < r.estop_at_s + r.estop_for_s) ? 1 : 0;
+    avr_raise_irq(avr_io_getirq(r.avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 2), level);
+    r.estop_level = level;
+  }
+  if (r.hang_at_s >= 0 && !r.hang_sent && t >= r.hang_at_s) {
+    avr_raise_irq(avr_io_getirq(r.avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT), 'h');
+    r.hang_sent = true;
+  }
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"The myoware_stream firmware in a simulated ATmega328P (simavr), fed by a recording, on a "
                "pseudo-terminal"};
@@ -274,6 +298,11 @@ int main(int argc, char** argv) {
   app.add_flag("--realtime", realtime, "Keep simulated time at or behind wall time");
   app.add_flag("--once", once, "Play the recording once, then hold its last sample (default: loop it)");
   app.add_option("--frequency", frequency, "CPU clock [Hz]");
+  std::string estop_spec;
+  app.add_option("--estop", estop_spec, "Press the board's e-stop (pin D2 high; a firmware built with -DESTOP_PIN=2) "
+                                        "at stream time T for D s: T:D");
+  app.add_option("--hang-at", r_hang_at, "Send the sketch 'h' at this stream time (a firmware built with "
+                                         "-DHANG_COMMAND hangs its main loop: the watchdog must reset it)");
   std::vector<std::string> fault_specs;
   app.add_option("--fault", fault_specs, "Link fault at a stream time (s since the host's start byte reached the sketch): flip:T (one bit of a frame), drop:T:N (N "
                                          "bytes from the next frame start), silence:T:D (D s of bytes lost, as a "
@@ -330,6 +359,11 @@ int main(int argc, char** argv) {
     r.faults.push_back(f);
   }
   r.reset_on_open = reset_on_open;
+  r.hang_at_s = r_hang_at;
+  if (!estop_spec.empty() && std::sscanf(estop_spec.c_str(), "%lf:%lf", &r.estop_at_s, &r.estop_for_s) != 2) {
+    std::fprintf(stderr, "avr_board: bad --estop '%s' (T:D)\n", estop_spec.c_str());
+    return 2;
+  }
   r.boot_s = boot_s;
   r.n_samples = rec->n_samples;
   r.loop_recording = !once;
@@ -417,6 +451,7 @@ int main(int argc, char** argv) {
     if (r.avr->cycle < next_service) continue;
     next_service = r.avr->cycle + slice;
     service_pty(r);
+    drive_board_inputs(r);
     const double sim_s = double(r.avr->cycle) / frequency;
     if (realtime) {
       const auto due = t0 + std::chrono::duration<double>(sim_s);
