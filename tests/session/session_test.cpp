@@ -165,6 +165,67 @@ TEST(Session, HardwareFaultLatchesAndAResetIsRefusedWhileTheDeviceStillFails) {
   EXPECT_EQ(logged, 1u);  // one latch, one event, however many failed reads
 }
 
+// A source whose device has its own e-stop switch, pressed from stream time `press_s` to `release_s`.
+class SwitchedSource final : public realtime::EmgSource {
+ public:
+  SwitchedSource(std::unique_ptr<realtime::EmgSource> inner, double press_s, double release_s)
+      : inner_(std::move(inner)), press_s_(press_s), release_s_(release_s) {}
+  std::size_t n_channels() const noexcept override { return inner_->n_channels(); }
+  double sample_rate_hz() const noexcept override { return inner_->sample_rate_hz(); }
+  const std::vector<std::string>& channel_names() const noexcept override { return inner_->channel_names(); }
+  const std::vector<std::string>& channel_units() const noexcept override { return inner_->channel_units(); }
+  Status start() override { return inner_->start(); }
+  void stop() noexcept override { inner_->stop(); }
+  realtime::ReadResult read(std::span<double> out) noexcept override {
+    const realtime::ReadResult r = inner_->read(out);
+    if (r.status == realtime::ReadStatus::ok) {
+      const double t = r.first_sample_s + double(r.frames) / sample_rate_hz();
+      pressed_ = t > press_s_ && t <= release_s_;
+    }
+    return r;
+  }
+  bool device_estop() const noexcept override { return pressed_; }
+
+ private:
+  std::unique_ptr<realtime::EmgSource> inner_;
+  double press_s_, release_s_;
+  bool pressed_ = false;
+};
+
+TEST(Session, TheBoardsEstopSwitchLatchesAndAResetIsRefusedWhileItIsPressed) {
+  auto model = test::make_model();
+  hw::MockExo exo;
+  auto src = std::make_unique<SwitchedSource>(replay_of(test::make_recording("gait", 6.0, 7)), 1.5, 3.0);
+  auto s = Session::create({}, model, std::move(src), exo).value();
+  ASSERT_TRUE(s->configure().ok());
+  ASSERT_TRUE(s->activate(0.0).ok());
+  const double dt = s->control_period_s();
+  double avail = 0;
+  std::vector<TickTelemetry> ticks;
+  for (std::uint64_t k = 0; k < 5000; ++k) {
+    while (avail < double(k) * dt) avail = s->pump().stream_end_s;
+    if (k == 2500) s->request_reset();  // still pressed: refused
+    if (k == 4000) s->request_reset();  // released at 3 s: accepted
+    s->step(double(k) * dt, dt);
+    TickTelemetry t;
+    while (s->pop_telemetry(t)) ticks.push_back(t);
+  }
+  ASSERT_EQ(ticks.size(), 5000u);
+  EXPECT_EQ(ticks[1400].mode, SupervisorMode::normal);
+  // Pressed at stream time 1.5 s (the read that ends past it, chunks of 10 frames): latched within 10 ms + a tick.
+  std::size_t first = 0;
+  while (first < ticks.size() && ticks[first].mode != SupervisorMode::emergency_stop) ++first;
+  EXPECT_GE(first, 1500u);
+  EXPECT_LE(first, 1511u);
+  for (std::size_t k = first; k < 4000; ++k) {
+    ASSERT_EQ(ticks[k].mode, SupervisorMode::emergency_stop) << "tick " << k << ": latched until the reset";
+    ASSERT_EQ(ticks[k].tau[0], 0.0);
+  }
+  EXPECT_NE(ticks[4001].mode, SupervisorMode::emergency_stop) << "the reset after the release is accepted";
+  EXPECT_EQ(s->stats().device_estops, 1u);
+  EXPECT_EQ(s->stats().resets_refused, 1u);
+}
+
 TEST(Session, StreamAndWallClockDriversGiveTheSameDecisions) {
   auto model = test::make_model();
   const auto rec = test::make_recording("gait", 3.0, 11);
