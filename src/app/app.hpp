@@ -158,7 +158,7 @@ struct ReportOptions {
   bool replay = true;                         ///< step 3: LDA on the other subjects, replay into MuJoCo
   std::string replay_file = "1Amar";          ///< stem of the recording replayed (else the first gait file)
   /// CNN step (builds with LibTorch only): configs/cnn1d.toml under W and P (cnn_epochs) and L
-  /// (cnn_epochs_loso), the peer budget; the L model of the replayed subject is saved for the replay.
+  /// (cnn_epochs_loso), the Python baselines' budget; the L model of the replayed subject is saved for the replay.
   bool cnn = true;
   std::size_t cnn_epochs = 30;
   std::size_t cnn_epochs_loso = 10;

@@ -292,7 +292,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ev_cmd->add_option("--features", ev.features, "lda, lda_context: feature set (HTD, TDAR, TDPSD, a list such as "
                                                 "RMS,WL,AR)");
   ev_cmd->add_option("--threshold", ev.zc_ssc_threshold, "lda, lda_context: ZC and SSC threshold in the data's "
-                                                       "unit (mV here); default 0.005 for lda (the issue's peer), "
+                                                       "unit (mV here); default 0.005 for lda (the scikit-learn baseline's), "
                                                        "0 for lda_context (as declared)")
       ->check(kFiniteNumber)
       ->check(CLI::Range(0.0, 1e6))

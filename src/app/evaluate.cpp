@@ -65,7 +65,7 @@ std::string mean_min_cell(const eval::ProtocolScores* p) {
   return pct(p->mean_accuracy) + " (" + pct(p->min_accuracy) + ")";
 }
 
-// The comparison table: this run's row, then the peers' published-in-the-issue rows.
+// The comparison table: this run's row, then the published rows of the Python baselines it is compared with.
 std::vector<std::string> peer_table(const eval::EvaluationResult& r) {
   using eval::Protocol;
   return {

@@ -35,7 +35,7 @@ struct EvaluateOptions {
   /// MAV,WL,ZC,SSC,RMS,AR for lda_context (the declared variant, chosen among 7 sets tried on these data).
   std::string features;
   /// lda / lda_context: ZC and SSC thresholds in the data's unit (mV for UCI lower-limb); < 0 = the model's
-  /// default: 0.005 mV for lda (5 uV, above the recorder's quantisation noise: what the scikit-learn peer
+  /// default: 0.005 mV for lda (5 uV, above the recorder's quantisation noise: what the scikit-learn baseline
   /// used, whose W/P/L numbers our LDA on HTD then reproduces), 0 for lda_context (the variant as declared:
   /// every sign change counts).
   double zc_ssc_threshold = -1.0;
