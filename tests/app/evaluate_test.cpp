@@ -172,7 +172,7 @@ TEST(Evaluate, DefaultLdaOnRealDataIsTheIssuesScikitLearnPeer) {
   expect_outputs(out, {"W", "P", "L"});
   const auto j = nlohmann::json::parse(slurp(out / "metrics.json"));
   EXPECT_EQ(j["subjects"].size(), 16u);
-  // The default LDA baseline is the issue's scikit-learn peer (ZC/SSC thresholds 0.005 mV): W 88.8 %, P 72.4 %,
+  // The default LDA baseline is the scikit-learn baseline's model (ZC/SSC thresholds 0.005 mV): W 88.8 %, P 72.4 %,
   // L 70.8 % (tests/eval/protocol_full_test.cpp checks every digit; here: the CLI default is that model).
   EXPECT_NEAR(j["protocols"]["W"]["summary"]["mean_accuracy"].get<double>(), 0.8883, 1e-4);
   EXPECT_NEAR(j["protocols"]["P"]["summary"]["mean_accuracy"].get<double>(), 0.7235, 1e-4);
