@@ -67,6 +67,24 @@ function makePlot(el, title, series, height, yRange) {
   return new uPlot(opts, data, el);
 }
 
+// The intent timeline: active intent per tick (a step line) and accepted decisions (points).
+function makeIntentPlot() {
+  return new uPlot({ width: $("probs").clientWidth || 600, height: 150, cursor: { show: false }, hooks: cursorHook,
+    scales: { x: { time: false }, y: { range: [-0.5, INTENTS.length - 0.5] } },
+    axes: [{}, { splits: () => INTENTS.map((_, i) => i), values: (u, v) => v.map((x) => INTENTS[x] || ""), size: 50 }],
+    series: [{ label: "t (s)" }, { label: "active intent", stroke: "#333", width: 2, paths: uPlot.paths.stepped({ align: 1 }) },
+             { label: "accepted decision", stroke: "#1f77b4", width: 0, points: { show: true, size: 5 } }] },
+    [[], [], []], $("intents"));
+}
+
+// Hip and knee set-point vs measured (and the recorded knee when the run has one).
+function makeAnglePlot(info, height) {
+  return makePlot($("angles"), "angles", [
+    { label: "hip set-point", stroke: "#1f77b4", dash: [6, 3] }, { label: "hip", stroke: "#1f77b4" },
+    { label: "knee set-point", stroke: "#d62728", dash: [6, 3] }, { label: "knee", stroke: "#d62728" }]
+    .concat(info.reference_knee ? [{ label: "recorded knee (goniometer)", stroke: "#555", width: 2 }] : []), height);
+}
+
 let plots = null;
 function setupPlots(info) {
   if (typeof uPlot === "undefined") { $("message").textContent = "uPlot is missing from this build (run npm ci in web/)"; return; }
@@ -79,16 +97,8 @@ function setupPlots(info) {
     probs: makePlot($("probs"), "probabilities",
       info.classes.map((c, i) => ({ label: c + " -> " + info.class_intents[i], stroke: COLORS[i % COLORS.length] }))
         .concat([{ label: "threshold", stroke: "#000", dash: [6, 4] }]), 200, [0, 1.05]),
-    intents: new uPlot({ width: $("probs").clientWidth || 600, height: 150, cursor: { show: false }, hooks: cursorHook,
-      scales: { x: { time: false }, y: { range: [-0.5, INTENTS.length - 0.5] } },
-      axes: [{}, { splits: () => INTENTS.map((_, i) => i), values: (u, v) => v.map((x) => INTENTS[x] || ""), size: 50 }],
-      series: [{ label: "t (s)" }, { label: "active intent", stroke: "#333", width: 2, paths: uPlot.paths.stepped({ align: 1 }) },
-               { label: "accepted decision", stroke: "#1f77b4", width: 0, points: { show: true, size: 5 } }] },
-      [[], [], []], $("intents")),
-    angles: makePlot($("angles"), "angles", [
-      { label: "hip set-point", stroke: "#1f77b4", dash: [6, 3] }, { label: "hip", stroke: "#1f77b4" },
-      { label: "knee set-point", stroke: "#d62728", dash: [6, 3] }, { label: "knee", stroke: "#d62728" }]
-      .concat(info.reference_knee ? [{ label: "recorded knee (goniometer)", stroke: "#555", width: 2 }] : []), 220),
+    intents: makeIntentPlot(),
+    angles: makeAnglePlot(info, 220),
   };
   const tbody = $("quality").querySelector("tbody");
   info.channels.forEach((c) => {
@@ -294,16 +304,8 @@ function setupReview(info, data) {
     probs: makePlot($("probs"), "probabilities",
       classes.map((c, i) => ({ label: c + (intentsOf[i] ? " -> " + intentsOf[i] : ""), stroke: COLORS[i % COLORS.length] }))
         .concat(info.rejection_threshold !== null ? [{ label: "threshold", stroke: "#000", dash: [6, 4] }] : []), 200, [0, 1.05]),
-    intents: new uPlot({ width: $("probs").clientWidth || 600, height: 150, cursor: { show: false }, hooks: cursorHook,
-      scales: { x: { time: false }, y: { range: [-0.5, INTENTS.length - 0.5] } },
-      axes: [{}, { splits: () => INTENTS.map((_, i) => i), values: (u, v) => v.map((x) => INTENTS[x] || ""), size: 50 }],
-      series: [{ label: "t (s)" }, { label: "active intent", stroke: "#333", width: 2, paths: uPlot.paths.stepped({ align: 1 }) },
-               { label: "accepted decision", stroke: "#1f77b4", width: 0, points: { show: true, size: 5 } }] },
-      [[], [], []], $("intents")),
-    angles: makePlot($("angles"), "angles", [
-      { label: "hip set-point", stroke: "#1f77b4", dash: [6, 3] }, { label: "hip", stroke: "#1f77b4" },
-      { label: "knee set-point", stroke: "#d62728", dash: [6, 3] }, { label: "knee", stroke: "#d62728" }]
-      .concat(info.reference_knee ? [{ label: "recorded knee (goniometer)", stroke: "#555", width: 2 }] : []), 260),
+    intents: makeIntentPlot(),
+    angles: makeAnglePlot(info, 260),
   };
   const tk = data.ticks, d = data.decisions;
   if (d && d.t.length) {

@@ -166,4 +166,23 @@ std::string format_double(double v) {
   return std::string(buf, end);
 }
 
+Result<io::Dataset> load_data_folder(const Context& ctx, const std::optional<std::filesystem::path>& data) {
+  std::filesystem::path data_path;
+  if (data) {
+    data_path = resolve_input_path(ctx, *data);
+  } else {
+    auto root = resolve_data_root(ctx);
+    if (!root)
+      return make_error(ErrorCode::io, "no data-set root: pass --dataset DIR, --data DIR or set $MYOEXO_DATA (or run "
+                                       "`myoexo download uci-lower-limb`)");
+    data_path = *root / "uci-lower-limb";
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_directory(data_path, ec))
+    return make_error(ErrorCode::io, data_path.string(), 0,
+                      "is not a folder (run `myoexo download uci-lower-limb` or pass --dataset DIR)");
+  log_line(ctx, "reading every recording below " + data_path.string() + " ...");
+  return io::load_dataset(data_path);
+}
+
 }  // namespace myoexo::app

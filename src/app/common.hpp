@@ -12,6 +12,7 @@
 #include "app/app.hpp"
 #include "core/error.hpp"
 #include "dsp/butterworth.hpp"
+#include "io/io.hpp"
 #include "io/recording.hpp"
 
 namespace myoexo::app {
@@ -54,6 +55,10 @@ Status filter_channels(io::Recording& rec, const dsp::SosDesign& design, const s
 
 /// A double as the shortest text that reads back to the same value (std::to_chars).
 std::string format_double(double v);
+
+/// The data-set folder of a command: `data` (resolved like any input path) or <data root>/uci-lower-limb,
+/// loaded with io::load_dataset. Errors: io (no root / not a folder), those of load_dataset.
+Result<io::Dataset> load_data_folder(const Context& ctx, const std::optional<std::filesystem::path>& data);
 
 /// Creates the parent folder of `path` if needed; io error when it cannot.
 Status ensure_parent_dir(const std::filesystem::path& path);

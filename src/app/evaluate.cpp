@@ -665,22 +665,7 @@ Status run_evaluate(const Context& ctx, const EvaluateOptions& opt) {
   // Check the cheap arguments before the (seconds-long) load.
   if (auto p = parse_protocols(opt.protocol); !p) return p.error();
   if (auto c = resolve_model_config(opt.model); !c) return c.error();
-  fs::path data_path;
-  if (opt.data) {
-    data_path = resolve_input_path(ctx, *opt.data);
-  } else {
-    auto root = resolve_data_root(ctx);
-    if (!root)
-      return make_error(ErrorCode::io, "no data-set root: pass --data DIR or set $MYOEXO_DATA (or run `myoexo "
-                                       "download uci-lower-limb`)");
-    data_path = *root / "uci-lower-limb";
-  }
-  std::error_code ec;
-  if (!fs::is_directory(data_path, ec))
-    return make_error(ErrorCode::io, data_path.string(), 0,
-                      "is not a folder (run `myoexo download uci-lower-limb` or pass --data DIR)");
-  log_line(ctx, "reading every recording below " + data_path.string() + " ...");
-  auto ds = io::load_dataset(data_path);
+  auto ds = load_data_folder(ctx, opt.data);
   if (!ds) return ds.error();
   auto outcome = evaluate_recordings(ctx, ds->recordings, opt);
   if (!outcome) return outcome.error();

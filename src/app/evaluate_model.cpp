@@ -49,19 +49,9 @@ Status run_evaluate_model_file(const Context& ctx, const EvaluateOptions& opt) {
   const std::vector<std::string>& classes = session::model_class_names(*model);
   const std::size_t k = classes.size();
 
-  fs::path data_path;
-  if (opt.data) {
-    data_path = resolve_input_path(ctx, *opt.data);
-  } else {
-    auto root = resolve_data_root(ctx);
-    if (!root)
-      return make_error(ErrorCode::io, "no data-set root: pass --dataset DIR or set $MYOEXO_DATA (or run `myoexo "
-                                       "download uci-lower-limb`)");
-    data_path = *root / "uci-lower-limb";
-  }
-  log_line(ctx, "reading every recording below " + data_path.string() + " ...");
-  auto ds = io::load_dataset(data_path);
+  auto ds = load_data_folder(ctx, opt.data);
   if (!ds) return ds.error();
+  const fs::path data_path = ds->root;
 
   // Which recordings: the chosen subjects, one copy of content duplicates, and never a file the model was
   // trained on (its card lists them): a score on training data would say nothing about a new session.

@@ -78,25 +78,6 @@ Result<fs::path> resolve_network_config(const std::string& name_or_path) {
   return config;
 }
 
-Result<io::Dataset> load_data_folder(const Context& ctx, const std::optional<fs::path>& data) {
-  fs::path data_path;
-  if (data) {
-    data_path = resolve_input_path(ctx, *data);
-  } else {
-    auto root = resolve_data_root(ctx);
-    if (!root)
-      return make_error(ErrorCode::io, "no data-set root: pass --dataset DIR, --data DIR or set $MYOEXO_DATA (or run "
-                                       "`myoexo download uci-lower-limb`)");
-    data_path = *root / "uci-lower-limb";
-  }
-  std::error_code ec;
-  if (!fs::is_directory(data_path, ec))
-    return make_error(ErrorCode::io, data_path.string(), 0,
-                      "is not a folder (run `myoexo download uci-lower-limb` or pass --dataset DIR)");
-  log_line(ctx, "reading every recording below " + data_path.string() + " ...");
-  return io::load_dataset(data_path);
-}
-
 Result<std::vector<io::Recording>> select_subjects(io::Dataset& ds, const std::vector<std::string>& keep,
                                                    const std::vector<std::string>& drop) {
   const std::vector<std::string> known = ds.subjects();

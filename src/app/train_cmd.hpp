@@ -27,10 +27,6 @@ namespace myoexo::app {
 /// Errors: invalid_argument (the file does not exist, naming the path tried).
 Result<std::filesystem::path> resolve_network_config(const std::string& name_or_path);
 
-/// The data-set folder of a command: `data` (resolved like any input path) or <data root>/uci-lower-limb,
-/// loaded with io::load_dataset. Errors: io (no root / not a folder), those of load_dataset.
-Result<io::Dataset> load_data_folder(const Context& ctx, const std::optional<std::filesystem::path>& data);
-
 /// Recordings of `ds` whose subject is in `keep` (empty = all) and not in `drop`. Every name in keep/drop
 /// must be a subject of `ds` (else invalid_argument listing the subjects there are).
 Result<std::vector<io::Recording>> select_subjects(io::Dataset& ds, const std::vector<std::string>& keep,

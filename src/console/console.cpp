@@ -23,6 +23,24 @@ struct ConsoleServer::Http {
   httplib::Server server;
 };
 
+void serve_web_assets(httplib::Server& svr) {
+  auto asset = [&](const char* path, const char* type) {
+    svr.Get(path, [path, type](const httplib::Request&, httplib::Response& res) {
+      const auto a = web_asset(path);
+      if (a.empty()) {
+        res.status = 404;
+        return;
+      }
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(std::string(a), type);
+    });
+  };
+  asset("/", "text/html; charset=utf-8");
+  asset("/console.js", "text/javascript; charset=utf-8");
+  asset("/uPlot.iife.min.js", "text/javascript; charset=utf-8");
+  asset("/uPlot.min.css", "text/css; charset=utf-8");
+}
+
 bool is_loopback_address(const std::string& host) {
   if (host == "localhost") return true;
   in_addr a4{};
@@ -151,21 +169,7 @@ Status ConsoleServer::start() {
   svr.set_payload_max_length(opt_.max_body_bytes);
   svr.set_read_timeout(5, 0);
   svr.set_write_timeout(5, 0);
-  auto asset = [&](const char* path, const char* type) {
-    svr.Get(path, [path, type](const httplib::Request&, httplib::Response& res) {
-      const auto a = web_asset(path);
-      if (a.empty()) {
-        res.status = 404;
-        return;
-      }
-      res.set_header("Cache-Control", "no-store");
-      res.set_content(std::string(a), type);
-    });
-  };
-  asset("/", "text/html; charset=utf-8");
-  asset("/console.js", "text/javascript; charset=utf-8");
-  asset("/uPlot.iife.min.js", "text/javascript; charset=utf-8");
-  asset("/uPlot.min.css", "text/css; charset=utf-8");
+  serve_web_assets(svr);
   svr.Get("/api/info", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(info_json().dump(), "application/json");
   });

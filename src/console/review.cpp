@@ -42,21 +42,7 @@ Status ReviewServer::start() {
   httplib::Server& svr = http_->server;
   svr.set_read_timeout(5, 0);
   svr.set_write_timeout(30, 0);
-  auto asset = [&](const char* path, const char* type) {
-    svr.Get(path, [path, type](const httplib::Request&, httplib::Response& res) {
-      const auto a = web_asset(path);
-      if (a.empty()) {
-        res.status = 404;
-        return;
-      }
-      res.set_header("Cache-Control", "no-store");
-      res.set_content(std::string(a), type);
-    });
-  };
-  asset("/", "text/html; charset=utf-8");
-  asset("/console.js", "text/javascript; charset=utf-8");
-  asset("/uPlot.iife.min.js", "text/javascript; charset=utf-8");
-  asset("/uPlot.min.css", "text/css; charset=utf-8");
+  serve_web_assets(svr);
   const json info{{"mode", "review"},
                   {"run", review_["run"]},
                   {"classes", review_["classes"]},

@@ -85,6 +85,14 @@ Result<Columns> read_header(const std::vector<std::string_view>& lines, const st
   return c;
 }
 
+Status check_field_count(const std::vector<std::string_view>& fields, const Columns& cols, const std::string& name,
+                         std::size_t line) {
+  if (fields.size() == cols.names.size()) return {};
+  return make_error(ErrorCode::parse, name, line,
+                    "has " + std::to_string(fields.size()) + " fields; the header has " +
+                        std::to_string(cols.names.size()));
+}
+
 Result<std::string> read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return make_error(ErrorCode::io, p.string(), 0, "cannot be opened");
@@ -118,10 +126,7 @@ Result<json> parse_run_log(const std::string& text, const std::string& name, std
   for (std::size_t r = 1; r < lines.size(); ++r) {
     if (lines[r].empty()) continue;
     const auto f = split_fields(lines[r]);
-    if (f.size() != cols->names.size())
-      return make_error(ErrorCode::parse, name, r + 1,
-                        "has " + std::to_string(f.size()) + " fields; the header has " +
-                            std::to_string(cols->names.size()));
+    if (auto bad = check_field_count(f, *cols, name, r + 1); !bad) return bad.error();
     auto num = [&](int i) -> Result<double> {
       const auto v = parse_number(f[std::size_t(i)]);
       if (!v) return make_error(ErrorCode::parse, name, r + 1,
@@ -199,10 +204,7 @@ Result<json> parse_decisions_log(const std::string& text, const std::string& nam
   for (std::size_t r = 1; r < lines.size(); ++r) {
     if (lines[r].empty()) continue;
     const auto f = split_fields(lines[r]);
-    if (f.size() != cols->names.size())
-      return make_error(ErrorCode::parse, name, r + 1,
-                        "has " + std::to_string(f.size()) + " fields; the header has " +
-                            std::to_string(cols->names.size()));
+    if (auto bad = check_field_count(f, *cols, name, r + 1); !bad) return bad.error();
     const auto time = parse_number(f[std::size_t(i_t)]);
     if (!time || !std::isfinite(*time))
       return make_error(ErrorCode::parse, name, r + 1, "window_end_s is not a finite number");
@@ -234,10 +236,7 @@ Result<json> parse_events_log(const std::string& text, const std::string& name) 
   for (std::size_t r = 1; r < lines.size(); ++r) {
     if (lines[r].empty()) continue;
     const auto f = split_fields(lines[r]);
-    if (f.size() != cols->names.size())
-      return make_error(ErrorCode::parse, name, r + 1,
-                        "has " + std::to_string(f.size()) + " fields; the header has " +
-                            std::to_string(cols->names.size()));
+    if (auto bad = check_field_count(f, *cols, name, r + 1); !bad) return bad.error();
     const auto time = parse_number(f[std::size_t(i_t)]);
     if (!time || !std::isfinite(*time)) return make_error(ErrorCode::parse, name, r + 1, "time_s is not a finite number");
     if (ev.size() >= kMaxEvents) {

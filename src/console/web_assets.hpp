@@ -4,9 +4,16 @@
 
 #include <string_view>
 
+namespace httplib {
+class Server;
+}
+
 namespace myoexo::console {
 
 /// The bytes served at `url` ("/", "/console.js", "/uPlot.iife.min.js", "/uPlot.min.css"); empty when absent.
 std::string_view web_asset(std::string_view url);
+
+/// Registers GET routes for the page and its files on `server` (the live console and the review serve the same page).
+void serve_web_assets(httplib::Server& server);
 
 }  // namespace myoexo::console
