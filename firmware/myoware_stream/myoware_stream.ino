@@ -5,10 +5,12 @@
 //
 // Protocol: firmware/PROTOCOL.md (host parser: src/realtime/wire_protocol.cpp).
 //   host -> board: '1' starts streaming version-1 frames, '2' version-2 frames (the sequence restarts at 0 on
-//   either), '0' stops; other bytes are ignored.
+//   either; a board already streaming that version goes on, so a host that reconnects after a link drop counts
+//   what it lost), '0' stops; other bytes are ignored.
 //   version 1: 0xA5 0x5A, seq (uint8), N 10-bit codes packed LSB-first, CRC-8/SMBUS over seq+payload.
 //   version 2: 0xA5 0x5B, seq (12 bits) | status (4 bits) LE, the same payload, CRC-16/CCITT-FALSE LE. Status:
-//   the e-stop input (ESTOP_PIN, debounced), frames dropped on the board, a restart (watchdog) mid-stream.
+//   the e-stop input (ESTOP_PIN, debounced), frames dropped on the board, a restart (watchdog) mid-stream, the
+//   first frame of a new sequence.
 //
 // Safety: the AVR watchdog (250 ms) resets a hung main loop; a board that was streaming resumes by itself after
 // such a reset (sequence continued, so the host counts the frames lost) and flags it in version 2.
@@ -45,7 +47,7 @@ static const uint8_t kSync2V2 = 0x5B;  // version 2
 static const uint8_t kPayloadBytes = (10 * N_CHANNELS + 7) / 8;
 static const uint8_t kFrameBytes = 4 + kPayloadBytes;
 static const uint8_t kFrameBytesV2 = 6 + kPayloadBytes;
-static const uint8_t kStatusEstop = 0x1, kStatusOverflow = 0x2, kStatusRestarted = 0x4;
+static const uint8_t kStatusEstop = 0x1, kStatusOverflow = 0x2, kStatusRestarted = 0x4, kStatusStreamStart = 0x8;
 // Version 2 costs 2 bytes more per frame: the board answers '2' only when its frames leave 15 % of the link free
 // (4 channels at 1 kHz need 110 kbit/s in version 2: not at 115200 baud, where it stays in version 1).
 static const bool kVersion2Fits = (uint32_t)kFrameBytesV2 * 10UL * SAMPLE_RATE_HZ <= SERIAL_BAUD * 85UL / 100UL;
@@ -139,7 +141,7 @@ static void send_frame(const Sample& s) {
   frame[0] = kSync1;
   if (protocol_ == 2) {
     frame[1] = kSync2V2;
-    const uint16_t word = (s.seq & 0x0FFFu) | ((uint16_t)(s.status & 0x7u) << 12);
+    const uint16_t word = (s.seq & 0x0FFFu) | ((uint16_t)(s.status & 0xFu) << 12);
     frame[2] = (uint8_t)word;
     frame[3] = (uint8_t)(word >> 8);
     pack_codes(s.codes, frame + 4);
@@ -169,11 +171,13 @@ void early_wdt_off(void) {
 }
 
 static void start_stream(uint8_t protocol) {
+  // Already streaming this version (the host reconnected after a link drop): go on, the sequence continues.
+  if (streaming_ && protocol_ == protocol) return;
   noInterrupts();
   seq_ = 0;
   head_ = tail_ = 0;
   overruns_ = 0;
-  pending_status_ = 0;
+  pending_status_ = kStatusStreamStart;
   protocol_ = protocol;
   streaming_ = true;
   resume_protocol_ = protocol;

@@ -242,6 +242,7 @@ struct RecordOptions {
   int baud = 115200;
   double seconds = 10.0;                ///< stream time to record (0 = until the board stops / Ctrl-C)
   std::filesystem::path output;         ///< .csv or .edf/.bdf
+  std::filesystem::path board;          ///< board profile TOML: record mV at the skin instead of ADC codes
 };
 /// `myoexo record`: SerialSource -> record_session (reconnects, loses no intact sample).
 Status run_record(const Context& ctx, const RecordOptions& opt);

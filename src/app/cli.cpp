@@ -256,6 +256,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   rec_cmd->add_option("--seconds", recopt.seconds, "Stream time to record (0 = until the board stops or Ctrl-C)")
       ->check(kFiniteNumber)->check(CLI::NonNegativeNumber);
   rec_cmd->add_option("--out", rec_out, "Output file: .csv, .edf or .bdf")->required();
+  rec_cmd->add_option("--board", recopt.board,
+                      "Board profile TOML (configs/boards/): record millivolts at the skin instead of raw ADC codes")
+      ->check(CLI::ExistingFile);
 
   ReviewOptions rv;
   std::string rv_dir;

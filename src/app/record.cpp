@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include "app/common.hpp"
+#include "realtime/board_profile.hpp"
 #include "realtime/serial_source.hpp"
 #include "realtime/acquisition.hpp"
 
@@ -30,6 +31,24 @@ Status run_record(const Context& ctx, const RecordOptions& opt) {
   so.baud = opt.baud;
   so.n_channels = opt.channels;
   so.sample_rate_hz = opt.rate_hz;
+  std::string unit_note = "ADC codes";
+  if (!opt.board.empty()) {
+    auto board = realtime::load_board_profile(opt.board);
+    if (!board) return board.error();
+    if (board->adc_bits != 10)
+      return make_error(ErrorCode::mismatch, opt.board.string(), 0,
+                        "the board streams 10-bit codes (firmware/PROTOCOL.md); the profile says " +
+                            std::to_string(board->adc_bits) + " bits");
+    if (board->output != realtime::BoardOutput::raw)
+      return make_error(ErrorCode::mismatch, opt.board.string(), 0,
+                        "the profile's sensor output is the envelope, not an EMG in mV: record its ADC codes "
+                        "(leave out --board)");
+    so.code_offset = board->zero_code();
+    so.volts_per_code = board->millivolts_per_code();
+    so.unit = "mV";
+    unit_note = "mV at the skin (" + board->name + ", " + format_double(board->millivolts_per_code()) +
+                " mV/code, zero at code " + format_double(board->zero_code()) + ")";
+  }
   auto src = realtime::SerialSource::create(so);
   if (!src) return src.error();
 
@@ -38,7 +57,7 @@ Status run_record(const Context& ctx, const RecordOptions& opt) {
   realtime::RecordSessionOptions ro;
   ro.duration_s = opt.seconds;
   ro.stop = &g_stop;
-  log_line(ctx, "recording " + std::to_string(opt.channels) + " channels from " + opt.port + " to " +
+  log_line(ctx, "recording " + std::to_string(opt.channels) + " channels in " + unit_note + " from " + opt.port + " to " +
                     opt.output.string() + (opt.seconds > 0 ? " for " + format_double(opt.seconds) + " s" : "") +
                     " (Ctrl-C stops) ...");
   auto rep = realtime::record_session(*src, opt.output, ro);

@@ -570,6 +570,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   s["sim_time_s"] = rows.empty() ? 0.0 : rows.back().t_s;
   s["hardware_errors"] = st.hardware_errors;
   s["board_estops"] = st.device_estops;
+  if (std::isfinite(st.device_estop_latency_ms)) s["board_estop_latency_ms"] = st.device_estop_latency_ms;
   s["operator"] = {{"estop_requests", st.estop_requests},
                    {"reset_requests", st.reset_requests},
                    {"resets_refused", st.resets_refused}};

@@ -87,8 +87,20 @@ Result<SessionReport> record_session(EmgSource& source, const std::filesystem::p
       rep.end_status = ReadStatus::ok;
       break;
     }
-    const ReadResult r = acq.read(buf);
+    ReadResult r = acq.read(buf);
+    if (r.status == ReadStatus::ok && options.duration_s > 0) {
+      // The last read may run past --seconds: keep what falls before it (the recording is exactly that long).
+      const double fs = source.sample_rate_hz();
+      const double room = std::ceil((options.duration_s - r.first_sample_s) * fs - 1e-6);
+      const std::size_t keep = room <= 0 ? 0 : std::min<std::size_t>(r.frames, static_cast<std::size_t>(room));
+      if (keep < r.frames) {
+        rep.frames -= r.frames - keep;
+        rep.stream_duration_s = std::max(r.first_sample_s, options.duration_s);
+        r.frames = keep;
+      }
+    }
     if (r.status == ReadStatus::ok) {
+      if (r.frames == 0) continue;  // all past the duration: the loop ends above
       Status w = rec->append(std::span<const double>(buf.data(), r.frames * source.n_channels()), r.first_sample_s);
       if (!w) {
         source.stop();

@@ -62,7 +62,9 @@ Result<Recorder> Recorder::create(const std::filesystem::path& path, std::vector
   r.file_ = std::fopen(r.csv_path_.c_str(), "wb");
   if (!r.file_) return make_error(ErrorCode::io, r.csv_path_.string(), 0, "recorder: cannot create file");
   std::string header = "time_s";
-  for (const auto& n : r.names_) header += "," + n;
+  // "name [unit]", as the CSV reader takes it back: a replay of the file knows what its numbers are.
+  for (std::size_t c = 0; c < r.names_.size(); ++c)
+    header += "," + r.names_[c] + (r.units_[c].empty() ? std::string() : " [" + r.units_[c] + "]");
   header += "\n";
   if (std::fwrite(header.data(), 1, header.size(), r.file_) != header.size())
     return make_error(ErrorCode::io, r.csv_path_.string(), 0, "recorder: write failed");

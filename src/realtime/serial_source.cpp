@@ -239,8 +239,8 @@ Result<SerialSource> SerialSource::create(const SerialOptions& options, std::uni
       options.protocol > 2)
     return make_error(ErrorCode::invalid_argument,
                       "serial: max_read_frames, baud must be > 0, poll_timeout_ms >= 0, protocol 0 (auto), 1 or 2");
-  if (!(options.volts_per_code > 0) || !std::isfinite(options.volts_per_code))
-    return make_error(ErrorCode::invalid_argument, "serial: volts_per_code must be > 0");
+  if (!(options.volts_per_code > 0) || !std::isfinite(options.volts_per_code) || !std::isfinite(options.code_offset))
+    return make_error(ErrorCode::invalid_argument, "serial: volts_per_code must be > 0 and code_offset finite");
 
   SerialSource s;
   s.options_ = options;
@@ -249,7 +249,8 @@ Result<SerialSource> SerialSource::create(const SerialOptions& options, std::uni
   s.names_ = options.channel_names;
   if (s.names_.empty())
     for (std::size_t c = 0; c < options.n_channels; ++c) s.names_.push_back(std::to_string(c).insert(0, 1, 'A'));  // "A<c>" (pin names)
-  s.units_.assign(options.n_channels, options.volts_per_code == 1.0 ? "adc" : "V");
+  const bool raw_codes = options.volts_per_code == 1.0 && options.code_offset == 0.0;
+  s.units_.assign(options.n_channels, !options.unit.empty() ? options.unit : raw_codes ? "adc" : "V");
   s.bytes_.resize(options.max_read_frames * s.parser_.max_frame_bytes());
   s.pending_.resize(options.max_read_frames * options.n_channels);
   s.pending_missing_.resize(options.max_read_frames);
@@ -265,13 +266,21 @@ Status SerialSource::start() {
     Status s = link_->open();
     if (!s) return s;
   }
-  parser_.restart_sequence();
   pending_begin_ = pending_end_ = 0;
   const std::int64_t now = steady_now_ns();
+  // A version-2 board says whether its sequence continued across a reconnect (a link that dropped while it kept
+  // streaming) or restarted (the stream-start bit): the parser keeps the sequence and counts the gap from it. A
+  // version-1 board cannot say, so its sequence restarts and the stream time continues from the wall clock.
+  resume_v2_ = started_once_ && parser_.has_sequence() && parser_.last_version() == 2 && options_.protocol != 1;
+  if (resume_v2_) {
+    parser_.drop_partial();
+  } else {
+    parser_.restart_sequence();
+  }
   if (!started_once_) {
     first_start_ns_ = now;
     started_once_ = true;
-  } else {
+  } else if (!resume_v2_) {
     const auto elapsed = static_cast<std::uint64_t>(
         std::llround(static_cast<double>(now - first_start_ns_) * 1e-9 * options_.sample_rate_hz));
     next_index_ = std::max(next_index_, elapsed);
@@ -291,7 +300,7 @@ Status SerialSource::start() {
 bool SerialSource::send_start_bytes() noexcept {
   const std::uint8_t both[2] = {kWireStartByte, kWireStartByteV2};
   if (options_.protocol == 1) return link_->write({both, 1});
-  if (options_.protocol == 2) return link_->write({both + 1, 1});
+  if (options_.protocol == 2 || resume_v2_) return link_->write({both + 1, 1});
   return link_->write({both, 2});
 }
 
@@ -330,7 +339,7 @@ ReadResult SerialSource::read(std::span<double> out) noexcept {
     const auto sink = [&](const WireFrame& f) {
       if (pending_end_ >= options_.max_read_frames) return;  // cannot happen (see above)
       double* dst = pending_.data() + pending_end_ * nch;
-      for (std::size_t c = 0; c < nch; ++c) dst[c] = f.codes[c] * options_.volts_per_code;
+      for (std::size_t c = 0; c < nch; ++c) dst[c] = (f.codes[c] - options_.code_offset) * options_.volts_per_code;
       pending_missing_[pending_end_] = f.missing_before;
       ++pending_end_;
       board_estop_ = (f.status & kWireStatusEstop) != 0;
@@ -339,7 +348,8 @@ ReadResult SerialSource::read(std::span<double> out) noexcept {
     // A short read drained the link, so its arrival time dates its last frame (the parser's estimate of
     // gaps >= 256 frames). A full read may have left newer bytes waiting: its time would make old frames
     // look late, so it is parsed untimed (the parser carries the time forward by the sequence).
-    if (static_cast<std::size_t>(n) < max_bytes)
+    // The first read after a (re)start is timed whatever its size: it may have to size a gap across a reconnect.
+    if (static_cast<std::size_t>(n) < max_bytes || awaiting_first_frame_)
       parser_.feed(got, pending_arrival_ns_, sink);
     else
       parser_.feed(got, sink);

@@ -59,6 +59,8 @@ struct SerialOptions {
   std::vector<std::string> channel_names;  ///< empty = "A0".."A<n-1>" (the analog pins)
   double volts_per_code = 1.0;           ///< scale applied to the 10-bit codes (1.0 keeps raw codes, unit "adc";
                                          ///< 5.0 / 1023 gives volts at a 5 V reference)
+  double code_offset = 0.0;              ///< samples are (code - code_offset) x volts_per_code
+  std::string unit;                      ///< the samples' unit; empty: "adc" for raw codes, else "V"
   int poll_timeout_ms = 50;              ///< longest a read() waits for bytes
   std::size_t max_read_frames = 256;     ///< frames decoded per read at most (sizes the internal buffers)
   SerialBackend backend = SerialBackend::automatic;
@@ -80,7 +82,7 @@ struct SerialStats {
   std::uint64_t frames_delivered = 0;
   std::uint64_t starts = 0;         ///< successful start() calls (1 + reconnects)
   std::uint64_t disconnects = 0;    ///< times the link went away mid-stream
-  std::uint64_t start_bytes_sent = 0;  ///< '1' bytes sent (1 per start, more while a board did not answer)
+  std::uint64_t start_bytes_sent = 0;  ///< start requests sent (1 per start, more while a board did not answer)
 };
 
 class SerialSource final : public EmgSource {
@@ -99,9 +101,11 @@ class SerialSource final : public EmgSource {
   const std::vector<std::string>& channel_names() const noexcept override { return names_; }
   const std::vector<std::string>& channel_units() const noexcept override { return units_; }
 
-  /// Opens the link if needed, forgets any partial frame, restarts the sequence and sends '1'.
-  /// After a disconnect this is the reconnect. Stream time continues: the first frame after a reconnect is
-  /// stamped with the wall time elapsed since the first start (so timestamps never go backwards).
+  /// Opens the link if needed, forgets any partial frame and sends the start byte(s). After a disconnect this is the
+  /// reconnect, and stream time continues: to a version-2 board it sends '2' only and keeps the sequence, so the
+  /// gap is counted from it (or, when the board flags a new sequence, sized from arrival times); a version-1
+  /// board's sequence restarts and its first frame is stamped with the wall time elapsed since the first start
+  /// (so timestamps never go backwards).
   Status start() override;
   /// Sends '0' and closes the link.
   void stop() noexcept override;
@@ -134,6 +138,7 @@ class SerialSource final : public EmgSource {
   std::int64_t first_start_ns_ = 0;
   std::int64_t pending_arrival_ns_ = 0;
   bool started_once_ = false;
+  bool resume_v2_ = false;                // this (re)start keeps a version-2 sequence (sends '2' only)
   bool awaiting_first_frame_ = false;     // since start(): no frame yet (the start byte is repeated)
   std::int64_t start_ns_ = 0, last_start_byte_ns_ = 0;
   std::string last_error_;

@@ -66,7 +66,7 @@ std::size_t encode_wire_frame_v2(std::uint16_t seq, std::uint8_t status, std::sp
   std::array<std::uint8_t, kMaxWireFrameBytes> v1{};
   if (encode_wire_frame(0, codes, v1) == 0) return 0;
   const std::size_t payload = wire_payload_bytes(n);
-  const std::uint16_t word = static_cast<std::uint16_t>((seq & 0x0FFFu) | (std::uint16_t(status & 0x7u) << 12));
+  const std::uint16_t word = static_cast<std::uint16_t>((seq & 0x0FFFu) | (std::uint16_t(status & 0xFu) << 12));
   out[0] = kWireSync1;
   out[1] = kWireSync2V2;
   out[2] = static_cast<std::uint8_t>(word & 0xFFu);
@@ -94,6 +94,11 @@ void WireFrameParser::restart_sequence() noexcept {
   have_time_ = false;
 }
 
+void WireFrameParser::drop_partial() noexcept {
+  stats_.bytes_discarded += len_;
+  len_ = 0;
+}
+
 void WireFrameParser::reset() noexcept {
   len_ = 0;
   have_seq_ = false;
@@ -113,6 +118,24 @@ void WireFrameParser::apply_time(std::int64_t t_ns, bool timed) noexcept {
     return;
   }
   const std::int64_t seen_periods = static_cast<std::int64_t>(frame_.missing_before) + 1;
+  if (frame_.sequence_restarted) {
+    // A new sequence says nothing about the frames before it: only the clock can size the gap.
+    if (timed) {
+      const double periods = static_cast<double>(t_ns - last_time_ns_) / static_cast<double>(period_ns_);
+      const double gap = std::clamp(std::floor(periods + 0.5) - 1.0, 0.0, double(std::uint32_t{0xFFFFFFFFu}));
+      frame_.missing_before = static_cast<std::uint32_t>(gap);
+      if (frame_.missing_before > 0) {
+        frame_.missing_estimated = true;
+        stats_.frames_missing += frame_.missing_before;
+        stats_.frames_missing_estimated += frame_.missing_before;
+        ++stats_.gaps_estimated;
+      }
+      last_time_ns_ = t_ns;
+    } else {
+      last_time_ns_ += period_ns_;
+    }
+    return;
+  }
   if (!timed) {
     last_time_ns_ += seen_periods * period_ns_;  // the board's clock carries the estimate forward
     return;
@@ -190,12 +213,12 @@ bool WireFrameParser::try_decode() noexcept {
   } else {
     crc_ok = crc8(std::span<const std::uint8_t>(buf_.data() + 2, 1 + payload)) == buf_[3 + payload];
   }
-  // Padding bits above the last code (and version 2's reserved status bit) must be zero: a cheap extra check
+  // Padding bits above the last code must be zero: a cheap extra check
   // against a corrupt frame whose CRC happens to match.
   const std::size_t used_bits = 10 * n_channels_;
   const std::size_t pad_bits = payload * 8 - used_bits;
   const std::uint8_t pad_mask = pad_bits == 0 ? 0 : static_cast<std::uint8_t>(0xFFu << (8 - pad_bits));
-  const bool padding_ok = (buf_[head + payload - 1] & pad_mask) == 0 && (!v2 || (buf_[3] & 0x80u) == 0);
+  const bool padding_ok = (buf_[head + payload - 1] & pad_mask) == 0;
   if (!crc_ok || !padding_ok) return false;
   const std::uint8_t* p = buf_.data() + head;
   for (std::size_t k = 0; k < n_channels_; ++k) {
@@ -212,12 +235,13 @@ bool WireFrameParser::try_decode() noexcept {
   if (v2) {
     const std::uint16_t w = std::uint16_t(buf_[2] | (std::uint16_t(buf_[3]) << 8));
     seq = w & 0x0FFFu;
-    frame_.status = static_cast<std::uint8_t>((w >> 12) & 0x7u);
+    frame_.status = static_cast<std::uint8_t>((w >> 12) & 0xFu);
     modulus = 4096;
     ++stats_.frames_v2;
     if (frame_.status & kWireStatusEstop) ++stats_.estop_frames;
     if (frame_.status & kWireStatusOverflow) ++stats_.overflow_flags;
     if (frame_.status & kWireStatusRestarted) ++stats_.restart_flags;
+    if (frame_.status & kWireStatusStreamStart) ++stats_.stream_starts;
   } else {
     seq = buf_[2];
     frame_.status = 0;
@@ -230,8 +254,12 @@ bool WireFrameParser::try_decode() noexcept {
   }
   frame_.version = version;
   frame_.seq = seq;
-  frame_.missing_before =
-      have_seq_ ? std::uint32_t((seq + modulus - ((last_seq_ + 1u) % modulus)) % modulus) : 0;
+  // A board that restarted its stream (a start byte after a reconnect, a reset on open) began a new sequence:
+  // the gap before it is not a sequence difference (apply_time sizes it from the clock).
+  frame_.sequence_restarted = have_seq_ && v2 && (frame_.status & kWireStatusStreamStart) != 0;
+  frame_.missing_before = have_seq_ && !frame_.sequence_restarted
+                              ? std::uint32_t((seq + modulus - ((last_seq_ + 1u) % modulus)) % modulus)
+                              : 0;
   stats_.frames_missing += frame_.missing_before;
   have_seq_ = true;
   last_seq_ = seq;

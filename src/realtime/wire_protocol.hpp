@@ -65,6 +65,10 @@ inline constexpr std::size_t kMaxWireFrameBytes = wire_frame_bytes_v2(kMaxWireCh
 inline constexpr std::uint8_t kWireStatusEstop = 0x1;     ///< the board's e-stop input is active
 inline constexpr std::uint8_t kWireStatusOverflow = 0x2;  ///< the board dropped frames just before this one
 inline constexpr std::uint8_t kWireStatusRestarted = 0x4; ///< the board restarted since the start byte
+/// The first frame after the board (re)started its stream on a start byte: its sequence began again at 0. A board
+/// already streaming the requested version goes on instead (its sequence continues, so a host that reconnects
+/// after a link drop counts exactly what it lost).
+inline constexpr std::uint8_t kWireStatusStreamStart = 0x8;
 
 /// CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, MSB first): crc16("123456789") == 0x29B1. avr-libc's
 /// _crc_xmodem_update computes it byte by byte from the 0xFFFF init.
@@ -81,7 +85,7 @@ std::uint8_t crc8(std::span<const std::uint8_t> bytes, std::uint8_t init = 0) no
 std::size_t encode_wire_frame(std::uint8_t seq, std::span<const std::uint16_t> codes,
                               std::span<std::uint8_t> out) noexcept;
 
-/// Writes one version-2 frame (seq masked to 12 bits, status to 3 bits). Returns the bytes written, 0 if a size is
+/// Writes one version-2 frame (seq masked to 12 bits, status to 4 bits). Returns the bytes written, 0 if a size is
 /// wrong.
 std::size_t encode_wire_frame_v2(std::uint16_t seq, std::uint8_t status, std::span<const std::uint16_t> codes,
                                  std::span<std::uint8_t> out) noexcept;
@@ -97,6 +101,8 @@ struct WireFrame {
                                      ///< 0 for the first frame after reset()/restart_sequence() or after the
                                      ///< board switched protocol version
   bool missing_estimated = false;    ///< missing_before includes frames inferred from arrival times
+  bool sequence_restarted = false;   ///< version 2: the board restarted its sequence here (kWireStatusStreamStart);
+                                     ///< missing_before is then sized from arrival times alone (0 untimed)
   std::size_t n_channels = 0;
   std::array<std::uint16_t, kMaxWireChannels> codes{};  ///< first n_channels valid, each 0..1023
 };
@@ -115,6 +121,7 @@ struct WireStats {
   std::uint64_t estop_frames = 0;     ///< version-2 frames with the board's e-stop input active
   std::uint64_t overflow_flags = 0;   ///< version-2 frames saying the board dropped frames before them
   std::uint64_t restart_flags = 0;    ///< version-2 frames saying the board restarted (power-on or watchdog)
+  std::uint64_t stream_starts = 0;    ///< version-2 frames that began a new sequence (kWireStatusStreamStart)
 };
 
 /// Host-side frame parser for a fixed channel count. Feed it bytes in any chunking (the result does not
@@ -183,8 +190,15 @@ class WireFrameParser {
   std::int64_t frame_period_ns() const noexcept { return period_ns_; }
 
   /// Forgets a partial frame and the sequence history (the next frame starts a new sequence); the
-  /// counters are kept. Call after (re)connecting: the board restarts its sequence on the start byte.
+  /// counters are kept. Call after (re)connecting to a version-1 board: it restarts its sequence on the start byte.
   void restart_sequence() noexcept;
+  /// Forgets a partial frame only (counted in bytes_discarded): after reconnecting to a version-2 board, whose
+  /// sequence either continues (the gap is counted from it) or says it restarted (kWireStatusStreamStart).
+  void drop_partial() noexcept;
+  /// The version of the last intact frame (1 before any).
+  std::uint8_t last_version() const noexcept { return last_version_; }
+  /// Whether an intact frame has been seen since construction / reset() / restart_sequence().
+  bool has_sequence() const noexcept { return have_seq_; }
   /// restart_sequence() and zeroes the counters.
   void reset() noexcept;
 

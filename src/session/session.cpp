@@ -229,7 +229,11 @@ Session::PumpResult Session::pump() noexcept {
   }
   if (r.status != realtime::ReadStatus::ok) return pr;
   // The board's own e-stop switch: the control thread latches the stop on its next tick.
-  device_estop_.store(source_->device_estop(), std::memory_order_release);
+  const bool board_estop = source_->device_estop();
+  if (board_estop && !device_estop_seen_)
+    device_estop_arrival_ns_.store(r.arrival_ns > 0 ? r.arrival_ns : realtime::steady_now_ns(), std::memory_order_relaxed);
+  device_estop_seen_ = board_estop;
+  device_estop_.store(board_estop, std::memory_order_release);
   const double fs = source_->sample_rate_hz();
   const std::span<double> frames(buf_.data(), r.frames * nch_);
   if (!conversion_.identity())
@@ -264,6 +268,8 @@ void Session::step(double t_s, double dt_s) noexcept {
   if (device_estop && !device_estop_latched_) {
     ++device_estops_;
     loop.trigger_emergency_stop(t_s);
+    const std::int64_t arrival = device_estop_arrival_ns_.load(std::memory_order_relaxed);
+    if (arrival > 0) device_estop_latency_ns_.store(realtime::steady_now_ns() - arrival, std::memory_order_relaxed);
   }
   device_estop_latched_ = device_estop;
   if (reset_req_.exchange(false, std::memory_order_acq_rel)) {
@@ -379,6 +385,8 @@ SessionStats Session::stats() const {
   s.hardware_errors = hw_errors_;
   s.estop_requests = estop_requests_;
   s.device_estops = device_estops_;
+  if (const std::int64_t ns = device_estop_latency_ns_.load(std::memory_order_relaxed); ns >= 0)
+    s.device_estop_latency_ms = double(ns) * 1e-6;
   s.reset_requests = reset_requests_;
   s.resets_refused = resets_refused_;
   s.resume_requests = resume_requests_;

@@ -22,6 +22,7 @@
 
 #include <array>
 #include <atomic>
+#include <limits>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -103,6 +104,9 @@ struct SessionStats {
   std::uint64_t hardware_errors = 0;          ///< ticks whose read or write failed
   std::uint64_t estop_requests = 0, reset_requests = 0, resets_refused = 0, resume_requests = 0;
   std::uint64_t device_estops = 0;  ///< presses of the board's own e-stop switch (each latched the stop)
+  /// The last press: from the host reading the first frame that carried it to the supervisor latching the stop
+  /// [ms] (steady clock; NaN before any press).
+  double device_estop_latency_ms = std::numeric_limits<double>::quiet_NaN();
   std::uint64_t sensor_fault_onsets = 0;
   realtime::DurationSummary step_compute;        ///< CPU of one step() (wall time inside it)
   realtime::DurationSummary arrival_to_command;  ///< last sample of a window arrives -> its command is written
@@ -211,6 +215,9 @@ class Session {
   std::atomic<bool> estop_req_{false}, reset_req_{false}, resume_req_{false};
   std::atomic<bool> device_estop_{false};  // the source's e-stop input (stream thread -> control thread)
   bool device_estop_latched_ = false;      // control thread: the press already latched the stop
+  bool device_estop_seen_ = false;         // stream thread: the source reported the press already
+  std::atomic<std::int64_t> device_estop_arrival_ns_{0};  // stream thread: when the press's frame was read
+  std::atomic<std::int64_t> device_estop_latency_ns_{-1};  // control thread: arrival -> latch of the last press
   std::atomic<int> stream_req_{-1};  // -1 none, 0 stop, 1 start
   std::atomic<bool> latched_{false};
 

@@ -381,49 +381,86 @@ TEST(RecordCommand, BadArgumentsFailWithClearMessages) {
   EXPECT_NE(r.err.find("no-such-port"), std::string::npos) << r.err;
 }
 
-// A pseudo-terminal plays the board: waits for the start byte, then streams frames; the command records a
-// fixed stream duration to CSV.
-TEST(RecordCommand, RecordsFramesFromAPseudoTerminalBoard) {
-  const auto dir = fresh_dir("rec");
+namespace {
+
+// A pseudo-terminal plays a 2-channel board: waits for the start byte, then streams frames (channel 0: code i mod
+// 1024, channel 1: 512) until `stop`.
+void play_two_channel_board(int master, const std::atomic<bool>& stop) {
+  bool started = false;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!started && std::chrono::steady_clock::now() < end) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 20) > 0 && (p.revents & POLLIN)) {
+      std::uint8_t b = 0;
+      if (::read(master, &b, 1) == 1 && b == myoexo::realtime::kWireStartByte) started = true;
+    }
+  }
+  if (!started) return;
+  std::uint8_t buf[myoexo::realtime::kMaxWireFrameBytes];
+  for (std::uint32_t i = 0; i < 3000 && !stop; ++i) {
+    const std::uint16_t codes[2] = {std::uint16_t(i % 1024), std::uint16_t(512)};
+    const auto n = myoexo::realtime::encode_wire_frame(std::uint8_t(i & 0xff), codes, buf);
+    if (::write(master, buf, n) != ssize_t(n)) break;
+    if (i % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // Keep the line open until the host is done.
+  while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+// `myoexo record` against that board for a fixed stream duration; extra arguments go to the command.
+myoexo::test::CliRun record_from_pty_board(const std::filesystem::path& out, std::vector<std::string> extra = {}) {
   const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
-  ASSERT_GE(master, 0);
-  ASSERT_EQ(::grantpt(master), 0);
-  ASSERT_EQ(::unlockpt(master), 0);
+  if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) return {1, "", "no pseudo-terminal"};
   const std::string slave = ::ptsname(master);
   std::atomic<bool> stop{false};
-  std::thread board([&] {
-    // Wait for '1'.
-    bool started = false;
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!started && std::chrono::steady_clock::now() < end) {
-      pollfd p{master, POLLIN, 0};
-      if (::poll(&p, 1, 20) > 0 && (p.revents & POLLIN)) {
-        std::uint8_t b = 0;
-        if (::read(master, &b, 1) == 1 && b == myoexo::realtime::kWireStartByte) started = true;
-      }
-    }
-    if (!started) return;
-    std::uint8_t buf[myoexo::realtime::kMaxWireFrameBytes];
-    for (std::uint32_t i = 0; i < 3000 && !stop; ++i) {
-      const std::uint16_t codes[2] = {std::uint16_t(i % 1024), std::uint16_t(512)};
-      const auto n = myoexo::realtime::encode_wire_frame(std::uint8_t(i & 0xff), codes, buf);
-      if (::write(master, buf, n) != ssize_t(n)) break;
-      if (i % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    // Keep the line open until the host is done.
-    while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  });
-  const auto out = dir / "session.csv";
-  const auto r = run_myoexo(
-      {"record", "--port", slave, "--channels", "2", "--rate", "1000", "--seconds", "0.5", "--out", out.string()});
+  std::thread board([&] { play_two_channel_board(master, stop); });
+  std::vector<std::string> args{"record", "--port", slave, "--channels", "2", "--rate", "1000", "--seconds", "0.5",
+                                "--out", out.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const auto r = run_myoexo(args);
   stop = true;
   board.join();
   ::close(master);
+  return r;
+}
+
+}  // namespace
+
+TEST(RecordCommand, RecordsFramesFromAPseudoTerminalBoard) {
+  const auto dir = fresh_dir("rec");
+  const auto out = dir / "session.csv";
+  const auto r = record_from_pty_board(out);
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("recorded"), std::string::npos) << r.out;
   const auto t = myoexo::test::read_table(out);
-  EXPECT_GE(t.rows.size(), 490u);
-  EXPECT_LE(t.rows.size(), 3000u);
+  EXPECT_EQ(t.rows.size(), 500u) << "exactly --seconds of stream";
+  ASSERT_FALSE(t.rows.empty());
+  EXPECT_EQ(t.rows[10][1], 10.0) << "raw ADC codes";
+}
+
+TEST(RecordCommand, ABoardProfileRecordsMillivoltsAtTheSkin) {
+  const auto dir = fresh_dir("rec");
+  const auto profile = dir / "board.toml";
+  std::ofstream(profile) << "name = \"MyoWare 2.0 RAW, 5 V Uno\"\nadc_bits = 10\nreference_volts = 5.0\ngain = 200.0\n"
+                            "output = \"raw\"\n";
+  const auto out = dir / "session.csv";
+  const auto r = record_from_pty_board(out, {"--board", profile.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto t = myoexo::test::read_table(out);
+  ASSERT_EQ(t.rows.size(), 500u);
+  ASSERT_EQ(t.header.size(), 3u);
+  EXPECT_NE(t.header[1].find("mV"), std::string::npos) << t.header[1];
+  // (code - 511.5) x 5000 mV / 1023 / 200 at the skin: code 10 -> -12.256 mV, code 512 -> +0.0122 mV.
+  const double mv_per_code = 5000.0 / 1023.0 / 200.0;
+  EXPECT_NEAR(t.rows[10][1], (10 - 511.5) * mv_per_code, 1e-4);
+  EXPECT_NEAR(t.rows[10][2], (512 - 511.5) * mv_per_code, 1e-4);
+  // An envelope sensor is not an EMG in mV: refused, nothing recorded.
+  std::ofstream(profile) << "output = \"env\"\n";
+  const auto bad = run_myoexo({"record", "--port", "/dev/null", "--board", profile.string(), "--out",
+                               (dir / "env.csv").string()});
+  EXPECT_NE(bad.rc, 0);
+  EXPECT_NE(bad.err.find("envelope"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "env.csv"));
 }
 
 // `myoexo run --port`: a pseudo-terminal board streams 4 channels in real time; the chain runs live for a

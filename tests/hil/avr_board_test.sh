@@ -7,7 +7,9 @@
 #     host recorded holds exactly the codes the simulated ADC converted, in order: zero lost, zero invented;
 #  2. start-up: the board resets when the port opens (as an Uno does) and its boot loader swallows the first start
 #     byte; the host repeats it until data flows;
-#  3. link faults (flipped bits, dropped bytes, 2 s of silence) in protocol versions 1 and 2: counted exactly;
+#  3. link faults (flipped bits, dropped bytes, 2 s of silence) in protocol versions 1 and 2, and a 2 s disconnect
+#     (the port disappears and comes back; the board keeps streaming) in version 2: counted exactly, every frame
+#     kept at its stream time;
 #  4. decisions: `myoexo run --port` on the simulated board (paced in real time) decides as the replay of the same
 #     recording after the board's 10-bit quantisation does (agreement of the classifier's class and of the intent);
 #  5. safety: the board's e-stop switch latches the supervisor (and it stays latched after the release); a hung
@@ -77,12 +79,12 @@ integrity uno6 "$fw6" 6 230400 "$uci/A_TXT/3Amar.txt" RF,BF,VM,ST,RF,BF
 # drops), paced in real time, in both protocol versions: version 1 (4 channels at 115200) sizes the 2000-frame
 # silence from arrival times (its 8-bit sequence cannot count it); version 2 (6 channels at 230400) from its 12-bit
 # sequence alone.
-faults() {  # name firmware channels baud pins
-  local name=$1 fw=$2 nch=$3 baud=$4 pins=$5
+faults() {  # name firmware channels baud pins seconds rig-fault-options...
+  local name=$1 fw=$2 nch=$3 baud=$4 pins=$5 seconds=$6
+  shift 6
   start_rig "$name" --firmware "$fw" --n-channels "$nch" --channels "$pins" --recording "$uci/A_TXT/3Amar.txt" \
-            --expected "$out/$name.expected.csv" --reset-on-open --realtime \
-            --fault flip:1.5 --fault drop:2.5:20 --fault drop:3.5:7 --fault silence:5:2
-  "$myoexo" record --port "$out/$name.pty" --channels "$nch" --baud "$baud" --rate 1000 --seconds 10 \
+            --expected "$out/$name.expected.csv" --realtime "$@"
+  "$myoexo" record --port "$out/$name.pty" --channels "$nch" --baud "$baud" --rate 1000 --seconds "$seconds" \
             --out "$out/$name.csv" > "$out/$name.record.out" 2>&1 || true
   stop_rig
   tail -1 "$out/$name.record.out"; tail -1 "$out/$name.rig.err"
@@ -95,14 +97,20 @@ faults() {  # name firmware channels baud pins
   placed=$(awk -F, 'NR == FNR { if (FNR > 1) e[FNR - 2] = substr($0, index($0, ",") + 1); next }
                     FNR > 1 { k = int($1 * 1000 + 0.5); n++; if (substr($0, index($0, ",") + 1) != e[k]) bad++ }
                     END { printf "%d %d", n, bad + 0 }' "$out/$name.expected.csv" "$out/$name.csv")
-  check "[ '${placed#* }' = 0 ] && [ '${placed% *}' -gt 7000 ]" \
+  check "[ '${placed#* }' = 0 ] && [ '${placed% *}' -gt $((seconds * 700)) ]" \
         "$name: every frame kept across the faults is at its stream time with its codes (${placed% *} frames, ${placed#* } misplaced)"
 }
-faults faults_v1 "$fw4" 4 115200 RF,BF,VM,ST
+link_faults=(--reset-on-open --fault flip:1.5 --fault drop:2.5:20 --fault drop:3.5:7 --fault silence:5:2)
+faults faults_v1 "$fw4" 4 115200 RF,BF,VM,ST 10 "${link_faults[@]}"
 check "grep -q 'sized from arrival times' '$out/faults_v1.record.out'" "version 1: the 2 s silence was sized from arrival times"
-faults faults_v2 "$fw6" 6 230400 RF,BF,VM,ST,RF,BF
+faults faults_v2 "$fw6" 6 230400 RF,BF,VM,ST,RF,BF 10 "${link_faults[@]}"
 check "! grep -q 'sized from arrival times' '$out/faults_v2.record.out' && grep -q 'protocol version 2' '$out/faults_v2.record.out'" \
       "version 2: the 2 s silence was counted from the 12-bit sequence alone"
+# A Bluetooth link that drops for 2 s: the port disappears (the host's reads fail) and comes back; the board kept
+# streaming, the host reconnects and sends '2' again, the board goes on with its sequence.
+faults reconnect_v2 "$fw6" 6 230400 RF,BF,VM,ST,RF,BF 8 --fault disconnect:3:2
+check "grep -q 'disconnects 1, reconnects 1' '$out/reconnect_v2.record.out' && ! grep -q 'sized from arrival times' '$out/reconnect_v2.record.out'" \
+      "version 2: one disconnect, one reconnect, the gap counted from the board's continued sequence"
 
 # ---- 3: decisions, live on the simulated board vs the replay of what it converted -------------------------------
 "$myoexo" -q run --replay "$uci/A_TXT/3Amar.txt" --seconds 1 --train-on "$uci/N_TXT" --save-model "$out/model.json" \
@@ -131,25 +139,34 @@ check "awk 'BEGIN { exit !($class_agree >= 0.99 && $intent_agree >= 0.99) }'" \
 check "! grep -q sensor_fault '$out/live/events.csv'" "no sensor-fault hold on the board's mid-scale codes"
 
 # ---- 5: safety: the board's e-stop switch and its watchdog ---------------------------------------------------------
-# (No reset on open here: the board streams from the first start byte, so stream and control times agree.)
+# (No reset on open here. The simulator may run slower than real time beside the host's run on this machine, so
+# the latency is measured on the host from the arrival of the first frame that carries the press.)
 start_rig estop --firmware "$fws" --recording "$uci/A_TXT/3Amar.txt" --realtime --estop 3:1
 "$myoexo" -q run --port "$out/estop.pty" --baud 230400 --model "$out/model.json" --seconds 6 --no-plots \
           --out "$out/estop" > "$out/estop.run.out" 2>&1 || { echo "FAIL the e-stop run: $(cat "$out/estop.run.out")"; fails=$((fails + 1)); }
 stop_rig
 latched=$(awk -F, '$2 == "emergency_stop" { print $1; exit }' "$out/estop/events.csv")
+latency=$(grep -o '"board_estop_latency_ms": [0-9.e+-]*' "$out/estop/summary.json" | awk '{ print $2 }')
 last_mode=$(tail -1 "$out/estop/run_log.csv" | cut -d, -f5)
-echo "board e-stop pressed at stream time 3.000 s (+5 ms debounce); the supervisor latched at ${latched:-never} s"
-check "awk 'BEGIN { exit !(\"${latched:-0}\" + 0 >= 3.0 && \"${latched:-0}\" + 0 < 3.1) }'" \
-      "the board's e-stop switch latched the supervisor within 100 ms (at ${latched:-never} s)"
+tail -1 "$out/estop.rig.err"
+echo "board e-stop pressed at stream time 3.000 s (+5 ms debounce); latched at control time ${latched:-never} s," \
+     "${latency:-?} ms after the host read the first frame that carried it"
+# The control loop latches on its next tick (2 ms at this model's 500 Hz); the bound leaves room for this shared
+# machine's scheduling (the simulator takes a core).
+check "awk 'BEGIN { exit !(\"${latency:-x}\" != \"x\" && \"${latency:-0}\" + 0 < 20) }'" \
+      "the board's e-stop switch latched the supervisor on the host's next control tick (${latency:-?} ms after its frame was read)"
 check "[ '$last_mode' = emergency_stop ] && grep -q '\"board_estops\": 1' '$out/estop/summary.json'" \
       "the stop stays latched after the switch is released (last mode: $last_mode)"
-start_rig hang --firmware "$fws" --recording "$uci/A_TXT/3Amar.txt" --realtime --hang-at 4
+start_rig hang --firmware "$fws" --recording "$uci/A_TXT/3Amar.txt" --realtime --hang-at 4 --estop 1:1
 "$myoexo" record --port "$out/hang.pty" --channels 4 --baud 230400 --rate 1000 --seconds 6 --out "$out/hang.csv" \
           > "$out/hang.record.out" 2>&1 || true
 stop_rig
 tail -1 "$out/hang.record.out"
 hang_missing=$(grep -o 'frames missing [0-9]*' "$out/hang.record.out" | grep -o '[0-9]*$' || echo 0)
-check "grep -q ' 1 restarts' '$out/hang.record.out' && grep -q 'e-stop active in 0 frames' '$out/hang.record.out' && [ $hang_missing -ge 250 ] && [ $hang_missing -le 320 ]" \
+estop_frames=$(grep -o 'e-stop active in [0-9]* frames' "$out/hang.record.out" | grep -o '[0-9]*' || echo 0)
+check "[ ${estop_frames:-0} -ge 995 ] && [ ${estop_frames:-0} -le 1005 ]" \
+      "a 1 s press of the e-stop switch is in the status of ${estop_frames:-0} frames (1000, give or take the 5 ms debounce)"
+check "grep -q ' 1 restarts' '$out/hang.record.out' && [ $hang_missing -ge 250 ] && [ $hang_missing -le 320 ]" \
       "a hung main loop: the watchdog reset the board, which resumed streaming and flagged it ($hang_missing frames lost)"
 
 echo "$fails failed"

@@ -41,12 +41,13 @@ TEST_F(AcquisitionTest, RecordSessionWritesTheReplayToCsv) {
   o.duration_s = 2.0;
   auto rep = record_session(src, out, o);
   ASSERT_TRUE(rep.ok()) << rep.error().message();
-  EXPECT_EQ(rep->frames, 2048u);  // whole chunks until >= 2 s
+  EXPECT_EQ(rep->frames, 2000u);  // exactly 2 s: the last 64-frame chunk is cut at the duration
+  EXPECT_DOUBLE_EQ(rep->stream_duration_s, 2.0);
   io::CsvOptions co;
   co.sample_rate_hz = 1000.0;
   co.time_column = "time_s";
   auto back = io::read_csv(out, co).value();
-  ASSERT_EQ(back.n_samples, 2048u);
+  ASSERT_EQ(back.n_samples, 2000u);
   for (std::size_t c = 0; c < 4; ++c)
     for (std::size_t i = 0; i < back.n_samples; ++i)
       ASSERT_EQ(back.samples[c * back.n_samples + i], rec_.samples[c * rec_.n_samples + i]);

@@ -333,6 +333,105 @@ TEST(SerialSource, GapOfHundredsOfFramesIsSizedFromArrivalTimes) {
   EXPECT_EQ(s.wire_stats().gaps_estimated, 1u);
 }
 
+std::vector<std::uint8_t> frame_v2_bytes(std::uint16_t seq, std::uint8_t status, const std::vector<std::uint16_t>& codes) {
+  std::vector<std::uint8_t> f(wire_frame_bytes_v2(codes.size()));
+  encode_wire_frame_v2(seq, status, codes, f);
+  return f;
+}
+
+/// A version-2 board behind a link that drops: each open() starts the next connection's scripted reads; a
+/// connection ends in a disconnect (-1). Remembers the bytes the host wrote in each connection.
+class DroppingLink final : public SerialLink {
+ public:
+  explicit DroppingLink(std::vector<std::vector<ScriptedLink::Step>> connections) : connections_(std::move(connections)) {}
+  Status open() override {
+    if (connection_ >= connections_.size()) return make_error(ErrorCode::io, "dropping: gone");
+    ++connection_;
+    next_ = 0;
+    open_ = true;
+    written.emplace_back();
+    return {};
+  }
+  void close() noexcept override { open_ = false; }
+  bool is_open() const noexcept override { return open_; }
+  long read(std::span<std::uint8_t> buf, int) noexcept override {
+    const auto& steps = connections_[connection_ - 1];
+    if (next_ >= steps.size()) {
+      open_ = false;
+      return -1;
+    }
+    const ScriptedLink::Step& s = steps[next_++];
+    std::this_thread::sleep_for(std::chrono::milliseconds(s.delay_ms));
+    const std::size_t n = std::min(buf.size(), s.bytes.size());
+    std::copy_n(s.bytes.begin(), n, buf.begin());
+    return static_cast<long>(n);
+  }
+  bool write(std::span<const std::uint8_t> bytes) noexcept override {
+    written.back().insert(written.back().end(), bytes.begin(), bytes.end());
+    return true;
+  }
+  const std::string& name() const noexcept override { return name_; }
+  std::vector<std::vector<std::uint8_t>> written;
+
+ private:
+  std::vector<std::vector<ScriptedLink::Step>> connections_;
+  std::size_t connection_ = 0, next_ = 0;
+  bool open_ = false;
+  std::string name_ = "dropping";
+};
+
+TEST(SerialSource, AVersionTwoBoardThatKeptStreamingAcrossAReconnectIsCountedFromItsSequence) {
+  // A 20 kHz version-2 board: 100 frames, the link drops, and 250 ms later (5000 frames: more than the 12-bit
+  // sequence's 4096, so the clock supplies one wrap) the host has reconnected and the board, which kept
+  // streaming, goes on with frame 5100. Then the link drops again and the board comes back restarted (a reset on
+  // open): its first frame flags a new sequence, the gap is sized from the clock alone.
+  // Timing slack: the wrap is right while the sleeps overshoot by less than half a wrap (102 ms).
+  auto run = [](int first, int count, std::uint8_t first_status) {
+    std::vector<std::uint8_t> b;
+    for (int k = first; k < first + count; ++k) {
+      const auto f = frame_v2_bytes(std::uint16_t(k % 4096), k == first ? first_status : 0, codes_for(4, k));
+      b.insert(b.end(), f.begin(), f.end());
+    }
+    return b;
+  };
+  std::vector<std::vector<ScriptedLink::Step>> connections{{{0, run(0, 100, kWireStatusStreamStart)}},
+                                                          {{250, run(5100, 10, 0)}},
+                                                          {{100, run(0, 10, kWireStatusStreamStart)}}};
+  auto link = std::make_unique<DroppingLink>(std::move(connections));
+  const DroppingLink* board = link.get();
+  SerialOptions opt;
+  opt.port = "dropping";
+  opt.n_channels = kChannels;
+  opt.sample_rate_hz = 20000.0;
+  auto s = SerialSource::create(opt, std::move(link)).value();
+  ASSERT_TRUE(s.start().ok());
+  std::vector<double> buf(256 * kChannels);
+  std::vector<ReadResult> runs;
+  WireStats after_reconnect;
+  int disconnects = 0;
+  for (int i = 0; i < 20 && disconnects < 3; ++i) {
+    const ReadResult r = s.read(buf);
+    if (r.status == ReadStatus::disconnected) {
+      if (++disconnects < 3) ASSERT_TRUE(s.start().ok());
+    } else if (r.status == ReadStatus::ok) {
+      runs.push_back(r);
+      if (runs.size() == 2) after_reconnect = s.wire_stats();
+    }
+  }
+  ASSERT_EQ(runs.size(), 3u);
+  ASSERT_EQ(board->written.size(), 3u);
+  EXPECT_EQ(board->written[0], (std::vector<std::uint8_t>{'1', '2'}));
+  EXPECT_EQ(board->written[1], (std::vector<std::uint8_t>{'2'})) << "a version-2 board is asked to go on";
+  EXPECT_DOUBLE_EQ(runs[1].first_sample_s, 5100.0 / 20000.0) << "stream time right across the reconnect";
+  EXPECT_EQ(after_reconnect.frames_missing, 5000u);
+  EXPECT_EQ(after_reconnect.frames_missing_estimated, 4096u) << "the sequence counted 904, the clock one wrap";
+  // The restarted board: ~100 ms (2000 frames) after frame 5109, sized from the clock.
+  const double expected_s = 5110.0 / 20000.0 + 0.1;
+  EXPECT_GE(runs[2].first_sample_s, expected_s - 0.005);
+  EXPECT_LE(runs[2].first_sample_s, expected_s + 0.1);
+  EXPECT_EQ(s.wire_stats().stream_starts, 2u);
+}
+
 /// An Uno that resets when its port opens: its boot loader swallows every byte for `boot_ms`, then the sketch
 /// streams frames once it has seen a start byte (or never, when `silent`).
 class ResettingBoardLink final : public SerialLink {

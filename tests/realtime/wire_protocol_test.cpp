@@ -345,6 +345,39 @@ TEST(WireProtocolV2, AGapOfTwoThousandFramesIsCountedFromTheSequenceAlone) {
   EXPECT_EQ(p.stats().frames_missing, 2000u);
 }
 
+TEST(WireProtocolV2, AStreamStartBitBeginsANewSequenceWhoseGapOnlyTheClockSizes) {
+  // A board that restarted its stream after 2.5 s (an Uno reset when the host reopened its port) flags the first
+  // frame of its new sequence: no sequence difference is counted across it, the clock sizes the gap.
+  constexpr std::int64_t ms = 1'000'000;
+  WireFrameParser p(4, 1000.0);
+  std::vector<WireFrame> got;
+  const auto sink = [&](const WireFrame& f) { got.push_back(f); };
+  for (std::uint16_t k = 0; k < 100; ++k) p.feed(frame_v2(k, k == 0 ? kWireStatusStreamStart : 0, {1, 2, 3, 4}), k * ms, sink);
+  p.feed(frame_v2(0, kWireStatusStreamStart, {5, 6, 7, 8}), (99 + 2500) * ms, sink);
+  p.feed(frame_v2(1, 0, {5, 6, 7, 8}), (99 + 2501) * ms, sink);
+  ASSERT_EQ(got.size(), 102u);
+  EXPECT_FALSE(got[0].sequence_restarted) << "the first frame ever has nothing before it";
+  EXPECT_TRUE(got[100].sequence_restarted);
+  EXPECT_EQ(got[100].missing_before, 2499u);
+  EXPECT_TRUE(got[100].missing_estimated);
+  EXPECT_EQ(got[101].missing_before, 0u);
+  EXPECT_EQ(p.stats().frames_missing, 2499u);
+  EXPECT_EQ(p.stats().stream_starts, 2u);
+  // Untimed, the clock cannot say: a new sequence, no gap.
+  WireFrameParser q(4);
+  std::vector<std::uint8_t> bytes;
+  for (std::uint16_t k : {0, 1, 2}) {
+    const auto f = frame_v2(k, 0, {1, 2, 3, 4});
+    bytes.insert(bytes.end(), f.begin(), f.end());
+  }
+  const auto f = frame_v2(0, kWireStatusStreamStart, {1, 2, 3, 4});
+  bytes.insert(bytes.end(), f.begin(), f.end());
+  const auto frames = parse_all(q, bytes);
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_EQ(frames[3].missing_before, 0u);
+  EXPECT_EQ(q.stats().frames_missing, 0u);
+}
+
 TEST(WireProtocolV2, ABoardThatSwitchesFromVersionOneStartsANewSequence) {
   // The host sends "12": a version-2 board starts on '1' and switches on '2' a few frames later.
   std::vector<std::uint8_t> bytes;

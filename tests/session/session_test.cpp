@@ -2,6 +2,7 @@
 // the safety log on disk), on input shaped like a real board's (codes at mid-scale over a pseudo-terminal).
 #include "session/session.hpp"
 
+#include <cmath>
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -224,6 +225,10 @@ TEST(Session, TheBoardsEstopSwitchLatchesAndAResetIsRefusedWhileItIsPressed) {
   EXPECT_NE(ticks[4001].mode, SupervisorMode::emergency_stop) << "the reset after the release is accepted";
   EXPECT_EQ(s->stats().device_estops, 1u);
   EXPECT_EQ(s->stats().resets_refused, 1u);
+  // The latency from reading the press's frame to the latch is measured (this test drives both threads' work
+  // from one thread, so it is the time between one pump and the next step: small, not zero-length by contract).
+  EXPECT_TRUE(std::isfinite(s->stats().device_estop_latency_ms));
+  EXPECT_GE(s->stats().device_estop_latency_ms, 0.0);
 }
 
 TEST(Session, StreamAndWallClockDriversGiveTheSameDecisions) {

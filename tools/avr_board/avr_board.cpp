@@ -82,8 +82,8 @@ struct Rig {
   std::uint64_t resets = 0, bytes_swallowed = 0;
   // Link faults between the board and the host, at simulated times; the frames they cost are counted exactly.
   struct Fault {
-    enum Kind { flip, drop, silence } kind;
-    double at_s, amount;  // drop: bytes; silence: seconds
+    enum Kind { flip, drop, silence, disconnect } kind;
+    double at_s, amount;  // drop: bytes; silence, disconnect: seconds
     bool done = false;
     std::uint64_t dropped_left = 0;
   };
@@ -92,6 +92,14 @@ struct Rig {
   std::uint64_t stream_bytes = 0;        // bytes the firmware sent since the stream started
   std::set<std::uint64_t> frames_lost;   // frame indices (since the stream started) a fault damaged
   std::uint64_t bytes_dropped = 0, bits_flipped = 0;
+  int version = 0;                       // the stream's protocol version (0 until its first frame's sync 2)
+  // A disconnect: the link stops carrying bytes (lost, counted) at once; the port disappears a moment later (once
+  // the host has read what reached it before), comes back after the fault's seconds, and carries bytes again from
+  // the moment the host reopens it.
+  bool link_down = false;
+  double port_gone_at_s = -1, port_back_at_s = -1;
+  std::string link_path;
+  std::uint64_t disconnects = 0;
   // The board's e-stop input (a normally-closed switch to ground on D2: pressed = high) and a hung main loop.
   double estop_at_s = -1, estop_for_s = 0;
   int estop_level = -1;
@@ -138,14 +146,16 @@ void on_adc_trigger(avr_irq_t*, std::uint32_t value, void* param) {
 
 void on_uart_out(avr_irq_t*, std::uint32_t value, void* param) {
   Rig& r = *static_cast<Rig*>(param);
-  if (r.streaming && !r.faults.empty() && r.frame_bytes == 0 && r.stream_bytes == 1)
-    r.frame_bytes = (value == 0x5B ? 6 : 4) + (10 * r.n_channels + 7) / 8;
-  if (r.streaming && !r.faults.empty() && r.frame_bytes == 0) {
+  if (r.streaming && r.frame_bytes == 0 && r.stream_bytes == 1) {
+    r.version = value == 0x5B ? 2 : 1;
+    r.frame_bytes = (r.version == 2 ? 6 : 4) + (10 * r.n_channels + 7) / 8;
+  }
+  if (r.streaming && (r.faults.empty() || r.frame_bytes == 0)) {
     ++r.stream_bytes;
-  } else if (r.streaming && !r.faults.empty()) {
+  } else if (r.streaming) {
     const std::uint64_t pos = r.stream_bytes++, frame = pos / r.frame_bytes, offset = pos % r.frame_bytes;
     const double t = double(r.avr->cycle - r.stream_start_cycle) / double(r.avr->frequency);  // stream time
-    bool keep = true;
+    bool keep = !r.link_down;
     for (auto& f : r.faults) {
       if (f.kind == Rig::Fault::silence) {
         if (t >= f.at_s && t < f.at_s + f.amount) keep = false;
@@ -158,7 +168,7 @@ void on_uart_out(avr_irq_t*, std::uint32_t value, void* param) {
           --f.dropped_left;
           keep = false;
         }
-      } else if (!f.done && t >= f.at_s && offset == 3) {  // flip: one bit of the frame's first payload byte
+      } else if (f.kind == Rig::Fault::flip && !f.done && t >= f.at_s && offset == 3) {  // flip: one bit of the frame's first payload byte
         f.done = true;
         value ^= 0x01u;
         ++r.bits_flipped;
@@ -206,10 +216,12 @@ int open_pty(const std::string& link, std::string& slave_name) {
 
 // Moves bytes between the simulated UART and the pseudo-terminal.
 void service_pty(Rig& r) {
+  if (r.master < 0) return;  // the port is gone (a disconnect)
   // The host opened the port: a pseudo-terminal master sees POLLHUP while no one holds the slave open.
   pollfd p{r.master, POLLIN, 0};
   (void)::poll(&p, 1, 0);
   const bool open_now = !(p.revents & POLLHUP);
+  if (open_now && r.link_down && r.port_gone_at_s < 0 && r.port_back_at_s < 0) r.link_down = false;  // reconnected
   if (open_now && !r.host_open && r.reset_on_open) {
     avr_reset(r.avr);
     ++r.resets;
@@ -238,8 +250,11 @@ void service_pty(Rig& r) {
     }
     avr_raise_irq(avr_io_getirq(r.avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT), in[i]);
     ++r.bytes_from_host;
-    if (in[i] == '1' || in[i] == '2') {  // a (re)start: the sketch restarts its sequence and frame layout
+    if ((in[i] == '1' || in[i] == '2') && r.streaming && r.version == in[i] - '0') {
+      // Already streaming this version (a host that reconnected): the sketch goes on, its frames stay aligned.
+    } else if (in[i] == '1' || in[i] == '2') {  // a (re)start: the sketch restarts its sequence and frame layout
       if (!r.streaming) r.stream_start_cycle = r.avr->cycle;
+      r.version = 0;
       r.streaming = true;
       r.stream_bytes = 0;
       r.frame_bytes = 0;  // told by the first frame's second sync byte (a version-1 sketch ignores '2')
@@ -252,6 +267,40 @@ void service_pty(Rig& r) {
 }  // namespace
 
 double r_hang_at = -1;
+
+// The disconnect faults, at stream times: the link stops carrying bytes, the port disappears, then comes back.
+void drive_disconnects(Rig& r) {
+  if (!r.streaming) return;
+  const double t = double(r.avr->cycle - r.stream_start_cycle) / double(r.avr->frequency);
+  for (auto& f : r.faults) {
+    if (f.kind != Rig::Fault::disconnect || f.done || t < f.at_s) continue;
+    f.done = true;
+    r.link_down = true;
+    r.port_gone_at_s = t + 0.1;  // the host first reads what had reached it
+    r.port_back_at_s = t + f.amount;
+    ++r.disconnects;
+  }
+  if (r.port_gone_at_s >= 0 && t >= r.port_gone_at_s) {
+    r.port_gone_at_s = -1;
+    if (!r.to_host.empty())
+      std::fprintf(stderr, "avr_board: %zu bytes had not reached the host when the port went away\n", r.to_host.size());
+    r.to_host.clear();
+    ::close(r.master);
+    r.master = -1;
+    std::error_code ec;
+    std::filesystem::remove(r.link_path, ec);
+  }
+  if (r.port_back_at_s >= 0 && t >= r.port_back_at_s && r.master < 0) {
+    r.port_back_at_s = -1;
+    std::string slave;
+    r.master = open_pty(r.link_path, slave);
+    r.host_open = false;
+    if (r.master < 0) {
+      std::fprintf(stderr, "avr_board: cannot open a pseudo-terminal again\n");
+      g_stop.store(true);
+    }
+  }
+}
 
 // Drives D2 and injects the hang command, at stream times.
 void drive_board_inputs(Rig& r) {
@@ -306,7 +355,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> fault_specs;
   app.add_option("--fault", fault_specs, "Link fault at a stream time (s since the host's start byte reached the sketch): flip:T (one bit of a frame), drop:T:N (N "
                                          "bytes from the next frame start), silence:T:D (D s of bytes lost, as a "
-                                         "Bluetooth link that drops)");
+                                         "Bluetooth link that drops), disconnect:T:D (the link drops and the port "
+                                         "disappears, for D s; bytes flow again once the host reopens it)");
   bool reset_on_open = false;
   double boot_s = 0.5;
   app.add_flag("--reset-on-open", reset_on_open, "Reset the CPU when the host opens the port, as an Uno does (DTR), "
@@ -352,8 +402,10 @@ int main(int argc, char** argv) {
     if (k == "flip" && n >= 2) f = {Rig::Fault::flip, a, 0};
     else if (k == "drop" && n == 3 && b >= 1) f = {Rig::Fault::drop, a, b};
     else if (k == "silence" && n == 3 && b > 0) f = {Rig::Fault::silence, a, b};
+    else if (k == "disconnect" && n == 3 && b >= 0.2) f = {Rig::Fault::disconnect, a, b};
     else {
-      std::fprintf(stderr, "avr_board: bad --fault '%s' (flip:T, drop:T:BYTES, silence:T:SECONDS)\n", spec.c_str());
+      std::fprintf(stderr, "avr_board: bad --fault '%s' (flip:T, drop:T:BYTES, silence:T:SECONDS, "
+                   "disconnect:T:SECONDS >= 0.2)\n", spec.c_str());
       return 2;
     }
     r.faults.push_back(f);
@@ -430,6 +482,7 @@ int main(int argc, char** argv) {
   avr_irq_register_notify(avr_io_getirq(r.avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), on_uart_out, &r);
 
   std::string slave;
+  r.link_path = link;
   r.master = open_pty(link, slave);
   if (r.master < 0) {
     std::fprintf(stderr, "avr_board: cannot open a pseudo-terminal\n");
@@ -452,6 +505,7 @@ int main(int argc, char** argv) {
     next_service = r.avr->cycle + slice;
     service_pty(r);
     drive_board_inputs(r);
+    drive_disconnects(r);
     const double sim_s = double(r.avr->cycle) / frequency;
     if (realtime) {
       const auto due = t0 + std::chrono::duration<double>(sim_s);
@@ -475,8 +529,9 @@ int main(int argc, char** argv) {
                (unsigned long long)r.bytes_swallowed, (unsigned long long)r.resets, (unsigned long long)r.host_overflow,
                state);
   if (!r.faults.empty())
-    std::fprintf(stderr, "avr_board: link faults: %llu bit(s) flipped, %llu byte(s) dropped; frames lost %zu\n",
-                 (unsigned long long)r.bits_flipped, (unsigned long long)r.bytes_dropped, r.frames_lost.size());
+    std::fprintf(stderr, "avr_board: link faults: %llu bit(s) flipped, %llu byte(s) dropped, %llu disconnect(s); frames "
+                 "lost %zu\n", (unsigned long long)r.bits_flipped, (unsigned long long)r.bytes_dropped,
+                 (unsigned long long)r.disconnects, r.frames_lost.size());
   if (r.expected.is_open()) r.expected.flush();
   if (!link.empty()) {
     std::error_code ec;
