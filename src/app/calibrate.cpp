@@ -4,10 +4,13 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <system_error>
 #include <thread>
 
 #include "app/common.hpp"
+#include "app/model_file.hpp"
+#include "session/model.hpp"
 #include "app/train_cmd.hpp"
 #include "eval/network_protocol.hpp"
 #include "report/report.hpp"
@@ -66,9 +69,222 @@ Status write_calibration_plot(const eval::CalibrationResult& r, const std::strin
   return report::plot_lines(plot, png);
 }
 
+// Samples [begin, end) of a recording, labels kept.
+io::Recording crop(const io::Recording& r, std::size_t begin, std::size_t end) {
+  io::Recording out = r;
+  out.n_samples = end - begin;
+  out.samples.clear();
+  out.samples.reserve(r.n_channels() * out.n_samples);
+  for (std::size_t c = 0; c < r.n_channels(); ++c) {
+    const auto ch = r.channel(c);
+    out.samples.insert(out.samples.end(), ch.begin() + std::ptrdiff_t(begin), ch.begin() + std::ptrdiff_t(end));
+  }
+  if (!r.sample_labels.empty())
+    out.sample_labels.assign(r.sample_labels.begin() + std::ptrdiff_t(begin), r.sample_labels.begin() + std::ptrdiff_t(end));
+  return out;
+}
+
+struct Score {
+  std::size_t windows = 0, correct = 0;
+  double accuracy() const { return windows ? double(correct) / double(windows) : std::numeric_limits<double>::quiet_NaN(); }
+};
+
+// Window accuracy of a model on recordings, as `predict` classifies them: the class of highest probability against
+// the window's label (the file's, or the per-sample label at the window's last sample).
+Result<Score> score_model(const session::PipelineModel& m, const std::vector<io::Recording>& recordings) {
+  Score sc;
+  for (const auto& r : recordings) {
+    auto wp = model_window_probabilities(m, r);
+    if (!wp) return wp.error();
+    const std::size_t k = wp->classes.size();
+    for (std::size_t w = 0; w < wp->n_windows; ++w) {
+      std::string truth = r.label;
+      if (truth.empty()) {
+        const std::size_t last = w * wp->inc + wp->len - 1;
+        if (last >= r.sample_labels.size()) continue;
+        const int id = r.sample_labels[last];
+        if (id < 0 || std::size_t(id) >= r.label_names.size()) continue;
+        truth = r.label_names[std::size_t(id)];
+      }
+      const double* p = wp->probs.data() + w * k;
+      if (!std::isfinite(p[0])) continue;
+      const std::size_t best = std::size_t(std::max_element(p, p + k) - p);
+      ++sc.windows;
+      if (wp->classes[best] == truth) ++sc.correct;
+    }
+  }
+  return sc;
+}
+
+// `myoexo calibrate --model BASE --dataset PERSON --seconds S --out PERSON_MODEL`: a calibrated model for one
+// person, written as a model file `run` loads, and scored against the base on the rest of the person's recordings.
+Status run_calibrate_person(const Context& ctx, const CalibrateOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (opt.seconds.size() != 1 || !(opt.seconds[0] > 0) || !std::isfinite(opt.seconds[0]))
+    return make_error(ErrorCode::invalid_argument, "--seconds: one duration > 0 with --model (the calibration time "
+                                                   "per recording)");
+  if (!opt.model_out || opt.model_out->empty())
+    return make_error(ErrorCode::invalid_argument, "--out FILE: where to write the calibrated model");
+  const double seconds = opt.seconds[0];
+  const double test_from = opt.test_from_s.value_or(seconds);
+  if (!(test_from >= seconds) || !std::isfinite(test_from))
+    return make_error(ErrorCode::invalid_argument, "--test-from must be at least --seconds (the calibration data are "
+                                                   "not test data)");
+  auto base = load_model(*opt.model);
+  if (!base) return base.error();
+  const bool network = base->network != nullptr;
+  if (network && opt.modes.size() != 1)
+    return make_error(ErrorCode::invalid_argument, "--modes: one fine-tuning mode (head or full) with --model");
+  if (network && opt.modes[0] != "head" && opt.modes[0] != "full")
+    return make_error(ErrorCode::invalid_argument, "--modes: head or full, not '" + opt.modes[0] + "'");
+  if (const auto ext = opt.model_out->extension().string(); network ? ext != ".pt" : ext != ".json")
+    return make_error(ErrorCode::invalid_argument, opt.model_out->string(), 0,
+                      std::string("--out: a calibrated ") + (network ? "network is a .pt file" : "LDA model is a .json file"));
+  if (auto s = ensure_parent_dir(*opt.model_out); !s) return s;
+
+  // The person's labelled recordings, each cut at S s: before it calibrates, after it tests.
+  auto ds = load_data_folder(ctx, opt.data);
+  if (!ds) return ds.error();
+  auto recordings = select_subjects(*ds, opt.subjects, {});
+  if (!recordings) return recordings.error();
+  std::vector<io::Recording> calib, rest;
+  std::vector<std::string> calib_files, subjects;
+  for (const auto& r : *recordings) {
+    if (r.label.empty() && r.sample_labels.empty()) continue;
+    const bool copy_of_another = std::any_of(ds->duplicates.begin(), ds->duplicates.end(),
+                                             [&](const auto& d) { return d.second == r.source_path; });
+    if (copy_of_another) continue;  // a content duplicate (UCI's 2Npie/2Nsen): the first copy only
+    if (std::abs(r.sample_rate_hz - base->sample_rate_hz) > 1e-9)
+      return make_error(ErrorCode::mismatch, r.source_path.string(), 0,
+                        "sampled at " + format_double(r.sample_rate_hz) + " Hz; the model at " +
+                            format_double(base->sample_rate_hz) + " Hz");
+    const std::size_t cut = std::min(r.n_samples, std::size_t(std::llround(seconds * r.sample_rate_hz)));
+    if (cut < base->window_len) continue;  // too short to give one calibration window
+    calib.push_back(crop(r, 0, cut));
+    calib_files.push_back(r.source_path.filename().string());
+    const std::size_t test_cut = std::size_t(std::llround(test_from * r.sample_rate_hz));
+    if (r.n_samples >= test_cut + base->window_len) rest.push_back(crop(r, test_cut, r.n_samples));
+    if (std::find(subjects.begin(), subjects.end(), r.subject_id) == subjects.end()) subjects.push_back(r.subject_id);
+  }
+  if (calib.empty())
+    return make_error(ErrorCode::invalid_argument, "no labelled recording of the chosen person is longer than one "
+                                                   "window (" + std::to_string(base->window_len) + " samples)");
+  std::string who = join(subjects);
+  if (who.empty()) who = "the person";
+  const std::string from = opt.model->filename().string() + ", first " + format_double(seconds) + " s of " +
+                           std::to_string(calib.size()) + " recording(s) of " + who;
+  log_line(ctx, "calibrating " + model_classifier_name(*base) + " (" + opt.model->filename().string() + ") to " + who +
+                    " with the first " + format_double(seconds) + " s of " + std::to_string(calib.size()) +
+                    " recording(s) ...");
+
+  std::string how;
+  if (network) {
+    auto loaded = models::TorchClassifier::load(*opt.model);
+    if (!loaded) return loaded.error();
+    models::TorchClassifier& copy = *loaded;
+    auto spec = data_spec_for_network(copy.spec());
+    if (!spec) return spec.error();
+    auto data = eval::prepare_data(calib, *spec);
+    if (!data) return data.error();
+    if (data->class_names != copy.class_names())
+      return make_error(ErrorCode::mismatch, "the person's recordings have classes " + join(data->class_names) +
+                                                 "; the model has " + join(copy.class_names()) +
+                                                 " (record every class the model decides)");
+    eval::WindowSet set;
+    const std::vector<std::size_t> idx = labelled_windows(*data, *spec, set);
+    if (idx.size() < 2) return make_error(ErrorCode::empty, "fewer than two calibration windows");
+    auto config = resolve_network_config(opt.config);
+    if (!config) return config.error();
+    auto cfg = train::load_train_config(*config);
+    if (!cfg) return cfg.error();
+    train::TrainConfig ft = *cfg;
+    ft.epochs = opt.fine_tune_epochs;
+    ft.early_stopping_patience = 0;
+    ft.validation = train::ValidationSplit::none;
+    ft.history_csv.clear();
+    ft.trainable = opt.modes[0] == "head" ? train::Trainable::head : train::Trainable::all;
+    if (opt.fine_tune_lr) ft.learning_rate = *opt.fine_tune_lr;
+    if (ctx.quiet) ft.progress = false;
+    if (auto s = train::validate_train_config(ft); !s) return s;
+    auto h = train::fine_tune(copy, eval::make_training_set(set, idx), ft);
+    if (!h) return h.error();
+    models::ModelCard card = copy.spec().card;
+    card.trained_on.insert(card.trained_on.end(), calib_files.begin(), calib_files.end());
+    card.adapted_from = from + " (fine-tuning: " + opt.modes[0] + ", " + std::to_string(ft.epochs) + " epochs, " +
+                        std::to_string(idx.size()) + " windows)";
+    card.provenance = session::current_provenance();
+    copy.set_card(std::move(card));
+    if (auto s = copy.save(*opt.model_out); !s) return s;
+    how = opt.modes[0] + " fine-tuning, " + std::to_string(ft.epochs) + " epochs on " + std::to_string(idx.size()) +
+          " windows";
+  } else {
+    // The LDA family: the same filter, windows and features, the discriminant refitted on the person's windows.
+    // Seconds of data give fewer windows than the features need for a covariance of their own: Ledoit-Wolf
+    // shrinkage keeps the refit well conditioned (without it 2 s per recording fell below the base model).
+    models::LdaOptions lda_options;
+    lda_options.solver = models::LdaSolver::lsqr;
+    lda_options.shrinkage = models::LdaShrinkage::ledoit_wolf;
+    auto refit = session::train_pipeline_model(calib, *base, lda_options);
+    if (!refit) return refit.error();
+    if (refit->lda.class_names() != base->lda.class_names())
+      return make_error(ErrorCode::mismatch, "the person's recordings have classes " + join(refit->lda.class_names()) +
+                                                 "; the model has " + join(base->lda.class_names()) +
+                                                 " (record every class the model decides)");
+    refit->class_intents = base->class_intents;
+    refit->adapted_from = from + " (the discriminant refitted on the person's windows with Ledoit-Wolf shrinkage; "
+                                 "filter and features kept)";
+    if (auto s = session::save_pipeline_model(*refit, *opt.model_out); !s) return s;
+    how = "the discriminant refitted on the person's windows, Ledoit-Wolf shrinkage";
+  }
+  const double calib_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // Both models on the rest of the person's recordings, as `predict` classifies.
+  auto calibrated = load_model(*opt.model_out);
+  if (!calibrated) return calibrated.error();
+  Score before, after;
+  if (!rest.empty()) {
+    auto b = score_model(*base, rest);
+    if (!b) return b.error();
+    auto a = score_model(*calibrated, rest);
+    if (!a) return a.error();
+    before = *b;
+    after = *a;
+  }
+  nlohmann::json j;
+  j["base_model"] = opt.model->string();
+  j["calibrated_model"] = opt.model_out->string();
+  j["classifier"] = model_classifier_name(*base);
+  j["calibration"] = {{"seconds_per_recording", seconds}, {"recordings", calib_files}, {"subjects", subjects},
+                      {"method", how}, {"wall_s", calib_wall_s}};
+  j["test"] = {{"from_s", test_from}, {"recordings", rest.size()}, {"windows", before.windows},
+               {"base_accuracy", before.windows ? nlohmann::json(before.accuracy()) : nlohmann::json()},
+               {"calibrated_accuracy", after.windows ? nlohmann::json(after.accuracy()) : nlohmann::json()}};
+  fs::path report = *opt.model_out;
+  report.replace_extension(".calibration.json");
+  {
+    std::ofstream out(report, std::ios::trunc);
+    out << j.dump(2) << '\n';
+    if (!out) return make_error(ErrorCode::io, report.string(), 0, "cannot be written");
+  }
+  ctx.out << "calibrated " << model_classifier_name(*base) << " to " << who << " (" << how << ") in "
+          << format_double(std::round(calib_wall_s * 10) / 10) << " s; wrote " << opt.model_out->string() << "\n";
+  if (before.windows > 0) {
+    char line[200];
+    std::snprintf(line, sizeof line, "on the rest of the person's recordings (%zu windows after %s s): base %.1f %%, "
+                  "calibrated %.1f %%\n", before.windows, format_double(test_from).c_str(), 100 * before.accuracy(),
+                  100 * after.accuracy());
+    ctx.out << line;
+  } else {
+    ctx.out << "no recording is longer than " << format_double(test_from) << " s plus a window: nothing left to test on\n";
+  }
+  ctx.out << "report: " << report.string() << "\n";
+  return {};
+}
+
 }  // namespace
 
 Status run_calibrate(const Context& ctx, const CalibrateOptions& opt) {
+  if (opt.model) return run_calibrate_person(ctx, opt);
   const auto t0 = std::chrono::steady_clock::now();
   auto config = resolve_network_config(opt.config);
   if (!config) return config.error();

@@ -356,6 +356,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* tr_ts_opt = tr_cmd->add_option("--torchscript", tr_ts, "Also export a TorchScript module (torch.jit.load)")
                         ->default_str("");
   tr_cmd->add_flag("--no-plots", tr_no_plots, "Skip the accuracy/loss PNGs");
+  std::string tr_init;
+  auto* tr_init_opt = tr_cmd->add_option("--init", tr_init, "Start from this network model file's weights (fine-tune "
+                                                             "every layer) instead of a fresh network; channels, "
+                                                             "window and classes must match the data")
+                          ->check(CLI::ExistingFile);
 
   PredictOptions pr;
   std::string pr_model, pr_input, pr_out;
@@ -382,7 +387,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                                                              "other subject)")
       ->delimiter(',')->default_str("");
   cal_cmd->add_option("--seconds", cal.seconds, "Calibration seconds per recording, e.g. 2,5,10,20")->delimiter(',');
-  cal_cmd->add_option("--modes", cal.modes, "Fine-tuning modes: head, full")->delimiter(',');
+  auto* cal_modes_opt = cal_cmd->add_option("--modes", cal.modes, "Fine-tuning modes: head, full (with --model: one, "
+                                                                  "default full)")->delimiter(',');
   auto* cal_epochs_opt = cal_cmd->add_option("--epochs", cal_epochs, "LOSO base epochs (default: the config's)")
                              ->check(CLI::Range(1, 100000))->default_str("");
   cal_cmd->add_option("--fine-tune-epochs", cal.fine_tune_epochs, "Fine-tuning epochs")->check(CLI::Range(1, 100000));
@@ -390,12 +396,23 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                          ->check(kFiniteNumber)->check(CLI::PositiveNumber)->default_str("");
   cal_cmd->add_option("--jobs", cal.jobs, "Subjects processed at once, one thread each (0 = cores, max 4)")
       ->check(CLI::Range(0, 64));
-  cal_cmd->add_option("--out", cal_out, "Output folder (created if missing)");
+  cal_cmd->add_option("--out", cal_out, "Output folder (created if missing); with --model: the calibrated model file "
+                                        "(.pt for a network, .json for LDA)");
   std::string cal_loso;
   auto* cal_loso_opt = cal_cmd->add_option("--loso-models", cal_loso, "Folder of L_<subject>.pt models (`evaluate "
                                                                       "--protocol L --save-loso-models all`) to start "
                                                                       "from instead of training them");
   cal_cmd->add_flag("--no-plots", cal_no_plots, "calibration.json and calibration.md only");
+  double cal_test_from = 0;
+  auto* cal_test_from_opt = cal_cmd->add_option("--test-from", cal_test_from, "With --model: score on the windows after "
+                                                                              "this many seconds (default: --seconds)")
+                                ->check(kFiniteNumber)->check(CLI::PositiveNumber);
+  std::string cal_model;
+  auto* cal_model_opt = cal_cmd->add_option(
+      "--model", cal_model,
+      "Calibrate this model (a network .pt: fine-tuned; an LDA .json: refitted) to the person in --dataset/--subject "
+      "with the first --seconds of each recording, and write the calibrated model to --out FILE (`run` loads it); "
+      "the rest of each recording scores both")->check(CLI::ExistingFile);
 #endif
 
   // `myoexo serve ...` is `myoexo run --console ...`: the same session, watched and stopped from a browser.
@@ -482,6 +499,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       if (tr_ts_opt->count() > 0) tr.torchscript = tr_ts;
       tr.out = tr_out;
       tr.plots = !tr_no_plots;
+      if (tr_init_opt->count() > 0) tr.init = tr_init;
       status = run_train(ctx, tr);
     } else if (pr_cmd->parsed()) {
       pr.model = pr_model;
@@ -495,6 +513,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       cal.out_dir = cal_out;
       cal.plots = !cal_no_plots;
       if (cal_loso_opt->count() > 0) cal.loso_models = cal_loso;
+      if (cal_model_opt->count() > 0) {
+        cal.model = cal_model;
+        cal.model_out = cal_out;
+        if (cal_modes_opt->count() == 0) cal.modes = {"full"};
+        if (cal_test_from_opt->count() > 0) cal.test_from_s = cal_test_from;
+      }
       status = run_calibrate(ctx, cal);
     }
 #endif

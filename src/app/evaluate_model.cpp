@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <system_error>
@@ -14,6 +15,8 @@
 #include "app/evaluate.hpp"
 #include "app/model_file.hpp"
 #include "eval/metrics.hpp"
+#include "eval/usage_metrics.hpp"
+#include "realtime/postprocess.hpp"
 #include "io/io.hpp"
 #include "report/report.hpp"
 
@@ -89,6 +92,13 @@ Status run_evaluate_model_file(const Context& ctx, const EvaluateOptions& opt) {
                                                    : std::to_string(skipped_trained.size()) +
                                                          " chosen recording(s) are in the model's training set"));
 
+  // The decisions a clinician would see: each recording's windows through the live post-processing (rejection,
+  // majority vote, dwell) with the model's class -> intent map. A model without one is scored window by window only.
+  const realtime::PostProcessOptions post;  // the defaults of `run` and the console
+  std::optional<std::vector<control::IntentLabel>> intents;
+  if (auto ci = session::model_class_intents(*model)) intents = std::move(*ci);
+  std::vector<eval::DecisionSequence> streams;
+
   // Every window of every test recording, as `predict` and the live pipeline classify it.
   std::vector<int> y_true, y_pred;
   std::map<std::string, SubjectTally> by_subject;
@@ -102,7 +112,36 @@ Status run_evaluate_model_file(const Context& ctx, const EvaluateOptions& opt) {
     if (!wp) return wp.error();
     SubjectTally& tally = by_subject[r.subject_id];
     ++tally.recordings;
+    std::optional<realtime::IntentPostProcessor> pp;
+    if (intents) {
+      auto p = realtime::IntentPostProcessor::create(post, *intents);
+      if (!p) return p.error();
+      pp.emplace(std::move(*p));
+      eval::DecisionSequence seq;
+      seq.subject = r.subject_id;
+      seq.increment_s = double(wp->inc) / wp->fs_hz;
+      seq.rest = int(control::IntentLabel::rest);
+      streams.push_back(std::move(seq));
+    }
     for (std::size_t w = 0; w < wp->n_windows; ++w) {
+      if (pp) {
+        // The stream decides on every window, labelled or not; the truth is its class's intent (-1 unknown).
+        const double* p = wp->probs.data() + w * k;
+        const bool finite = !std::isnan(p[0]);
+        const realtime::PostDecision d = pp->step({p, k}, finite);
+        int truth_intent = -1;
+        std::string name = r.label;
+        if (name.empty() && w * wp->inc + wp->len - 1 < r.sample_labels.size()) {
+          const int id = r.sample_labels[w * wp->inc + wp->len - 1];
+          if (id >= 0 && std::size_t(id) < r.label_names.size()) name = r.label_names[std::size_t(id)];
+        }
+        const auto it = std::find(classes.begin(), classes.end(), name);
+        if (it != classes.end()) truth_intent = int((*intents)[std::size_t(it - classes.begin())]);
+        eval::DecisionSequence& seq = streams.back();
+        seq.truth.push_back(truth_intent);
+        seq.output.push_back(int(d.label));
+        seq.rejected.push_back(d.rejected ? 1 : 0);
+      }
       int truth = -1;
       if (!r.label.empty()) {
         truth = int(std::find(classes.begin(), classes.end(), r.label) - classes.begin());
@@ -189,6 +228,25 @@ Status run_evaluate_model_file(const Context& ctx, const EvaluateOptions& opt) {
                {"recordings", t.recordings}};
   }
   j["by_subject"] = subj;
+  // After post-processing, pooled and per subject.
+  std::optional<eval::UsageMetrics> usage;
+  std::map<std::string, eval::UsageMetrics> usage_by_subject;
+  if (intents) {
+    usage = eval::compute_usage_metrics(streams);
+    json u = eval::usage_metrics_to_json(*usage);
+    u["options"] = {{"rejection_threshold", post.rejection_threshold}, {"vote_window", post.vote_window},
+                    {"min_dwell", post.min_dwell}};
+    json us = json::object();
+    for (const auto& s : subjects) {
+      std::vector<eval::DecisionSequence> mine;
+      for (const auto& q : streams)
+        if (q.subject == s) mine.push_back(q);
+      usage_by_subject[s] = eval::compute_usage_metrics(mine);
+      us[s] = eval::usage_metrics_to_json(usage_by_subject[s]);
+    }
+    u["by_subject"] = us;
+    j["post_processed"] = u;
+  }
   {
     std::ofstream f(opt.out_dir / "metrics.json", std::ios::trunc);
     f << j.dump(2) << '\n';
@@ -231,6 +289,32 @@ Status run_evaluate_model_file(const Context& ctx, const EvaluateOptions& opt) {
     const SubjectTally& t = by_subject[s];
     md.push_back("| " + s + " | " + percent(t.windows ? double(t.correct) / double(t.windows) : 0.0) + " | " +
                  std::to_string(t.windows) + " | " + std::to_string(t.recordings) + " |");
+  }
+  if (usage) {
+    auto num = [](double v, double scale, const char* unit) {
+      if (!std::isfinite(v)) return std::string("n/a");
+      char b[48];
+      std::snprintf(b, sizeof b, "%.2f%s", v * scale, unit);
+      return std::string(b);
+    };
+    auto row = [&](const std::string& who, const eval::UsageMetrics& u) {
+      return "| " + who + " | " + num(u.active_error_rate, 100, " %") + " | " + num(u.rejection_rate, 100, " %") +
+             " | " + num(u.changes_per_s, 1, "") + " | " + num(u.mean_onset_delay_s, 1, " s") + " (" +
+             std::to_string(u.onsets_reached) + "/" + std::to_string(u.onsets) + ") | " +
+             num(u.false_activations_per_min, 1, "") + " |";
+    };
+    md.push_back("");
+    md.push_back("After the live post-processing (rejection below " + format_double(post.rejection_threshold) +
+                 ", majority vote over " + std::to_string(post.vote_window) + ", dwell " +
+                 std::to_string(post.min_dwell) + "), one decision per increment: active errors (a wrong movement "
+                 "asked for), rejections, output changes per second, the delay from a movement onset (a recording's "
+                 "start or a label change) to its first correct intent (onsets reached / all), false activations "
+                 "per minute of rest (n/a without a rest class).");
+    md.push_back("");
+    md.push_back("| subject | active error | rejected | changes/s | onset delay | false activations/min |");
+    md.push_back("|---|---|---|---|---|---|");
+    for (const auto& s : subjects) md.push_back(row(s, usage_by_subject[s]));
+    md.push_back(row("**all**", *usage));
   }
   std::vector<std::string> files{"metrics.json", "summary.md"};
   if (opt.plots) {

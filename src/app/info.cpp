@@ -159,6 +159,7 @@ json model_info_json(const fs::path& path, const session::PipelineModel& m) {
   }
   j["class_intents"] = ci;
   j["trained_on"] = m.trained_on;
+  if (!m.adapted_from.empty()) j["adapted_from"] = m.adapted_from;
   j["provenance"] = {{"program", m.provenance.program},
                      {"version", m.provenance.version},
                      {"commit", m.provenance.commit},
@@ -196,6 +197,7 @@ Status print_model_info(const Context& ctx, const json& j, bool as_json) {
     o << "  intents     none: " << j["class_intents_error"].get<std::string>() << " (offline use only)\n";
   const auto n_files = j["trained_on"].size();
   o << "  trained on  " << n_files << " recording(s)\n";
+  if (j.contains("adapted_from")) o << "  adapted     from " << j["adapted_from"].get<std::string>() << '\n';
   const json& p = j["provenance"];
   const std::string version = p["version"].get<std::string>();
   o << "  written by  "

@@ -71,6 +71,7 @@ Result<session::PipelineModel> load_torch_model(const fs::path& path) {
   m.signal_unit = ns.card.signal_unit;
   m.class_intents = ns.card.class_intents;
   m.trained_on = ns.card.trained_on;
+  m.adapted_from = ns.card.adapted_from;
   m.provenance = ns.card.provenance;
   // A class map that names unknown classes or intents is refused when a session is configured from the model;
   // offline prediction of a network whose classes drive no intent (e.g. hand gestures) stays possible.

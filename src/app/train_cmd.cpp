@@ -93,6 +93,27 @@ Result<std::vector<io::Recording>> select_subjects(io::Dataset& ds, const std::v
   return out;
 }
 
+std::vector<std::size_t> labelled_windows(const eval::PreparedData& data, const eval::DataSpec& spec, eval::WindowSet& set) {
+  set.data = &data;
+  set.length = spec.window.length;
+  std::vector<std::size_t> idx;
+  for (std::size_t r = 0; r < data.recordings.size(); ++r) {
+    const eval::PreparedRecording& rec = data.recordings[r];
+    for (std::size_t s = 0; s + set.length <= rec.n_samples; s += spec.window.increment) {
+      int label = rec.label;
+      if (label < 0 && !rec.sample_labels.empty()) {  // per-sample labels: the window must be one class
+        label = rec.sample_labels[s];
+        for (std::size_t i = s + 1; i < s + set.length && label >= 0; ++i)
+          if (rec.sample_labels[i] != label) label = -1;
+      }
+      if (label < 0) continue;
+      idx.push_back(set.windows.size());
+      set.windows.push_back({std::uint32_t(r), std::uint32_t(s), label, rec.subject, 0});
+    }
+  }
+  return idx;
+}
+
 Result<eval::DataSpec> data_spec_for_network(const models::NetworkSpec& net) {
   eval::DataSpec spec = eval::uci_ll_v1_spec();
   spec.channels = net.input.channel_names;
@@ -188,23 +209,7 @@ Status run_train(const Context& ctx, const TrainCommandOptions& opt) {
 
   // Windows over whole recordings (no split: validation comes from [train] inside these windows).
   eval::WindowSet set;
-  set.data = &*data;
-  set.length = spec->window.length;
-  std::vector<std::size_t> idx;
-  for (std::size_t r = 0; r < data->recordings.size(); ++r) {
-    const eval::PreparedRecording& rec = data->recordings[r];
-    for (std::size_t s = 0; s + set.length <= rec.n_samples; s += spec->window.increment) {
-      int label = rec.label;
-      if (label < 0 && !rec.sample_labels.empty()) {  // per-sample labels: the window must be one class
-        label = rec.sample_labels[s];
-        for (std::size_t i = s + 1; i < s + set.length && label >= 0; ++i)
-          if (rec.sample_labels[i] != label) label = -1;
-      }
-      if (label < 0) continue;
-      idx.push_back(set.windows.size());
-      set.windows.push_back({std::uint32_t(r), std::uint32_t(s), label, rec.subject, 0});
-    }
-  }
+  const std::vector<std::size_t> idx = labelled_windows(*data, *spec, set);
   if (idx.size() < 2) return make_error(ErrorCode::empty, "fewer than two windows in the chosen recordings");
   const train::TrainingSet ts = eval::make_training_set(set, idx);
 
@@ -231,7 +236,32 @@ Status run_train(const Context& ctx, const TrainCommandOptions& opt) {
   log_line(ctx, "training " + std::string(models::arch_kind_name(net->arch.kind)) + " on " +
                     std::to_string(idx.size()) + " windows of " + std::to_string(data->subjects.size()) +
                     " subject(s), " + std::to_string(cfg->epochs) + " epoch(s) ...");
-  auto trained = train::train_network(model_spec, ts, *cfg);
+  Result<train::TrainResult> trained = make_error(ErrorCode::empty, "not trained");
+  if (opt.init) {
+    // Fine-tuning an existing network: its weights and normalisation, the data's windows, the config's [train].
+    auto start = models::TorchClassifier::load(*opt.init);
+    if (!start) return start.error();
+    const models::NetworkSpec& from = start->spec();
+    if (from.input.channel_names != model_spec.input.channel_names ||
+        from.input.window_length != model_spec.input.window_length || from.class_names != model_spec.class_names ||
+        from.arch.kind != model_spec.arch.kind)
+      return make_error(ErrorCode::mismatch, opt.init->string(), 0,
+                        "--init: the model takes " + join(from.input.channel_names) + " x " +
+                            std::to_string(from.input.window_length) + " samples into classes " +
+                            join(from.class_names) + " (" + models::arch_kind_name(from.arch.kind) +
+                            "); the data and config give " + join(model_spec.input.channel_names) + " x " +
+                            std::to_string(model_spec.input.window_length) + " into " + join(model_spec.class_names) +
+                            " (" + models::arch_kind_name(model_spec.arch.kind) + ")");
+    models::ModelCard card = model_spec.card;
+    card.trained_on.insert(card.trained_on.begin(), from.card.trained_on.begin(), from.card.trained_on.end());
+    card.adapted_from = opt.init->filename().string() + ", fine-tuned on " + std::to_string(idx.size()) + " windows";
+    start->set_card(std::move(card));
+    auto h = train::fine_tune(*start, ts, *cfg);
+    if (!h) return h.error();
+    trained = train::TrainResult{std::move(*start), std::move(*h)};
+  } else {
+    trained = train::train_network(model_spec, ts, *cfg);
+  }
   if (!trained) return trained.error();
   const train::TrainHistory& h = trained->history;
 

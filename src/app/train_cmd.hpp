@@ -37,6 +37,10 @@ Result<std::vector<io::Recording>> select_subjects(io::Dataset& ds, const std::v
 /// data preparation only knows those).
 Result<eval::DataSpec> data_spec_for_network(const models::NetworkSpec& net);
 
+/// Every window of `data` (spec's length and increment, whole recordings) whose samples share one label, added
+/// to `set` (which then refers to `data`); returns their indices.
+std::vector<std::size_t> labelled_windows(const eval::PreparedData& data, const eval::DataSpec& spec, eval::WindowSet& set);
+
 // ---- train --------------------------------------------------------------------------------------------------
 
 struct TrainCommandOptions {
@@ -56,6 +60,9 @@ struct TrainCommandOptions {
   std::optional<std::filesystem::path> history;     ///< CSV; unset = <out stem>_history.csv next to the model
   std::optional<std::filesystem::path> torchscript; ///< also export a TorchScript module here
   bool plots = true;                                ///< <out stem>_accuracy.png and <out stem>_loss.png
+  /// Start from this network file's weights and normalisation (fine-tuning every layer) instead of a fresh
+  /// network; its channels, window and classes must be the data's. The config's [train] still sets the rest.
+  std::optional<std::filesystem::path> init;
 };
 
 /// Trains one network on the whole recordings of the chosen subjects: windows of the config's geometry,
@@ -103,6 +110,14 @@ struct CalibrateOptions {
   /// Folder of leave-one-subject-out models L_<subject>.pt (`myoexo evaluate --protocol L --save-loso-models
   /// all`) to start from instead of training them again; they must come from the same config.
   std::optional<std::filesystem::path> loso_models;
+  /// A new person's calibration instead of the protocol: the model to start from (a LibTorch network, fine-tuned
+  /// with the first --seconds of each of the person's recordings, or an LDA pipeline model, refitted on them) and
+  /// the calibrated model file to write (`run` and the console load it). The rest of each recording scores both.
+  std::optional<std::filesystem::path> model;
+  std::optional<std::filesystem::path> model_out;
+  /// With `model`: score on the windows after this time (default: the calibration seconds). One value for several
+  /// calibration times scores them all on the same windows.
+  std::optional<double> test_from_s;
 };
 
 /// Runs eval::run_calibration and writes out_dir/calibration.json (the cells, means and

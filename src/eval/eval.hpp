@@ -2,5 +2,6 @@
 #pragma once
 
 #include "eval/metrics.hpp"
+#include "eval/usage_metrics.hpp"
 #include "eval/protocol.hpp"
 #include "eval/splits.hpp"

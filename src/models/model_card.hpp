@@ -27,6 +27,9 @@ struct ModelCard {
   /// Class name -> intent name ("rest", "lift", "lower", "gait", "hold"); empty = the data set's default map.
   std::vector<std::pair<std::string, std::string>> class_intents;
   std::vector<std::string> trained_on;  ///< recording file names
+  /// A model calibrated to a new person: the base model it started from and the calibration data ("" = trained
+  /// from scratch), e.g. "base.pt, first 10 s of 6 recordings of 2A (fine-tuning: head)".
+  std::string adapted_from;
   Provenance provenance{"", "", "", ""};
 };
 

@@ -149,6 +149,7 @@ json pipeline_model_to_json(const PipelineModel& m) {
   j["context_samples"] = m.context_samples;
   j["log_amplitude"] = m.log_amplitude;
   j["trained_on"] = m.trained_on;
+  if (!m.adapted_from.empty()) j["adapted_from"] = m.adapted_from;
   json ci = json::object();
   for (const auto& [c, i] : m.class_intents.empty() ? default_map_for(m) : m.class_intents) ci[c] = i;
   j["class_intents"] = ci;
@@ -216,6 +217,7 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
         m.log_amplitude = j["log_amplitude"].get<bool>();
       }
       m.trained_on = j.value("trained_on", std::vector<std::string>{});
+      if (j.contains("adapted_from") && j["adapted_from"].is_string()) m.adapted_from = j["adapted_from"].get<std::string>();
       if (j.contains("signal_unit")) {
         if (!j["signal_unit"].is_string() || j["signal_unit"].get<std::string>().empty())
           return make_error(ErrorCode::invalid_argument, path.string(), 0,
@@ -401,7 +403,8 @@ Result<std::string> training_signal_unit(std::span<const io::Recording> train, c
   return unit;
 }
 
-Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel m) {
+Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel m,
+                                           const models::LdaOptions& lda_options) {
   std::set<std::string> label_set;
   for (const auto& r : train)
     if (!r.label.empty()) label_set.insert(r.label);
@@ -464,7 +467,7 @@ Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train,
     m.trained_on.push_back(r.source_path.filename().string());
   }
   if (y.empty()) return make_error(ErrorCode::empty, "no training windows");
-  auto lda = models::LdaClassifier::fit(X.data(), y.size(), cols.size(), y, classes, cols);
+  auto lda = models::LdaClassifier::fit(X.data(), y.size(), cols.size(), y, classes, cols, lda_options);
   if (!lda) return lda.error();
   m.lda = std::move(*lda);
   m.provenance = current_provenance();

@@ -65,6 +65,7 @@ struct PipelineModel {
   /// default map (default_class_intents()).
   std::vector<std::pair<std::string, std::string>> class_intents;
   std::vector<std::string> trained_on;  ///< recording file names
+  std::string adapted_from;             ///< models::ModelCard::adapted_from
   Provenance provenance;
   models::LdaClassifier lda;
   /// A LibTorch network behind the torch-free interface; null = the LDA above.
@@ -124,7 +125,9 @@ Result<std::string> training_signal_unit(std::span<const io::Recording> train, c
 /// Fits the LDA of `base` on every labelled recording of `train` (per-file label = class; classes sorted by
 /// name), with rows computed as the live pipeline computes them. The recordings' EMG unit must be the model's
 /// signal_unit. Errors: invalid_argument (missing channel, < 2 classes, rate mismatch), mismatch (unit).
-Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel base);
+/// `lda` sets the solver and shrinkage (default: scikit-learn's, svd without shrinkage).
+Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel base,
+                                           const models::LdaOptions& lda = {});
 
 /// Recordings from folders (every recording below) and files; content duplicates inside a folder keep the
 /// first copy only. Errors: io/parse of an unreadable file.

@@ -144,6 +144,28 @@ TEST(Evaluate, ModelFileIsScoredOnlyOnRecordingsItWasNotTrainedOn) {
   EXPECT_EQ(total, 3 * per_file);
   EXPECT_NEAR(j["accuracy"].get<double>(), double(diag) / double(total), 1e-12);
   for (const char* file : {"summary.md", "confusion.png", "per_class.png"}) EXPECT_TRUE(fs::exists(out / file)) << file;
+  // The decisions a clinician would see: one per window after the live post-processing, every recording's start a
+  // movement onset (no class maps to rest in this data set: no false-activation rate).
+  ASSERT_TRUE(j.contains("post_processed"));
+  const auto& pp = j["post_processed"];
+  EXPECT_EQ(pp["decisions"].get<std::size_t>(), 3 * per_file);
+  EXPECT_NEAR(pp["seconds"].get<double>(), 3 * per_file * 0.05, 1e-9);
+  EXPECT_EQ(pp["onsets"].get<std::size_t>(), 3u);
+  EXPECT_LE(pp["onsets_reached"].get<std::size_t>(), 3u);
+  const double active_error = pp["active_error_rate"].get<double>(), rejected = pp["rejection_rate"].get<double>();
+  EXPECT_GE(active_error, 0.0);
+  EXPECT_LE(active_error, 1.0);
+  EXPECT_GE(rejected, 0.0);
+  EXPECT_LE(rejected, 1.0);
+  EXPECT_TRUE(pp["false_activations_per_min"].is_null());
+  EXPECT_EQ(pp["options"]["vote_window"].get<std::size_t>(), 5u);
+  ASSERT_TRUE(pp["by_subject"].contains("2A"));
+  EXPECT_EQ(pp["by_subject"]["2A"]["decisions"], pp["decisions"]);
+  {
+    std::ifstream md(out / "summary.md");
+    const std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("| subject | active error | rejected | changes/s | onset delay |"), std::string::npos) << text;
+  }
 
   // Only the training subject: nothing to test, and the error says why.
   opt.subjects = {"1N"};

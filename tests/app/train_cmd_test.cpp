@@ -239,6 +239,32 @@ TEST(TrainCmd, ModelOptionTakesANetworkConfigName) {
   EXPECT_EQ(m->trained_on.size(), 6u);
   const auto bad = run_myoexo({"train", "-q", "--model", "no_such_net", "--dataset", data.string()});
   EXPECT_NE(bad.rc, 0);
+
+  // --init: fine-tuning that network further; the file says where it started.
+  const auto again = run_myoexo({"train", "-q", "--model", config.string(), "--init", (dir / "net.pt").string(),
+                                 "--dataset", data.string(), "--out", (dir / "net2.pt").string(), "--no-plots"});
+  ASSERT_EQ(again.rc, 0) << again.err;
+  auto m2 = myoexo::app::load_model(dir / "net2.pt");
+  ASSERT_TRUE(m2) << m2.error().message();
+  EXPECT_NE(m2->adapted_from.find("net.pt"), std::string::npos) << m2->adapted_from;
+  EXPECT_EQ(m2->trained_on.size(), 12u);  // the start's 6 files, then these 6 again
+  auto before = myoexo::app::load_model(dir / "net.pt");
+  auto rec = myoexo::io::read_recording(data / "N_TXT" / "1Nmar.txt");
+  ASSERT_TRUE(before && rec);
+  EXPECT_NE(myoexo::app::model_window_probabilities(*before, *rec)->probs,
+            myoexo::app::model_window_probabilities(*m2, *rec)->probs);
+  // A start that takes other channels is refused, naming both.
+  myoexo::models::NetworkSpec other;
+  other.input.channel_names = {"RF", "XX"};
+  other.arch.filters = {4};
+  other.class_names = {"gait", "sitting", "standing"};
+  auto o = myoexo::models::TorchClassifier::create(other, 1);
+  ASSERT_TRUE(o && o->save(dir / "other.pt"));
+  const auto refused = run_myoexo({"train", "-q", "--model", config.string(), "--init", (dir / "other.pt").string(),
+                                   "--dataset", data.string(), "--out", (dir / "net3.pt").string(), "--no-plots"});
+  EXPECT_NE(refused.rc, 0);
+  EXPECT_NE(refused.err.find("XX"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(dir / "net3.pt"));
 }
 
 TEST(TrainCmd, PredictRejectsModelForOtherChannels) {
@@ -389,6 +415,76 @@ TEST(TrainCmd, CalibrateWritesEveryCellForTheHeldOutSubject) {
   EXPECT_NE(md.find("| 5 |"), std::string::npos) << md;
   EXPECT_TRUE(myoexo::test::read_png_header(out / "calibration.png").has_value());
   EXPECT_NE(r.out.find("| 2 |"), std::string::npos) << r.out;  // the table is printed too
+}
+
+// A new person's calibration as a clinic runs it: a base model (trained on 1A and 2A) and 10 s of each of 1N's
+// recordings give a personal model file that `run` loads, says what it was adapted from, and is scored against the
+// base on the rest of 1N's recordings.
+TEST(TrainCmd, CalibrateModelWritesAPersonalModelThatRunLoads) {
+  REQUIRE_DATA();
+  const Shared& s = shared();
+  const fs::path dir = s.dir / "personal";
+  fs::create_directories(dir);
+  auto report_of = [](const fs::path& model) {
+    fs::path r = model;
+    r.replace_extension(".calibration.json");
+    return nlohmann::json::parse(slurp(r));
+  };
+
+  // The LDA family: the discriminant refitted on the person's windows. Measured: 52.7 % -> 95.2 % on 188 windows.
+  const fs::path lda_base = dir / "base.json", lda_1n = dir / "1N.json";
+  ASSERT_EQ(run_myoexo({"train", "-q", "--model", "lda_context", "--dataset", s.data.string(), "--subject", "1A,2A",
+                        "--out", lda_base.string()}).rc, 0);
+  const auto lda = run_myoexo({"calibrate", "-q", "--model", lda_base.string(), "--dataset", s.data.string(),
+                               "--subject", "1N", "--seconds", "10", "--out", lda_1n.string()});
+  ASSERT_EQ(lda.rc, 0) << lda.err;
+  auto m = myoexo::app::load_model(lda_1n);
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_NE(m->adapted_from.find("base.json"), std::string::npos) << m->adapted_from;
+  EXPECT_NE(m->adapted_from.find("1N"), std::string::npos) << m->adapted_from;
+  EXPECT_EQ(m->trained_on.size(), 3u);  // 1N's three recordings (their first 10 s)
+  const auto lj = report_of(lda_1n);
+  EXPECT_GT(lj["test"]["windows"].get<std::size_t>(), 100u);
+  const double before = lj["test"]["base_accuracy"].get<double>(), after = lj["test"]["calibrated_accuracy"].get<double>();
+  EXPECT_GT(after, before) << "the personal model decides the person's movements better than the base";
+  EXPECT_GE(after, 0.85);
+  const auto replay = run_myoexo({"run", "-q", "--replay", (*uci_root() / "N_TXT" / "1Nmar.txt").string(), "--model",
+                                  lda_1n.string(), "--seconds", "2", "--no-plots", "--out", (dir / "run").string()});
+  EXPECT_EQ(replay.rc, 0) << replay.err;
+
+  // A network: fine-tuned (head only, 3 epochs) from the shared tiny model.
+  const fs::path net_1n = dir / "1N.pt";
+  const auto net = run_myoexo({"calibrate", "-q", "--config", s.config.string(), "--model", s.model.string(),
+                               "--dataset", s.data.string(), "--subject", "1N", "--seconds", "10", "--modes", "head",
+                               "--fine-tune-epochs", "3", "--out", net_1n.string()});
+  ASSERT_EQ(net.rc, 0) << net.err;
+  auto base = myoexo::app::load_model(s.model);
+  auto personal = myoexo::app::load_model(net_1n);
+  ASSERT_TRUE(base && personal);
+  EXPECT_EQ(personal->trained_on.size(), base->trained_on.size() + 3);
+  EXPECT_NE(personal->adapted_from.find("head"), std::string::npos) << personal->adapted_from;
+  auto rec = myoexo::io::read_recording(*uci_root() / "N_TXT" / "1Npie.txt");
+  ASSERT_TRUE(rec);
+  auto pb = myoexo::app::model_window_probabilities(*base, *rec);
+  auto pp = myoexo::app::model_window_probabilities(*personal, *rec);
+  ASSERT_TRUE(pb && pp);
+  EXPECT_NE(pb->probs, pp->probs) << "the fine-tuning changed the network";
+  const auto nj = report_of(net_1n);
+  EXPECT_GT(nj["test"]["windows"].get<std::size_t>(), 100u);
+  EXPECT_EQ(nj["calibration"]["recordings"].size(), 3u);
+
+  // Refused: several durations, or a person who did not record every class the model decides.
+  const auto two = run_myoexo({"calibrate", "-q", "--model", lda_base.string(), "--dataset", s.data.string(),
+                               "--subject", "1N", "--seconds", "5,10", "--out", (dir / "x.json").string()});
+  EXPECT_NE(two.rc, 0);
+  EXPECT_NE(two.err.find("one duration"), std::string::npos) << two.err;
+  const fs::path one_class = dir / "one_class";
+  fs::create_directories(one_class / "N_TXT");
+  fs::create_symlink(*uci_root() / "N_TXT" / "1Nmar.txt", one_class / "N_TXT" / "1Nmar.txt");
+  const auto missing = run_myoexo({"calibrate", "-q", "--model", lda_base.string(), "--dataset", one_class.string(),
+                                   "--seconds", "10", "--out", (dir / "y.json").string()});
+  EXPECT_NE(missing.rc, 0);
+  EXPECT_FALSE(fs::exists(dir / "y.json"));
 }
 
 #endif  // MYOEXO_HAVE_TORCH

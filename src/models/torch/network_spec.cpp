@@ -290,6 +290,7 @@ std::string network_spec_to_json(const NetworkSpec& spec) {
   j["card"] = {{"signal_unit", c.signal_unit},
                {"class_intents", ci},
                {"trained_on", c.trained_on},
+               {"adapted_from", c.adapted_from},
                {"provenance",
                 {{"program", c.provenance.program},
                  {"version", c.provenance.version},
@@ -348,6 +349,7 @@ Result<NetworkSpec> network_spec_from_json(std::string_view json_text, const std
         card.class_intents.emplace_back(cls, intent.get<std::string>());
       }
       card.trained_on = c.value("trained_on", std::vector<std::string>{});
+      if (c.contains("adapted_from") && c["adapted_from"].is_string()) card.adapted_from = c["adapted_from"].get<std::string>();
       if (c.contains("provenance")) {
         const json& p = c.at("provenance");
         card.provenance = {p.value("program", ""), p.value("version", ""), p.value("commit", ""),

@@ -106,6 +106,7 @@ Result<TorchClassifier> TorchClassifier::create(const NetworkSpec& spec, std::ui
 }
 
 const NetworkSpec& TorchClassifier::spec() const noexcept { return impl_->spec(); }
+void TorchClassifier::set_card(ModelCard card) { impl_->net->mutable_spec().card = std::move(card); }
 std::size_t TorchClassifier::n_inputs() const noexcept { return impl_->window_size(); }
 std::size_t TorchClassifier::n_classes() const noexcept { return impl_->spec().class_names.size(); }
 const std::vector<std::string>& TorchClassifier::class_names() const noexcept { return impl_->spec().class_names; }

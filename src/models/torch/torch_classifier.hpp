@@ -54,6 +54,9 @@ class TorchClassifier final : public Classifier {
   Status export_torchscript(const std::filesystem::path& path) const;
 
   const NetworkSpec& spec() const noexcept;
+  /// Replaces the model card (unit, class -> intent map, training files, provenance): a calibrated copy says what
+  /// it was adapted from. The weights and the rest of the spec are untouched.
+  void set_card(ModelCard card);
 
   /// Logits-free convenience for tests and tools: probabilities of `n_rows` windows through LibTorch's own
   /// forward (no frozen path), float32 inside. Same shapes as predict_proba.
