@@ -243,6 +243,7 @@ struct RecordOptions {
   double seconds = 10.0;                ///< stream time to record (0 = until the board stops / Ctrl-C)
   std::filesystem::path output;         ///< .csv or .edf/.bdf
   std::filesystem::path board;          ///< board profile TOML: record mV at the skin instead of ADC codes
+  std::filesystem::path cues;           ///< cue protocol TOML: prompt the movements and label every sample
 };
 /// `myoexo record`: SerialSource -> record_session (reconnects, loses no intact sample).
 Status run_record(const Context& ctx, const RecordOptions& opt);

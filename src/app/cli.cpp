@@ -253,9 +253,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   rec_cmd->add_option("--rate", recopt.rate_hz, "Sampling rate of the firmware in Hz")
       ->check(kFiniteNumber)->check(CLI::PositiveNumber);
   rec_cmd->add_option("--baud", recopt.baud, "Serial baud rate (300..4000000)")->check(CLI::Range(300, 4000000));
-  rec_cmd->add_option("--seconds", recopt.seconds, "Stream time to record (0 = until the board stops or Ctrl-C)")
+  auto* rec_seconds_opt = rec_cmd->add_option("--seconds", recopt.seconds, "Stream time to record (0 = until the board stops or Ctrl-C)")
       ->check(kFiniteNumber)->check(CLI::NonNegativeNumber);
   rec_cmd->add_option("--out", rec_out, "Output file: .csv, .edf or .bdf")->required();
+  rec_cmd->add_option("--cues", recopt.cues,
+                      "Cue protocol TOML (configs/cues/): prompt each movement on the terminal when its time comes and "
+                      "label every sample (BIDS sidecars beside --out: _events.tsv, _channels.tsv, _emg.json); "
+                      "--seconds defaults to the protocol's length")
+      ->check(CLI::ExistingFile);
   rec_cmd->add_option("--board", recopt.board,
                       "Board profile TOML (configs/boards/): record millivolts at the skin instead of raw ADC codes")
       ->check(CLI::ExistingFile);
@@ -487,6 +492,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       status = run_review(ctx, rv);
     } else if (rec_cmd->parsed()) {
       recopt.output = rec_out;
+      if (!recopt.cues.empty() && rec_seconds_opt->count() == 0) recopt.seconds = 0;  // the protocol's length
       status = run_record(ctx, recopt);
     }
 #ifdef MYOEXO_HAVE_TORCH

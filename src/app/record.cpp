@@ -1,17 +1,58 @@
 // `myoexo record`: a live serial session (SerialSource, see firmware/PROTOCOL.md) saved by record_session.
 #include <atomic>
 #include <csignal>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "app/common.hpp"
+#include "io/io.hpp"
 #include "realtime/board_profile.hpp"
+#include "realtime/cue_protocol.hpp"
 #include "realtime/serial_source.hpp"
 #include "realtime/acquisition.hpp"
 
 namespace myoexo::app {
 
+namespace fs = std::filesystem;
+
 namespace {
 std::atomic<bool> g_stop{false};
 extern "C" void on_sigint(int) { g_stop.store(true); }
+// The BIDS sidecars of a cue-labelled recording: the schedule's events up to `end_s`, the channels and the session.
+Status write_cue_sidecars(const RecordOptions& opt, const realtime::SerialSource& src,
+                          const std::vector<realtime::Cue>& schedule, double end_s, const std::string& task) {
+  std::vector<io::Event> events;
+  for (const auto& c : schedule) {
+    if (c.onset_s >= end_s) break;
+    events.push_back({c.onset_s, std::min(c.duration_s, end_s - c.onset_s), c.label});
+  }
+  if (auto s = io::write_events_tsv(io::events_sidecar_path(opt.output), events); !s) return s;
+  const fs::path dir = opt.output.parent_path(), stem = opt.output.stem();
+  {
+    std::ofstream f(dir / (stem.string() + "_channels.tsv"), std::ios::trunc);
+    f << "name\ttype\tunits\tsampling_frequency\n";
+    for (std::size_t c = 0; c < src.n_channels(); ++c)
+      f << src.channel_names()[c] << "\tEMG\t" << src.channel_units()[c] << '\t' << format_double(src.sample_rate_hz())
+        << '\n';
+    if (!f) return make_error(ErrorCode::io, (dir / (stem.string() + "_channels.tsv")).string(), 0, "cannot be written");
+  }
+  {
+    nlohmann::json j;
+    j["TaskName"] = task;
+    j["SamplingFrequency"] = src.sample_rate_hz();
+    j["EMGChannelCount"] = src.n_channels();
+    j["RecordingDuration"] = end_s;
+    j["RecordingType"] = "continuous";
+    j["EMGReference"] = "n/a";
+    j["SoftwareFilters"] = "n/a";
+    j["Manufacturer"] = "MyoWare 2.0 on an Arduino (firmware/myoware_stream)";
+    std::ofstream f(dir / (stem.string() + "_emg.json"), std::ios::trunc);
+    f << j.dump(2) << '\n';
+    if (!f) return make_error(ErrorCode::io, (dir / (stem.string() + "_emg.json")).string(), 0, "cannot be written");
+  }
+  return {};
+}
+
 }  // namespace
 
 Status run_record(const Context& ctx, const RecordOptions& opt) {
@@ -52,17 +93,48 @@ Status run_record(const Context& ctx, const RecordOptions& opt) {
   auto src = realtime::SerialSource::create(so);
   if (!src) return src.error();
 
+  // A cue protocol: the schedule is known before the first sample, so its labels are on disk before recording starts
+  // (a killed session keeps them) and are cut to what was recorded at the end.
+  std::vector<realtime::Cue> schedule;
+  double seconds = opt.seconds;
+  if (!opt.cues.empty()) {
+    auto protocol = realtime::load_cue_protocol(opt.cues);
+    if (!protocol) return protocol.error();
+    schedule = realtime::cue_schedule(*protocol);
+    const double end_s = realtime::cue_schedule_end_s(schedule);
+    if (seconds == 0 || seconds > end_s) seconds = end_s;
+    if (auto s = write_cue_sidecars(opt, *src, schedule, seconds, opt.cues.stem().string()); !s) return s;
+  }
+
   g_stop = false;
   auto previous = std::signal(SIGINT, on_sigint);
   realtime::RecordSessionOptions ro;
-  ro.duration_s = opt.seconds;
+  ro.duration_s = seconds;
   ro.stop = &g_stop;
+  std::size_t next_cue = 0;
+  if (!schedule.empty()) {
+    ro.on_progress = [&](double stream_s) {
+      // Prompt each cue as the stream reaches it, with the one after it, so the person can prepare.
+      while (next_cue < schedule.size() && schedule[next_cue].onset_s <= stream_s) {
+        const realtime::Cue& c = schedule[next_cue];
+        char line[256];
+        std::snprintf(line, sizeof line, "%7.1f s  %s %s (%s s)", c.onset_s,
+                      c.label == realtime::kRestLabel ? "   " : "NOW", c.prompt.c_str(), format_double(c.duration_s).c_str());
+        ctx.out << line;
+        if (next_cue + 1 < schedule.size()) ctx.out << "   next: " << schedule[next_cue + 1].prompt;
+        ctx.out << std::endl;
+        ++next_cue;
+      }
+    };
+  }
   log_line(ctx, "recording " + std::to_string(opt.channels) + " channels in " + unit_note + " from " + opt.port + " to " +
                     opt.output.string() + (opt.seconds > 0 ? " for " + format_double(opt.seconds) + " s" : "") +
                     " (Ctrl-C stops) ...");
   auto rep = realtime::record_session(*src, opt.output, ro);
   std::signal(SIGINT, previous);
   if (!rep) return rep.error();
+  if (!schedule.empty())
+    if (auto s = write_cue_sidecars(opt, *src, schedule, rep->stream_duration_s, opt.cues.stem().string()); !s) return s;
   const auto& w = src->wire_stats();
   ctx.out << "recorded " << rep->frames << " frames (" << format_double(rep->stream_duration_s) << " s) to "
           << opt.output.string() << "; gaps " << rep->runs_after_gap << ", disconnects " << rep->disconnects

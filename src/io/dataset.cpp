@@ -131,15 +131,22 @@ Result<Recording> read_recording(const fs::path& path) {
   const auto st = fs::status(path, ec);
   if (ec || !fs::exists(st)) return make_error(ErrorCode::io, path.string(), 0, "no such file");
   if (fs::is_directory(st)) return make_error(ErrorCode::io, path.string(), 0, "is a folder, not a file");
-  switch (detect_format(path)) {
-    case FileFormat::uci_lower_limb: return read_uci_lower_limb(path);
-    case FileFormat::uci_gestures: return read_uci_gestures(path);
-    case FileFormat::csv: return read_csv(path);
-    case FileFormat::edf: return read_edf(path);
-    case FileFormat::unknown: break;
+  const FileFormat format = detect_format(path);
+  if (format == FileFormat::uci_lower_limb) return read_uci_lower_limb(path);
+  if (format == FileFormat::uci_gestures) return read_uci_gestures(path);
+  if (format == FileFormat::unknown)
+    return make_error(ErrorCode::unsupported, path.string(), 0,
+                      "unrecognised format (expected UCI lower-limb/gestures text, CSV/TSV with a header row, EDF/BDF)");
+  Result<Recording> rec = format == FileFormat::csv ? read_csv(path) : read_edf(path);
+  if (!rec) return rec;
+  // A labelled recording (`myoexo record --cues`): its events sidecar labels every sample.
+  const fs::path events = events_sidecar_path(path);
+  if (fs::is_regular_file(events, ec)) {
+    auto ev = read_events_tsv(events);
+    if (!ev) return ev.error();
+    if (auto s = apply_events(*rec, *ev, events.string()); !s) return s.error();
   }
-  return make_error(ErrorCode::unsupported, path.string(), 0,
-                    "unrecognised format (expected UCI lower-limb/gestures text, CSV/TSV with a header row, EDF/BDF)");
+  return rec;
 }
 
 Status write_recording(const Recording& rec, const fs::path& path) {
@@ -200,7 +207,7 @@ Result<Dataset> load_dataset(const fs::path& root) {
   ds.root = root;
   std::size_t ignored = 0;
   for (const auto& f : files) {
-    if (detect_format(f) == FileFormat::unknown) {
+    if (detect_format(f) == FileFormat::unknown || is_bids_sidecar(f)) {
       ++ignored;
       continue;
     }

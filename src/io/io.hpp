@@ -91,6 +91,27 @@ Result<Recording> read_recording(const std::filesystem::path& path);
 /// Writes a recording in the format the extension names (.csv/.tsv/.txt -> CSV, .edf/.bdf -> EDF).
 Status write_recording(const Recording& rec, const std::filesystem::path& path);
 
+// ---- Events (BIDS sidecars) ---------------------------------------------------------------------------------
+
+/// One labelled interval of a recording: a BIDS events.tsv row (onset, duration, trial_type).
+struct Event {
+  double onset_s = 0.0;
+  double duration_s = 0.0;
+  std::string label;
+};
+/// `<dir>/<stem>_events.tsv` for a recording `<dir>/<stem>.<ext>`.
+std::filesystem::path events_sidecar_path(const std::filesystem::path& recording);
+/// Whether a file is a BIDS sidecar (`_events.tsv`, `_channels.tsv`, `_emg.json`) rather than a recording.
+bool is_bids_sidecar(const std::filesystem::path& path);
+/// Writes onset, duration, trial_type (tab-separated, seconds) through a temporary file renamed into place.
+Status write_events_tsv(const std::filesystem::path& path, std::span<const Event> events);
+/// Reads an events.tsv (columns found by name). Errors: io, parse (file and line: missing columns, bad numbers,
+/// duration <= 0, empty trial_type).
+Result<std::vector<Event>> read_events_tsv(const std::filesystem::path& path);
+/// Per-sample labels from events (label_names sorted, samples outside every event -1); clears the per-file label.
+/// Errors: invalid_argument naming `where` for overlapping events or one that runs past the recording's end.
+Status apply_events(Recording& rec, std::span<const Event> events, const std::string& where);
+
 // ---- Data-set view ------------------------------------------------------------------------------------------
 
 /// Two files whose sample data are identical (compared by content hash, then exactly).

@@ -106,6 +106,7 @@ Result<SessionReport> record_session(EmgSource& source, const std::filesystem::p
         source.stop();
         return w.error();
       }
+      if (options.on_progress) options.on_progress(rep.stream_duration_s);
     } else if (r.status != ReadStatus::no_data) {
       rep.end_status = r.status;
       break;

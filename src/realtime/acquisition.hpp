@@ -29,6 +29,8 @@ struct RecordSessionOptions {
   ReconnectPolicy reconnect;
   RecorderOptions recorder;
   const std::atomic<bool>* stop = nullptr;  ///< set by another thread (e.g. SIGINT handler) to end the session
+  /// Called after each recorded read with the stream time recorded so far (e.g. to prompt cues); same thread.
+  std::function<void(double stream_s)> on_progress;
 };
 
 struct SessionReport {

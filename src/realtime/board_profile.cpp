@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <set>
-#include <toml++/toml.h>
+#include "realtime/toml_file.hpp"
 
 namespace myoexo::realtime {
 
@@ -24,12 +24,9 @@ Status validate_board_profile(const BoardProfile& p, const std::string& where) {
 
 Result<BoardProfile> load_board_profile(const std::filesystem::path& path) {
   const std::string file = path.string();
-  toml::table t;
-  try {
-    t = toml::parse_file(file);
-  } catch (const toml::parse_error& e) {
-    return make_error(ErrorCode::parse, file, std::size_t(e.source().begin.line), std::string(e.description()));
-  }
+  auto parsed = detail::parse_toml_file(path);
+  if (!parsed) return parsed.error();
+  const toml::table& t = *parsed;
   BoardProfile p;
   static const std::set<std::string> known{"name", "adc_bits", "reference_volts", "gain", "output", "offset_code"};
   for (const auto& [k, node] : t) {

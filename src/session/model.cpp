@@ -405,13 +405,28 @@ Result<std::string> training_signal_unit(std::span<const io::Recording> train, c
 
 Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel m,
                                            const models::LdaOptions& lda_options) {
+  // Classes: the files' labels, and the names of per-sample labels (a cue-labelled recording) that occur.
   std::set<std::string> label_set;
-  for (const auto& r : train)
+  for (const auto& r : train) {
     if (!r.label.empty()) label_set.insert(r.label);
+    for (int id : r.sample_labels)
+      if (id >= 0 && std::size_t(id) < r.label_names.size()) label_set.insert(r.label_names[std::size_t(id)]);
+  }
   if (label_set.size() < 2)
     return make_error(ErrorCode::invalid_argument, "training needs recordings of at least two classes (found " +
                                                        std::to_string(label_set.size()) + ")");
   const std::vector<std::string> classes(label_set.begin(), label_set.end());
+  // The class of the window starting at sample s: the file's, or the one per-sample label all its samples share
+  // (-1: a window across a change of label, or unlabelled, is not trained on).
+  const auto window_class = [&](const io::Recording& r, std::size_t s) -> int {
+    if (!r.label.empty()) return int(std::find(classes.begin(), classes.end(), r.label) - classes.begin());
+    if (s + m.window_len > r.sample_labels.size()) return -1;
+    const int id = r.sample_labels[s];
+    for (std::size_t i = s + 1; i < s + m.window_len; ++i)
+      if (r.sample_labels[i] != id) return -1;
+    if (id < 0 || std::size_t(id) >= r.label_names.size()) return -1;
+    return int(std::find(classes.begin(), classes.end(), r.label_names[std::size_t(id)]) - classes.begin());
+  };
   m.features.sample_rate_hz = m.sample_rate_hz;
   auto unit = training_signal_unit(train, m.channels);
   if (!unit) return unit.error();
@@ -431,7 +446,7 @@ Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train,
   std::vector<std::string> cols;
   m.trained_on.clear();
   for (const auto& r : train) {
-    if (r.label.empty()) continue;
+    if (r.label.empty() && r.sample_labels.empty()) continue;
     if (std::abs(r.sample_rate_hz - m.sample_rate_hz) > 1e-9)
       return make_error(ErrorCode::invalid_argument, r.source_path.string(), 0,
                         "sample rate " + format_double(r.sample_rate_hz) + " Hz differs from the model's " +
@@ -439,11 +454,13 @@ Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train,
     auto p = prepare_channels(r, m);
     if (!p) return p.error();
     if (p->n_samples < m.window_len) continue;
-    const int label = int(std::find(classes.begin(), classes.end(), r.label) - classes.begin());
+    const std::vector<std::size_t> starts = dsp::window_starts(p->n_samples, m.window_len, m.increment);
     if (cfx) {
       cols = cfx->column_names(m.channels);
       std::vector<double> row(cfx->n_columns());
-      for (std::size_t s : dsp::window_starts(p->n_samples, m.window_len, m.increment)) {
+      for (std::size_t s : starts) {
+        const int label = window_class(r, s);
+        if (label < 0) continue;
         features::ComputeStatus status = features::ComputeStatus::ok;
         if (!cfx->compute(p->samples.data() + s, p->n_samples, s, row.data(), status) ||
             status != features::ComputeStatus::ok ||
@@ -458,7 +475,9 @@ Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train,
     auto fm = features::extract_features(*p, m.features, m.window_len, m.increment);
     if (!fm) return fm.error();
     cols = fm->column_names;
-    for (std::size_t i = 0; i < fm->n_rows(); ++i) {
+    for (std::size_t i = 0; i < fm->n_rows() && i < starts.size(); ++i) {
+      const int label = window_class(r, starts[i]);
+      if (label < 0) continue;
       auto row = fm->row(i);
       if (!std::all_of(row.begin(), row.end(), [](double v) { return std::isfinite(v); })) continue;
       X.insert(X.end(), row.begin(), row.end());

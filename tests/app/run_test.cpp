@@ -17,6 +17,7 @@
 #include "app/run.hpp"
 #include "common/test_data.hpp"
 #include "control/exo_types.hpp"
+#include "io/io.hpp"
 #include "realtime/wire_protocol.hpp"
 #include "report/png_check.hpp"
 #ifdef MYOEXO_HAVE_TORCH
@@ -408,14 +409,15 @@ void play_two_channel_board(int master, const std::atomic<bool>& stop) {
 }
 
 // `myoexo record` against that board for a fixed stream duration; extra arguments go to the command.
-myoexo::test::CliRun record_from_pty_board(const std::filesystem::path& out, std::vector<std::string> extra = {}) {
+myoexo::test::CliRun record_from_pty_board(const std::filesystem::path& out, std::vector<std::string> extra = {},
+                                           const std::string& seconds = "0.5") {
   const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
   if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) return {1, "", "no pseudo-terminal"};
   const std::string slave = ::ptsname(master);
   std::atomic<bool> stop{false};
   std::thread board([&] { play_two_channel_board(master, stop); });
-  std::vector<std::string> args{"record", "--port", slave, "--channels", "2", "--rate", "1000", "--seconds", "0.5",
-                                "--out", out.string()};
+  std::vector<std::string> args{"record", "--port", slave, "--channels", "2", "--rate", "1000", "--out", out.string()};
+  if (!seconds.empty()) args.insert(args.end(), {"--seconds", seconds});
   args.insert(args.end(), extra.begin(), extra.end());
   const auto r = run_myoexo(args);
   stop = true;
@@ -436,6 +438,45 @@ TEST(RecordCommand, RecordsFramesFromAPseudoTerminalBoard) {
   EXPECT_EQ(t.rows.size(), 500u) << "exactly --seconds of stream";
   ASSERT_FALSE(t.rows.empty());
   EXPECT_EQ(t.rows[10][1], 10.0) << "raw ADC codes";
+}
+
+// A guided session: the cue protocol's prompts on the terminal, every sample labelled through the BIDS sidecars, and
+// the recording reads back as a labelled training file.
+TEST(RecordCommand, ACueProtocolPromptsAndLabelsEverySample) {
+  const auto dir = fresh_dir("rec");
+  const auto cues = dir / "cues.toml";
+  std::ofstream(cues) << "lead_in_s = 0.5\nrest_s = 0.25\nrandomise = false\n"
+                         "[[movement]]\nname = \"leg lift\"\nprompt = \"Lift the leg\"\nduration_s = 0.5\n"
+                         "[[movement]]\nname = \"leg descent\"\nduration_s = 0.5\n";
+  const auto out = dir / "sub-01_emg.csv";
+  const auto r = record_from_pty_board(out, {"--cues", cues.string()}, "");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("NOW Lift the leg (0.5 s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("next: leg descent"), std::string::npos) << r.out;
+  // The protocol's length: 0.5 + (0.5 + 0.25) x 2 = 2 s.
+  auto rec = myoexo::io::read_recording(out);
+  ASSERT_TRUE(rec) << rec.error().message();
+  ASSERT_EQ(rec->n_samples, 2000u);
+  EXPECT_EQ(rec->label_names, (std::vector<std::string>{"leg descent", "leg lift", "rest"}));
+  std::vector<std::size_t> per_label(3, 0);
+  for (int l : rec->sample_labels) {
+    ASSERT_GE(l, 0);
+    ++per_label[std::size_t(l)];
+  }
+  EXPECT_EQ(per_label[0], 500u);
+  EXPECT_EQ(per_label[1], 500u);
+  EXPECT_EQ(per_label[2], 1000u);
+  EXPECT_EQ(rec->sample_labels[499], 2);
+  EXPECT_EQ(rec->sample_labels[500], 1) << "the lift starts at 0.5 s";
+  for (const char* f : {"sub-01_emg_events.tsv", "sub-01_emg_channels.tsv", "sub-01_emg_emg.json"})
+    EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
+  // A bad protocol is refused before anything is recorded.
+  std::ofstream(cues) << "[[movement]]\nname = \"a\"\nduration_s = -1\n";
+  const auto bad = run_myoexo({"record", "--port", "/dev/null", "--cues", cues.string(), "--out",
+                               (dir / "bad.csv").string()});
+  EXPECT_NE(bad.rc, 0);
+  EXPECT_NE(bad.err.find("duration_s"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad.csv"));
 }
 
 TEST(RecordCommand, ABoardProfileRecordsMillivoltsAtTheSkin) {

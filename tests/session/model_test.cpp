@@ -111,5 +111,35 @@ TEST(PipelineModelFile, TrainingRefusesDataWithoutOrWithMixedUnits) {
   EXPECT_EQ(uv->signal_unit, "uV");  // trained in the data's unit
 }
 
+// A guided recording (`record --cues`) labels its samples, not the file: the LDA trains on the windows that lie in
+// one label, and learns what two single-class files of the same data teach it.
+TEST(PipelineModelFile, TrainsOnPerSampleLabelsAsOnPerFileLabels) {
+  const io::Recording rest = test::make_recording("rest", 20.0, 1), gait = test::make_recording("gait", 20.0, 2);
+  io::Recording both = rest;
+  both.label.clear();
+  both.n_samples = rest.n_samples + gait.n_samples;
+  both.samples.clear();
+  for (std::size_t c = 0; c < 4; ++c) {
+    both.samples.insert(both.samples.end(), rest.channel(c).begin(), rest.channel(c).end());
+    both.samples.insert(both.samples.end(), gait.channel(c).begin(), gait.channel(c).end());
+  }
+  both.label_names = {"rest", "gait"};
+  both.sample_labels.assign(rest.n_samples, 0);
+  both.sample_labels.resize(both.n_samples, 1);
+  auto per_sample = train_pipeline_model(std::vector<io::Recording>{both}, PipelineModel{});
+  ASSERT_TRUE(per_sample) << per_sample.error().message();
+  auto per_file = train_pipeline_model(std::vector<io::Recording>{rest, gait}, PipelineModel{});
+  ASSERT_TRUE(per_file) << per_file.error().message();
+  EXPECT_EQ(per_sample->lda.class_names(), (std::vector<std::string>{"gait", "rest"}));
+  const auto& a = per_sample->lda.means();
+  const auto& b = per_file->lda.means();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_NEAR(a[i], b[i], 0.1 * std::abs(b[i]) + 1e-9) << "mean " << i;
+  // One label only: not a training set.
+  both.sample_labels.assign(both.n_samples, 0);
+  EXPECT_FALSE(train_pipeline_model(std::vector<io::Recording>{both}, PipelineModel{}));
+}
+
 }  // namespace
 }  // namespace myoexo::session

@@ -1,0 +1,125 @@
+#include "realtime/cue_protocol.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "realtime/toml_file.hpp"
+
+namespace myoexo::realtime {
+
+namespace {
+
+std::size_t line_of(const toml::node& n) { return std::size_t(n.source().begin.line); }
+
+Status number_at_least(const toml::node& node, const std::string& file, const std::string& key, double min, bool strict,
+                       double& out) {
+  const auto v = node.value<double>();
+  if (!v || !std::isfinite(*v) || (strict ? !(*v > min) : !(*v >= min)))
+    return make_error(ErrorCode::invalid_argument, file, line_of(node),
+                      "'" + key + "' must be a number " + (strict ? "> " : ">= ") + std::to_string(int(min)));
+  out = *v;
+  return {};
+}
+
+}  // namespace
+
+Result<CueProtocol> load_cue_protocol(const std::filesystem::path& path) {
+  const std::string file = path.string();
+  auto parsed = detail::parse_toml_file(path);
+  if (!parsed) return parsed.error();
+  const toml::table& t = *parsed;
+  CueProtocol p;
+  bool any_movement = false;
+  for (const auto& [k, node] : t) {
+    const std::string key(k.str());
+    if (key == "lead_in_s") {
+      if (auto s = number_at_least(node, file, key, 0, false, p.lead_in_s); !s) return s.error();
+    } else if (key == "rest_s") {
+      if (auto s = number_at_least(node, file, key, 0, false, p.rest_s); !s) return s.error();
+    } else if (key == "randomise") {
+      if (!node.is_boolean()) return make_error(ErrorCode::parse, file, line_of(node), "'randomise' must be true or false");
+      p.randomise = *node.value<bool>();
+    } else if (key == "seed") {
+      const auto v = node.value<std::int64_t>();
+      if (!node.is_integer() || !v || *v < 0)
+        return make_error(ErrorCode::invalid_argument, file, line_of(node), "'seed' must be an integer >= 0");
+      p.seed = std::uint64_t(*v);
+    } else if (key == "movement") {
+      const toml::array* arr = node.as_array();
+      if (!arr || !arr->is_array_of_tables())
+        return make_error(ErrorCode::parse, file, line_of(node), "'movement' must be [[movement]] tables");
+      any_movement = true;
+      for (const toml::node& mn : *arr) {
+        const toml::table& mt = *mn.as_table();
+        CueMovement m;
+        bool named = false;
+        for (const auto& [mk, mv] : mt) {
+          const std::string mkey(mk.str());
+          if (mkey == "name" || mkey == "prompt") {
+            const auto s = mv.value<std::string>();
+            if (!mv.is_string() || !s || s->empty())
+              return make_error(ErrorCode::parse, file, line_of(mv), "'" + mkey + "' must be a non-empty string");
+            (mkey == "name" ? m.name : m.prompt) = *s;
+            named |= mkey == "name";
+          } else if (mkey == "repetitions") {
+            const auto v = mv.value<std::int64_t>();
+            if (!mv.is_integer() || !v || *v < 1 || *v > 10000)
+              return make_error(ErrorCode::invalid_argument, file, line_of(mv), "'repetitions' must be an integer in [1, 10000]");
+            m.repetitions = std::size_t(*v);
+          } else if (mkey == "duration_s") {
+            if (auto s = number_at_least(mv, file, mkey, 0, true, m.duration_s); !s) return s.error();
+          } else {
+            return make_error(ErrorCode::parse, file, line_of(mv),
+                              "unknown key '" + mkey + "' in [[movement]] (known: name, prompt, repetitions, duration_s)");
+          }
+        }
+        if (!named) return make_error(ErrorCode::parse, file, line_of(mn), "a [[movement]] needs a name");
+        if (m.name == kRestLabel)
+          return make_error(ErrorCode::invalid_argument, file, line_of(mn), "'rest' is the label between movements");
+        if (std::any_of(p.movements.begin(), p.movements.end(), [&](const CueMovement& o) { return o.name == m.name; }))
+          return make_error(ErrorCode::invalid_argument, file, line_of(mn), "movement '" + m.name + "' is listed twice");
+        if (m.prompt.empty()) m.prompt = m.name;
+        p.movements.push_back(std::move(m));
+      }
+    } else {
+      return make_error(ErrorCode::parse, file, line_of(node),
+                        "unknown key '" + key + "' (known: lead_in_s, rest_s, randomise, seed, [[movement]])");
+    }
+  }
+  if (!any_movement || p.movements.empty())
+    return make_error(ErrorCode::invalid_argument, file, 0, "the protocol has no [[movement]]");
+  return p;
+}
+
+std::vector<Cue> cue_schedule(const CueProtocol& protocol) {
+  std::vector<Cue> out;
+  double t = 0.0;
+  auto add = [&](double d, const std::string& label, const std::string& prompt) {
+    if (!(d > 0)) return;
+    out.push_back({t, d, label, prompt});
+    t += d;
+  };
+  add(protocol.lead_in_s, kRestLabel, "rest");
+  std::mt19937_64 rng(protocol.seed);
+  std::size_t rounds = 0;
+  for (const auto& m : protocol.movements) rounds = std::max(rounds, m.repetitions);
+  for (std::size_t r = 0; r < rounds; ++r) {
+    std::vector<const CueMovement*> round;
+    for (const auto& m : protocol.movements)
+      if (r < m.repetitions) round.push_back(&m);
+    if (protocol.randomise) std::shuffle(round.begin(), round.end(), rng);
+    for (const CueMovement* m : round) {
+      add(m->duration_s, m->name, m->prompt);
+      add(protocol.rest_s, kRestLabel, "rest");
+    }
+  }
+  return out;
+}
+
+double cue_schedule_end_s(const std::vector<Cue>& schedule) noexcept {
+  return schedule.empty() ? 0.0 : schedule.back().onset_s + schedule.back().duration_s;
+}
+
+}  // namespace myoexo::realtime
