@@ -19,15 +19,23 @@ namespace {
 std::atomic<bool> g_stop{false};
 extern "C" void on_sigint(int) { g_stop.store(true); }
 // The BIDS sidecars of a cue-labelled recording: the schedule's events up to `end_s`, the channels and the session.
+// While recording (`final` false) the events go to <stem>_events.partial.tsv, which no reader applies: a killed
+// session leaves a recording that reads back (unlabelled, its schedule beside it) rather than one whose labels run
+// past its end.
 Status write_cue_sidecars(const RecordOptions& opt, const realtime::SerialSource& src,
-                          const std::vector<realtime::Cue>& schedule, double end_s, const std::string& task) {
+                          const std::vector<realtime::Cue>& schedule, double end_s, const std::string& task, bool final) {
   std::vector<io::Event> events;
   for (const auto& c : schedule) {
     if (c.onset_s >= end_s) break;
     events.push_back({c.onset_s, std::min(c.duration_s, end_s - c.onset_s), c.label});
   }
-  if (auto s = io::write_events_tsv(io::events_sidecar_path(opt.output), events); !s) return s;
   const fs::path dir = opt.output.parent_path(), stem = opt.output.stem();
+  const fs::path partial = dir / (stem.string() + "_events.partial.tsv");
+  if (auto s = io::write_events_tsv(final ? io::events_sidecar_path(opt.output) : partial, events); !s) return s;
+  if (final) {
+    std::error_code ec;
+    fs::remove(partial, ec);
+  }
   {
     std::ofstream f(dir / (stem.string() + "_channels.tsv"), std::ios::trunc);
     f << "name\ttype\tunits\tsampling_frequency\n";
@@ -103,7 +111,7 @@ Status run_record(const Context& ctx, const RecordOptions& opt) {
     schedule = realtime::cue_schedule(*protocol);
     const double end_s = realtime::cue_schedule_end_s(schedule);
     if (seconds == 0 || seconds > end_s) seconds = end_s;
-    if (auto s = write_cue_sidecars(opt, *src, schedule, seconds, opt.cues.stem().string()); !s) return s;
+    if (auto s = write_cue_sidecars(opt, *src, schedule, seconds, opt.cues.stem().string(), false); !s) return s;
   }
 
   g_stop = false;
@@ -134,7 +142,8 @@ Status run_record(const Context& ctx, const RecordOptions& opt) {
   std::signal(SIGINT, previous);
   if (!rep) return rep.error();
   if (!schedule.empty())
-    if (auto s = write_cue_sidecars(opt, *src, schedule, rep->stream_duration_s, opt.cues.stem().string()); !s) return s;
+    if (auto s = write_cue_sidecars(opt, *src, schedule, rep->stream_duration_s, opt.cues.stem().string(), true); !s)
+      return s;
   const auto& w = src->wire_stats();
   ctx.out << "recorded " << rep->frames << " frames (" << format_double(rep->stream_duration_s) << " s) to "
           << opt.output.string() << "; gaps " << rep->runs_after_gap << ", disconnects " << rep->disconnects

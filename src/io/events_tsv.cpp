@@ -18,7 +18,7 @@ fs::path events_sidecar_path(const fs::path& recording) {
 bool is_bids_sidecar(const fs::path& path) {
   const std::string name = path.filename().string();
   auto ends = [&](const std::string& s) { return name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
-  return ends("_events.tsv") || ends("_channels.tsv") || ends("_emg.json");
+  return ends("_events.tsv") || ends("_events.partial.tsv") || ends("_channels.tsv") || ends("_emg.json");
 }
 
 Status write_events_tsv(const fs::path& path, std::span<const Event> events) {

@@ -101,7 +101,8 @@ struct Event {
 };
 /// `<dir>/<stem>_events.tsv` for a recording `<dir>/<stem>.<ext>`.
 std::filesystem::path events_sidecar_path(const std::filesystem::path& recording);
-/// Whether a file is a BIDS sidecar (`_events.tsv`, `_channels.tsv`, `_emg.json`) rather than a recording.
+/// Whether a file is a BIDS sidecar (`_events.tsv`, `_channels.tsv`, `_emg.json`, or the `_events.partial.tsv` of a
+/// recording in progress) rather than a recording.
 bool is_bids_sidecar(const std::filesystem::path& path);
 /// Writes onset, duration, trial_type (tab-separated, seconds) through a temporary file renamed into place.
 Status write_events_tsv(const std::filesystem::path& path, std::span<const Event> events);

@@ -470,6 +470,7 @@ TEST(RecordCommand, ACueProtocolPromptsAndLabelsEverySample) {
   EXPECT_EQ(rec->sample_labels[500], 1) << "the lift starts at 0.5 s";
   for (const char* f : {"sub-01_emg_events.tsv", "sub-01_emg_channels.tsv", "sub-01_emg_emg.json"})
     EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
+  EXPECT_FALSE(std::filesystem::exists(dir / "sub-01_emg_events.partial.tsv")) << "the schedule kept while recording";
   // A bad protocol is refused before anything is recorded.
   std::ofstream(cues) << "[[movement]]\nname = \"a\"\nduration_s = -1\n";
   const auto bad = run_myoexo({"record", "--port", "/dev/null", "--cues", cues.string(), "--out",
