@@ -98,14 +98,8 @@ Result<Score> score_model(const session::PipelineModel& m, const std::vector<io:
     if (!wp) return wp.error();
     const std::size_t k = wp->classes.size();
     for (std::size_t w = 0; w < wp->n_windows; ++w) {
-      std::string truth = r.label;
-      if (truth.empty()) {
-        const std::size_t last = w * wp->inc + wp->len - 1;
-        if (last >= r.sample_labels.size()) continue;
-        const int id = r.sample_labels[last];
-        if (id < 0 || std::size_t(id) >= r.label_names.size()) continue;
-        truth = r.label_names[std::size_t(id)];
-      }
+      const std::string truth = window_label(r, w * wp->inc, wp->len);
+      if (truth.empty()) continue;
       const double* p = wp->probs.data() + w * k;
       if (!std::isfinite(p[0])) continue;
       const std::size_t best = std::size_t(std::max_element(p, p + k) - p);

@@ -130,12 +130,7 @@ Status run_evaluate_model_file(const Context& ctx, const EvaluateOptions& opt) {
         const bool finite = !std::isnan(p[0]);
         const realtime::PostDecision d = pp->step({p, k}, finite);
         int truth_intent = -1;
-        std::string name = r.label;
-        if (name.empty() && w * wp->inc + wp->len - 1 < r.sample_labels.size()) {
-          const int id = r.sample_labels[w * wp->inc + wp->len - 1];
-          if (id >= 0 && std::size_t(id) < r.label_names.size()) name = r.label_names[std::size_t(id)];
-        }
-        const auto it = std::find(classes.begin(), classes.end(), name);
+        const auto it = std::find(classes.begin(), classes.end(), window_label(r, w * wp->inc, wp->len));
         if (it != classes.end()) truth_intent = int((*intents)[std::size_t(it - classes.begin())]);
         eval::DecisionSequence& seq = streams.back();
         seq.truth.push_back(truth_intent);

@@ -106,6 +106,14 @@ std::string model_classifier_name(const session::PipelineModel& m) {
   return m.context_samples > 0 || m.log_amplitude ? "lda_context" : "lda";
 }
 
+std::string window_label(const io::Recording& rec, std::size_t start, std::size_t len) {
+  if (!rec.label.empty()) return rec.label;
+  const std::size_t last = start + len - 1;
+  if (len == 0 || last >= rec.sample_labels.size()) return {};
+  const int id = rec.sample_labels[last];
+  return id >= 0 && std::size_t(id) < rec.label_names.size() ? rec.label_names[std::size_t(id)] : std::string();
+}
+
 Result<WindowProbabilities> model_window_probabilities(const session::PipelineModel& m, const io::Recording& rec,
                                                        std::size_t batch) {
   const std::string where = rec.source_path.empty() ? std::string("<recording>") : rec.source_path.string();

@@ -47,6 +47,10 @@ struct WindowProbabilities {
 /// features (realtime::decide_offline); a network on the model's filtered windows (zero-phase when it was trained
 /// so), `batch` windows per call. Errors: mismatch (channels, rate, unit), invalid_argument (shorter than one
 /// window), unsupported (more classes than a decision carries).
+/// The label a window [start, start + len) of `rec` should be decided as, the way a stream meets it: the file's
+/// label, else the per-sample label of its last sample ("" when unlabelled).
+std::string window_label(const io::Recording& rec, std::size_t start, std::size_t len);
+
 Result<WindowProbabilities> model_window_probabilities(const session::PipelineModel& m, const io::Recording& rec,
                                                        std::size_t batch = 256);
 
