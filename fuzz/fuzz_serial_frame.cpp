@@ -5,8 +5,8 @@
 // delivers more frames than the bytes can hold, every delivered code is 10-bit, every delivered frame
 // re-encodes to a valid frame, and the byte accounting adds up. The same bytes are also fed with arrival times
 // (chunk k arrives at a time drawn from the data, forwards or backwards): the frames and codes are the same, and
-// each frame's missing count differs from the untimed one only by whole 256-frame wraps that the estimate
-// accounts for.
+// each frame's missing count differs from the untimed one only by whole wraps of the counter that the estimate
+// accounts for (or, for a frame that restarts the sequence, by what the clock alone says was lost).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -57,8 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t k = 0; k < c.size(); ++k) {
     if (c[k].seq != a[k].seq || std::memcmp(c[k].codes.data(), a[k].codes.data(), sizeof(c[k].codes)) != 0)
       std::abort();
-    if (c[k].missing_before < a[k].missing_before ||
-        (c[k].missing_before - a[k].missing_before) % (a[k].version == 2 ? 4096 : 256) != 0)
+    if (c[k].sequence_restarted != a[k].sequence_restarted || c[k].missing_before < a[k].missing_before)
+      std::abort();
+    // A restarted sequence says nothing about what came before it: untimed it counts no gap, timed the clock
+    // alone sizes it. A continuing sequence differs only by whole wraps of its counter.
+    if (a[k].sequence_restarted ? a[k].missing_before != 0
+                                : (c[k].missing_before - a[k].missing_before) % (a[k].version == 2 ? 4096 : 256) != 0)
       std::abort();
     if (c[k].missing_before != a[k].missing_before && !c[k].missing_estimated) std::abort();
     extra += c[k].missing_before - a[k].missing_before;
@@ -81,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                             : encode_wire_frame(std::uint8_t(a[k].seq), codes, buf);
     const std::size_t want = a[k].version == 2 ? wire_frame_bytes_v2(n_channels) : wire_frame_bytes(n_channels);
     if (a[k].version == 1 && (a[k].seq > 255 || a[k].status != 0)) std::abort();
-    if (a[k].version == 2 && (a[k].seq > 4095 || a[k].status > 7)) std::abort();
+    if (a[k].version == 2 && (a[k].seq > 4095 || a[k].status > 0xF)) std::abort();
     WireFrameParser again(n_channels);
     if (n != want || again.feed(std::span<const std::uint8_t>(buf, n), [](const WireFrame&) {}) != 1) std::abort();
   }
