@@ -41,6 +41,30 @@ void copy_bandpass(const std::vector<double>& values, std::optional<double>& low
   if (values.size() == 2) low = values[0], high = values[1];
 }
 
+// --bandpass LOW HIGH and --denoise wavelet|none for the commands that prepare training data (evaluate, train).
+struct FrontEndCli {
+  std::vector<double> band;
+  std::string denoise;
+};
+void add_front_end_options(CLI::App* sub, FrontEndCli& f) {
+  sub->add_option("--bandpass", f.band, "Causal Butterworth band-pass LOW HIGH in Hz instead of the model's (e.g. "
+                                        "20 150: the reference system's band; default 20 450)")
+      ->expected(2)
+      ->type_name("LOW HIGH")
+      ->check(kFiniteNumber)
+      ->default_str("");
+  sub->add_option("--denoise", f.denoise, "Wavelet denoising after the band-pass: wavelet (db4, 4 levels, 128-sample "
+                                          "blocks every 16 samples, 32 samples of delay) or none; default: the model's")
+      ->check(CLI::IsMember({"wavelet", "none"}))
+      ->default_str("");
+}
+FrontEndOverride front_end_override(const FrontEndCli& f) {
+  FrontEndOverride o;
+  copy_bandpass(f.band, o.band_low_hz, o.band_high_hz);
+  if (!f.denoise.empty()) o.wavelet = f.denoise == "wavelet";
+  return o;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -316,6 +340,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ev_cmd->add_option("--out", ev_out, "Output folder (created if missing)");
   ev_cmd->add_option("--subject", ev.subjects, "Held-out subject(s) for W and L, or the subjects to test a --model-file on (default: all)");
   ev_cmd->add_flag("--no-plots", ev_no_plots, "metrics.json and summary.md only");
+  FrontEndCli ev_front;
+  add_front_end_options(ev_cmd, ev_front);
   std::string ev_model_file;
   auto* ev_model_file_opt = ev_cmd->add_option("--model-file", ev_model_file, "A trained model file (`myoexo train`: "
                                                  "pipeline-model JSON or network): score it window by window on the "
@@ -361,6 +387,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* tr_ts_opt = tr_cmd->add_option("--torchscript", tr_ts, "Also export a TorchScript module (torch.jit.load)")
                         ->default_str("");
   tr_cmd->add_flag("--no-plots", tr_no_plots, "Skip the accuracy/loss PNGs");
+  FrontEndCli tr_front;
+  add_front_end_options(tr_cmd, tr_front);
   std::string tr_init;
   auto* tr_init_opt = tr_cmd->add_option("--init", tr_init, "Start from this network model file's weights (fine-tune "
                                                              "every layer) instead of a fresh network; channels, "
@@ -485,6 +513,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       if (ev_epochs_opt->count() > 0) ev.epochs = ev_epochs;
       if (ev_epochs_l_opt->count() > 0) ev.epochs_loso = ev_epochs_l;
       ev.out_dir = ev_out;
+      ev.front_end = front_end_override(ev_front);
       ev.plots = !ev_no_plots;
       status = run_evaluate(ctx, ev);
     } else if (rv_cmd->parsed()) {
@@ -504,6 +533,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       if (tr_history_opt->count() > 0) tr.history = tr_history;
       if (tr_ts_opt->count() > 0) tr.torchscript = tr_ts;
       tr.out = tr_out;
+      tr.front_end = front_end_override(tr_front);
       tr.plots = !tr_no_plots;
       if (tr_init_opt->count() > 0) tr.init = tr_init;
       status = run_train(ctx, tr);

@@ -185,4 +185,26 @@ Result<io::Dataset> load_data_folder(const Context& ctx, const std::optional<std
   return io::load_dataset(data_path);
 }
 
+Status apply_front_end_override(const FrontEndOverride& o, double& band_low_hz, double& band_high_hz,
+                                std::optional<dsp::WaveletStreamConfig>& denoise) {
+  if (o.band_low_hz && o.band_high_hz) {
+    if (!(*o.band_low_hz > 0.0 && *o.band_low_hz < *o.band_high_hz))
+      return make_error(ErrorCode::invalid_argument, "--bandpass: need 0 < LOW < HIGH, got " +
+                                                         format_double(*o.band_low_hz) + " " +
+                                                         format_double(*o.band_high_hz));
+    band_low_hz = *o.band_low_hz;
+    band_high_hz = *o.band_high_hz;
+  }
+  if (o.wavelet) denoise = *o.wavelet ? std::optional<dsp::WaveletStreamConfig>(dsp::WaveletStreamConfig{}) : std::nullopt;
+  return {};
+}
+
+std::string describe_front_end(int filter_order, double band_low_hz, double band_high_hz,
+                               const std::optional<dsp::WaveletStreamConfig>& denoise) {
+  std::string s = filter_order > 0 ? format_double(band_low_hz) + "-" + format_double(band_high_hz) +
+                                         " Hz band-pass (order " + std::to_string(filter_order) + ")"
+                                   : std::string("no band-pass");
+  return s + (denoise ? ", " + dsp::describe_wavelet_stream(*denoise) : std::string(", no wavelet stage"));
+}
+
 }  // namespace myoexo::app

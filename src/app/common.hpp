@@ -12,6 +12,7 @@
 #include "app/app.hpp"
 #include "core/error.hpp"
 #include "dsp/butterworth.hpp"
+#include "dsp/wavelet.hpp"
 #include "io/io.hpp"
 #include "io/recording.hpp"
 
@@ -83,5 +84,21 @@ Status write_spectrogram_outputs(const ChannelSpectrogram& s, const std::filesys
 
 /// Subject ids in natural order ("1A" < "2A" < "11A"): leading number, then the rest.
 bool subject_less(const std::string& a, const std::string& b);
+
+/// The front end a command line asks for instead of the model's or the protocol's: `--bandpass LOW HIGH` and
+/// `--denoise wavelet|none`. Unset fields keep what the model or protocol says.
+struct FrontEndOverride {
+  std::optional<double> band_low_hz, band_high_hz;
+  std::optional<bool> wavelet;  ///< true: the default wavelet stage (dsp::WaveletStreamConfig{}); false: none
+};
+
+/// Applies `o` to a band and an optional wavelet stage. Errors: invalid_argument when the band is not
+/// 0 < LOW < HIGH.
+Status apply_front_end_override(const FrontEndOverride& o, double& band_low_hz, double& band_high_hz,
+                                std::optional<dsp::WaveletStreamConfig>& denoise);
+
+/// "20-150 Hz band-pass, wavelet db4 4 levels, ... delay 32 samples" / "20-450 Hz band-pass, no wavelet stage".
+std::string describe_front_end(int filter_order, double band_low_hz, double band_high_hz,
+                               const std::optional<dsp::WaveletStreamConfig>& denoise);
 
 }  // namespace myoexo::app

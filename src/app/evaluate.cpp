@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "app/common.hpp"
+#include "models/front_end_settings.hpp"
 #include "io/io.hpp"
 #include "report/report.hpp"
 #ifdef MYOEXO_HAVE_TORCH
@@ -78,7 +79,8 @@ std::vector<std::string> peer_table(const eval::EvaluationResult& r) {
       "| CNN, PyTorch, 30 epochs (L: 10) | 91.2 % (75.2 %) | 79.1 % | 69.0 % (37.7 %) |",
       "",
       "The first row was measured by this run; the peer rows are copied from the published comparison (measured once on "
-      "the 16 subjects of ../shared with SciPy 1.10 / scikit-learn 1.2 / PyTorch 1.13 under the same protocol). "
+      "the 16 subjects of ../shared with SciPy 1.10 / scikit-learn 1.2 / PyTorch 1.13 under the same protocol, with the "
+      "20-450 Hz band-pass and no wavelet stage). "
       "Targets: W mean >= 95 % with no subject below 85 %; L mean >= 80 % with no subject below 55 %.",
   };
 }
@@ -161,8 +163,8 @@ Status write_class_spectrograms(const Context& ctx, const eval::PreparedData& da
   md.push_back("");
   md.push_back("Subject " + subject_name + ", channel " + opt.spectrogram_channel + ", training part (first " +
                num(100 * spec.split_fraction, 0) + " %, at most 10 s) of one recording per class, after the "
-               "protocol's causal Butterworth band-pass " + format_double(spec.band_low_hz) + "-" +
-               format_double(spec.band_high_hz) + " Hz (order " + std::to_string(spec.filter_order) +
+               "protocol's causal front end (" +
+               describe_front_end(spec.filter_order, spec.band_low_hz, spec.band_high_hz, spec.denoise) +
                "); Hann segments of 128 samples, 75 % overlap, PSD in dB.");
   md.push_back("");
   for (std::size_t k = 0; k < data.class_names.size(); ++k) {
@@ -449,6 +451,31 @@ Result<std::vector<eval::Protocol>> parse_protocols(const std::string& name) {
   return make_error(ErrorCode::invalid_argument, "--protocol must be W, P, L or all, not '" + name + "'");
 }
 
+// UCI-LL v1 with the band and wavelet stage the model asks for (a network config's [input.filter] and
+// [input.denoise]), then the command line's.
+static Result<eval::DataSpec> protocol_data_spec(const EvaluateOptions& opt) {
+  eval::DataSpec spec = eval::uci_ll_v1_spec();
+#ifdef MYOEXO_HAVE_TORCH
+  if (opt.model != "lda" && opt.model != "lda_context") {
+    auto config = resolve_model_config(opt.model);
+    if (!config) return config.error();
+    auto net = models::load_network_spec(*config);
+    if (!net) return net.error();
+    const models::FilterSettings& f = net->input.filter;
+    if (f.kind == "bandpass") {
+      spec.filter_order = f.order;
+      spec.band_low_hz = f.low_hz;
+      spec.band_high_hz = f.high_hz;
+    }
+    spec.denoise = f.denoise;
+    spec.class_map = net->input.class_map;
+  }
+#endif
+  if (auto s = apply_front_end_override(opt.front_end, spec.band_low_hz, spec.band_high_hz, spec.denoise); !s)
+    return s.error();
+  return spec;
+}
+
 Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const io::Recording> recordings,
                                             const EvaluateOptions& opt, const std::string& link_prefix) {
   auto protocols = parse_protocols(opt.protocol);
@@ -459,8 +486,11 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
   if (!fs::is_directory(opt.out_dir, ec))
     return make_error(ErrorCode::io, opt.out_dir.string(), 0, "cannot create the output folder");
 
-  const eval::DataSpec spec = eval::uci_ll_v1_spec();
-  log_line(ctx, "preparing " + std::to_string(recordings.size()) + " recordings (" + spec.name + ") ...");
+  auto front = protocol_data_spec(opt);
+  if (!front) return front.error();
+  const eval::DataSpec spec = *front;
+  log_line(ctx, "preparing " + std::to_string(recordings.size()) + " recordings (" + spec.name + ", " +
+                    describe_front_end(spec.filter_order, spec.band_low_hz, spec.band_high_hz, spec.denoise) + ") ...");
   auto data = eval::prepare_data(recordings, spec);
   if (!data) return data.error();
 
@@ -504,6 +534,10 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
     const fs::path file = opt.out_dir / "metrics.json";
     std::ofstream out(file, std::ios::trunc);
     nlohmann::json j = eval::evaluation_to_json(r);
+    j["front_end"] = {{"filter_order", spec.filter_order},
+                      {"band_pass_hz", {spec.band_low_hz, spec.band_high_hz}},
+                      {"denoise", spec.denoise ? models::wavelet_stream_to_json(*spec.denoise) : nlohmann::json()},
+                      {"delay_samples", spec.denoise ? spec.denoise->delay_samples() : 0}};
     if (model->network) {
       j["training"] = model->training_note;
       j["config"] = model->config_path;
@@ -529,8 +563,14 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
   std::vector<std::string> md = {
       "# myoexo evaluation: " + r.model_name + ", protocol " + r.spec_name,
       "",
-      "Made by `myoexo evaluate --protocol " + opt.protocol + " --model " + opt.model + "`" +
-          (model->network ? " (" + model->training_note + ")" : std::string()) + ". " +
+      "Made by `myoexo evaluate --protocol " + opt.protocol + " --model " + opt.model +
+          (opt.front_end.band_low_hz ? " --bandpass " + format_double(*opt.front_end.band_low_hz) + " " +
+                                           format_double(*opt.front_end.band_high_hz)
+                                     : std::string()) +
+          (opt.front_end.wavelet ? std::string(" --denoise ") + (*opt.front_end.wavelet ? "wavelet" : "none")
+                                 : std::string()) +
+          "`" + (model->network ? " (" + model->training_note + ")" : std::string()) + ". Front end: " +
+          describe_front_end(spec.filter_order, spec.band_low_hz, spec.band_high_hz, spec.denoise) + ". " +
           std::to_string(r.subjects.size()) + " subjects, classes " +
           [&] {
             std::string c;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app/app.hpp"
+#include "app/common.hpp"
 #include "core/error.hpp"
 #include "eval/eval.hpp"
 #include "io/recording.hpp"
@@ -52,6 +53,9 @@ struct EvaluateOptions {
   /// A trained model file (`myoexo train`'s pipeline-model JSON or network): score it on the recordings of
   /// `subjects` (default: all) it was not trained on, instead of running the protocols (which train their own).
   std::optional<std::filesystem::path> model_file;
+  /// The protocols' band-pass and wavelet stage: UCI-LL v1's 20-450 Hz without wavelets, else a network config's
+  /// [input.filter] band and [input.denoise], else these command-line choices (which win).
+  FrontEndOverride front_end;
 };
 
 /// "W" | "P" | "L" | "all" -> protocols in W, P, L order. invalid_argument otherwise.

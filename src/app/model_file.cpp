@@ -56,6 +56,7 @@ Result<session::PipelineModel> load_torch_model(const fs::path& path) {
   m.filter_order = f.kind.empty() ? 0 : f.order;
   m.band_low_hz = f.low_hz;
   m.band_high_hz = f.high_hz;
+  m.denoise = f.denoise;
   if (!f.kind.empty() && f.kind != "bandpass" && f.kind != "highpass" && f.kind != "lowpass")
     return make_error(ErrorCode::invalid_argument, path.string(), 0,
                       "the network's filter kind '" + f.kind + "' is not one the stream runs (bandpass, highpass, "
@@ -183,6 +184,11 @@ Result<WindowProbabilities> model_window_probabilities(const session::PipelineMo
     } else if (auto s = dsp::sosfiltfilt(**design, block, nch, block); !s) {
       return s.error();
     }
+  }
+  if (m.denoise) {
+    auto w = dsp::WaveletDenoiseStream::create(*m.denoise, nch);
+    if (!w) return w.error();
+    if (auto s = w->process_channel_major(block, block, n); !s) return s.error();
   }
   models::Classifier& net = *m.network;
   const std::size_t n_windows = (n - len) / inc + 1, cols = nch * len, nb_max = std::min(batch, n_windows);

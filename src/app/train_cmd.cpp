@@ -131,6 +131,8 @@ Result<eval::DataSpec> data_spec_for_network(const models::NetworkSpec& net) {
                                                    "(kind = \"bandpass\", causal = true) or none (kind = \"\"), not '" +
                                                        f.kind + (f.causal ? "" : "' non-causal") + "'");
   }
+  spec.denoise = f.denoise;
+  spec.class_map = net.input.class_map;
   return spec;
 }
 
@@ -156,12 +158,13 @@ Status run_train_lda(const Context& ctx, const TrainCommandOptions& opt) {
   if (train.empty()) return make_error(ErrorCode::invalid_argument, "no recording left after the subject selection");
   session::PipelineModel base = session::lda_context_model(opt.model == "lda" ? 0 : opt.context_samples);
   base.sample_rate_hz = train.front().sample_rate_hz;
+  if (auto s = apply_front_end_override(opt.front_end, base.band_low_hz, base.band_high_hz, base.denoise); !s) return s;
   log_line(ctx, "training " + opt.model + " on " + std::to_string(train.size()) + " recordings ...");
   auto m = session::train_pipeline_model(train, base);
   if (!m) return m.error();
   if (auto s = session::save_pipeline_model(*m, opt.out); !s) return s;
   ctx.out << "trained " << opt.model << " (" << m->lda.n_inputs() << " features, classes " << join(m->lda.class_names())
-          << ", signal unit " << m->signal_unit << ") on " << m->trained_on.size() << " recordings; wrote "
+          << ", signal unit " << m->signal_unit << ", " << session::describe_model_filter(*m) << ") on " << m->trained_on.size() << " recordings; wrote "
           << opt.out.string() << "\n";
   return {};
 }
@@ -176,6 +179,11 @@ Status run_train(const Context& ctx, const TrainCommandOptions& opt) {
   if (!config) return config.error();
   auto net = models::load_network_spec(*config);
   if (!net) return net.error();
+  if (opt.front_end.band_low_hz && net->input.filter.kind.empty()) net->input.filter.kind = "bandpass";
+  if (auto s = apply_front_end_override(opt.front_end, net->input.filter.low_hz, net->input.filter.high_hz,
+                                        net->input.filter.denoise);
+      !s)
+    return s;
   auto cfg = train::load_train_config(*config);
   if (!cfg) return cfg.error();
   if (opt.epochs) cfg->epochs = *opt.epochs;
@@ -219,9 +227,13 @@ Status run_train(const Context& ctx, const TrainCommandOptions& opt) {
   if (!unit) return unit.error();
   models::NetworkSpec model_spec = eval::network_spec_for(*data, *spec, *net);
   model_spec.card.signal_unit = unit->empty() ? std::string("mV") : *unit;
-  for (const auto& [cls, intent] : session::default_class_intents())
+  for (const auto& [data_cls, intent] : session::default_class_intents()) {
+    std::string cls = data_cls;  // the model's name of the data set's class
+    for (const auto& [from, to] : spec->class_map)
+      if (from == data_cls) cls = to;
     if (std::find(data->class_names.begin(), data->class_names.end(), cls) != data->class_names.end())
       model_spec.card.class_intents.emplace_back(cls, intent);
+  }
   for (const auto& c : data->class_names)
     if (control::parse_intent_label(c) &&
         std::none_of(model_spec.card.class_intents.begin(), model_spec.card.class_intents.end(),

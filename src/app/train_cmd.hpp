@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "app/app.hpp"
+#include "app/common.hpp"
 #include "core/error.hpp"
 #include "eval/protocol.hpp"
 #include "io/io.hpp"
@@ -32,8 +33,8 @@ Result<std::filesystem::path> resolve_network_config(const std::string& name_or_
 Result<std::vector<io::Recording>> select_subjects(io::Dataset& ds, const std::vector<std::string>& keep,
                                                    const std::vector<std::string>& drop);
 
-/// UCI-LL v1 (eval::uci_ll_v1_spec) with the channels, window geometry and filter of a network config's
-/// [input]. Errors: invalid_argument (a filter other than a causal band-pass or none: the protocol's
+/// UCI-LL v1 (eval::uci_ll_v1_spec) with the channels, window geometry, filter and wavelet stage of a network
+/// config's [input]. Errors: invalid_argument (a filter other than a causal band-pass or none: the protocol's
 /// data preparation only knows those).
 Result<eval::DataSpec> data_spec_for_network(const models::NetworkSpec& net);
 
@@ -63,6 +64,9 @@ struct TrainCommandOptions {
   /// Start from this network file's weights and normalisation (fine-tuning every layer) instead of a fresh
   /// network; its channels, window and classes must be the data's. The config's [train] still sets the rest.
   std::optional<std::filesystem::path> init;
+  /// Band-pass and wavelet stage instead of the config's (networks) or the default 20-450 Hz without wavelets
+  /// (LDA); the model file records what was used, and `run` applies the same.
+  FrontEndOverride front_end;
 };
 
 /// Trains one network on the whole recordings of the chosen subjects: windows of the config's geometry,

@@ -93,6 +93,7 @@ models::NetworkSpec network_spec_for(const PreparedData& data, const DataSpec& s
   } else {
     s.input.filter.kind = "";
   }
+  s.input.filter.denoise = spec.denoise;
   s.class_names = data.class_names;
   s.normalisation = {};
   return s;
@@ -111,6 +112,7 @@ FitPredictFn make_network_fit_predict(const models::NetworkSpec& spec, const tra
     ds.filter_order = spec.input.filter.kind.empty() ? 0 : spec.input.filter.order;
     ds.band_low_hz = spec.input.filter.low_hz;
     ds.band_high_hz = spec.input.filter.high_hz;
+    ds.denoise = spec.input.filter.denoise;
     models::NetworkSpec s = network_spec_for(*set.data, ds, spec, options.context_samples);
     s.input.filter = spec.input.filter;  // the caller's spec knows the filter the data went through
     train::TrainConfig c = cfg;

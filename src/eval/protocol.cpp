@@ -121,18 +121,33 @@ Result<PreparedData> prepare_data(std::span<const io::Recording> recordings, con
   const io::Recording& first = *kept.front();
   out.channel_names = spec.channels.empty() ? first.channel_names : spec.channels;
   out.sample_rate_hz = first.sample_rate_hz;
+  for (std::size_t i = 0; i < spec.class_map.size(); ++i) {
+    const auto& [from, to] = spec.class_map[i];
+    if (from.empty() || to.empty())
+      return make_error(ErrorCode::invalid_argument, spec.name + ": class map entries need both names");
+    for (std::size_t j = 0; j < i; ++j)
+      if (spec.class_map[j].second == to || spec.class_map[j].first == from)
+        return make_error(ErrorCode::invalid_argument, spec.name + ": the class map names '" +
+                                                           (spec.class_map[j].first == from ? from : to) + "' twice");
+  }
+  // The model's name of a data-set class (spec.class_map; unmapped names stay).
+  auto renamed = [&spec](const std::string& name) {
+    for (const auto& [from, to] : spec.class_map)
+      if (from == name) return to;
+    return name;
+  };
   std::set<std::string> classes, subjects;
   for (const auto* r : kept) {
     if (r->sample_rate_hz != out.sample_rate_hz)
       return make_error(ErrorCode::mismatch, r->source_path.string(), 0, "sample rate differs from the other recordings");
     subjects.insert(r->subject_id);
     if (!r->label.empty()) {
-      if (!contains(spec.exclude_labels, r->label)) classes.insert(r->label);
+      if (!contains(spec.exclude_labels, r->label)) classes.insert(renamed(r->label));
     } else {
       std::set<int> ids(r->sample_labels.begin(), r->sample_labels.end());
       for (int id : ids) {
         const std::string name = sample_class_name(*r, id);
-        if (!contains(spec.exclude_labels, name)) classes.insert(name);
+        if (!contains(spec.exclude_labels, name)) classes.insert(renamed(name));
       }
     }
   }
@@ -148,6 +163,12 @@ Result<PreparedData> prepare_data(std::span<const io::Recording> recordings, con
     if (!f) return f.error();
     filter.emplace(std::move(*f));
   }
+  std::optional<dsp::WaveletDenoiseStream> denoise;
+  if (spec.denoise) {
+    auto w = dsp::WaveletDenoiseStream::create(*spec.denoise, out.channel_names.size());
+    if (!w) return w.error();
+    denoise.emplace(std::move(*w));
+  }
 
   std::map<std::string, int> per_subject_count;
   for (const auto* r : kept) {
@@ -158,7 +179,7 @@ Result<PreparedData> prepare_data(std::span<const io::Recording> recordings, con
     p.n_samples = r->n_samples;
     if (!r->label.empty()) {
       if (contains(spec.exclude_labels, r->label)) continue;
-      p.label = index_of(out.class_names, r->label);
+      p.label = index_of(out.class_names, renamed(r->label));
     } else {
       if (r->sample_labels.size() != r->n_samples)
         return make_error(ErrorCode::mismatch, r->source_path.string(), 0, "no per-file label and no per-sample labels");
@@ -167,7 +188,7 @@ Result<PreparedData> prepare_data(std::span<const io::Recording> recordings, con
       for (std::size_t i = 0; i < r->n_samples; ++i) {
         const int id = r->sample_labels[i];
         auto it = map_id.find(id);
-        if (it == map_id.end()) it = map_id.emplace(id, index_of(out.class_names, sample_class_name(*r, id))).first;
+        if (it == map_id.end()) it = map_id.emplace(id, index_of(out.class_names, renamed(sample_class_name(*r, id)))).first;
         p.sample_labels[i] = it->second;  // -1 for excluded labels
       }
     }
@@ -182,6 +203,11 @@ Result<PreparedData> prepare_data(std::span<const io::Recording> recordings, con
     if (filter) {
       filter->reset();  // zero state at the start of every recording
       Status s = filter->process_channel_major(p.samples, p.samples, p.n_samples);
+      if (!s) return s.error();
+    }
+    if (denoise) {
+      denoise->reset();
+      Status s = denoise->process_channel_major(p.samples, p.samples, p.n_samples);
       if (!s) return s.error();
     }
     out.recordings.push_back(std::move(p));

@@ -22,10 +22,13 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <span>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
+#include "dsp/wavelet.hpp"
 #include "eval/metrics.hpp"
 #include "features/features.hpp"
 #include "io/recording.hpp"
@@ -45,9 +48,15 @@ struct DataSpec {
   std::vector<std::string> channels;       ///< channel names to keep, in this order; empty = all
   std::vector<std::string> exclude_files;  ///< file stems dropped (e.g. "2Npie")
   std::vector<std::string> exclude_labels; ///< class names dropped (e.g. "unmarked" for gestures)
+  /// Data-set class name -> the model's class name (e.g. "standing" -> "leg lift"), applied after exclusions;
+  /// names not listed stay. Two data-set classes may not share a model name.
+  std::vector<std::pair<std::string, std::string>> class_map;
   int filter_order = 4;                    ///< Butterworth band-pass order per edge; 0 = no filtering
   double band_low_hz = 20.0;
   double band_high_hz = 450.0;
+  /// Wavelet denoising after the band-pass, causal as in the stream (its delay shifts the signal against the
+  /// labels as the stream's decisions are late); none = off.
+  std::optional<dsp::WaveletStreamConfig> denoise;
   WindowSpec window;
   double split_fraction = 0.7;             ///< W/P chronological split point fraction
 };

@@ -12,6 +12,7 @@ namespace {
 struct Parts {
   PipelineSpec spec;                                // with features.sample_rate_hz filled in
   std::optional<dsp::SosFilter> filter;
+  std::optional<dsp::WaveletDenoiseStream> denoise;
   std::optional<features::ContextFeatureExtractor> extractor;  // empty for window classifiers
   std::optional<IntentPostProcessor> post;
   std::size_t n_inputs = 0;
@@ -34,6 +35,11 @@ Result<Parts> build_parts(PipelineSpec spec, models::Classifier& clf) {
     auto f = dsp::SosFilter::create(*spec.filter, spec.n_channels);
     if (!f) return f.error();
     p.filter.emplace(std::move(*f));
+  }
+  if (spec.denoise) {
+    auto w = dsp::WaveletDenoiseStream::create(*spec.denoise, spec.n_channels);
+    if (!w) return make_error(w.error().code, "pipeline: " + w.error().message());
+    p.denoise.emplace(std::move(*w));
   }
   p.n_classes = clf.n_classes();
   if (p.n_classes == 0) return make_error(ErrorCode::invalid_argument, "pipeline: the classifier has no classes");
@@ -225,6 +231,7 @@ void StreamingPipeline::record_command_sent(const Decision& d, std::int64_t sent
 void StreamingPipeline::reset() noexcept {
   Impl& im = *impl_;
   if (im.parts.filter) im.parts.filter->reset();
+  if (im.parts.denoise) im.parts.denoise->reset();
   if (im.parts.extractor) im.parts.extractor->reset();
   im.parts.post->reset();
   windower_->reset();
@@ -285,6 +292,7 @@ std::span<double> StreamingPipeline::prepare_block(std::span<const double> in) n
     im.newest_bad_upto[j] = im.last_bad;
   }
   if (im.parts.filter) (void)im.parts.filter->process(block, block);
+  if (im.parts.denoise) (void)im.parts.denoise->process(block, block);
   if (im.history_len > 0) {
     const std::size_t hl = im.history_len;
     double* h = im.history.data();
@@ -364,6 +372,10 @@ Result<std::vector<Decision>> decide_offline(const PipelineSpec& spec, models::C
   }
   if (p.filter) {
     Status s = p.filter->process_channel_major(x, x, n_samples);
+    if (!s) return s.error();
+  }
+  if (p.denoise) {
+    Status s = p.denoise->process_channel_major(x, x, n_samples);
     if (!s) return s.error();
   }
   std::vector<double> row(p.extractor ? p.n_inputs : 0), scratch(p.extractor ? 0 : nch * p.spec.window_len),

@@ -37,6 +37,7 @@
 #include "core/error.hpp"
 #include "dsp/butterworth.hpp"
 #include "dsp/sos_filter.hpp"
+#include "dsp/wavelet.hpp"
 #include "dsp/windowing.hpp"
 #include "features/features.hpp"
 #include "models/classifier.hpp"
@@ -55,6 +56,8 @@ struct PipelineSpec {
   double sample_rate_hz = 1000.0;           ///< > 0
   std::size_t n_channels = 4;               ///< >= 1, the frames' channel count
   std::optional<dsp::SosDesign> filter;     ///< causal filter run on every channel; none = raw samples
+  /// Wavelet denoising after the filter (dsp::WaveletDenoiseStream); its delay_samples() delay every decision.
+  std::optional<dsp::WaveletStreamConfig> denoise;
   std::size_t window_len = 250;             ///< samples (>= 3)
   std::size_t increment = 50;               ///< samples between window starts (>= 1)
   features::FeatureSpec features;           ///< used when the classifier takes feature rows

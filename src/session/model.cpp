@@ -11,6 +11,7 @@
 #include <set>
 
 #include "dsp/sos_filter.hpp"
+#include "models/front_end_settings.hpp"
 #include "dsp/windowing.hpp"
 #include "io/io.hpp"
 #include "realtime/pipeline.hpp"
@@ -139,6 +140,7 @@ json pipeline_model_to_json(const PipelineModel& m) {
   j["channels"] = m.channels;
   j["signal_unit"] = m.signal_unit;
   j["filter"] = {{"order", m.filter_order}, {"low_hz", m.band_low_hz}, {"high_hz", m.band_high_hz}};
+  if (m.denoise) j["denoise"] = models::wavelet_stream_to_json(*m.denoise);
   j["window_len"] = m.window_len;
   j["increment"] = m.increment;
   j["features"] = {{"names", m.features.names},
@@ -189,6 +191,11 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
       if (auto s = get_integer(j.at("filter"), "order", 0, 8, path, "filter.order", m.filter_order); !s) return s.error();
       m.band_low_hz = j.at("filter").at("low_hz").get<double>();
       m.band_high_hz = j.at("filter").at("high_hz").get<double>();
+      if (j.contains("denoise")) {
+        auto d = models::wavelet_stream_from_json(j.at("denoise"), path.string());
+        if (!d) return d.error();
+        m.denoise = *d;
+      }
       if (auto s = get_integer(j, "window_len", 3, std::int64_t{1} << 24, path, "window_len", m.window_len); !s)
         return s.error();
       if (auto s = get_integer(j, "increment", 1, std::int64_t{1} << 24, path, "increment", m.increment); !s)
@@ -306,6 +313,7 @@ Result<realtime::PipelineSpec> pipeline_spec_for(const PipelineModel& m, double 
   auto d = design_model_filter(m, fs_hz);
   if (!d) return d.error();
   ps.filter = std::move(*d);
+  ps.denoise = m.denoise;
   ps.window_len = m.window_len;
   ps.increment = m.increment;
   ps.features = m.features;
@@ -334,10 +342,16 @@ Result<std::optional<dsp::SosDesign>> design_model_filter(const PipelineModel& m
 
 // One line for plot titles: "band-passed 20-450 Hz", "high-passed 20 Hz", "unfiltered".
 std::string describe_model_filter(const PipelineModel& m) {
-  if (m.filter_order <= 0 || m.filter_kind.empty()) return "unfiltered";
-  if (m.filter_kind == "highpass") return "high-passed " + format_double(m.band_low_hz) + " Hz";
-  if (m.filter_kind == "lowpass") return "low-passed " + format_double(m.band_high_hz) + " Hz";
-  return "band-passed " + format_double(m.band_low_hz) + "-" + format_double(m.band_high_hz) + " Hz";
+  std::string band = "unfiltered";
+  if (m.filter_order > 0 && !m.filter_kind.empty())
+    band = m.filter_kind == "highpass"  ? "high-passed " + format_double(m.band_low_hz) + " Hz"
+           : m.filter_kind == "lowpass" ? "low-passed " + format_double(m.band_high_hz) + " Hz"
+                                        : "band-passed " + format_double(m.band_low_hz) + "-" +
+                                              format_double(m.band_high_hz) + " Hz";
+  if (m.denoise)
+    band += ", wavelet-denoised (delay " +
+            format_double(1000.0 * double(m.denoise->delay_samples()) / m.sample_rate_hz) + " ms)";
+  return band;
 }
 
 // The model's channels of `rec`, causally filtered, as a new recording (label kept).
@@ -366,6 +380,11 @@ Result<io::Recording> prepare_channels(const io::Recording& rec, const PipelineM
     auto filter = dsp::SosFilter::create(*d, all.size());
     if (!filter) return filter.error();
     if (auto s = filter->process_channel_major(out.samples, out.samples, out.n_samples); !s) return s.error();
+  }
+  if (m.denoise) {
+    auto w = dsp::WaveletDenoiseStream::create(*m.denoise, out.channel_names.size());
+    if (!w) return w.error();
+    if (auto s = w->process_channel_major(out.samples, out.samples, out.n_samples); !s) return s.error();
   }
   return out;
 }

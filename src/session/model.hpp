@@ -28,6 +28,7 @@
 #include "control/intent.hpp"
 #include "core/error.hpp"
 #include "dsp/butterworth.hpp"
+#include "dsp/wavelet.hpp"
 #include "features/features.hpp"
 #include "io/recording.hpp"
 #include "models/classifier.hpp"
@@ -54,6 +55,9 @@ struct PipelineModel {
                                          ///< "lowpass" (band_high_hz); pipeline-model JSON files are bandpass
   double band_low_hz = 20.0;
   double band_high_hz = 450.0;
+  /// Wavelet denoising after the filter (dsp::WaveletDenoiseStream), in training and in the stream alike; none =
+  /// off. Its delay (hop + guard samples) adds to every decision's latency.
+  std::optional<dsp::WaveletStreamConfig> denoise;
   std::size_t window_len = 250;         ///< samples
   std::size_t increment = 50;           ///< samples
   features::FeatureSpec features;       ///< default HTD
@@ -99,7 +103,8 @@ Result<realtime::PipelineSpec> pipeline_spec_for(const PipelineModel& m, double 
 
 /// The model's causal filter at `fs_hz` (nullopt when it has none).
 Result<std::optional<dsp::SosDesign>> design_model_filter(const PipelineModel& m, double fs_hz);
-/// "band-passed 20-450 Hz", "high-passed 20 Hz", "unfiltered".
+/// "band-passed 20-450 Hz", "high-passed 20 Hz", "unfiltered"; "..., wavelet-denoised (delay 32 ms)" with the
+/// wavelet stage.
 std::string describe_model_filter(const PipelineModel& m);
 
 nlohmann::json pipeline_model_to_json(const PipelineModel& m);
@@ -114,7 +119,8 @@ Result<PipelineModel> load_pipeline_model(const std::filesystem::path& path);
 /// samples. 0 gives the default model (the plain HTD LDA). sample_rate_hz is left at its default.
 PipelineModel lda_context_model(std::size_t context_samples);
 
-/// The model's channels of `rec`, causally filtered from zero state, as a new recording (label kept).
+/// The model's channels of `rec`, causally filtered (and wavelet-denoised when the model has that stage) from zero
+/// state, as a new recording (label kept).
 /// Errors: invalid_argument naming a missing channel.
 Result<io::Recording> prepare_channels(const io::Recording& rec, const PipelineModel& m);
 

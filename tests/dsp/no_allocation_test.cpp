@@ -1,4 +1,4 @@
-// The hot calls (SosFilter::process/process_channel_major, StreamingWindower::push, Stft::push,
+// The hot calls (SosFilter::process/process_channel_major, WaveletDenoiseStream::process/process_channel_major, StreamingWindower::push, Stft::push,
 // StftPlan::execute) never allocate: a counting global operator new proves it. Skipped under
 // AddressSanitizer, which owns operator new.
 #include <gtest/gtest.h>
@@ -49,8 +49,11 @@ TEST(NoAllocation, HotCallsDoNotAllocate) {
   auto stft = Stft::create(StftConfig::scipy_stft(1000.0), C).value();
   auto plan = StftPlan::create(StftConfig::scipy_spectrogram(1000.0), C, n).value();
   std::vector<double> spec(plan.output_size());
+  auto wavelet = WaveletDenoiseStream::create({}, C).value();
   std::size_t windows = 0, frames = 0;
   const long before = g_news.load();
+  EXPECT_TRUE(wavelet.process(x, y).ok());
+  EXPECT_TRUE(wavelet.process_channel_major(x, y, n).ok());
   EXPECT_TRUE(filt.process(x, y).ok());
   EXPECT_TRUE(filt.process_channel_major(x, y, n).ok());
   EXPECT_TRUE(win.push(x, [&](const WindowView&) { ++windows; }).ok());

@@ -87,6 +87,25 @@ TEST_F(PipelineTest, AnyChunkingGivesTheOfflineDecisions) {
   }
 }
 
+TEST_F(PipelineTest, WithTheWaveletStageAnyChunkingStillGivesTheOfflineDecisions) {
+  auto spec = make_spec(4, 250, 50);
+  spec.denoise = dsp::WaveletStreamConfig{};
+  auto offline = decide_offline(spec, *lda_, rec_.samples, rec_.n_samples).value();
+  const auto plain = decide_offline(make_spec(4, 250, 50), *lda_, rec_.samples, rec_.n_samples).value();
+  ASSERT_EQ(offline.size(), plain.size());
+  std::size_t differ = 0;
+  for (std::size_t k = 0; k < offline.size(); ++k) differ += offline[k].raw_probability != plain[k].raw_probability;
+  EXPECT_GT(differ, offline.size() / 2);  // the stage is really applied (what it does to accuracy: real data)
+  for (std::size_t max_chunk : {1u, 50u, 333u}) {
+    auto p = make_pipeline(spec);
+    SCOPED_TRACE("max chunk " + std::to_string(max_chunk));
+    expect_same_decisions(stream(p, rec_, 4, max_chunk), offline);
+  }
+  // A bad stage setting fails at create, not on the decision path.
+  spec.denoise->hop = 0;
+  EXPECT_FALSE(StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda_)));
+}
+
 TEST_F(PipelineTest, DecisionsFollowTheTrueClassOnCleanData) {
   auto p = make_pipeline(make_spec(4, 250, 50));
   const auto d = stream(p, rec_, 9, 64);

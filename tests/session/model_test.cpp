@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <unistd.h>
 
 #include "session/session_test_util.hpp"
@@ -91,6 +92,52 @@ TEST(PipelineModelFile, IntegerFieldsAreCheckedNotCast) {
     ASSERT_FALSE(r) << c.what;
     EXPECT_TRUE(r.error().code == ErrorCode::invalid_argument || r.error().code == ErrorCode::parse) << c.what;
     EXPECT_FALSE(r.error().file.empty()) << c.what;
+  }
+}
+
+TEST(PipelineModelFile, TheWaveletStageRoundTripsAndReachesTheStreamAndTheTrainingRows) {
+  auto m = test::make_model();
+  ASSERT_TRUE(m);
+  PipelineModel w = *m;
+  w.denoise = dsp::WaveletStreamConfig{.block = 64, .hop = 8, .guard = 8, .levels = 3, .threshold_scale = 0.5};
+  auto back = load_json(saved(w), "wavelet.json");
+  ASSERT_TRUE(back) << back.error().message();
+  ASSERT_TRUE(back->denoise);
+  EXPECT_EQ(*back->denoise, *w.denoise);
+  EXPECT_NE(describe_model_filter(*back).find("wavelet-denoised (delay 16 ms)"), std::string::npos)
+      << describe_model_filter(*back);
+  auto spec = pipeline_spec_for(*back, back->sample_rate_hz);
+  ASSERT_TRUE(spec);
+  ASSERT_TRUE(spec->denoise);
+  EXPECT_EQ(spec->denoise->delay_samples(), 16u);
+  // A model without the stage writes no key and loads without it.
+  auto plain = load_json(saved(*m), "plain.json");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->denoise);
+  EXPECT_FALSE(saved(*m).contains("denoise"));
+  // prepare_channels (the rows training sees) applies the stage after the filter: the signal is delayed.
+  const io::Recording rec = test::make_recording("gait", 2.0, 3);
+  PipelineModel pure = *m;
+  pure.denoise = dsp::WaveletStreamConfig{.threshold_scale = 0.0};  // no shrinkage: a pure delay
+  auto a = prepare_channels(rec, *m), b = prepare_channels(rec, pure);
+  ASSERT_TRUE(a && b);
+  const std::size_t D = pure.denoise->delay_samples(), n = rec.n_samples;
+  for (std::size_t c = 0; c < a->n_channels(); ++c)
+    for (std::size_t i = D; i < n; ++i) ASSERT_NEAR(b->samples[c * n + i], a->samples[c * n + i - D], 1e-9);
+  // Bad stage settings in a file are refused with the file named.
+  for (auto edit : std::vector<std::function<void(json&)>>{
+           [](json& j) { j["denoise"]["hop"] = 0; },
+           [](json& j) { j["denoise"]["kind"] = "median"; },
+           [](json& j) { j["denoise"]["wavelet"] = "sym8"; },
+           [](json& j) { j["denoise"]["block"] = 100; },
+           [](json& j) { j["denoise"]["blok"] = 128; },
+           [](json& j) { j["denoise"] = 3; }}) {
+    json j = saved(w);
+    edit(j);
+    auto r = load_json(j, "bad_wavelet.json");
+    ASSERT_FALSE(r) << j["denoise"].dump();
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
+    EXPECT_FALSE(r.error().file.empty());
   }
 }
 

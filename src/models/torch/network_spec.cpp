@@ -1,5 +1,6 @@
 // NetworkSpec: validation, TOML parsing and the JSON form stored in model files (torch-free).
 #include "models/torch/network_spec.hpp"
+#include "models/front_end_settings.hpp"
 
 #include <cmath>
 #include <fstream>
@@ -200,7 +201,9 @@ Result<NetworkSpec> parse_network_spec(std::string_view toml_text, const std::st
   NetworkSpec spec;
   TomlReader r{display_name, std::nullopt};
   if (const toml::table* in = root["input"].as_table()) {
-    r.reject_unknown(*in, {"sample_rate_hz", "channels", "window_length", "window_increment", "classes", "filter"},
+    r.reject_unknown(*in,
+                     {"sample_rate_hz", "channels", "window_length", "window_increment", "classes", "filter", "denoise",
+                      "class_map"},
                      "input");
     r.get(*in, "sample_rate_hz", spec.input.sample_rate_hz);
     r.get(*in, "channels", spec.input.channel_names);
@@ -214,6 +217,36 @@ Result<NetworkSpec> parse_network_spec(std::string_view toml_text, const std::st
       r.get(*f, "low_hz", spec.input.filter.low_hz);
       r.get(*f, "high_hz", spec.input.filter.high_hz);
       r.get(*f, "causal", spec.input.filter.causal);
+    }
+    if (const toml::node* cm = in->get("class_map")) {
+      if (const toml::table* t = cm->as_table()) {
+        for (const auto& [key, v] : *t) {
+          if (auto name = v.value_exact<std::string>(); name && !name->empty())
+            spec.input.class_map.emplace_back(std::string(key.str()), *name);
+          else
+            r.fail(v, "input.class_map." + std::string(key.str()) + " must be a non-empty string (the model's name)");
+        }
+      } else {
+        r.fail(*cm, "input.class_map must be a table: data-set class = \"model's class name\"");
+      }
+    }
+    if (const toml::node* dn = in->get("denoise")) {
+      // [input.denoise]: the same keys as the model file's JSON object, read by the one shared reader.
+      const toml::table* d = dn->as_table();
+      nlohmann::json j = nlohmann::json::object();
+      if (!d) {
+        r.fail(*dn, "input.denoise must be a table");
+      } else {
+        for (const auto& [key, v] : *d) {
+          if (auto i = v.value_exact<int64_t>()) j[std::string(key.str())] = *i;
+          else if (auto x = v.value_exact<double>()) j[std::string(key.str())] = *x;
+          else if (auto t = v.value_exact<std::string>()) j[std::string(key.str())] = *t;
+          else r.fail(v, "input.denoise." + std::string(key.str()) + " must be a number or a string");
+        }
+        auto w = wavelet_stream_from_json(j, display_name);
+        if (!w) r.fail(*dn, w.error().message());
+        else spec.input.filter.denoise = *w;
+      }
     }
   }
   if (const toml::table* m = root["model"].as_table()) {
@@ -276,6 +309,12 @@ std::string network_spec_to_json(const NetworkSpec& spec) {
                   {"low_hz", in.filter.low_hz},
                   {"high_hz", in.filter.high_hz},
                   {"causal", in.filter.causal}}}};
+  if (in.filter.denoise) j["input"]["denoise"] = wavelet_stream_to_json(*in.filter.denoise);
+  if (!in.class_map.empty()) {
+    json cm = json::array();
+    for (const auto& [from, to] : in.class_map) cm.push_back({from, to});
+    j["input"]["class_map"] = cm;
+  }
   j["model"] = {{"arch", arch_kind_name(a.kind)}, {"filters", a.filters},         {"kernel_size", a.kernel_size},
                 {"pool_size", a.pool_size},       {"conv_bias", a.conv_bias},     {"dense_units", a.dense_units},
                 {"dropout", a.dropout},           {"frame_length", a.frame_length}, {"frame_step", a.frame_step},
@@ -315,6 +354,14 @@ Result<NetworkSpec> network_spec_from_json(std::string_view json_text, const std
     spec.input.filter.low_hz = f.at("low_hz").get<double>();
     spec.input.filter.high_hz = f.at("high_hz").get<double>();
     spec.input.filter.causal = f.at("causal").get<bool>();
+    if (in.contains("class_map"))
+      for (const auto& pair : in.at("class_map"))
+        spec.input.class_map.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
+    if (in.contains("denoise")) {
+      auto w = wavelet_stream_from_json(in.at("denoise"), display_name);
+      if (!w) return w.error();
+      spec.input.filter.denoise = *w;
+    }
     const json& m = j.at("model");
     ArchConfig& a = spec.arch;
     if (!arch_kind_from_name(m.at("arch").get<std::string>(), a.kind))

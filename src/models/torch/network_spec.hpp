@@ -9,11 +9,14 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
+#include "dsp/wavelet.hpp"
 #include "models/model_card.hpp"
 
 namespace myoexo::models {
@@ -26,6 +29,8 @@ struct FilterSettings {
   double low_hz = 20.0;           ///< bandpass/highpass corner
   double high_hz = 450.0;         ///< bandpass/lowpass corner
   bool causal = true;             ///< sosfilt with zero initial state (true) or zero-phase (false)
+  /// Wavelet denoising after the filter (dsp::WaveletDenoiseStream); none = off.
+  std::optional<dsp::WaveletStreamConfig> denoise;
 };
 
 /// What one input window is. A window is channel-major [channels x window_length] samples, filtered.
@@ -35,6 +40,9 @@ struct InputSpec {
   std::size_t window_length = 250;     ///< samples per window (>= 1)
   std::size_t window_increment = 50;   ///< samples between window starts (>= 1)
   FilterSettings filter;
+  /// Data-set class name -> this model's class name ([input.class_map], e.g. standing = "leg lift"): the names
+  /// the model is trained, evaluated and deployed with. Empty = the data set's names.
+  std::vector<std::pair<std::string, std::string>> class_map;
   std::size_t n_channels() const noexcept { return channel_names.size(); }
 };
 

@@ -41,9 +41,52 @@ TEST(NetworkSpec, PaperConfigExpressesTheSeeds4000By16SpectrogramInput) {
 }
 
 TEST(NetworkSpec, EveryShippedModelConfigParses) {
-  for (const char* name : {"cnn1d.toml", "paper.toml", "lstm.toml", "cnn_lstm.toml", "spectrogram_cnn.toml"}) {
+  for (const char* name :
+       {"cnn1d.toml", "paper.toml", "paper_uci.toml", "lstm.toml", "cnn_lstm.toml", "spectrogram_cnn.toml"}) {
     auto spec = load_network_spec(config_path(name));
     EXPECT_TRUE(spec) << name << ": " << (spec ? "" : spec.error().message());
+  }
+}
+
+TEST(NetworkSpec, PaperUciConfigUsesTheReferenceBandStftAndClassNames) {
+  auto spec = load_network_spec(config_path("paper_uci.toml"));
+  ASSERT_TRUE(spec) << spec.error().message();
+  EXPECT_EQ(spec->input.filter.low_hz, 20.0);
+  EXPECT_EQ(spec->input.filter.high_hz, 150.0);
+  EXPECT_EQ(spec->arch.nperseg, 256u);
+  EXPECT_EQ(spec->arch.noverlap, 128u);
+  EXPECT_EQ(spec->arch.filters, (std::vector<std::size_t>{32, 64, 128}));
+  EXPECT_EQ(network_input_shape(spec->input, spec->arch), (std::vector<std::size_t>{4, 9, 129}));
+  const std::vector<std::pair<std::string, std::string>> map{  // TOML tables read in key order
+      {"gait", "leg move"}, {"sitting", "leg descent"}, {"standing", "leg lift"}};
+  EXPECT_EQ(spec->input.class_map, map);
+  EXPECT_FALSE(spec->input.filter.denoise);
+}
+
+TEST(NetworkSpec, DenoiseAndClassMapRoundTripThroughTheModelFileAndBadOnesAreRefused) {
+  auto spec = parse_network_spec(
+      "[input]\n[input.class_map]\ngait = \"leg move\"\n[input.denoise]\nkind = \"wavelet\"\nblock = 64\n"
+      "hop = 8\nguard = 8\nlevels = 3\nthreshold_scale = 0.5\n",
+      "d.toml");
+  ASSERT_TRUE(spec) << spec.error().message();
+  ASSERT_TRUE(spec->input.filter.denoise);
+  EXPECT_EQ(spec->input.filter.denoise->block, 64u);
+  EXPECT_EQ(spec->input.filter.denoise->threshold_scale, 0.5);
+  auto back = network_spec_from_json(network_spec_to_json(*spec));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(*back->input.filter.denoise, *spec->input.filter.denoise);
+  EXPECT_EQ(back->input.class_map, spec->input.class_map);
+  // Without the keys nothing is written and nothing comes back.
+  auto plain = network_spec_from_json(network_spec_to_json(NetworkSpec{}));
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->input.filter.denoise);
+  EXPECT_TRUE(plain->input.class_map.empty());
+  for (const char* bad : {"[input.denoise]\nhop = 0\n", "[input.denoise]\nkind = \"median\"\n",
+                          "[input.denoise]\nblok = 128\n", "[input]\ndenoise = 3\n",
+                          "[input.class_map]\ngait = 3\n", "[input.class_map]\ngait = \"\"\n"}) {
+    auto r = parse_network_spec(bad, "bad.toml");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().file, "bad.toml") << bad;
   }
 }
 
