@@ -44,9 +44,10 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "*", "metrics.json"))):
         cells.append("—" if not s else f"{100*s['mean_accuracy']:.1f} % ({100*s['min_accuracy']:.1f})"
                      if p != "P" else f"{100*s['mean_accuracy']:.1f} %")
     band = "-".join(f"{x:g}" for x in fe["band_pass_hz"])
-    rows.append(f"| {j['model']} | {band} Hz | {'wavelet' if fe['denoise'] else 'none'} "
+    name = os.path.basename(d).split("_20-")[0]  # the --model argument
+    rows.append(f"| {name} | {band} Hz | {'wavelet' if fe['denoise'] else 'none'} "
                 f"({fe['delay_samples']} samples) | " + " | ".join(cells) + f" | {secs} s |")
-print("| model | band-pass | wavelet stage (delay) | W mean (worst) | P | L mean (worst) | wall |")
+print("| --model | band-pass | wavelet stage (delay) | W mean (worst) | P | L mean (worst) | wall |")
 print("|---|---|---|---|---|---|---|")
 print("\n".join(rows))
 PY

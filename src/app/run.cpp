@@ -592,6 +592,15 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   const Quantiles dq = quantiles(delay_s);
   s["latency"]["window_end_to_command_sim"] = {
       {"count", dq.count}, {"p50_ms", dq.p50 * 1e3}, {"p99_ms", dq.p99 * 1e3}, {"max_ms", dq.max * 1e3}};
+  // The wavelet stage hands the windows a signal delay_samples() old: a decision about the muscle comes that much
+  // later than its window's end says. (The band-pass's own group delay is not counted here.)
+  const double front_delay_ms =
+      model->denoise ? 1e3 * double(model->denoise->delay_samples()) / model->sample_rate_hz : 0.0;
+  s["latency"]["front_end_delay_ms"] = front_delay_ms;
+  s["latency"]["signal_to_command_sim"] = {{"count", dq.count},
+                                           {"p50_ms", dq.p50 * 1e3 + front_delay_ms},
+                                           {"p99_ms", dq.p99 * 1e3 + front_delay_ms},
+                                           {"max_ms", dq.max * 1e3 + front_delay_ms}};
   std::map<std::string, std::size_t> hist;
   for (std::size_t i = 0; i < kIntentLabelCount; ++i) hist[intent_label_name(IntentLabel(i))] = 0;
   std::size_t expected_hits = 0, non_rest = 0;
@@ -899,7 +908,11 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
           << j["intents"].dump() << "\ncompute p50/p99/max "
           << format_double(std::round(lat["compute"]["p50_us"].get<double>() * 10) / 10) << "/"
           << format_double(std::round(lat["compute"]["p99_us"].get<double>() * 10) / 10) << "/"
-          << format_double(std::round(lat["compute"]["max_us"].get<double>() * 10) / 10) << " us; safety events logged "
+          << format_double(std::round(lat["compute"]["max_us"].get<double>() * 10) / 10) << " us"
+          << (lat["front_end_delay_ms"].get<double>() > 0
+                  ? "; wavelet stage delay " + format_double(lat["front_end_delay_ms"].get<double>()) + " ms"
+                  : std::string())
+          << "; safety events logged "
           << j["safety"]["events_logged"].get<std::size_t>() << ", limit violations "
           << j["safety"]["setpoint_limit_violations"].get<std::uint64_t>() << "\n"
           << "outputs in " << fs::absolute(opt.out_dir).lexically_normal().string() << "\n";

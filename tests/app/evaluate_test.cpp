@@ -214,6 +214,42 @@ TEST(Evaluate, DefaultLdaOnRealDataIsTheIssuesScikitLearnPeer) {
   EXPECT_NEAR(j0["protocols"]["P"]["summary"]["mean_accuracy"].get<double>(), 0.6900, 1e-4);
 }
 
+// The reference system's front end on the real data: 20-150 Hz and the wavelet stage, recorded in metrics.json
+// and the summary; the accuracy is the one scripts/front_end_table.sh reports for that row.
+TEST(Evaluate, TheReferenceBandAndWaveletStageAreAppliedAndRecorded) {
+  const auto root = myoexo::test::data_root();
+  if (!root || !fs::is_directory(*root / "uci-lower-limb")) GTEST_SKIP() << "uci-lower-limb data absent";
+  const auto out = fresh_dir("out_front_end");
+  std::ostringstream o, e;
+  app::Context ctx{o, e, root->string(), true};
+  app::EvaluateOptions opt;
+  opt.out_dir = out;
+  opt.protocol = "W";
+  opt.plots = false;
+  opt.front_end.band_low_hz = 20.0;
+  opt.front_end.band_high_hz = 150.0;
+  opt.front_end.wavelet = true;
+  auto s = app::run_evaluate(ctx, opt);
+  ASSERT_TRUE(s) << s.error().message();
+  const auto j = nlohmann::json::parse(slurp(out / "metrics.json"));
+  EXPECT_EQ(j["front_end"]["band_pass_hz"], nlohmann::json::array({20.0, 150.0}));
+  EXPECT_EQ(j["front_end"]["denoise"]["kind"], "wavelet");
+  EXPECT_EQ(j["front_end"]["delay_samples"], 32);
+  // 20-450 Hz without the stage gives 88.8 %: the reference front end costs about 2 points here.
+  EXPECT_NEAR(j["protocols"]["W"]["summary"]["mean_accuracy"].get<double>(), 0.8682, 1e-4);
+  const std::string md = slurp(out / "summary.md");
+  EXPECT_NE(md.find("--bandpass 20 150 --denoise wavelet"), std::string::npos);
+  EXPECT_NE(md.find("Front end: 20-150 Hz band-pass (order 4), wavelet db4"), std::string::npos);
+  // A band the wrong way round is refused before anything is written.
+  opt.out_dir = out / "bad";
+  opt.front_end.band_low_hz = 150.0;
+  opt.front_end.band_high_hz = 20.0;
+  auto bad = app::run_evaluate(ctx, opt);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("0 < LOW < HIGH"), std::string::npos) << bad.error().message();
+  EXPECT_FALSE(fs::exists(out / "bad" / "metrics.json"));
+}
+
 // What `myoexo report` uses: the evaluation of an already loaded data set, with links for a parent folder.
 TEST(Evaluate, HeadlineSectionLinksIntoSubfolder) {
   const auto data = myoexo::test::write_uci_folder(fresh_dir("data") / "uci-lower-limb", 3000);

@@ -234,6 +234,46 @@ TEST(RunCommand, ContextModelRoundTripsAndRunsWhileOldFilesStillLoad) {
   EXPECT_NE(r.err.find("72"), std::string::npos) << r.err;
 }
 
+// A model trained with the wavelet stage streams with it: the summary names the stage and adds its delay to the
+// time from the signal to the command.
+TEST(RunCommand, AModelWithTheWaveletStageRunsWithItAndCountsItsDelay) {
+  namespace app = myoexo::app;
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 3000);
+  const auto out = fresh_dir("out");
+  auto recs = app::load_training_recordings({data / "A_TXT"});
+  ASSERT_TRUE(recs.ok()) << recs.error().message();
+  app::PipelineModel base;
+  base.sample_rate_hz = recs->front().sample_rate_hz;
+  base.band_high_hz = 150.0;
+  base.denoise = myoexo::dsp::WaveletStreamConfig{};
+  auto m = app::train_pipeline_model(*recs, base);
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  ASSERT_TRUE(app::save_pipeline_model(*m, out / "wavelet.json").ok());
+  const std::string replay = (data / "N_TXT" / "1Nmar.txt").string();
+  auto r = run_myoexo({"run", "--replay", replay, "--model", (out / "wavelet.json").string(), "--out",
+                       (out / "run").string(), "--no-plots"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("wavelet stage delay 32 ms"), std::string::npos) << r.out;
+  const json s = read_json(out / "run" / "summary.json");
+  EXPECT_NE(s["model"]["filter"].get<std::string>().find("band-passed 20-150 Hz, wavelet-denoised (delay 32 ms)"),
+            std::string::npos);
+  EXPECT_EQ(s["latency"]["front_end_delay_ms"].get<double>(), 32.0);
+  EXPECT_NEAR(s["latency"]["signal_to_command_sim"]["p50_ms"].get<double>(),
+              s["latency"]["window_end_to_command_sim"]["p50_ms"].get<double>() + 32.0, 1e-9);
+  // The same model without the stage: no delay counted (that the stage changes the windows: PipelineTest).
+  json plain = app::pipeline_model_to_json(*m);
+  plain.erase("denoise");
+  std::ofstream(out / "plain.json") << plain.dump();
+  r = run_myoexo({"run", "--replay", replay, "--model", (out / "plain.json").string(), "--out",
+                  (out / "run_plain").string(), "--no-plots"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.find("wavelet stage"), std::string::npos) << r.out;
+  const json p = read_json(out / "run_plain" / "summary.json");
+  EXPECT_EQ(p["latency"]["front_end_delay_ms"].get<double>(), 0.0);
+  EXPECT_EQ(p["pipeline"]["decisions"], s["pipeline"]["decisions"]);
+}
+
 TEST(RunCommand, LdaContextOptionTrainsTheContextVariant) {
   const auto data = fresh_dir("data");
   myoexo::test::write_uci_folder(data, 3000);
