@@ -1,5 +1,6 @@
 // The CLI11 front end of `myoexo`: parses, runs one subcommand, turns an Error into stderr + exit code.
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 
@@ -280,6 +281,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* rec_seconds_opt = rec_cmd->add_option("--seconds", recopt.seconds, "Stream time to record (0 = until the board stops or Ctrl-C)")
       ->check(kFiniteNumber)->check(CLI::NonNegativeNumber);
   rec_cmd->add_option("--out", rec_out, "Output file: .csv, .edf or .bdf")->required();
+  rec_cmd->add_option("--subject", recopt.subject, "The person's code (EDF+ header, e.g. P01; letters, digits, - and _)")
+      ->check([](const std::string& v) {
+        for (char c : v)
+          if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
+            return std::string("letters, digits, - and _ only");
+        return std::string();
+      })
+      ->default_str("");
   rec_cmd->add_option("--cues", recopt.cues,
                       "Cue protocol TOML (configs/cues/): prompt each movement on the terminal when its time comes and "
                       "label every sample (BIDS sidecars beside --out: _events.tsv, _channels.tsv, _emg.json); "

@@ -22,13 +22,26 @@ extern "C" void on_sigint(int) { g_stop.store(true); }
 // While recording (`final` false) the events go to <stem>_events.partial.tsv, which no reader applies: a killed
 // session leaves a recording that reads back (unlabelled, its schedule beside it) rather than one whose labels run
 // past its end.
-Status write_cue_sidecars(const RecordOptions& opt, const realtime::SerialSource& src,
-                          const std::vector<realtime::Cue>& schedule, double end_s, const std::string& task, bool final) {
+// The schedule's cues up to stream time `end_s` as events on the file's time line: with a session report, the time
+// the stream lost in gaps is taken out (the file holds the intact samples back to back), else stream time is file
+// time.
+std::vector<io::Event> cue_events(const std::vector<realtime::Cue>& schedule, double end_s,
+                                  const realtime::SessionReport* rep) {
   std::vector<io::Event> events;
   for (const auto& c : schedule) {
     if (c.onset_s >= end_s) break;
-    events.push_back({c.onset_s, std::min(c.duration_s, end_s - c.onset_s), c.label});
+    const double stop = std::min(c.onset_s + c.duration_s, end_s);
+    const double a = rep ? rep->file_seconds(c.onset_s) : c.onset_s, b = rep ? rep->file_seconds(stop) : stop;
+    if (b > a) events.push_back({a, b - a, c.label});
   }
+  return events;
+}
+
+Status write_cue_sidecars(const RecordOptions& opt, const realtime::SerialSource& src,
+                          const std::vector<realtime::Cue>& schedule, double end_s, const std::string& task,
+                          const realtime::SessionReport* final_report) {
+  const bool final = final_report != nullptr;
+  const std::vector<io::Event> events = cue_events(schedule, end_s, final_report);
   const fs::path dir = opt.output.parent_path(), stem = opt.output.stem();
   const fs::path partial = dir / (stem.string() + "_events.partial.tsv");
   if (auto s = io::write_events_tsv(final ? io::events_sidecar_path(opt.output) : partial, events); !s) return s;
@@ -111,7 +124,7 @@ Status run_record(const Context& ctx, const RecordOptions& opt) {
     schedule = realtime::cue_schedule(*protocol);
     const double end_s = realtime::cue_schedule_end_s(schedule);
     if (seconds == 0 || seconds > end_s) seconds = end_s;
-    if (auto s = write_cue_sidecars(opt, *src, schedule, seconds, opt.cues.stem().string(), false); !s) return s;
+    if (auto s = write_cue_sidecars(opt, *src, schedule, seconds, opt.cues.stem().string(), nullptr); !s) return s;
   }
 
   g_stop = false;
@@ -119,8 +132,13 @@ Status run_record(const Context& ctx, const RecordOptions& opt) {
   realtime::RecordSessionOptions ro;
   ro.duration_s = seconds;
   ro.stop = &g_stop;
+  ro.recorder.subject = opt.subject;
   std::size_t next_cue = 0;
   if (!schedule.empty()) {
+    // An EDF+ output keeps the labels inside the file too (annotations), on the same time line as the sidecar.
+    ro.labels_at_end = [&schedule](const realtime::SessionReport& r) {
+      return cue_events(schedule, r.stream_duration_s, &r);
+    };
     ro.on_progress = [&](double stream_s) {
       // Prompt each cue as the stream reaches it, with the one after it, so the person can prepare.
       while (next_cue < schedule.size() && schedule[next_cue].onset_s <= stream_s) {
@@ -142,12 +160,14 @@ Status run_record(const Context& ctx, const RecordOptions& opt) {
   std::signal(SIGINT, previous);
   if (!rep) return rep.error();
   if (!schedule.empty())
-    if (auto s = write_cue_sidecars(opt, *src, schedule, rep->stream_duration_s, opt.cues.stem().string(), true); !s)
+    if (auto s = write_cue_sidecars(opt, *src, schedule, rep->stream_duration_s, opt.cues.stem().string(), &*rep); !s)
       return s;
   const auto& w = src->wire_stats();
   ctx.out << "recorded " << rep->frames << " frames (" << format_double(rep->stream_duration_s) << " s) to "
           << opt.output.string() << "; gaps " << rep->runs_after_gap << ", disconnects " << rep->disconnects
           << ", reconnects " << rep->reconnects << ", end " << realtime::read_status_name(rep->end_status)
+          << (rep->gaps.empty() || opt.output.extension() == ".csv" ? std::string()
+                                                                     : " (each gap annotated in the file)")
           << "; frames missing " << w.frames_missing;
   if (w.gaps_estimated > 0)
     ctx.out << " (" << w.frames_missing_estimated << " of them in " << w.gaps_estimated

@@ -17,9 +17,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <unistd.h>
@@ -104,6 +106,16 @@ struct Scaling {
   std::string phys_min_text, phys_max_text;
 };
 
+// An EDF+ onset or duration: decimal seconds, up to 9 decimals, trailing zeros dropped ("12.5", "3").
+std::string tal_number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9f", v);
+  std::string t(buf);
+  while (t.back() == '0') t.pop_back();
+  if (t.back() == '.') t.pop_back();
+  return t;
+}
+
 void put_le(std::string& out, long v, int bytes) {
   for (int b = 0; b < bytes; ++b) out += static_cast<char>((static_cast<unsigned long>(v) >> (8 * b)) & 0xff);
 }
@@ -146,6 +158,91 @@ Status make_repaired_copy(const std::filesystem::path& src, std::string header, 
 }
 
 }  // namespace
+
+// The EDF+ annotations of a file: every TAL of every "EDF Annotations" signal in the first `n_records` data
+// records (record_bytes each, after the header), onsets relative to the first record's time-keeping onset.
+// Time-keeping TALs (no text) are skipped. Errors: parse naming the data record and what is wrong.
+Result<std::vector<Event>> read_edf_annotations(const std::filesystem::path& path, const std::string& head,
+                                                std::size_t n_records, std::size_t record_bytes) {
+  const std::string file = path.string();
+  const std::size_t ns = head.size() / 256 - 1;
+  std::vector<std::size_t> offset, length;  // of each annotation signal within a record
+  std::size_t at = 0;
+  for (std::size_t k = 0; k < ns; ++k) {
+    const std::size_t spr = static_cast<std::size_t>(std::strtol(head.substr(256 + ns * 216 + k * 8, 8).c_str(), nullptr, 10));
+    if (trim_copy(head.data() + 256 + k * 16, 16) == "EDF Annotations") {
+      offset.push_back(at);
+      length.push_back(2 * spr);
+    }
+    at += 2 * spr;
+  }
+  std::vector<Event> out;
+  if (offset.empty()) return out;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::io, file, 0, "cannot open for reading");
+  std::string rec(record_bytes, '\0');
+  bool have_start = false;
+  double start_s = 0.0;
+  for (std::size_t r = 0; r < n_records; ++r) {
+    in.seekg(static_cast<std::streamoff>(head.size() + r * record_bytes));
+    in.read(rec.data(), static_cast<std::streamsize>(record_bytes));
+    if (in.gcount() != static_cast<std::streamsize>(record_bytes)) break;
+    for (std::size_t a = 0; a < offset.size(); ++a) {
+      const std::string_view b(rec.data() + offset[a], length[a]);
+      auto bad = [&](const std::string& why) {
+        return make_error(ErrorCode::parse, file, 0,
+                          "EDF+ annotations of data record " + std::to_string(r + 1) + ": " + why);
+      };
+      bool first_tal = true;
+      for (std::size_t i = 0; i < b.size();) {
+        if (b[i] == '\0') {  // padding after the last TAL
+          ++i;
+          continue;
+        }
+        const std::size_t end = b.find('\0', i);
+        if (end == std::string_view::npos) return bad("a TAL is not terminated");
+        const std::string_view tal = b.substr(i, end - i);
+        i = end + 1;
+        if (tal.size() < 3 || (tal[0] != '+' && tal[0] != '-') || tal.back() != '\x14')
+          return bad("a TAL does not start with an onset or end with 0x14");
+        const std::size_t stamp_end = tal.find('\x14');
+        std::string_view stamp = tal.substr(0, stamp_end);
+        std::string_view dur;
+        if (const auto d = stamp.find('\x15'); d != std::string_view::npos) {
+          dur = stamp.substr(d + 1);
+          stamp = stamp.substr(0, d);
+        }
+        auto number = [](std::string_view t, bool sign, double& v) {
+          if (t.empty() || t.size() > 40) return false;
+          const std::string z(t);
+          for (std::size_t q = 0; q < z.size(); ++q)
+            if (!(std::isdigit(static_cast<unsigned char>(z[q])) || z[q] == '.' || (sign && q == 0 && (z[q] == '+' || z[q] == '-'))))
+              return false;
+          char* e = nullptr;
+          v = std::strtod(z.c_str(), &e);
+          return e == z.c_str() + z.size() && std::isfinite(v);
+        };
+        double onset = 0.0, duration = 0.0;
+        if (!number(stamp, true, onset)) return bad("onset '" + std::string(stamp) + "' is not a number");
+        if (!dur.empty() && !number(dur, false, duration)) return bad("duration '" + std::string(dur) + "' is not a number");
+        if (first_tal && a == 0 && !have_start) {
+          have_start = true;
+          start_s = onset;
+        }
+        first_tal = false;
+        // Texts: between the 0x14 after the stamp and the final 0x14.
+        std::size_t t = stamp_end + 1;
+        while (t < tal.size()) {
+          const std::size_t next = tal.find('\x14', t);
+          if (next == std::string_view::npos) break;
+          if (next > t) out.push_back({onset - start_s, duration, std::string(tal.substr(t, next - t))});
+          t = next + 1;
+        }
+      }
+    }
+  }
+  return out;
+}
 
 Status write_edf(const Recording& rec, const std::filesystem::path& path) {
   const std::string file = path.string();
@@ -197,7 +294,35 @@ Status write_edf(const Recording& rec, const std::filesystem::path& path) {
     s.phys_max = std::strtod(s.phys_max_text.c_str(), nullptr);
     sc.push_back(std::move(s));
   }
-  if (labels) {
+  // EDF+ keeps named labels as annotations (what other EDF readers show); unnamed ids and BDF use a channel.
+  const bool label_channel = labels && (bdf || rec.label_names.empty());
+  std::vector<std::vector<std::string>> tals(n_rec);  // annotation TALs per data record (EDF+ only)
+  std::size_t ann_samples = kAnnotationSamples;
+  if (!bdf) {
+    std::vector<Event> events = rec.annotations;
+    if (labels && !label_channel)
+      for (auto& e : events_from_labels(rec)) events.push_back(std::move(e));
+    const double rec_s = static_cast<double>(spr) / rec.sample_rate_hz;
+    std::vector<std::size_t> bytes(n_rec, 24);  // the time-keeping TAL: "+<onset>\x14\x14\0"
+    for (const auto& e : events) {
+      if (!std::isfinite(e.onset_s) || !std::isfinite(e.duration_s) || e.onset_s < 0 || e.duration_s < 0)
+        return make_error(ErrorCode::invalid_argument, file, 0, "annotation '" + e.label + "' has a bad onset or duration");
+      std::string text = e.label;
+      for (char& ch : text)
+        if (ch == '\x14' || ch == '\x15' || ch == '\0') ch = ' ';  // TAL separators cannot appear in a text
+      std::string tal = "+" + tal_number(e.onset_s);
+      if (e.duration_s > 0) tal += "\x15" + tal_number(e.duration_s);
+      tal += "\x14" + text + "\x14";
+      tal += '\0';
+      const auto k = std::min<std::size_t>(n_rec - 1, static_cast<std::size_t>(std::floor(e.onset_s / rec_s + 1e-9)));
+      bytes[k] += tal.size();
+      tals[k].push_back(std::move(tal));
+    }
+    for (std::size_t b : bytes) ann_samples = std::max(ann_samples, (b + 1) / 2);
+    if (ann_samples > 99999999 / 2)
+      return make_error(ErrorCode::unsupported, file, 0, "too many annotations in one data record");
+  }
+  if (label_channel) {
     const auto [mn, mx] = std::minmax_element(rec.sample_labels.begin(), rec.sample_labels.end());
     const double lo = *mn, hi = std::max<double>(*mx, *mn + 1);  // digital range must not be empty
     if (lo < dig_min || hi > dig_max)
@@ -249,7 +374,7 @@ Status write_edf(const Recording& rec, const std::filesystem::path& path) {
     put_field(h, ann ? "32767" : std::to_string(static_cast<long>(sc[c].dig_max)), 8);
   });
   for_signals([&](std::size_t, bool) { put_field(h, "", 80); });  // prefiltering
-  for_signals([&](std::size_t, bool ann) { put_field(h, std::to_string(ann ? kAnnotationSamples : spr), 8); });
+  for_signals([&](std::size_t, bool ann) { put_field(h, std::to_string(ann ? ann_samples : spr), 8); });
   for_signals([&](std::size_t, bool) { put_field(h, "", 32); });
 
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -285,7 +410,8 @@ Status write_edf(const Recording& rec, const std::filesystem::path& path) {
       }
       a += "\x14\x14";
       a += '\0';
-      a.resize(2 * kAnnotationSamples, '\0');
+      for (const auto& tal : tals[k]) a += tal;
+      a.resize(2 * ann_samples, '\0');
       r += a;
     }
     out.write(r.data(), static_cast<std::streamsize>(r.size()));
@@ -328,6 +454,7 @@ Result<Recording> read_edf(const std::filesystem::path& path) {
   // So the complete records are copied to a temporary file whose header states their true number, and
   // biosig reads that: nothing recorded is lost, and biosig only ever sees consistent files.
   std::vector<std::string> warnings;
+  std::vector<Event> annotations;  // EDF+ annotations with text
   TempFile temp;
   std::string open_name = file;
   {
@@ -345,6 +472,12 @@ Result<Recording> read_edf(const std::filesystem::path& path) {
     if (ec) return make_error(ErrorCode::io, file, 0, "cannot stat: " + ec.message());
     const std::size_t fits = static_cast<std::size_t>((size - head.size()) / record_bytes);
     if (fits == 0) return make_error(ErrorCode::empty, file, 0, "EDF file holds no complete data record");
+    if (!bdf_bytes) {
+      const std::size_t n_records = declared < 0 ? fits : std::min(fits, static_cast<std::size_t>(declared));
+      auto ann = read_edf_annotations(path, head, n_records, record_bytes);
+      if (!ann) return ann.error();
+      annotations = std::move(*ann);
+    }
     if (declared < 0 || static_cast<std::size_t>(declared) > fits) {
       if (declared >= 0)
         warnings.push_back("file holds " + std::to_string(fits) + " of " + std::to_string(declared) +
@@ -475,6 +608,13 @@ Result<Recording> read_edf(const std::filesystem::path& path) {
       i = j + 1;
     }
     if (tok.size() >= 5 && tok[4] == "myoexo" && tok[2] != "X") rec.label = tok[2];
+  }
+  // EDF+ annotations: intervals are class labels (unless a label channel already gave them), instants are notes.
+  {
+    std::vector<Event> intervals;
+    for (auto& e : annotations) (e.duration_s > 0 ? intervals : rec.annotations).push_back(std::move(e));
+    if (!intervals.empty() && rec.sample_labels.empty())
+      if (auto s = apply_events(rec, intervals, file); !s) return s.error();
   }
   return rec;
 }

@@ -81,6 +81,24 @@ Result<std::vector<Event>> read_events_tsv(const fs::path& path) {
   return out;
 }
 
+std::vector<Event> events_from_labels(const Recording& rec) {
+  std::vector<Event> out;
+  if (!(rec.sample_rate_hz > 0) || rec.sample_labels.size() != rec.n_samples) return out;
+  for (std::size_t i = 0; i < rec.n_samples;) {
+    const int id = rec.sample_labels[i];
+    std::size_t j = i + 1;
+    while (j < rec.n_samples && rec.sample_labels[j] == id) ++j;
+    if (id >= 0) {
+      const std::string name = std::size_t(id) < rec.label_names.size() && !rec.label_names[std::size_t(id)].empty()
+                                   ? rec.label_names[std::size_t(id)]
+                                   : "class" + std::to_string(id);
+      out.push_back({double(i) / rec.sample_rate_hz, double(j - i) / rec.sample_rate_hz, name});
+    }
+    i = j;
+  }
+  return out;
+}
+
 Status apply_events(Recording& rec, std::span<const Event> events, const std::string& where) {
   if (!(rec.sample_rate_hz > 0)) return make_error(ErrorCode::invalid_argument, where, 0, "the recording has no rate");
   std::vector<Event> sorted(events.begin(), events.end());

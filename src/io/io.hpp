@@ -68,10 +68,15 @@ Status write_csv(const Recording& rec, const std::filesystem::path& path);
 
 // ---- EDF / EDF+ / BDF (libbiosig) ----------------------------------------------------------------------------
 
-/// Reads EDF, EDF+ (annotation signals skipped) or BDF through libbiosig, in physical units. A channel named
-/// "label" becomes Recording::sample_labels (that is how write_edf stores them).
+/// Reads EDF, EDF+ or BDF through libbiosig, in physical units. A channel named "label" becomes
+/// Recording::sample_labels (how write_edf stores unnamed class ids). EDF+ annotations (read from the file's
+/// annotation signal by hand): those with a duration label the samples they cover (as an events sidecar does;
+/// overlapping ones or ones past the end are errors), those without one are kept in Recording::annotations.
+/// A malformed annotation record is a parse error naming the data record.
 Result<Recording> read_edf(const std::filesystem::path& path);
 /// Writes EDF+ (".edf") or BDF (".bdf", 24-bit) chosen by the extension; physical ranges from the data.
+/// EDF+: named per-sample labels become annotations (onset, duration, class name: what MNE and EDFbrowser show),
+/// unnamed ids a "label" channel; Recording::annotations are written as they are. BDF keeps a "label" channel.
 /// Written by hand, not by biosig (edf.cpp says why). Round-trip error per sample is at most half a
 /// quantisation step, (PhysMax - PhysMin) / (DigMax - DigMin) / 2, with [PhysMin, PhysMax] the channel's data
 /// range rounded outward to 8 characters and 65535 (EDF) or 16777215 (BDF) steps.
@@ -93,12 +98,6 @@ Status write_recording(const Recording& rec, const std::filesystem::path& path);
 
 // ---- Events (BIDS sidecars) ---------------------------------------------------------------------------------
 
-/// One labelled interval of a recording: a BIDS events.tsv row (onset, duration, trial_type).
-struct Event {
-  double onset_s = 0.0;
-  double duration_s = 0.0;
-  std::string label;
-};
 /// `<dir>/<stem>_events.tsv` for a recording `<dir>/<stem>.<ext>`.
 std::filesystem::path events_sidecar_path(const std::filesystem::path& recording);
 /// Whether a file is a BIDS sidecar (`_events.tsv`, `_channels.tsv`, `_emg.json`, or the `_events.partial.tsv` of a
@@ -109,6 +108,8 @@ Status write_events_tsv(const std::filesystem::path& path, std::span<const Event
 /// Reads an events.tsv (columns found by name). Errors: io, parse (file and line: missing columns, bad numbers,
 /// duration <= 0, empty trial_type).
 Result<std::vector<Event>> read_events_tsv(const std::filesystem::path& path);
+/// The labelled runs of rec.sample_labels as events (ids < 0 skipped; names from label_names, else "class<id>").
+std::vector<Event> events_from_labels(const Recording& rec);
 /// Per-sample labels from events (label_names sorted, samples outside every event -1); clears the per-file label.
 /// Errors: invalid_argument naming `where` for overlapping events or one that runs past the recording's end.
 Status apply_events(Recording& rec, std::span<const Event> events, const std::string& where);

@@ -15,6 +15,14 @@ namespace myoexo::io {
 /// would hold them exactly too, but every downstream stage is checked against SciPy/NumPy in float64 to
 /// 1e-9, the data sets are small (< 70 s x 6 ch x 1 kHz), and doubles keep offline numbers identical to the
 /// references. The real-time path converts to its own buffers.
+/// One interval or instant of a recording: a BIDS events.tsv row (onset, duration, trial_type) or an EDF+
+/// annotation (onset, duration, text). duration_s 0 = an instant (a note such as a gap in the stream).
+struct Event {
+  double onset_s = 0.0;
+  double duration_s = 0.0;
+  std::string label;
+};
+
 struct Recording {
   double sample_rate_hz = 0.0;
   std::vector<std::string> channel_names;   ///< canonical names (RF, BF, VM, ST, FX for UCI lower-limb)
@@ -28,6 +36,9 @@ struct Recording {
   std::vector<int> sample_labels;           ///< per-sample class ids (size n_samples) or empty
   std::vector<std::string> label_names;     ///< names of the ids in sample_labels (index = id), may be empty
   std::string session;                      ///< series/session id within a subject ("1", "2"), may be empty
+  /// Notes on the time line that are not class labels (EDF+ annotations without a duration, e.g. "gap: 120
+  /// samples lost"); written to EDF+ and read back.
+  std::vector<Event> annotations;
 
   std::filesystem::path source_path;        ///< where it was read from ("" when synthetic)
   std::size_t rows_skipped = 0;             ///< incomplete/corrupt rows the reader skipped

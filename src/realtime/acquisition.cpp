@@ -65,6 +65,23 @@ class Acquirer {
   double expected_s_ = 0.0;
 };
 
+}  // namespace
+
+double SessionReport::file_seconds(double t) const noexcept {
+  double lost_before = 0.0;
+  for (const auto& g : gaps) {
+    if (t >= g.stream_s) {
+      lost_before += g.lost_s;
+    } else {
+      if (t > g.stream_s - g.lost_s) return g.file_s;  // inside the gap
+      break;
+    }
+  }
+  return t - first_stream_s - lost_before;
+}
+
+namespace {
+
 bool duration_reached(const SessionReport& rep, double duration_s) noexcept {
   return duration_s > 0 && rep.stream_duration_s >= duration_s;
 }
@@ -81,6 +98,9 @@ Result<SessionReport> record_session(EmgSource& source, const std::filesystem::p
   if (!s) return s.error();
   SessionReport rep;
   Acquirer acq(source, options.reconnect, options.stop, rep);
+  const double fs = source.sample_rate_hz();
+  bool have_next = false;
+  double next_s = 0.0;  // stream time the next frame should carry
   std::vector<double> buf(options.read_frames * source.n_channels());
   for (;;) {
     if (stop_requested(options.stop) || duration_reached(rep, options.duration_s)) {
@@ -90,7 +110,6 @@ Result<SessionReport> record_session(EmgSource& source, const std::filesystem::p
     ReadResult r = acq.read(buf);
     if (r.status == ReadStatus::ok && options.duration_s > 0) {
       // The last read may run past --seconds: keep what falls before it (the recording is exactly that long).
-      const double fs = source.sample_rate_hz();
       const double room = std::ceil((options.duration_s - r.first_sample_s) * fs - 1e-6);
       const std::size_t keep = room <= 0 ? 0 : std::min<std::size_t>(r.frames, static_cast<std::size_t>(room));
       if (keep < r.frames) {
@@ -101,6 +120,16 @@ Result<SessionReport> record_session(EmgSource& source, const std::filesystem::p
     }
     if (r.status == ReadStatus::ok) {
       if (r.frames == 0) continue;  // all past the duration: the loop ends above
+      if (!have_next) {
+        have_next = true;
+        rep.first_stream_s = r.first_sample_s;
+      } else if (r.first_sample_s - next_s > 0.5 / fs) {
+        const double lost = r.first_sample_s - next_s;
+        rep.gaps.push_back({rec->written_s(), r.first_sample_s, lost});
+        rec->annotate({rec->written_s(), 0.0,
+                       "gap: " + std::to_string(static_cast<long long>(std::llround(lost * fs))) + " samples lost"});
+      }
+      next_s = r.first_sample_s + static_cast<double>(r.frames) / fs;
       Status w = rec->append(std::span<const double>(buf.data(), r.frames * source.n_channels()), r.first_sample_s);
       if (!w) {
         source.stop();
@@ -113,6 +142,7 @@ Result<SessionReport> record_session(EmgSource& source, const std::filesystem::p
     }
   }
   source.stop();
+  if (options.labels_at_end) rec->set_labels(options.labels_at_end(rep));
   Status f = rec->finish();
   if (!f) return f.error();
   if (rep.end_status == ReadStatus::error)

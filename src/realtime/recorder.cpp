@@ -90,6 +90,8 @@ Recorder& Recorder::operator=(Recorder&& o) noexcept {
     frames_written_ = o.frames_written_;
     flushes_ = o.flushes_;
     line_ = std::move(o.line_);
+    notes_ = std::move(o.notes_);
+    labels_ = std::move(o.labels_);
   }
   return *this;
 }
@@ -141,6 +143,10 @@ Status Recorder::finish() {
   if (!rec) return rec.error();
   rec->channel_units = units_;
   rec->sample_rate_hz = rate_hz_;
+  rec->subject_id = options_.subject;
+  rec->annotations = notes_;
+  if (!labels_.empty())
+    if (Status a = io::apply_events(*rec, labels_, path_.string()); !a) return a;
   Status w = io::write_recording(*rec, path_);
   if (!w) return w;
   std::error_code ec;

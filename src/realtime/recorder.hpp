@@ -4,8 +4,9 @@
 // Format: CSV is always written incrementally (header `time_s,<channel>...`, one row per frame, the stream
 // time of each frame first so gaps are visible; `nan` for non-finite samples) and io::read_csv reads it
 // back. When the output path ends in .edf/.bdf the CSV goes to `<path>.partial.csv` while recording and
-// finish() converts it with io::write_recording (EDF+ has no gaps: intact frames are written back to back,
-// the gap count is in the session report), then removes the partial file. A crash leaves the partial CSV.
+// finish() converts it with io::write_recording (EDF+ has no gaps: intact frames are written back to back and
+// each gap is an EDF+ annotation at the place it happened; labels given with set_labels become EDF+ annotations
+// too), then removes the partial file. A crash leaves the partial CSV.
 #pragma once
 
 #include <cstddef>
@@ -18,12 +19,14 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "io/recording.hpp"
 
 namespace myoexo::realtime {
 
 struct RecorderOptions {
   double flush_interval_s = 1.0;  ///< wall-clock seconds between flushes to the OS (> 0)
   bool sync_to_disk = false;      ///< also fdatasync at each flush (survives power loss, costs latency)
+  std::string subject;            ///< written to the EDF+ header's patient code ("" = unknown)
 };
 
 class Recorder {
@@ -43,6 +46,13 @@ class Recorder {
   Status append(std::span<const double> frames, double first_sample_s);
   /// Pushes buffered rows to the OS now (and to disk if sync_to_disk).
   Status flush();
+  /// A note on the file's time line (onset in seconds of recorded samples, e.g. "gap: 120 samples lost"), kept as
+  /// an EDF+ annotation by the conversion (a CSV output has nowhere to keep it).
+  void annotate(io::Event note) { notes_.push_back(std::move(note)); }
+  /// Labelled intervals (onsets in seconds of recorded samples) the EDF+ conversion writes as annotations.
+  void set_labels(std::vector<io::Event> labels) { labels_ = std::move(labels); }
+  /// Seconds of samples written so far: where a note about "now" goes on the file's time line.
+  double written_s() const noexcept { return double(frames_written_) / rate_hz_; }
   /// Flushes, closes and (for .edf/.bdf) converts. Idempotent.
   Status finish();
 
@@ -64,6 +74,7 @@ class Recorder {
   std::uint64_t frames_written_ = 0;
   std::uint64_t flushes_ = 0;
   std::vector<char> line_;  // one formatted row
+  std::vector<io::Event> notes_, labels_;
 };
 
 }  // namespace myoexo::realtime
