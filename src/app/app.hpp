@@ -245,6 +245,7 @@ struct RecordOptions {
   std::filesystem::path board;          ///< board profile TOML: record mV at the skin instead of ADC codes
   std::filesystem::path cues;           ///< cue protocol TOML: prompt the movements and label every sample
   std::string subject;                  ///< the person's code, kept in an EDF+ header ("" = unknown)
+  bool force = false;                   ///< overwrite an existing output file (refused otherwise)
 };
 /// `myoexo record`: SerialSource -> record_session (reconnects, loses no intact sample).
 Status run_record(const Context& ctx, const RecordOptions& opt);

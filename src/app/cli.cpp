@@ -281,6 +281,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* rec_seconds_opt = rec_cmd->add_option("--seconds", recopt.seconds, "Stream time to record (0 = until the board stops or Ctrl-C)")
       ->check(kFiniteNumber)->check(CLI::NonNegativeNumber);
   rec_cmd->add_option("--out", rec_out, "Output file: .csv, .edf or .bdf")->required();
+  rec_cmd->add_flag("--force", recopt.force, "Overwrite the output file if it exists (refused otherwise)");
   rec_cmd->add_option("--subject", recopt.subject, "The person's code (EDF+ header, e.g. P01; letters, digits, - and _)")
       ->check([](const std::string& v) {
         for (char c : v)

@@ -86,6 +86,13 @@ Status run_record(const Context& ctx, const RecordOptions& opt) {
   const auto ext = opt.output.extension().string();
   if (ext != ".csv" && ext != ".edf" && ext != ".bdf")
     return make_error(ErrorCode::invalid_argument, opt.output.string(), 0, "--out must end in .csv, .edf or .bdf");
+  {
+    // A session is not repeatable: never replace one by accident.
+    std::error_code ec;
+    if (!opt.force && fs::exists(opt.output, ec))
+      return make_error(ErrorCode::invalid_argument, opt.output.string(), 0,
+                        "already exists; record to another file or give --force to overwrite it");
+  }
   if (auto s = ensure_parent_dir(opt.output); !s) return s;
 
   realtime::SerialOptions so;

@@ -480,6 +480,22 @@ TEST(RecordCommand, RecordsFramesFromAPseudoTerminalBoard) {
   EXPECT_EQ(t.rows[10][1], 10.0) << "raw ADC codes";
 }
 
+// A session is not repeatable: an existing file is never replaced without --force, and nothing is touched.
+TEST(RecordCommand, AnExistingFileIsNotOverwrittenWithoutForce) {
+  const auto dir = fresh_dir("rec_force");
+  const auto out = dir / "session.csv";
+  std::ofstream(out) << "an earlier session\n";
+  auto r = record_from_pty_board(out);
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
+  std::ifstream in(out);
+  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, "an earlier session\n");
+  r = record_from_pty_board(out, {"--force"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(myoexo::test::read_table(out).rows.size(), 500u);
+}
+
 // A guided session: the cue protocol's prompts on the terminal, every sample labelled through the BIDS sidecars, and
 // the recording reads back as a labelled training file.
 TEST(RecordCommand, ACueProtocolPromptsAndLabelsEverySample) {
