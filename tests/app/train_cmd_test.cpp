@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <sstream>
@@ -127,6 +128,41 @@ TEST(TrainCmd, ModelFileHoldsConfigChannelsAndDataClasses) {
   EXPECT_GT(fs::file_size(s.dir / "out" / "tiny.ts"), 0u);
   EXPECT_NE(s.train.out.find("best epoch"), std::string::npos) << s.train.out;
   EXPECT_NE(s.train.out.find("1A 2A"), std::string::npos) << s.train.out;  // only the chosen subjects
+}
+
+// A config that renames the data set's classes and adds the wavelet stage: the model file keeps the names, the
+// stage and an intent for every renamed class, and `run` drives the exoskeleton with them.
+TEST(TrainCmd, AClassMapAndTheWaveletStageReachTheModelFileAndTheRun) {
+  REQUIRE_DATA();
+  const Shared& s = shared();
+  std::string text = slurp(write_tiny_config(s.dir / "named.toml"));
+  text.replace(text.find("[input.filter]"), 0,
+               "[input.class_map]\ngait = \"leg move\"\nstanding = \"leg lift\"\nsitting = \"leg descent\"\n"
+               "[input.denoise]\nkind = \"wavelet\"\n");
+  std::ofstream(s.dir / "named.toml", std::ios::trunc) << text;
+  const fs::path model = s.dir / "out" / "named.pt";
+  auto r = run_myoexo({"train", "--quiet", "--config", (s.dir / "named.toml").string(), "--dataset", s.data.string(),
+                       "--subject", "1A", "--bandpass", "20", "150", "--out", model.string(), "--no-plots"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto net = myoexo::models::TorchClassifier::load(model);
+  ASSERT_TRUE(net) << net.error().message();
+  const auto& spec = net->spec();
+  EXPECT_EQ(spec.class_names, (std::vector<std::string>{"leg descent", "leg lift", "leg move"}));
+  EXPECT_EQ(spec.input.filter.high_hz, 150.0);  // --bandpass over the config's 450
+  ASSERT_TRUE(spec.input.filter.denoise);
+  EXPECT_EQ(spec.input.filter.denoise->delay_samples(), 32u);
+  const std::vector<std::pair<std::string, std::string>> intents{
+      {"leg move", "gait"}, {"leg lift", "lift"}, {"leg descent", "lower"}};
+  for (const auto& want : intents)
+    EXPECT_NE(std::find(spec.card.class_intents.begin(), spec.card.class_intents.end(), want),
+              spec.card.class_intents.end())
+        << want.first;
+  r = run_myoexo({"run", "--replay", (*uci_root() / "N_TXT" / "1Nmar.txt").string(), "--model", model.string(), "--out",
+                  (s.dir / "run_named").string(), "--no-plots"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("wavelet stage delay 32 ms"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(slurp(s.dir / "run_named" / "summary.json"));
+  EXPECT_EQ(j["class_to_intent"]["leg lift"], "lift");
 }
 
 TEST(TrainCmd, PredictWritesOneRowPerWindowWithProbabilitiesSummingToOne) {
