@@ -1,5 +1,6 @@
 #include "app/common.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <system_error>
@@ -183,6 +184,13 @@ Result<io::Dataset> load_data_folder(const Context& ctx, const std::optional<std
                       "is not a folder (run `myoexo download uci-lower-limb` or pass --dataset DIR)");
   log_line(ctx, "reading every recording below " + data_path.string() + " ...");
   return io::load_dataset(data_path);
+}
+
+std::string file_name_part(const std::string& name) {
+  std::string out = name;
+  for (char& c : out)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) c = '_';
+  return out.empty() ? std::string("_") : out;
 }
 
 Status apply_front_end_override(const FrontEndOverride& o, double& band_low_hz, double& band_high_hz,

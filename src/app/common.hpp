@@ -85,6 +85,10 @@ Status write_spectrogram_outputs(const ChannelSpectrogram& s, const std::filesys
 /// Subject ids in natural order ("1A" < "2A" < "11A"): leading number, then the rest.
 bool subject_less(const std::string& a, const std::string& b);
 
+/// A name as a file-name part: letters, digits, '-', '_' and '.' kept, anything else (spaces, '/') becomes '_'
+/// ("leg lift" -> "leg_lift"), so Markdown links and shells need no quoting.
+std::string file_name_part(const std::string& name);
+
 /// The front end a command line asks for instead of the model's or the protocol's: `--bandpass LOW HIGH` and
 /// `--denoise wavelet|none`. Unset fields keep what the model or protocol says.
 struct FrontEndOverride {

@@ -184,7 +184,7 @@ Status write_class_spectrograms(const Context& ctx, const eval::PreparedData& da
     std::vector<double> part(x, x + n);
     auto s = compute_channel_spectrogram(part, data.sample_rate_hz, 128, 96, "hann");
     if (!s) return s.error();
-    const std::string stem = "spectrogram_" + data.class_names[k];
+    const std::string stem = "spectrogram_" + file_name_part(data.class_names[k]);
     const std::string title = "Subject " + subject_name + ", " + data.class_names[k] + " (" + rec->name + "): " +
                               opt.spectrogram_channel + " band-passed " + format_double(spec.band_low_hz) + "-" +
                               format_double(spec.band_high_hz) + " Hz, training part";

@@ -164,7 +164,7 @@ Status step_spectrograms(ReportState& st) {
     if (auto f = filter_channels(one, *design, {0}, false); !f) return f;
     auto spec = compute_channel_spectrogram(one.samples, one.sample_rate_hz, 256, 128, "hann");
     if (!spec) return spec.error();
-    const std::string stem = "spectrogram_" + label;
+    const std::string stem = "spectrogram_" + file_name_part(label);
     const std::string title = "Subject " + subject + ", " + label + ": " + st.opt.channel + " band-passed " +
                               format_double(st.opt.band_low_hz) + "-" + format_double(st.opt.band_high_hz) + " Hz";
     if (auto w = write_spectrogram_outputs(*spec, st.opt.out_dir / stem, title, {},

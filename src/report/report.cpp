@@ -20,6 +20,26 @@
 namespace myoexo::report {
 namespace {
 
+// The plot's title above the viewport, shrunk to the page width when it is longer (a long model name must not be
+// cut off at both edges). `disp` as plmtex's (pllab puts titles at 2.0).
+void draw_title(const std::string& title, double disp) {
+  if (title.empty()) return;
+  PLFLT def = 0, cur = 0;
+  plgchr(&def, &cur);
+  PLFLT xmin = 0, xmax = 0, ymin = 0, ymax = 0, vx0 = 0, vx1 = 0, vy0 = 0, vy1 = 0;
+  plgspa(&xmin, &xmax, &ymin, &ymax);  // the page in mm
+  plgvpd(&vx0, &vx1, &vy0, &vy1);      // the viewport in normalised page coordinates
+  const double page_w = xmax - xmin, centre = 0.5 * (vx0 + vx1) * page_w;
+  const double room = 2.0 * std::min(centre, page_w - centre) * 0.96;
+  // PLplot has no public text-extent call: with the cairo driver's sans-serif font a character of a mixed-case
+  // title averages about 0.8 of the character height (measured on the plots this program writes).
+  const double len = 0.8 * cur * static_cast<double>(title.size());
+  const double scale = def > 0 ? cur / def : 1.0;
+  if (len > room && len > 0) plschr(0.0, scale * room / len);
+  plmtex("t", disp, 0.5, 0.5, title.c_str());
+  plschr(0.0, scale);
+}
+
 namespace fs = std::filesystem;
 
 // PLplot keeps one global library state (current stream, colour maps, viewport): one plot at a time.
@@ -291,7 +311,8 @@ Status plot_spectrogram(const SpectrogramPlot& p, const fs::path& png) {
           wy0, y1);
   plcol0(kForeground);
   plbox("bcnst", 0.0, 0, "bcnstv", 0.0, 0);
-  pllab("Time (s)", "Frequency (Hz)", plain(p.title).c_str());
+  pllab("Time (s)", "Frequency (Hz)", "");
+  draw_title(plain(p.title), 2.0);
   draw_colorbar(zmin, zmax, p.colorbar_label);
   return {};
 }
@@ -355,7 +376,8 @@ Status plot_lines(const LinePlot& p, const fs::path& png) {
   }
   plwidth(1.0);
   plcol0(kForeground);
-  pllab(plain(p.x_label).c_str(), plain(p.y_label).c_str(), plain(p.title).c_str());
+  pllab(plain(p.x_label).c_str(), plain(p.y_label).c_str(), "");
+  draw_title(plain(p.title), 2.0);
   draw_legend(names, false);
   return {};
 }
@@ -423,7 +445,8 @@ Status plot_bars(const BarChart& c, const fs::path& png) {
     if (vertical) plmtex("bv", 0.7, pos, 1.0, name.c_str());
     else plmtex("b", 1.6, pos, 0.5, name.c_str());
   }
-  pllab("", plain(c.y_label).c_str(), plain(c.title).c_str());
+  pllab("", plain(c.y_label).c_str(), "");
+  draw_title(plain(c.title), 2.0);
   draw_legend(c.groups, true);
   return {};
 }
@@ -503,7 +526,7 @@ Status plot_matrix(const MatrixPlot& p, const fs::path& png) {
   const double label_gap = vertical_cols ? 1.0 + 0.9 * double(longest(p.col_names)) : 3.2;
   plmtex("b", label_gap, 0.5, 0.5, plain(p.x_label).c_str());
   plmtex("l", 1.6 + 0.85 * double(longest(p.row_names)), 0.5, 0.5, plain(p.y_label).c_str());
-  plmtex("t", 1.5, 0.5, 0.5, plain(p.title).c_str());
+  draw_title(plain(p.title), 1.5);
   draw_colorbar(vmin, vmax, p.colorbar_label);
   return {};
 }
