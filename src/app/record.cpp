@@ -1,4 +1,5 @@
 // `myoexo record`: a live serial session (SerialSource, see firmware/PROTOCOL.md) saved by record_session.
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <fstream>
@@ -31,7 +32,8 @@ std::vector<io::Event> cue_events(const std::vector<realtime::Cue>& schedule, do
   for (const auto& c : schedule) {
     if (c.onset_s >= end_s) break;
     const double stop = std::min(c.onset_s + c.duration_s, end_s);
-    const double a = rep ? rep->file_seconds(c.onset_s) : c.onset_s, b = rep ? rep->file_seconds(stop) : stop;
+    const double a = std::max(0.0, rep ? rep->file_seconds(c.onset_s) : c.onset_s);
+    const double b = rep ? rep->file_seconds(stop) : stop;
     if (b > a) events.push_back({a, b - a, c.label});
   }
   return events;

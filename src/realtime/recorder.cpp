@@ -145,12 +145,23 @@ Status Recorder::finish() {
   rec->sample_rate_hz = rate_hz_;
   rec->subject_id = options_.subject;
   rec->annotations = notes_;
-  if (!labels_.empty())
-    if (Status a = io::apply_events(*rec, labels_, path_.string()); !a) return a;
+  // Labels that do not fit the recording must not cost the recording: it is written unlabelled and the error
+  // says why.
+  Status labelled;
+  if (!labels_.empty()) {
+    labelled = io::apply_events(*rec, labels_, path_.string());
+    if (!labelled) {
+      rec->sample_labels.clear();
+      rec->label_names.clear();
+    }
+  }
   Status w = io::write_recording(*rec, path_);
   if (!w) return w;
   std::error_code ec;
   std::filesystem::remove(csv_path_, ec);
+  if (!labelled)
+    return make_error(ErrorCode::invalid_argument, path_.string(), 0,
+                      "written without its labels: " + labelled.error().message());
   return {};
 }
 

@@ -103,6 +103,28 @@ TEST_F(RecorderTest, EdfOutputIsConvertedAtFinish) {
   EXPECT_NEAR(rec->samples[100], std::sin(1.0), 1e-3);  // EDF is 16-bit: physical resolution
 }
 
+// Labels that do not fit (here: past the end) never cost the recording: the EDF+ is written unlabelled, the partial
+// CSV is gone, and the error says the labels were left out.
+TEST_F(RecorderTest, LabelsThatDoNotFitLeaveTheRecordingWrittenUnlabelled) {
+  const fs::path out = dir_ / "labels.edf";
+  auto r = Recorder::create(out, {"A0"}, {"mV"}, 1000.0).value();
+  std::vector<double> frames(2000);
+  for (int i = 0; i < 2000; ++i) frames[std::size_t(i)] = std::sin(i * 0.01);
+  ASSERT_TRUE(r.append(frames, 0.0).ok());
+  r.annotate({1.0, 0.0, "gap: 10 samples lost"});
+  r.set_labels({{0.0, 1.0, "rest"}, {1.0, 5.0, "lift"}});  // runs 3 s past the end
+  const Status s = r.finish();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message().find("written without its labels"), std::string::npos) << s.error().message();
+  EXPECT_FALSE(fs::exists(r.csv_path()));
+  auto rec = io::read_edf(out);
+  ASSERT_TRUE(rec.ok()) << rec.error().message();
+  EXPECT_EQ(rec->n_samples, 2000u);
+  EXPECT_TRUE(rec->sample_labels.empty());
+  ASSERT_EQ(rec->annotations.size(), 1u);
+  EXPECT_EQ(rec->annotations[0].label, "gap: 10 samples lost");
+}
+
 TEST_F(RecorderTest, BadArgumentsAreErrors) {
   EXPECT_FALSE(Recorder::create(dir_ / "a.csv", {}, {}, 1000.0).ok());
   EXPECT_FALSE(Recorder::create(dir_ / "a.csv", {"x"}, {"a", "b"}, 1000.0).ok());
