@@ -2,6 +2,7 @@
 
 generate(out_dir, data_root) writes .npy files (float64, C order):
   lda_<case>_{X,y,Xtest,means,coef,intercept,proba,proba_test}.npy   for each case in CASES (+ real-data cases)
+  ridge_<case>_{X,y,Xtest,coef,intercept,pred_test}.npy              StandardScaler + Ridge(alpha), coef in input scale
   metrics_{y_true,y_pred,confusion,precision,recall,f1,support,scalars}.npy
 Needs /usr/bin/python3 with NumPy, SciPy and scikit-learn (Debian python3-sklearn); writes nothing without
 scikit-learn (the C++ tests then skip).
@@ -86,6 +87,67 @@ def _real_htd(data_root, subject):
     return np.asarray(X, dtype=np.float64), np.asarray(y)
 
 
+def _ridge_case(out_dir, name, alpha, X, y, Xtest):
+    """scikit-learn StandardScaler + Ridge(alpha); the coefficients folded back into the input's scale."""
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe = make_pipeline(StandardScaler(), Ridge(alpha=alpha)).fit(X, y)
+    scaler, ridge = pipe[0], pipe[1]
+    coef = ridge.coef_ / scaler.scale_
+    intercept = ridge.intercept_ - np.dot(coef, scaler.mean_)
+    files = {"X": X, "y": y, "Xtest": Xtest, "coef": coef, "intercept": [intercept, alpha],
+             "pred_test": pipe.predict(Xtest)}
+    for k, v in files.items():
+        _save(out_dir, f"ridge_{name}_{k}", v)
+    return len(files)
+
+
+def _ridge_synthetic(seed):
+    rng = np.random.default_rng(seed)
+    n, p = 200, 7
+    X = rng.normal(size=(n, p)) @ rng.normal(size=(p, p)) + rng.normal(scale=3.0, size=p)
+    X[:, 5] = X[:, 0] + 1e-3 * rng.normal(size=n)  # nearly collinear: the penalty keeps it solvable
+    X[:, 6] = 4.25                                  # constant: StandardScaler keeps scale 1
+    y = X[:, :5] @ rng.normal(size=5) + rng.normal(scale=0.5, size=n) + 10.0
+    Xtest = rng.normal(size=(30, p)) * 2.0
+    Xtest[:, 6] = 4.25
+    return X, y, Xtest
+
+
+def _real_ridge(data_root):
+    """HTD of subject 1A's three files (band-pass 20-450 Hz), target = the goniometer at each window's last sample."""
+    from scipy import signal
+
+    sos = signal.butter(4, [20, 450], "bandpass", fs=1000, output="sos")
+    folder = data_root / "uci-lower-limb" / "A_TXT"
+    X, y = [], []
+    for mov in ["mar", "pie", "sen"]:
+        rows = []
+        with open(folder / f"1A{mov}.txt", "r", encoding="latin-1") as f:
+            started = False
+            for line in f:
+                line = line.rstrip("\r\n")
+                if not started:
+                    started = line.strip() == ""
+                    continue
+                tok = line.split("\t")
+                if len(tok) < 5:
+                    continue
+                try:
+                    rows.append([float(t) for t in tok[:5]])
+                except ValueError:
+                    continue
+        a = np.asarray(rows)
+        xf = signal.sosfilt(sos, a[:, :4], axis=0).T
+        for s in range(0, xf.shape[1] - 250 + 1, 50):
+            X.append(htd(xf[:, s:s + 250]))
+            y.append(a[s + 249, 4])
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    return X[::2], y[::2], X[1::2]
+
+
 def _save(out_dir, name, arr):
     np.save(out_dir / f"{name}.npy", np.ascontiguousarray(np.asarray(arr, dtype=np.float64)))
 
@@ -164,7 +226,12 @@ def generate(out_dir: pathlib.Path, data_root: pathlib.Path) -> int:
     for i, (name, solver, shrinkage, n_classes) in enumerate(CASES):
         X, y, Xtest = _synthetic(n_classes, seed=100 + i)
         n += _lda_case(out_dir, name, solver, shrinkage, X, y, Xtest)
+    for i, alpha in enumerate([1.0, 0.01, 50.0]):
+        X, y, Xtest = _ridge_synthetic(seed=300 + i)
+        n += _ridge_case(out_dir, f"synthetic{i}", alpha, X, y, Xtest)
     if (pathlib.Path(data_root) / "uci-lower-limb" / "A_TXT" / "1Amar.txt").exists():
+        X, y, Xt = _real_ridge(pathlib.Path(data_root))
+        n += _ridge_case(out_dir, "real", 1.0, X, y, Xt)
         X, y = _real_htd(pathlib.Path(data_root), "1A")
         Xt, _ = _real_htd(pathlib.Path(data_root), "3N")
         n += _lda_case(out_dir, "real_svd", "svd", None, X, y, Xt)

@@ -350,6 +350,24 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ev_cmd->add_option("--out", ev_out, "Output folder (created if missing)");
   ev_cmd->add_option("--subject", ev.subjects, "Held-out subject(s) for W and L, or the subjects to test a --model-file on (default: all)");
   ev_cmd->add_flag("--no-plots", ev_no_plots, "metrics.json and summary.md only");
+  ev_cmd->add_option("--target", ev.target, "class (the movement) or knee_angle (continuous knee angle from the "
+                                            "goniometer channel, protocols W and L, per movement and pooled)")
+      ->check(CLI::IsMember({"class", "knee_angle"}));
+  ev_cmd->add_option("--lead-ms", ev.lead_ms, "knee_angle: estimate the angle this long after the window's last "
+                                              "sample (0..500 ms)")
+      ->check(kFiniteNumber)->check(CLI::Range(0.0, 500.0));
+  ev_cmd->add_option("--angle-convention", ev.angle_convention, "knee_angle: detect (negate recordings that read "
+                                                                "flexion-negative), flexion_positive or "
+                                                                "flexion_negative (refuse recordings that disagree)")
+      ->check(CLI::IsMember({"detect", "flexion_positive", "flexion_negative"}));
+  ev_cmd->add_option("--smoothing-ms", ev.smoothing_ms, "knee_angle: causal first-order smoothing of the estimates "
+                                                      "(time constant, ms; the live chain applies the same)")
+      ->check(kFiniteNumber)->check(CLI::Range(0.0, 5000.0));
+  double ev_alpha = 1.0;
+  auto* ev_alpha_opt = ev_cmd->add_option("--alpha", ev_alpha, "knee_angle: ridge penalty on the standardised features "
+                                                               "(default: chosen per fold from 0.1-1000 by inner "
+                                                               "validation on the training windows)")
+                           ->check(kFiniteNumber)->check(CLI::NonNegativeNumber)->default_str("");
   FrontEndCli ev_front;
   add_front_end_options(ev_cmd, ev_front);
   std::string ev_model_file;
@@ -520,6 +538,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     } else if (ev_cmd->parsed()) {
       if (ev_data_opt->count() > 0) ev.data = ev_data;
       if (ev_model_file_opt->count() > 0) ev.model_file = ev_model_file;
+      if (ev_alpha_opt->count() > 0) ev.ridge_alpha = ev_alpha;
       if (ev_epochs_opt->count() > 0) ev.epochs = ev_epochs;
       if (ev_epochs_l_opt->count() > 0) ev.epochs_loso = ev_epochs_l;
       ev.out_dir = ev_out;

@@ -701,6 +701,9 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
 }
 
 Status run_evaluate(const Context& ctx, const EvaluateOptions& opt) {
+  if (opt.target == "knee_angle") return run_evaluate_angle(ctx, opt);
+  if (opt.target != "class")
+    return make_error(ErrorCode::invalid_argument, "--target '" + opt.target + "': expected class or knee_angle");
   if (opt.model_file) return run_evaluate_model_file(ctx, opt);
   // Check the cheap arguments before the (seconds-long) load.
   if (auto p = parse_protocols(opt.protocol); !p) return p.error();

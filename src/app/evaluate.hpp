@@ -56,6 +56,14 @@ struct EvaluateOptions {
   /// The protocols' band-pass and wavelet stage: UCI-LL v1's 20-450 Hz without wavelets, else a network config's
   /// [input.filter] band and [input.denoise], else these command-line choices (which win).
   FrontEndOverride front_end;
+  /// What is estimated: "class" (the movement, the protocols above) or "knee_angle" (continuous knee angle from
+  /// the goniometer channel: ridge on the lda_context features under W and L, per movement and pooled).
+  std::string target = "class";
+  double lead_ms = 0.0;                        ///< knee_angle: estimate the angle this far after the window's end
+  std::string angle_convention = "detect";     ///< knee_angle: detect | flexion_positive | flexion_negative
+  /// knee_angle: ridge penalty on the standardised features; unset = chosen per fold by inner validation
+  std::optional<double> ridge_alpha;
+  double smoothing_ms = 0.0;                   ///< knee_angle: causal smoothing of the estimate stream (time constant)                    ///< knee_angle: ridge penalty on the standardised features
 };
 
 /// "W" | "P" | "L" | "all" -> protocols in W, P, L order. invalid_argument otherwise.
@@ -75,6 +83,9 @@ struct EvaluateOutcome {
 /// Errors: invalid_argument (protocol/model/subject), those of eval::prepare_data / run_protocol, io.
 Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const io::Recording> recordings,
                                             const EvaluateOptions& opt, const std::string& link_prefix = "");
+
+/// `myoexo evaluate --target knee_angle`: angle_metrics.json, summary.md, per-subject RMSE bars and traces.
+Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt);
 
 /// `myoexo evaluate --model-file M`: scores a trained model on the recordings it was not trained on (its card
 /// lists its training files): metrics.json, summary.md, confusion.png, per_class.png in opt.out_dir.

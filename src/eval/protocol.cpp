@@ -64,6 +64,11 @@ const char* protocol_code(Protocol p) noexcept {
   return "?";
 }
 
+std::uint64_t next_window_set_id() noexcept {
+  static std::atomic<std::uint64_t> next_id{1};
+  return next_id.fetch_add(1);
+}
+
 void WindowSet::copy_window(std::size_t i, double* out) const noexcept {
   const double* src = window_data(i);
   const std::size_t stride = channel_stride(i);
@@ -243,11 +248,10 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
   const bool blocks = wants(Protocol::blocked_kfold);
   if (blocks && options.k_folds < 2) return make_error(ErrorCode::invalid_argument, "protocol: k_folds must be >= 2");
 
-  static std::atomic<std::uint64_t> next_id{1};
   WindowSet set;
   set.data = &data;
   set.length = len;
-  set.id = next_id.fetch_add(1);
+  set.id = next_window_set_id();
   const std::size_t n_rec = data.recordings.size();
   std::vector<std::vector<std::size_t>> split_train(n_rec), split_test(n_rec), whole_idx(n_rec);
   std::vector<std::vector<std::vector<std::size_t>>> block_idx(n_rec);
@@ -404,6 +408,54 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
 
 // ---- LDA on features ------------------------------------------------------------------------------------
 
+Result<WindowFeatureRows> compute_window_features(const WindowSet& set, const features::FeatureSpec& feature_spec,
+                                                  const LdaVariant& variant) {
+  WindowFeatureRows out;
+  features::FeatureSpec fs = feature_spec;
+  if (fs.sample_rate_hz == 0.0) fs.sample_rate_hz = set.data->sample_rate_hz;
+  auto ex = features::FeatureExtractor::create(fs, set.n_channels(), set.length);
+  if (!ex) return ex.error();
+  const std::size_t base_cols = ex->n_columns();
+  const auto& fnames = ex->feature_names();
+  const std::size_t ctx = variant.context_samples;
+  out.n_cols = ctx > 0 ? 2 * base_cols : base_cols;
+  out.names = ex->column_names(set.data->channel_names);
+  if (ctx > 0) {
+    const auto more = ex->column_names(set.data->channel_names);
+    for (const auto& n : more) out.names.push_back(n + "@" + std::to_string(set.length + ctx));
+  }
+  // Context windows are clipped at their segment origin, so their length varies (one extractor each).
+  std::map<std::size_t, features::FeatureExtractor> by_length;
+  // Log amplitudes and per-sample counts: the one definition the live pipeline shares (features stage).
+  auto finish = [&](double* row, std::size_t n_samples, bool normalise) {
+    features::finish_feature_block(row, set.n_channels(), fnames, n_samples, {normalise, variant.log_amplitude});
+  };
+  out.rows.assign(set.windows.size() * out.n_cols, 0.0);
+  for (std::size_t i = 0; i < set.windows.size(); ++i) {
+    double* row = out.rows.data() + i * out.n_cols;
+    if (ex->compute(set.window_data(i), set.channel_stride(i), row) != features::ComputeStatus::ok)
+      return make_error(ErrorCode::invalid_argument, "non-finite samples in window " + std::to_string(i) + " of " +
+                                                         set.data->recordings[set.windows[i].recording].name);
+    finish(row, set.length, false);
+    if (ctx == 0) continue;
+    const WindowRef& w = set.windows[i];
+    const std::size_t end = std::size_t(w.start) + set.length;
+    const std::size_t begin = std::max<std::size_t>(w.origin, end > set.length + ctx ? end - set.length - ctx : 0);
+    const std::size_t n = end - begin;
+    auto it = by_length.find(n);
+    if (it == by_length.end()) {
+      auto e = features::FeatureExtractor::create(fs, set.n_channels(), n);
+      if (!e) return e.error();
+      it = by_length.emplace(n, std::move(*e)).first;
+    }
+    const PreparedRecording& rec = set.data->recordings[w.recording];
+    if (it->second.compute(rec.samples.data() + begin, rec.n_samples, row + base_cols) != features::ComputeStatus::ok)
+      return make_error(ErrorCode::invalid_argument, "non-finite samples before window " + std::to_string(i));
+    finish(row + base_cols, n, true);
+  }
+  return out;
+}
+
 FitPredictFn make_lda_fit_predict(const features::FeatureSpec& feature_spec, const models::LdaOptions& lda_options,
                                   const LdaVariant& variant) {
   // Features of every window of one WindowSet, computed on first use (all folds of a run share them).
@@ -420,49 +472,11 @@ FitPredictFn make_lda_fit_predict(const features::FeatureSpec& feature_spec, con
                                                      const FoldContext& fold) -> Status {
     std::unique_lock<std::mutex> lock(cache->mutex);
     if (cache->set_id != set.id || set.id == 0) {
-      features::FeatureSpec fs = feature_spec;
-      if (fs.sample_rate_hz == 0.0) fs.sample_rate_hz = set.data->sample_rate_hz;
-      auto ex = features::FeatureExtractor::create(fs, set.n_channels(), set.length);
-      if (!ex) return ex.error();
-      const std::size_t base_cols = ex->n_columns();
-      const auto& fnames = ex->feature_names();
-      const std::size_t ctx = variant.context_samples;
-      cache->n_cols = ctx > 0 ? 2 * base_cols : base_cols;
-      cache->names = ex->column_names(set.data->channel_names);
-      if (ctx > 0) {
-        const auto more = ex->column_names(set.data->channel_names);
-        for (const auto& n : more) cache->names.push_back(n + "@" + std::to_string(set.length + ctx));
-      }
-      // Context windows are clipped at their segment origin, so their length varies (one extractor each).
-      std::map<std::size_t, features::FeatureExtractor> by_length;
-      std::vector<double> scratch;
-      // Log amplitudes and per-sample counts: the one definition the live pipeline shares (features stage).
-      auto finish = [&](double* row, std::size_t n_samples, bool normalise) {
-        features::finish_feature_block(row, set.n_channels(), fnames, n_samples, {normalise, variant.log_amplitude});
-      };
-      cache->rows.assign(set.windows.size() * cache->n_cols, 0.0);
-      for (std::size_t i = 0; i < set.windows.size(); ++i) {
-        double* row = cache->rows.data() + i * cache->n_cols;
-        if (ex->compute(set.window_data(i), set.channel_stride(i), row) != features::ComputeStatus::ok)
-          return make_error(ErrorCode::invalid_argument, "non-finite samples in window " + std::to_string(i) + " of " +
-                                                             set.data->recordings[set.windows[i].recording].name);
-        finish(row, set.length, false);
-        if (ctx == 0) continue;
-        const WindowRef& w = set.windows[i];
-        const std::size_t end = std::size_t(w.start) + set.length;
-        const std::size_t begin = std::max<std::size_t>(w.origin, end > set.length + ctx ? end - set.length - ctx : 0);
-        const std::size_t n = end - begin;
-        auto it = by_length.find(n);
-        if (it == by_length.end()) {
-          auto e = features::FeatureExtractor::create(fs, set.n_channels(), n);
-          if (!e) return e.error();
-          it = by_length.emplace(n, std::move(*e)).first;
-        }
-        const PreparedRecording& rec = set.data->recordings[w.recording];
-        if (it->second.compute(rec.samples.data() + begin, rec.n_samples, row + base_cols) != features::ComputeStatus::ok)
-          return make_error(ErrorCode::invalid_argument, "non-finite samples before window " + std::to_string(i));
-        finish(row + base_cols, n, true);
-      }
+      auto rows = compute_window_features(set, feature_spec, variant);
+      if (!rows) return rows.error();
+      cache->n_cols = rows->n_cols;
+      cache->rows = std::move(rows->rows);
+      cache->names = std::move(rows->names);
       cache->set_id = set.id;
     }
     const std::size_t p = cache->n_cols;

@@ -120,6 +120,9 @@ struct WindowSet {
   void copy_window(std::size_t i, double* out) const noexcept;
 };
 
+/// A fresh WindowSet::id (process-wide, never 0).
+std::uint64_t next_window_set_id() noexcept;
+
 /// Appends the windows of [begin, end) of recording r of set.data (starts begin, begin + increment, ...;
 /// origin = begin) and returns their indices in set.windows. Windows whose samples do not all carry one
 /// kept class are skipped. The protocols and the calibration protocol cut every window with it.
@@ -215,6 +218,16 @@ struct LdaVariant {
   /// the samples they cover so clipped and full contexts compare.
   std::size_t context_samples = 0;
 };
+
+/// Feature rows of every window of a set, row i for set.windows[i] (the LDA family's rows; the knee-angle
+/// regressors use the same). Errors: invalid_argument (bad spec, non-finite samples).
+struct WindowFeatureRows {
+  std::size_t n_cols = 0;
+  std::vector<double> rows;        ///< [windows x n_cols] row-major
+  std::vector<std::string> names;  ///< n_cols column names (`<channel>_<feature>`, `@<samples>` for the context block)
+};
+Result<WindowFeatureRows> compute_window_features(const WindowSet& set, const features::FeatureSpec& feature_spec,
+                                                  const LdaVariant& variant = {});
 
 FitPredictFn make_lda_fit_predict(const features::FeatureSpec& feature_spec = {},
                                   const models::LdaOptions& lda_options = {}, const LdaVariant& variant = {});

@@ -1,0 +1,191 @@
+// `myoexo evaluate --target knee_angle`: continuous knee angle from EMG under protocols W and L, per movement
+// and pooled: angle_metrics.json, summary.md, per-subject bars and estimate-vs-goniometer traces.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "app/evaluate.hpp"
+#include "eval/angle_protocol.hpp"
+#include "features/features.hpp"
+#include "report/report.hpp"
+
+namespace myoexo::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string lower_case(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+Result<eval::AngleSpec> angle_spec_from_options(const EvaluateOptions& opt, double sample_rate_hz) {
+  eval::AngleSpec spec;
+  spec.data = eval::uci_ll_v1_spec();
+  spec.data.name = "UCI-LL knee angle v1";
+  if (Status s = apply_front_end_override(opt.front_end, spec.data.band_low_hz, spec.data.band_high_hz,
+                                           spec.data.denoise);
+      !s)
+    return s.error();
+  if (!(opt.lead_ms >= 0.0 && opt.lead_ms <= 500.0))
+    return make_error(ErrorCode::invalid_argument, "--lead-ms must be in [0, 500]");
+  spec.lead_samples = std::size_t(std::lround(opt.lead_ms * sample_rate_hz / 1000.0));
+  spec.smoothing_ms = opt.smoothing_ms;
+  auto conv = eval::parse_angle_convention(opt.angle_convention);
+  if (!conv) return conv.error();
+  spec.convention = *conv;
+  return spec;
+}
+
+Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
+  const std::string model = lower_case(opt.model);
+  if (model != "ridge" && model != "lda")  // "lda" is the command's default model name: the linear regressor
+    return make_error(ErrorCode::invalid_argument, "--target knee_angle: model '" + opt.model +
+                                                       "' is not a regressor (ridge is)");
+  auto protocols = parse_protocols(opt.protocol);
+  if (!protocols) return protocols.error();
+  std::vector<eval::Protocol> protos;
+  for (eval::Protocol p : *protocols)
+    if (p != eval::Protocol::pooled) protos.push_back(p);
+  if (protos.empty())
+    return make_error(ErrorCode::invalid_argument, "--target knee_angle: protocol P is not defined for the knee angle "
+                                                   "(W and L are)");
+  auto ds = load_data_folder(ctx, opt.data);
+  if (!ds) return ds.error();
+  if (ds->recordings.empty()) return make_error(ErrorCode::empty, "no recordings");
+  auto spec = angle_spec_from_options(opt, ds->recordings.front().sample_rate_hz);
+  if (!spec) return spec.error();
+  auto data = eval::prepare_angle_data(ds->recordings, *spec);
+  if (!data) return data.error();
+
+  const std::string fset = !opt.features.empty() ? opt.features : "MAV,WL,ZC,SSC,RMS,AR";
+  auto fspec = features::make_feature_spec(fset);
+  if (!fspec) return fspec.error();
+  const double threshold = opt.zc_ssc_threshold >= 0.0 ? opt.zc_ssc_threshold : 0.0;
+  fspec->thresholds.zc = threshold;
+  fspec->thresholds.ssc = threshold;
+  eval::LdaVariant variant;
+  variant.log_amplitude = true;
+  variant.context_samples = opt.context > 0 ? opt.context : 750;
+  models::RidgeOptions ro;
+  std::vector<double> alphas;
+  char name[256];
+  if (opt.ridge_alpha) {
+    ro.alpha = *opt.ridge_alpha;
+    std::snprintf(name, sizeof name, "ridge (alpha %g) on log-amplitude %s, window + %zu past samples", ro.alpha,
+                  fset.c_str(), variant.context_samples);
+  } else {
+    alphas = {0.1, 1.0, 10.0, 100.0, 1000.0};
+    std::snprintf(name, sizeof name, "ridge (alpha from 0.1-1000 by inner validation on the training windows) on "
+                  "log-amplitude %s, window + %zu past samples", fset.c_str(), variant.context_samples);
+  }
+
+  eval::AngleRunOptions ro_run;
+  ro_run.protocols = protos;
+  ro_run.subjects = opt.subjects;
+  ro_run.model_name = name;
+  ro_run.progress = [&ctx](const std::string& line) { log_line(ctx, line); };
+  log_line(ctx, std::string("knee angle: ") + name + ", lead " + format_double(opt.lead_ms) + " ms, " +
+                    std::to_string(data->emg.recordings.size()) + " recordings");
+  auto result = eval::run_angle_protocol(*data, *spec, eval::make_ridge_regress(*fspec, variant, ro, alphas), ro_run);
+  if (!result) return result.error();
+
+  std::error_code ec;
+  fs::create_directories(opt.out_dir, ec);
+  if (ec) return make_error(ErrorCode::io, opt.out_dir.string(), 0, "cannot create: " + ec.message());
+  nlohmann::json j = eval::angle_evaluation_to_json(*result);
+  j["front_end"] = {{"band_hz", {spec->data.band_low_hz, spec->data.band_high_hz}},
+                    {"filter_order", spec->data.filter_order},
+                    {"window", {{"length", spec->data.window.length}, {"increment", spec->data.window.increment}}},
+                    {"denoise", spec->data.denoise ? "wavelet" : "none"}};
+  j["target"]["lowpass_hz"] = spec->target_lowpass_hz;
+  j["target"]["lowpass_order"] = spec->target_lowpass_order;
+  j["target"]["channel"] = spec->target_channel;
+  {
+    std::ofstream out(opt.out_dir / "angle_metrics.json");
+    out << j.dump(1) << '\n';
+    if (!out) return make_error(ErrorCode::io, (opt.out_dir / "angle_metrics.json").string(), 0, "write failed");
+  }
+
+  std::string md = "# Knee angle from EMG\n\n";
+  md += "Model: " + result->model_name + ".\n\n";
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "Target: the goniometer (%s), flexion positive, low-passed zero-phase (Butterworth order %d, %g Hz), "
+                "at each window's last sample%s. Inputs: %zu EMG channels, causal band-pass %g-%g Hz, windows %zu / "
+                "%zu samples.\n\n",
+                spec->target_channel.c_str(), spec->target_lowpass_order, spec->target_lowpass_hz,
+                spec->lead_samples > 0 ? (" + " + std::to_string(spec->lead_samples) + " samples ahead").c_str() : "",
+                data->emg.channel_names.size(), spec->data.band_low_hz, spec->data.band_high_hz,
+                spec->data.window.length, spec->data.window.increment);
+  md += buf;
+  if (!result->negated_recordings.empty()) {
+    md += "Recordings read flexion-negative and negated: ";
+    for (std::size_t i = 0; i < result->negated_recordings.size(); ++i)
+      md += (i ? ", " : "") + result->negated_recordings[i];
+    md += ".\n\n";
+  }
+  md += "W: within subject, chronological 70/30 split of every recording; L: leave one subject out. NMAE = MAE / "
+        "(max - min of the held-out subject's test angles); mean and worst subject.\n\n";
+  md += eval::format_angle_summary(*result);
+  ctx.out << eval::format_angle_summary(*result);
+
+  if (opt.plots) {
+    // Per-subject RMSE of the pooled scope, one bar group per protocol.
+    report::BarChart bars;
+    bars.title = "Knee angle RMSE per held-out subject (all movements)";
+    bars.y_label = "RMSE (deg)";
+    bars.categories = result->subjects;
+    for (const auto& p : result->protocols) {
+      if (p.scope != "all movements") continue;
+      std::vector<double> v(result->subjects.size(), 0.0);
+      for (const auto& f : p.folds) {
+        const auto it = std::find(result->subjects.begin(), result->subjects.end(), f.name);
+        if (it != result->subjects.end()) v[std::size_t(it - result->subjects.begin())] = f.rmse_deg;
+      }
+      bars.groups.push_back(std::string(eval::protocol_code(p.protocol)));
+      bars.values.push_back(v);
+    }
+    bars.show_values = bars.categories.size() <= 12;
+    if (!bars.groups.empty()) {
+      if (auto s = report::plot_bars(bars, opt.out_dir / "angle_rmse_per_subject.png"); !s) return s;
+      md += "\n![RMSE per subject](angle_rmse_per_subject.png)\n";
+    }
+    // Traces: the median-RMSE subject of L (what a typical new person gets), each test recording.
+    for (const auto& p : result->protocols) {
+      if (p.scope != "all movements" || p.folds.empty()) continue;
+      std::vector<const eval::AngleFoldScore*> sorted;
+      for (const auto& f : p.folds) sorted.push_back(&f);
+      std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->rmse_deg < b->rmse_deg; });
+      const std::string subject = sorted[sorted.size() / 2]->name;
+      for (const auto& tr : result->traces) {
+        if (tr.protocol != p.protocol || tr.fold != subject) continue;
+        report::LinePlot lp;
+        lp.title = std::string(eval::protocol_code(p.protocol)) + ", subject " + subject + " (median RMSE), " +
+                   tr.recording + ": knee angle from EMG vs goniometer";
+        lp.x_label = "time in the recording (s)";
+        lp.y_label = "knee flexion (deg)";
+        lp.series.push_back({"goniometer (low-passed)", tr.t_s, tr.target_deg});
+        lp.series.push_back({"estimate from EMG", tr.t_s, tr.estimate_deg});
+        const std::string png = std::string("angle_trace_") + eval::protocol_code(p.protocol) + "_" + tr.recording + ".png";
+        if (auto s = report::plot_lines(lp, opt.out_dir / png); !s) return s;
+        md += "\n![" + tr.recording + "](" + png + ")\n";
+      }
+    }
+  }
+  {
+    std::ofstream out(opt.out_dir / "summary.md");
+    out << md;
+    if (!out) return make_error(ErrorCode::io, (opt.out_dir / "summary.md").string(), 0, "write failed");
+  }
+  ctx.out << "knee-angle evaluation written to " << fs::absolute(opt.out_dir).lexically_normal().string()
+          << " (open summary.md)\n";
+  return {};
+}
+
+}  // namespace myoexo::app

@@ -1,0 +1,468 @@
+// Knee-angle regression protocols: targets from the goniometer, W/L folds per movement and pooled, metrics.
+#include "eval/angle_protocol.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "dsp/butterworth.hpp"
+#include "dsp/sos_filter.hpp"
+#include "eval/splits.hpp"
+
+namespace myoexo::eval {
+
+const char* angle_convention_name(AngleConvention c) noexcept {
+  switch (c) {
+    case AngleConvention::detect: return "detect";
+    case AngleConvention::flexion_positive: return "flexion_positive";
+    case AngleConvention::flexion_negative: return "flexion_negative";
+  }
+  return "?";
+}
+
+Result<AngleConvention> parse_angle_convention(std::string_view text) {
+  if (text == "detect" || text == "auto") return AngleConvention::detect;
+  if (text == "flexion_positive" || text == "flexion-positive") return AngleConvention::flexion_positive;
+  if (text == "flexion_negative" || text == "flexion-negative") return AngleConvention::flexion_negative;
+  return make_error(ErrorCode::invalid_argument, "angle convention '" + std::string(text) +
+                                                     "': expected detect, flexion_positive or flexion_negative");
+}
+
+int detect_flexion_sign(std::span<const double> angle_deg) {
+  std::vector<double> v;
+  v.reserve(angle_deg.size());
+  for (double a : angle_deg)
+    if (std::isfinite(a)) v.push_back(a);
+  if (v.size() < 10) return 0;
+  std::sort(v.begin(), v.end());
+  const double lo = v[std::size_t(0.02 * double(v.size() - 1))];
+  const double hi = v[std::size_t(0.98 * double(v.size() - 1))];
+  // A knee flexes far (to 60-120 deg) and hyper-extends little: the extreme with the larger magnitude is flexion.
+  if (hi - lo < 5.0 || std::abs(std::abs(hi) - std::abs(lo)) < 5.0) return 0;
+  return std::abs(hi) > std::abs(lo) ? +1 : -1;
+}
+
+Result<AngleData> prepare_angle_data(std::span<const io::Recording> recordings, const AngleSpec& spec) {
+  if (spec.target_channel.empty()) return make_error(ErrorCode::invalid_argument, "knee angle: no target channel named");
+  for (const auto& c : spec.data.channels)
+    if (c == spec.target_channel)
+      return make_error(ErrorCode::invalid_argument, "knee angle: the target channel " + c + " is also an input channel");
+  std::optional<dsp::SosDesign> lowpass;
+  AngleData out;
+  auto emg = prepare_data(recordings, spec.data);
+  if (!emg) return emg.error();
+  out.emg = std::move(*emg);
+  if (spec.target_lowpass_hz > 0) {
+    auto d = dsp::design_lowpass(spec.target_lowpass_order, spec.target_lowpass_hz, out.emg.sample_rate_hz);
+    if (!d) return d.error();
+    lowpass = std::move(*d);
+  }
+  // prepare_data keeps the input order minus the excluded files: match by name.
+  std::size_t next = 0;
+  for (const io::Recording& r : recordings) {
+    if (next >= out.emg.recordings.size()) break;
+    const std::string stem = r.source_path.stem().string();
+    if (!stem.empty() && stem != out.emg.recordings[next].name) continue;  // an excluded file
+    const std::string where = r.source_path.empty() ? out.emg.recordings[next].name : r.source_path.string();
+    const int c = r.channel_index(spec.target_channel);
+    if (c < 0)
+      return make_error(ErrorCode::mismatch, where, 0,
+                        "no knee-angle channel '" + spec.target_channel + "' (a goniometer is needed to train or score "
+                        "a knee-angle model; channels: " + [&] {
+                          std::string s;
+                          for (const auto& n : r.channel_names) s += (s.empty() ? "" : " ") + n;
+                          return s;
+                        }() + ")");
+    const std::string unit = std::size_t(c) < r.channel_units.size() ? r.channel_units[std::size_t(c)] : "";
+    if (!unit.empty() && unit != "deg" && unit != "degrees" && unit != "°")
+      return make_error(ErrorCode::mismatch, where, 0, "knee-angle channel " + spec.target_channel + " is in '" + unit +
+                                                           "', expected degrees");
+    AngleTarget t;
+    t.recording = out.emg.recordings[next].name;
+    const auto ch = r.channel(std::size_t(c));
+    t.angle_deg.assign(ch.begin(), ch.end());
+    for (std::size_t i = 0; i < t.angle_deg.size(); ++i)
+      if (!std::isfinite(t.angle_deg[i]))
+        return make_error(ErrorCode::mismatch, where, 0, "knee-angle channel has a non-finite value at sample " +
+                                                             std::to_string(i));
+    const int sign = detect_flexion_sign(t.angle_deg);
+    switch (spec.convention) {
+      case AngleConvention::detect: t.negated = sign < 0; break;
+      case AngleConvention::flexion_positive:
+        if (sign < 0)
+          return make_error(ErrorCode::mismatch, where, 0, "the knee angle reads flexion-negative but flexion-positive "
+                                                           "was asked for (use the detect convention to negate it)");
+        break;
+      case AngleConvention::flexion_negative:
+        if (sign > 0)
+          return make_error(ErrorCode::mismatch, where, 0, "the knee angle reads flexion-positive but flexion-negative "
+                                                           "was asked for");
+        t.negated = true;
+        break;
+    }
+    if (t.negated)
+      for (double& a : t.angle_deg) a = -a;
+    if (lowpass) {
+      if (Status s = dsp::sosfiltfilt(*lowpass, t.angle_deg, 1, t.angle_deg); !s)
+        return make_error(ErrorCode::invalid_argument, where + ": knee angle: " + s.error().message());
+    }
+    out.targets.push_back(std::move(t));
+    ++next;
+  }
+  if (out.targets.size() != out.emg.recordings.size())
+    return make_error(ErrorCode::mismatch, "knee angle: could not align the targets with the prepared recordings");
+  return out;
+}
+
+void smooth_estimates(std::span<double> estimates, double step_s, double tau_s) noexcept {
+  if (tau_s <= 0 || estimates.empty()) return;
+  const double a = 1.0 - std::exp(-step_s / tau_s);
+  double y = estimates[0];
+  for (double& e : estimates) {
+    y += a * (e - y);
+    e = y;
+  }
+}
+
+AngleFoldScore angle_scores(std::span<const double> targets, std::span<const double> estimates) {
+  AngleFoldScore s;
+  const std::size_t n = std::min(targets.size(), estimates.size());
+  if (n == 0) {
+    s.rmse_deg = s.mae_deg = s.nmae_pct = s.r2 = std::numeric_limits<double>::quiet_NaN();
+    return s;
+  }
+  double se = 0, ae = 0, mean = 0, lo = targets[0], hi = targets[0];
+  for (std::size_t i = 0; i < n; ++i) {
+    const double e = estimates[i] - targets[i];
+    se += e * e;
+    ae += std::abs(e);
+    mean += targets[i];
+    lo = std::min(lo, targets[i]);
+    hi = std::max(hi, targets[i]);
+  }
+  mean /= double(n);
+  double ss_tot = 0;
+  for (std::size_t i = 0; i < n; ++i) ss_tot += (targets[i] - mean) * (targets[i] - mean);
+  s.rmse_deg = std::sqrt(se / double(n));
+  s.mae_deg = ae / double(n);
+  s.range_deg = hi - lo;
+  s.nmae_pct = s.range_deg > 0 ? 100.0 * s.mae_deg / s.range_deg : std::numeric_limits<double>::quiet_NaN();
+  s.r2 = ss_tot > 0 ? 1.0 - se / ss_tot : std::numeric_limits<double>::quiet_NaN();
+  return s;
+}
+
+Result<AngleEvaluation> run_angle_protocol(const AngleData& data, const AngleSpec& spec, const RegressFn& regress,
+                                           const AngleRunOptions& options) {
+  const PreparedData& emg = data.emg;
+  const std::size_t len = spec.data.window.length, inc = spec.data.window.increment;
+  if (len == 0 || inc == 0) return make_error(ErrorCode::invalid_argument, "knee angle: window length and increment must be >= 1");
+  if (!regress) return make_error(ErrorCode::invalid_argument, "knee angle: no model callback");
+  for (Protocol p : options.protocols)
+    if (p != Protocol::within_subject && p != Protocol::leave_one_subject_out)
+      return make_error(ErrorCode::invalid_argument, std::string("knee angle: protocol ") + protocol_code(p) +
+                                                         " is not defined for regression (W and L are)");
+  auto subject_index = [&](const std::string& s) {
+    return int(std::find(emg.subjects.begin(), emg.subjects.end(), s) - emg.subjects.begin());
+  };
+  for (const auto& s : options.subjects)
+    if (std::size_t(subject_index(s)) >= emg.subjects.size())
+      return make_error(ErrorCode::invalid_argument, "knee angle: unknown subject '" + s + "'");
+
+  WindowSet set;
+  set.data = &emg;
+  set.length = len;
+  set.id = next_window_set_id();
+  std::vector<double> target_of;  // per window
+  std::vector<std::uint32_t> target_at;
+  const std::size_t n_rec = emg.recordings.size();
+  std::vector<std::vector<std::size_t>> split_train(n_rec), split_test(n_rec), whole(n_rec);
+  // Windows of [begin, end) whose target sample (last sample + lead) lies inside the segment.
+  auto cut = [&](std::size_t r, std::size_t begin, std::size_t end) {
+    std::vector<std::size_t> kept;
+    for (std::size_t i : append_windows(set, r, begin, end, inc)) {
+      const std::size_t at = std::size_t(set.windows[i].start) + len - 1 + spec.lead_samples;
+      target_of.resize(set.windows.size(), std::numeric_limits<double>::quiet_NaN());
+      target_at.resize(set.windows.size(), 0);
+      if (at >= end) continue;
+      target_of[i] = data.targets[r].angle_deg[at];
+      target_at[i] = std::uint32_t(at);
+      kept.push_back(i);
+    }
+    return kept;
+  };
+  const bool want_w = std::count(options.protocols.begin(), options.protocols.end(), Protocol::within_subject) > 0;
+  const bool want_l = std::count(options.protocols.begin(), options.protocols.end(), Protocol::leave_one_subject_out) > 0;
+  for (std::size_t r = 0; r < n_rec; ++r) {
+    const std::size_t n = emg.recordings[r].n_samples;
+    if (want_w) {
+      const std::size_t s = chronological_split_point(n, spec.data.split_fraction);
+      split_train[r] = cut(r, 0, s);
+      split_test[r] = cut(r, s, n);
+    }
+    if (want_l) whole[r] = cut(r, 0, n);
+  }
+
+  AngleEvaluation result;
+  result.model_name = options.model_name;
+  result.channel_names = emg.channel_names;
+  result.subjects = emg.subjects;
+  result.class_names = emg.class_names;
+  result.lead_samples = spec.lead_samples;
+  result.sample_rate_hz = emg.sample_rate_hz;
+  for (const auto& t : data.targets)
+    if (t.negated) result.negated_recordings.push_back(t.recording);
+  const std::vector<std::string> held_out = options.subjects.empty() ? emg.subjects : options.subjects;
+
+  // Scopes: -1 = every movement, else one class.
+  std::vector<int> scopes{-1};
+  if (options.per_movement && emg.class_names.size() > 1)
+    for (std::size_t k = 0; k < emg.class_names.size(); ++k) scopes.push_back(int(k));
+
+  double fit_s = 0;
+  for (Protocol proto : options.protocols) {
+    for (int scope : scopes) {
+      AngleProtocolScores scores;
+      scores.protocol = proto;
+      scores.scope = scope < 0 ? "all movements" : emg.class_names[std::size_t(scope)];
+      for (std::size_t f = 0; f < held_out.size(); ++f) {
+        const int sid = subject_index(held_out[f]);
+        std::vector<std::size_t> train, test;
+        auto take = [&](std::vector<std::size_t>& dst, const std::vector<std::size_t>& src) {
+          for (std::size_t i : src)
+            if (scope < 0 || set.windows[i].label == scope) dst.push_back(i);
+        };
+        for (std::size_t r = 0; r < n_rec; ++r) {
+          const bool own = emg.recordings[r].subject == sid;
+          if (proto == Protocol::within_subject) {
+            if (!own) continue;
+            take(train, split_train[r]);
+            take(test, split_test[r]);
+          } else {
+            take(own ? test : train, whole[r]);
+          }
+        }
+        if (test.empty()) continue;  // e.g. a subject without this movement
+        if (train.empty())
+          return make_error(ErrorCode::empty, std::string("knee angle ") + protocol_code(proto) + ", " + scores.scope +
+                                                  ", subject " + held_out[f] + ": no training windows");
+        std::vector<double> y(train.size()), est(test.size()), truth(test.size());
+        for (std::size_t i = 0; i < train.size(); ++i) y[i] = target_of[train[i]];
+        for (std::size_t i = 0; i < test.size(); ++i) truth[i] = target_of[test[i]];
+        const FoldContext ctx{proto, held_out[f], f, held_out.size(), {}};
+        const auto t0 = std::chrono::steady_clock::now();
+        if (Status s = regress(set, train, y, test, est, ctx); !s) return s.error();
+        fit_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (spec.smoothing_ms > 0) {
+          // Test windows come in recording order, each recording's in time order: smooth each run separately.
+          const double step_s = double(inc) / emg.sample_rate_hz;
+          std::size_t b = 0;
+          for (std::size_t i = 1; i <= test.size(); ++i)
+            if (i == test.size() || set.windows[test[i]].recording != set.windows[test[b]].recording ||
+                set.windows[test[i]].start < set.windows[test[i - 1]].start) {
+              smooth_estimates(std::span<double>(est).subspan(b, i - b), step_s, spec.smoothing_ms / 1000.0);
+              b = i;
+            }
+        }
+        AngleFoldScore fs = angle_scores(truth, est);
+        fs.name = held_out[f];
+        fs.n_train = train.size();
+        fs.n_test = test.size();
+        if (options.progress) {
+          char line[200];
+          std::snprintf(line, sizeof line, "%s %-14s %-6s train %6zu test %6zu  RMSE %5.1f deg  NMAE %5.1f %%  R2 %6.3f",
+                        protocol_code(proto), scores.scope.c_str(), fs.name.c_str(), fs.n_train, fs.n_test, fs.rmse_deg,
+                        fs.nmae_pct, fs.r2);
+          options.progress(line);
+        }
+        if (scope < 0) {
+          // One trace per test recording, in time order.
+          for (std::size_t r = 0; r < n_rec; ++r) {
+            AngleTrace tr;
+            tr.protocol = proto;
+            tr.fold = held_out[f];
+            tr.recording = emg.recordings[r].name;
+            for (std::size_t i = 0; i < test.size(); ++i)
+              if (set.windows[test[i]].recording == r) {
+                tr.t_s.push_back(double(target_at[test[i]]) / emg.sample_rate_hz);
+                tr.target_deg.push_back(truth[i]);
+                tr.estimate_deg.push_back(est[i]);
+              }
+            if (!tr.t_s.empty()) result.traces.push_back(std::move(tr));
+          }
+        }
+        scores.folds.push_back(std::move(fs));
+      }
+      if (scores.folds.empty()) continue;
+      scores.worst_r2 = std::numeric_limits<double>::infinity();
+      for (const auto& fs : scores.folds) {
+        scores.mean_rmse_deg += fs.rmse_deg;
+        scores.mean_nmae_pct += fs.nmae_pct;
+        scores.mean_r2 += fs.r2;
+        scores.worst_rmse_deg = std::max(scores.worst_rmse_deg, fs.rmse_deg);
+        if (fs.nmae_pct >= scores.worst_nmae_pct) {
+          scores.worst_nmae_pct = fs.nmae_pct;
+          scores.worst_fold = fs.name;
+        }
+        scores.worst_r2 = std::min(scores.worst_r2, fs.r2);
+      }
+      const double nf = double(scores.folds.size());
+      scores.mean_rmse_deg /= nf;
+      scores.mean_nmae_pct /= nf;
+      scores.mean_r2 /= nf;
+      result.protocols.push_back(std::move(scores));
+    }
+  }
+  result.fit_seconds = fit_s;
+  return result;
+}
+
+namespace {
+
+/// The alpha of `alphas` with the lowest inner-validation RMSE on the training rows x [n x p] (see
+/// make_ridge_regress).
+Result<double> select_alpha(const WindowSet& set, std::span<const std::size_t> train, const std::vector<double>& x,
+                            std::span<const double> y, std::size_t p, const models::RidgeOptions& base,
+                            const std::vector<double>& alphas) {
+  const std::size_t n = train.size();
+  std::vector<int> group(n);
+  std::set<int> subjects;
+  for (std::size_t i = 0; i < n; ++i) subjects.insert(set.windows[train[i]].subject);
+  if (subjects.size() >= 3) {
+    for (std::size_t i = 0; i < n; ++i) group[i] = set.windows[train[i]].subject;
+  } else {
+    // Chronological: per recording, windows past 70 % of its training windows' span validate.
+    std::map<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>> span;
+    for (std::size_t i = 0; i < n; ++i) {
+      const WindowRef& w = set.windows[train[i]];
+      auto [it, fresh] = span.emplace(w.recording, std::make_pair(w.start, w.start));
+      if (!fresh) it->second = {std::min(it->second.first, w.start), std::max(it->second.second, w.start)};
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const WindowRef& w = set.windows[train[i]];
+      const auto [lo, hi] = span[w.recording];
+      group[i] = double(w.start - lo) >= 0.7 * double(hi - lo) ? 1 : 0;
+    }
+  }
+  std::set<int> groups(group.begin(), group.end());
+  if (groups.size() < 2) return base.alpha;
+  double best_alpha = alphas.front(), best = std::numeric_limits<double>::infinity();
+  for (double alpha : alphas) {
+    double se = 0;
+    std::size_t count = 0;
+    for (int g : groups) {
+      // Subject folds: each validates once; chronological: only the late part (group 1) validates.
+      if (subjects.size() < 3 && g == 0) continue;
+      std::vector<double> xa, ya, xv, yv;
+      for (std::size_t i = 0; i < n; ++i) {
+        auto& xs = group[i] == g ? xv : xa;
+        auto& ys = group[i] == g ? yv : ya;
+        xs.insert(xs.end(), x.begin() + std::ptrdiff_t(i * p), x.begin() + std::ptrdiff_t((i + 1) * p));
+        ys.push_back(y[i]);
+      }
+      if (ya.size() < 2 || yv.empty()) continue;
+      models::RidgeOptions o = base;
+      o.alpha = alpha;
+      auto m = models::RidgeRegressor::fit(xa.data(), ya.size(), p, ya, {}, o);
+      if (!m) return m.error();
+      for (std::size_t i = 0; i < yv.size(); ++i) {
+        const double e = m->predict_one({xv.data() + i * p, p}) - yv[i];
+        se += e * e;
+        ++count;
+      }
+    }
+    const double rmse = count ? std::sqrt(se / double(count)) : std::numeric_limits<double>::infinity();
+    if (rmse < best) {
+      best = rmse;
+      best_alpha = alpha;
+    }
+  }
+  return best_alpha;
+}
+
+}  // namespace
+
+RegressFn make_ridge_regress(const features::FeatureSpec& feature_spec, const LdaVariant& variant,
+                             const models::RidgeOptions& ridge_options, std::vector<double> alphas) {
+  struct Cache {
+    std::mutex mutex;
+    std::uint64_t set_id = 0;
+    WindowFeatureRows rows;
+  };
+  auto cache = std::make_shared<Cache>();
+  return [feature_spec, variant, ridge_options, alphas, cache](const WindowSet& set, std::span<const std::size_t> train,
+                                                       std::span<const double> y, std::span<const std::size_t> test,
+                                                       std::span<double> estimates, const FoldContext&) -> Status {
+    std::unique_lock<std::mutex> lock(cache->mutex);
+    if (cache->set_id != set.id || set.id == 0) {
+      auto rows = compute_window_features(set, feature_spec, variant);
+      if (!rows) return rows.error();
+      cache->rows = std::move(*rows);
+      cache->set_id = set.id;
+    }
+    const std::size_t p = cache->rows.n_cols;
+    std::vector<double> x(train.size() * p), xt(test.size() * p);
+    for (std::size_t i = 0; i < train.size(); ++i) std::copy_n(cache->rows.rows.data() + train[i] * p, p, x.data() + i * p);
+    for (std::size_t i = 0; i < test.size(); ++i) std::copy_n(cache->rows.rows.data() + test[i] * p, p, xt.data() + i * p);
+    std::vector<std::string> names = cache->rows.names;
+    lock.unlock();
+    models::RidgeOptions options = ridge_options;
+    if (!alphas.empty()) {
+      auto a = select_alpha(set, train, x, y, p, ridge_options, alphas);
+      if (!a) return a.error();
+      options.alpha = *a;
+    }
+    auto m = models::RidgeRegressor::fit(x.data(), train.size(), p, y, std::move(names), options);
+    if (!m) return m.error();
+    return m->predict(xt.data(), test.size(), p, estimates.data());
+  };
+}
+
+nlohmann::json angle_evaluation_to_json(const AngleEvaluation& r) {
+  using nlohmann::json;
+  auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+  json j;
+  j["model"] = r.model_name;
+  j["target"] = {{"quantity", "knee angle"}, {"unit", "deg"}, {"convention", "flexion_positive"},
+                 {"lead_samples", r.lead_samples},
+                 {"lead_ms", r.sample_rate_hz > 0 ? 1000.0 * double(r.lead_samples) / r.sample_rate_hz : 0.0}};
+  j["channel_names"] = r.channel_names;
+  j["subjects"] = r.subjects;
+  j["movements"] = r.class_names;
+  j["negated_recordings"] = r.negated_recordings;
+  j["fit_seconds"] = r.fit_seconds;
+  json protos = json::array();
+  for (const auto& p : r.protocols) {
+    json folds = json::array();
+    for (const auto& f : p.folds)
+      folds.push_back({{"subject", f.name}, {"n_train", f.n_train}, {"n_test", f.n_test}, {"rmse_deg", num(f.rmse_deg)},
+                       {"mae_deg", num(f.mae_deg)}, {"nmae_pct", num(f.nmae_pct)}, {"r2", num(f.r2)},
+                       {"range_deg", num(f.range_deg)}});
+    protos.push_back({{"protocol", protocol_code(p.protocol)}, {"scope", p.scope}, {"per_subject", folds},
+                      {"summary", {{"mean_rmse_deg", num(p.mean_rmse_deg)}, {"worst_rmse_deg", num(p.worst_rmse_deg)},
+                                   {"mean_nmae_pct", num(p.mean_nmae_pct)}, {"worst_nmae_pct", num(p.worst_nmae_pct)},
+                                   {"mean_r2", num(p.mean_r2)}, {"worst_r2", num(p.worst_r2)},
+                                   {"worst_subject", p.worst_fold}}}});
+  }
+  j["protocols"] = protos;
+  return j;
+}
+
+std::string format_angle_summary(const AngleEvaluation& r) {
+  std::string out = "| protocol | movements | RMSE deg (mean / worst) | NMAE % (mean / worst) | R^2 (mean / worst) | worst subject |\n"
+                    "|---|---|---|---|---|---|\n";
+  char line[256];
+  for (const auto& p : r.protocols) {
+    std::snprintf(line, sizeof line, "| %s | %s | %.1f / %.1f | %.1f / %.1f | %.3f / %.3f | %s |\n",
+                  protocol_code(p.protocol), p.scope.c_str(), p.mean_rmse_deg, p.worst_rmse_deg, p.mean_nmae_pct,
+                  p.worst_nmae_pct, p.mean_r2, p.worst_r2, p.worst_fold.c_str());
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace myoexo::eval

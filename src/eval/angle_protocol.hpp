@@ -1,0 +1,144 @@
+// myoexo::eval — continuous knee angle from EMG: the goniometer as a target, regression protocols and their
+// metrics (RMSE in degrees, NMAE in % of the range of motion, R^2).
+//
+// Target. The knee angle recorded with the EMG (UCI lower-limb: channel FX, degrees) in one convention: flexion
+// positive, 0 = the goniometer's zero. UCI's files differ in sign (the goniometer was mounted either way round,
+// per subject): with AngleConvention::detect each recording's sign is found from its own extremes (a knee flexes
+// much further than it hyper-extends) and a flexion-negative recording is negated, said in the result; with a
+// stated convention a recording that reads the other way is refused. The target is low-passed zero-phase
+// (Butterworth, 6 Hz, order 2 by default: the band of voluntary knee motion, and it smooths the 50 Hz steps of
+// the goniometer that most N files hold) — the target only; the EMG path stays causal.
+//
+// Windows as the classification protocols cut them (DataSpec: channels, band-pass, windows 250/50); a window's
+// target is the angle at its last sample plus `lead` samples (the exoskeleton needs lead time), and a window
+// whose target would fall outside its own segment (past the W split or the recording's end) is not used.
+//
+// Protocols: W = within subject, chronological split at floor(0.7 n) of every recording, one model per subject;
+// L = leave one subject out. Each runs per movement (the model trained and tested on that movement only) and
+// pooled (all movements). Metrics per held-out subject over all its test windows: RMSE, MAE, NMAE = MAE /
+// (max - min of that subject's test targets) in %, R^2 = 1 - SS_res / SS_tot; summaries give the mean and the
+// worst subject.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "eval/protocol.hpp"
+#include "io/recording.hpp"
+#include "models/ridge.hpp"
+
+namespace myoexo::eval {
+
+enum class AngleConvention {
+  detect,             ///< per recording from its extremes; flexion-negative recordings are negated
+  flexion_positive,   ///< refuse recordings that read flexion-negative
+  flexion_negative,   ///< the recordings are flexion-negative (negated); refuse those that are not
+};
+const char* angle_convention_name(AngleConvention c) noexcept;  ///< "detect", "flexion_positive", "flexion_negative"
+Result<AngleConvention> parse_angle_convention(std::string_view text);
+
+/// What a goniometer trace reads: +1 flexion positive, -1 flexion negative, 0 undecided (flat or symmetric:
+/// the 2nd and 98th percentiles are within 5 deg of each other or of mirror images).
+int detect_flexion_sign(std::span<const double> angle_deg);
+
+struct AngleSpec {
+  DataSpec data = uci_ll_v1_spec();   ///< EMG channels, band-pass, windows, split (the classifiers' front end)
+  std::string target_channel = "FX";
+  AngleConvention convention = AngleConvention::detect;
+  double target_lowpass_hz = 6.0;     ///< zero-phase Butterworth on the target; 0 = the raw goniometer
+  int target_lowpass_order = 2;
+  std::size_t lead_samples = 0;       ///< predict the angle this many samples after the window's last sample
+  /// Causal first-order smoothing of each recording's estimates in time order (time constant in ms; 0 = off):
+  /// what the live chain applies to the estimate stream, so scored the same way here.
+  double smoothing_ms = 0.0;
+};
+
+/// Smooths estimates that follow each other every `step_s` seconds with a first-order causal low-pass of
+/// time constant tau_s (the first value passes unchanged); tau_s <= 0 leaves them. In place.
+void smooth_estimates(std::span<double> estimates, double step_s, double tau_s) noexcept;
+
+/// One recording's target, aligned with PreparedData::recordings (same order).
+struct AngleTarget {
+  std::string recording;
+  std::vector<double> angle_deg;      ///< flexion positive, filtered, n_samples
+  bool negated = false;               ///< read flexion-negative and negated
+};
+
+/// The prepared EMG (prepare_data with the target channel left out) and the targets. Errors: mismatch (a
+/// recording without the target channel, a convention that disagrees, a target unit that is not degrees),
+/// those of prepare_data.
+struct AngleData {
+  PreparedData emg;
+  std::vector<AngleTarget> targets;
+};
+Result<AngleData> prepare_angle_data(std::span<const io::Recording> recordings, const AngleSpec& spec);
+
+/// Fit on the train windows and their targets, write one estimate per test window (degrees, flexion positive).
+using RegressFn = std::function<Status(const WindowSet& windows, std::span<const std::size_t> train,
+                                       std::span<const double> train_targets, std::span<const std::size_t> test,
+                                       std::span<double> estimates, const FoldContext& fold)>;
+
+struct AngleFoldScore {
+  std::string name;          ///< held-out subject
+  std::size_t n_train = 0, n_test = 0;
+  double rmse_deg = 0, mae_deg = 0, nmae_pct = 0, r2 = 0, range_deg = 0;
+};
+
+struct AngleProtocolScores {
+  Protocol protocol = Protocol::within_subject;
+  std::string scope;         ///< "all movements" or a class name
+  std::vector<AngleFoldScore> folds;
+  double mean_rmse_deg = 0, worst_rmse_deg = 0, mean_nmae_pct = 0, worst_nmae_pct = 0, mean_r2 = 0, worst_r2 = 0;
+  std::string worst_fold;    ///< the subject with the largest NMAE
+};
+
+/// Estimates and targets of the test windows of one pooled-scope fold (for the plots).
+struct AngleTrace {
+  Protocol protocol = Protocol::within_subject;
+  std::string fold, recording;
+  std::vector<double> t_s, target_deg, estimate_deg;  ///< at each test window's target sample
+};
+
+struct AngleEvaluation {
+  std::string model_name;
+  std::vector<std::string> channel_names, subjects, class_names, negated_recordings;
+  std::size_t lead_samples = 0;
+  double sample_rate_hz = 0;
+  std::vector<AngleProtocolScores> protocols;
+  std::vector<AngleTrace> traces;
+  double fit_seconds = 0;    ///< wall time in the callbacks
+};
+
+struct AngleRunOptions {
+  std::vector<Protocol> protocols{Protocol::within_subject, Protocol::leave_one_subject_out};
+  bool per_movement = true;  ///< also one run per class (movement); the pooled run is always made
+  std::vector<std::string> subjects;  ///< held-out subjects (empty = all)
+  std::string model_name = "model";
+  std::function<void(const std::string&)> progress;
+};
+
+/// Errors: invalid_argument (only W and L are defined here; unknown subject), empty (a fold without windows),
+/// those of the callback.
+Result<AngleEvaluation> run_angle_protocol(const AngleData& data, const AngleSpec& spec, const RegressFn& regress,
+                                           const AngleRunOptions& options = {});
+
+/// Ridge on the windows' feature rows (compute_window_features, cached per WindowSet). With `alphas` (non-empty)
+/// the penalty is chosen per fold on the training windows only: inner leave-one-subject-out when they hold >= 3
+/// subjects, else the last 30 % of each training recording's windows is the inner validation part; the alpha
+/// with the lowest validation RMSE is refitted on all training windows. The test windows never take part.
+RegressFn make_ridge_regress(const features::FeatureSpec& feature_spec, const LdaVariant& variant,
+                             const models::RidgeOptions& ridge_options = {}, std::vector<double> alphas = {});
+
+/// RMSE, MAE, NMAE (% of max - min of the targets), R^2 of estimates against targets (same size, >= 2).
+AngleFoldScore angle_scores(std::span<const double> targets, std::span<const double> estimates);
+
+nlohmann::json angle_evaluation_to_json(const AngleEvaluation& r);
+/// A table per protocol for a terminal or Markdown: scope, RMSE, NMAE, R^2 (mean, worst subject).
+std::string format_angle_summary(const AngleEvaluation& r);
+
+}  // namespace myoexo::eval

@@ -1,0 +1,205 @@
+// Knee-angle protocols on synthetic recordings whose EMG amplitude follows a known knee angle.
+#include "eval/angle_protocol.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numbers>
+#include <random>
+
+#include "eval/splits.hpp"
+#include "features/features.hpp"
+#include "synthetic_recordings.hpp"
+
+namespace myoexo::eval {
+namespace {
+
+constexpr double kFs = 1000.0;
+
+/// The knee angle of a recording: 40 +- 30 deg at 0.25 Hz plus a slower drift, flexion positive.
+double angle_at(std::size_t i, double phase) {
+  const double t = double(i) / kFs;
+  return 40.0 + 30.0 * std::sin(2 * std::numbers::pi * 0.25 * t + phase) + 5.0 * std::sin(2 * std::numbers::pi * 0.05 * t);
+}
+
+/// EMG whose amplitude grows with the angle (RF, VM) or falls with it (BF, ST); FX holds the angle, negated
+/// when `flexion_negative` (a goniometer mounted the other way round).
+io::Recording make_angle_recording(const std::string& subject, const std::string& label, std::size_t n, unsigned seed,
+                                   bool flexion_negative, double phase) {
+  io::Recording r = synthetic::make_recording(subject, label, n, seed);
+  std::mt19937 rng(seed + 1000);
+  std::normal_distribution<double> nd;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double a = angle_at(i, phase);
+    const double up = 0.05 + a / 80.0, down = 0.05 + (90.0 - a) / 80.0;
+    r.samples[0 * n + i] = up * nd(rng);
+    r.samples[1 * n + i] = down * nd(rng);
+    r.samples[2 * n + i] = 0.7 * up * nd(rng);
+    r.samples[3 * n + i] = 0.7 * down * nd(rng);
+    r.samples[4 * n + i] = flexion_negative ? -a : a;
+  }
+  return r;
+}
+
+std::vector<io::Recording> make_set(std::size_t n = 8000) {
+  std::vector<io::Recording> recs;
+  const char* subjects[] = {"1A", "2A", "1N", "2N"};
+  const char* labels[] = {"gait", "sitting", "standing"};
+  unsigned seed = 1;
+  for (int s = 0; s < 4; ++s)
+    for (int l = 0; l < 3; ++l)
+      recs.push_back(make_angle_recording(subjects[s], labels[l], n, seed++, /*flexion_negative=*/s == 1, 0.3 * (s + l)));
+  return recs;
+}
+
+AngleSpec test_spec() {
+  AngleSpec spec;
+  spec.data.exclude_files.clear();
+  return spec;
+}
+
+RegressFn ridge() {
+  auto fs = features::make_feature_spec("MAV,WL,RMS");
+  EXPECT_TRUE(fs);
+  LdaVariant v;
+  v.log_amplitude = true;
+  v.context_samples = 250;
+  return make_ridge_regress(*fs, v, {.alpha = 1.0});
+}
+
+TEST(AngleProtocol, RidgeFollowsTheKneeAngleWithinAndAcrossSubjects) {
+  const auto recs = make_set();
+  const AngleSpec spec = test_spec();
+  auto data = prepare_angle_data(recs, spec);
+  ASSERT_TRUE(data) << data.error().message();
+  auto r = run_angle_protocol(*data, spec, ridge());
+  ASSERT_TRUE(r) << r.error().message();
+  // Subject 2A's goniometer reads flexion-negative: its three files are negated, nobody else's.
+  ASSERT_EQ(r->negated_recordings.size(), 3u);
+  for (const auto& name : r->negated_recordings) EXPECT_EQ(name.substr(0, 2), "2A");
+  // W and L, each pooled and per movement.
+  ASSERT_EQ(r->protocols.size(), 8u);
+  for (const auto& p : r->protocols) {
+    SCOPED_TRACE(std::string(protocol_code(p.protocol)) + " " + p.scope);
+    EXPECT_EQ(p.folds.size(), 4u);
+    // The angle swings over ~70 deg (sd ~22): a model that tracks it is within a few degrees.
+    EXPECT_LT(p.mean_rmse_deg, 5.0);
+    EXPECT_LT(p.worst_nmae_pct, 9.0);
+    EXPECT_GT(p.worst_r2, 0.9);
+    EXPECT_GE(p.worst_rmse_deg, p.mean_rmse_deg);
+  }
+  // Pooled-scope traces: the estimates follow the goniometer of the negated subject too (flexion positive).
+  bool saw_2a = false;
+  for (const auto& t : r->traces) {
+    if (t.fold != "2A") continue;
+    saw_2a = true;
+    for (double v : t.target_deg) EXPECT_GT(v, 0.0);
+  }
+  EXPECT_TRUE(saw_2a);
+}
+
+TEST(AngleProtocol, TargetsAreTheAngleAtTheWindowEndPlusTheLeadAndStayInsideTheirSegment) {
+  const auto recs = make_set(6000);
+  AngleSpec spec = test_spec();
+  spec.target_lowpass_hz = 0;  // raw angle: the target is exactly angle_at(index)
+  spec.lead_samples = 100;
+  auto data = prepare_angle_data(recs, spec);
+  ASSERT_TRUE(data);
+  AngleRunOptions o;
+  o.per_movement = false;
+  auto r = run_angle_protocol(*data, spec, ridge(), o);
+  ASSERT_TRUE(r);
+  const std::size_t split = chronological_split_point(6000, spec.data.split_fraction);
+  for (const auto& t : r->traces) {
+    ASSERT_FALSE(t.t_s.empty());
+    for (std::size_t i = 0; i < t.t_s.size(); ++i) {
+      const std::size_t at = std::size_t(std::lround(t.t_s[i] * kFs));
+      // Window ends land on (start + 249) with starts every 50: plus the 100-sample lead.
+      EXPECT_EQ((at - 249 - 100) % 50, 0u);
+      EXPECT_LT(at, 6000u);
+      if (t.protocol == Protocol::within_subject) {
+        EXPECT_GE(at, split + 249 + 100);  // a test window's target
+      }
+      const int s = t.recording[1] == 'A' ? (t.recording[0] == '1' ? 0 : 1) : (t.recording[0] == '1' ? 2 : 3);
+      const int l = t.recording.ends_with("mar") ? 0 : t.recording.ends_with("sen") ? 1 : 2;
+      EXPECT_NEAR(t.target_deg[i], angle_at(at, 0.3 * (s + l)), 1e-9) << t.recording << " sample " << at;
+    }
+  }
+}
+
+TEST(AngleProtocol, ConventionUnitAndMissingGoniometerAreRefusedWithTheFile) {
+  auto recs = make_set(3000);
+  AngleSpec spec = test_spec();
+  spec.convention = AngleConvention::flexion_positive;
+  auto bad = prepare_angle_data(recs, spec);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::mismatch);
+  EXPECT_NE(bad.error().message().find("2A"), std::string::npos) << bad.error().message();
+  EXPECT_NE(bad.error().message().find("flexion-negative"), std::string::npos);
+
+  spec.convention = AngleConvention::flexion_negative;
+  auto bad2 = prepare_angle_data(recs, spec);
+  ASSERT_FALSE(bad2);
+  EXPECT_NE(bad2.error().message().find("1A"), std::string::npos) << bad2.error().message();
+
+  spec.convention = AngleConvention::detect;
+  auto no_fx = recs;
+  no_fx[4].channel_names[4] = "EXTRA";
+  auto bad3 = prepare_angle_data(no_fx, spec);
+  ASSERT_FALSE(bad3);
+  EXPECT_NE(bad3.error().message().find("no knee-angle channel 'FX'"), std::string::npos) << bad3.error().message();
+  EXPECT_NE(bad3.error().message().find(no_fx[4].source_path.string()), std::string::npos);
+
+  auto mv = recs;
+  mv[2].channel_units[4] = "mV";
+  auto bad4 = prepare_angle_data(mv, spec);
+  ASSERT_FALSE(bad4);
+  EXPECT_NE(bad4.error().message().find("expected degrees"), std::string::npos);
+
+  auto nan = recs;
+  nan[0].samples[4 * nan[0].n_samples + 17] = std::numeric_limits<double>::quiet_NaN();
+  auto bad5 = prepare_angle_data(nan, spec);
+  ASSERT_FALSE(bad5);
+  EXPECT_NE(bad5.error().message().find("sample 17"), std::string::npos);
+
+  auto data = prepare_angle_data(recs, spec);
+  ASSERT_TRUE(data);
+  AngleRunOptions o;
+  o.protocols = {Protocol::pooled};
+  EXPECT_FALSE(run_angle_protocol(*data, spec, ridge(), o));
+  o.protocols = {Protocol::within_subject};
+  o.subjects = {"nobody"};
+  EXPECT_FALSE(run_angle_protocol(*data, spec, ridge(), o));
+}
+
+TEST(AngleProtocol, ScoresAndHelpersGiveTheTextbookValues) {
+  const std::vector<double> truth{0, 10, 20, 30}, est{1, 9, 22, 30};
+  const AngleFoldScore s = angle_scores(truth, est);
+  EXPECT_NEAR(s.rmse_deg, std::sqrt(6.0 / 4.0), 1e-12);
+  EXPECT_NEAR(s.mae_deg, 1.0, 1e-12);
+  EXPECT_NEAR(s.range_deg, 30.0, 1e-12);
+  EXPECT_NEAR(s.nmae_pct, 100.0 / 30.0, 1e-12);
+  EXPECT_NEAR(s.r2, 1.0 - 6.0 / 500.0, 1e-12);
+  EXPECT_TRUE(std::isnan(angle_scores(std::vector<double>{5, 5}, std::vector<double>{5, 6}).r2));  // no variance
+
+  std::vector<double> flex(1000), ext(1000), flat(1000, 3.0);
+  for (std::size_t i = 0; i < 1000; ++i) {
+    flex[i] = 60.0 * std::abs(std::sin(0.01 * double(i))) - 2.0;
+    ext[i] = -flex[i];
+  }
+  EXPECT_EQ(detect_flexion_sign(flex), +1);
+  EXPECT_EQ(detect_flexion_sign(ext), -1);
+  EXPECT_EQ(detect_flexion_sign(flat), 0);
+
+  // First-order smoothing: a step reaches 1 - e^-1 after one time constant and the first value passes.
+  std::vector<double> step(21, 1.0);
+  step[0] = 0.0;
+  smooth_estimates(step, 0.05, 0.5);  // 10 steps per time constant
+  EXPECT_EQ(step[0], 0.0);
+  EXPECT_NEAR(step[10], 1.0 - std::exp(-1.0), 1e-12);
+  EXPECT_TRUE(parse_angle_convention("flexion_negative"));
+  EXPECT_FALSE(parse_angle_convention("sideways"));
+}
+
+}  // namespace
+}  // namespace myoexo::eval
