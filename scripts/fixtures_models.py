@@ -41,8 +41,9 @@ def _synthetic(n_classes, seed):
     return X, y, Xtest
 
 
-def _read_uci_ll(path):
-    """EMG columns RF, BF, VM, ST of one UCI lower-limb file; rows with a missing/corrupt token are skipped."""
+def _read_uci_ll(path, columns=4):
+    """The first `columns` of RF, BF, VM, ST, FX of one UCI lower-limb file; rows with a missing/corrupt token
+    are skipped."""
     rows = []
     started = False
     with open(path, "r", encoding="latin-1") as f:
@@ -59,7 +60,7 @@ def _read_uci_ll(path):
                 rows.append([float(t) for t in tok[:5]])
             except ValueError:
                 continue
-    return np.asarray(rows)[:, :4]
+    return np.asarray(rows)[:, :columns]
 
 
 def htd(win):
@@ -124,22 +125,7 @@ def _real_ridge(data_root):
     folder = data_root / "uci-lower-limb" / "A_TXT"
     X, y = [], []
     for mov in ["mar", "pie", "sen"]:
-        rows = []
-        with open(folder / f"1A{mov}.txt", "r", encoding="latin-1") as f:
-            started = False
-            for line in f:
-                line = line.rstrip("\r\n")
-                if not started:
-                    started = line.strip() == ""
-                    continue
-                tok = line.split("\t")
-                if len(tok) < 5:
-                    continue
-                try:
-                    rows.append([float(t) for t in tok[:5]])
-                except ValueError:
-                    continue
-        a = np.asarray(rows)
+        a = _read_uci_ll(folder / f"1A{mov}.txt", columns=5)
         xf = signal.sosfilt(sos, a[:, :4], axis=0).T
         for s in range(0, xf.shape[1] - 250 + 1, 50):
             X.append(htd(xf[:, s:s + 250]))
