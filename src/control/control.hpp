@@ -9,6 +9,7 @@
 #include "control/intent.hpp"
 #include "control/intent_state_machine.hpp"
 #include "control/joint_controller.hpp"
+#include "control/proportional.hpp"
 #include "control/safety_supervisor.hpp"
 #include "control/sensor_fault.hpp"
 #include "control/trajectory.hpp"

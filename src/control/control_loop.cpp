@@ -19,8 +19,10 @@ Result<ControlLoop> ControlLoop::create(const ControlLoopSpec& spec, ExoHardware
   sup_spec.nominal_period_s = 1.0 / spec.rate_hz;
   auto sup = SafetySupervisor::create(sup_spec);
   if (!sup) return sup.error();
+  auto follower = KneeAngleFollower::create(spec.proportional);
+  if (!follower) return follower.error();
   return ControlLoop(spec, hardware, std::move(sm).value(), std::move(tr).value(), std::move(ctl).value(),
-                     std::move(sup).value());
+                     std::move(sup).value(), std::move(follower).value());
 }
 
 Status ControlLoop::configure() { return hw_->configure(); }
@@ -30,6 +32,8 @@ Status ControlLoop::activate(double t_s) {
   if (!st) return st;
   supervisor_.restart(t_s);  // the safety log survives re-activation
   intents_.reset(t_s);
+  follower_.reset();
+  following_ = false;
   stats_ = {};
   replan_ = false;
   last_mode_ = SupervisorMode::hold;
@@ -77,6 +81,7 @@ HwStatus ControlLoop::tick(double t_s, double dt_s) noexcept {
 
   // While the supervisor holds, the trajectory follows its held set-point, so that leaving the hold continues
   // from there; an accepted intent (or the end of a hold) starts a new segment from the last safe set-point.
+  bool replanned = false;  // a segment started this tick from the last safe set-points
   if (last_mode_ != SupervisorMode::normal) {
     trajectory_.rebase(t_s, supervisor_.last_setpoints());
   } else if (replan_) {
@@ -88,8 +93,27 @@ HwStatus ControlLoop::tick(double t_s, double dt_s) noexcept {
     for (auto& s : from) s.velocity_rad_s += 0.5 * s.acceleration_rad_s2 * last_setpoint_dt_s_;
     trajectory_.start(intents_.active(), last_setpoint_s_, from);
     replan_ = false;
+    replanned = true;
   }
   desired_ = trajectory_.evaluate(t_s);
+  // Proportional knee: while the active intent allows it and estimates are fresh, the knee follows them from the
+  // last safe set-point; when following ends, the intent's trajectory restarts from where the knee is.
+  const std::size_t knee = static_cast<std::size_t>(Joint::knee);
+  if (last_mode_ == SupervisorMode::normal && follower_.active(intents_.active(), t_s)) {
+    // Every tick from what the supervisor let through: a clamp (a limit the estimate asked to pass) is where the
+    // next step starts, never a set-point only the follower believes in.
+    follower_.start(supervisor_.last_setpoints()[knee]);
+    following_ = true;
+    desired_[knee] = follower_.step((dt_s > 0.0 && std::isfinite(dt_s)) ? dt_s : 1.0 / spec_.rate_hz);
+  } else if (following_) {
+    following_ = false;
+    if (last_mode_ == SupervisorMode::normal && !replanned) {
+      // Continue the intent's motion from the follower's set-point (this tick) instead of jumping back to the
+      // trajectory's knee, and let the next tick start a fresh segment from the supervisor's set-point.
+      desired_[knee] = follower_.step((dt_s > 0.0 && std::isfinite(dt_s)) ? dt_s : 1.0 / spec_.rate_hz);
+      replan_ = true;
+    }
+  }
   Setpoints safe = desired_;
   const std::uint64_t resyncs = supervisor_.intervention_count(SafetyReason::resync);
   const SupervisorMode mode = supervisor_.enforce_setpoint(state_, safe, t_s, dt_s);

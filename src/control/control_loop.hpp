@@ -1,7 +1,7 @@
 // myoexo::control — the fixed-rate read -> update -> write loop that drives an ExoHardware.
 //
 // One tick: hardware.read(state) -> [intent state machine decided between ticks] -> trajectory.evaluate ->
-// supervisor.enforce_setpoint -> controller.update (PD + gravity) -> supervisor.enforce_command -> hardware.write.
+// [knee set-point from the knee-angle follower while proportional mode applies] -> supervisor.enforce_setpoint -> controller.update (PD + gravity) -> supervisor.enforce_command -> hardware.write.
 // Everything is sized in create(); tick() allocates nothing, takes no lock and never throws. Intents, sensor-fault
 // flags and emergency stops are delivered from the same thread between ticks (the realtime stage's SPSC ring
 // buffer ends before this call).
@@ -13,6 +13,7 @@
 #include "control/exo_hardware.hpp"
 #include "control/intent_state_machine.hpp"
 #include "control/joint_controller.hpp"
+#include "control/proportional.hpp"
 #include "control/safety_supervisor.hpp"
 #include "control/trajectory.hpp"
 
@@ -24,6 +25,8 @@ struct ControlLoopSpec {
   TrajectorySpec trajectory{};
   JointControllerSpec controller{};
   SafetySupervisorSpec supervisor{};
+  /// Proportional knee (off by default): during the intents it names, the knee follows push_knee_estimate().
+  ProportionalKneeSpec proportional{};
 };
 
 /// Counters of the loop (no timing inside tick(); run_realtime() adds measured periods).
@@ -56,11 +59,21 @@ class ControlLoop {
   /// Current sensor-fault bits (e.g. SensorFaultDetector::faults()).
   void set_sensor_faults(std::uint32_t bits, double t_s) noexcept { supervisor_.set_sensor_faults(bits, t_s); }
   void trigger_emergency_stop(double t_s) noexcept;
+  /// Deliver one knee-angle estimate (degrees, flexion positive; between ticks). Used only in proportional mode.
+  EstimateOutcome push_knee_estimate(double knee_deg, double t_s) noexcept { return follower_.push_estimate(knee_deg, t_s); }
+  /// True when the last tick's knee set-point came from the follower.
+  bool following() const noexcept { return following_; }
+  const KneeAngleFollower& follower() const noexcept { return follower_; }
   /// Explicit resume after a supervisor hold: the intent that was being asked for when the hold began may
   /// restart motion without first changing (see IntentStateMachine::hold_until_change).
   void resume_after_hold() noexcept { intents_.resume(); }
   /// See SafetySupervisor::reset_emergency_stop (false: no stop was latched). Real-time safe.
-  [[nodiscard]] bool reset_emergency_stop(double t_s) noexcept { return supervisor_.reset_emergency_stop(t_s); }
+  /// Estimates from before the reset are forgotten.
+  [[nodiscard]] bool reset_emergency_stop(double t_s) noexcept {
+    const bool was = supervisor_.reset_emergency_stop(t_s);
+    if (was) follower_.reset();
+    return was;
+  }
 
   /// One read -> update -> write cycle at time t_s with the measured period dt_s. On a read error nothing is
   /// written except a passive command. A read or write error, or a device asking to stop, latches the supervisor
@@ -84,9 +97,9 @@ class ControlLoop {
 
  private:
   ControlLoop(const ControlLoopSpec& spec, ExoHardware& hw, IntentStateMachine sm, MinimumJerkTrajectory tr,
-              JointController ctl, SafetySupervisor sup)
+              JointController ctl, SafetySupervisor sup, KneeAngleFollower follower)
       : spec_(spec), hw_(&hw), intents_(std::move(sm)), trajectory_(std::move(tr)), controller_(std::move(ctl)),
-        supervisor_(std::move(sup)) {}
+        supervisor_(std::move(sup)), follower_(std::move(follower)) {}
 
   ControlLoopSpec spec_;
   ExoHardware* hw_;
@@ -94,6 +107,8 @@ class ControlLoop {
   MinimumJerkTrajectory trajectory_;
   JointController controller_;
   SafetySupervisor supervisor_;
+  KneeAngleFollower follower_;
+  bool following_ = false;
   ExoState state_{};
   Setpoints desired_{};
   ExoCommand command_{};

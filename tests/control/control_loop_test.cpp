@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <new>
 
 #include "hw/mock_exo.hpp"
@@ -369,6 +370,91 @@ TEST(ControlLoop, RunRealtimeTicksAtMeasuredPeriod) {
   EXPECT_GT(loop.stats().ticks, 0u);
   EXPECT_GT(loop.stats().max_dt_s, 0.0);
   EXPECT_EQ(mock.writes(), loop.stats().ticks);
+}
+
+// ---- proportional knee ------------------------------------------------------------------------------------------
+
+ControlLoopSpec proportional_spec() {
+  ControlLoopSpec spec;
+  spec.proportional.enabled = true;
+  return spec;
+}
+
+/// Runs lift with a knee estimate every 50 ms from `estimate(t)` (NaN = none) between t0 and t1; returns the RMSE
+/// (deg) of the knee command against the estimate over [t0 + settle, t1) and checks that nothing allocated.
+double run_following(Rig& rig, double t0, double t1, IntentLabel label, const std::function<double(double)>& estimate,
+                     double settle = 1.0) {
+  double se = 0.0;
+  long n = 0;
+  const std::uint64_t before = g_allocations.load();
+  for (long k = std::lround(t0 / kDt); k < std::lround(t1 / kDt); ++k) {
+    const double t = k * kDt;
+    if (k % 50 == 0) {
+      rig.loop.push_intent(Intent{label, 0.95, t - 0.002, t}, t);
+      const double e = estimate(t);
+      if (!std::isnan(e)) (void)rig.loop.push_knee_estimate(e, t);
+    }
+    EXPECT_EQ(rig.loop.tick(t, kDt), HwStatus::ok);
+    if (t >= t0 + settle) {
+      const double err = rad_to_deg(rig.loop.command().position_rad[1]) - estimate(t);
+      if (std::isfinite(err)) {
+        se += err * err;
+        ++n;
+      }
+    }
+  }
+  EXPECT_EQ(g_allocations.load() - before, 0u);
+  return n > 0 ? std::sqrt(se / double(n)) : NAN;
+}
+
+TEST(ControlLoop, ProportionalKneeFollowsTheEstimateDuringLiftAndNotDuringGait) {
+  Rig rig(proportional_spec());
+  // The person flexes the knee slowly between 20 and 70 deg (0.3 Hz) while the classifier says lift.
+  auto sine = [](double t) { return 45.0 + 25.0 * std::sin(2 * kPi * 0.3 * t); };
+  const double rmse = run_following(rig, 0.0, 6.0, IntentLabel::lift, sine);
+  EXPECT_TRUE(rig.loop.following());
+  EXPECT_EQ(rig.loop.supervisor().mode(), SupervisorMode::normal);
+  // 50 ms between estimates and the follower's lag: a few degrees, far from the canned 60 deg lift target.
+  EXPECT_LT(rmse, 6.0) << "knee RMSE against the estimate";
+  // The same person under gait: the gait trajectory drives the knee, the estimates are ignored.
+  Rig gait_rig(proportional_spec());
+  const double gait_rmse = run_following(gait_rig, 0.0, 6.0, IntentLabel::gait, sine);
+  EXPECT_FALSE(gait_rig.loop.following());
+  EXPECT_GT(gait_rmse, 10.0);
+}
+
+TEST(ControlLoop, ProportionalKneeStaysInsideTheLimitsAndFallsBackWhenEstimatesStop) {
+  Rig rig(proportional_spec());
+  const auto limits = default_joint_limits();
+  // Estimates ask for 125 deg: plausible for a knee, beyond the exoskeleton's 110 deg limit.
+  run_following(rig, 0.0, 3.0, IntentLabel::lift, [](double) { return 125.0; });
+  EXPECT_TRUE(rig.loop.following());
+  EXPECT_LE(rig.loop.command().position_rad[1], limits[1].position_max_rad + 1e-12);
+  EXPECT_GT(rad_to_deg(rig.loop.command().position_rad[1]), 105.0);  // it went as far as allowed
+  // Estimates stop: after stale_s the lift trajectory takes the knee back to its 60 deg target, no hold needed.
+  run_following(rig, 3.0, 6.0, IntentLabel::lift, [](double) { return NAN; });
+  EXPECT_FALSE(rig.loop.following());
+  EXPECT_EQ(rig.loop.supervisor().mode(), SupervisorMode::normal);
+  EXPECT_NEAR(rad_to_deg(rig.loop.command().position_rad[1]), 60.0, 1.0);
+}
+
+TEST(ControlLoop, KneeEstimatesChangeNothingWhenProportionalModeIsOff) {
+  Rig with, without;
+  run_following(with, 0.0, 3.0, IntentLabel::lift, [](double t) { return 30.0 + 10.0 * t; });
+  run_following(without, 0.0, 3.0, IntentLabel::lift, [](double) { return NAN; });
+  EXPECT_FALSE(with.loop.following());
+  for (std::size_t j = 0; j < kJointCount; ++j) EXPECT_EQ(with.loop.command().position_rad[j], without.loop.command().position_rad[j]);
+}
+
+TEST(ControlLoop, EstimatesFromBeforeAnEmergencyStopResetDoNotMoveTheLeg) {
+  Rig rig(proportional_spec());
+  run_following(rig, 0.0, 2.0, IntentLabel::lift, [](double) { return 30.0; });
+  EXPECT_TRUE(rig.loop.following());
+  rig.loop.trigger_emergency_stop(2.0);
+  ASSERT_EQ(rig.loop.tick(2.001, kDt), HwStatus::ok);
+  EXPECT_EQ(rig.loop.command().mode, CommandMode::passive);
+  ASSERT_TRUE(rig.loop.reset_emergency_stop(2.002));
+  EXPECT_FALSE(rig.loop.follower().active(IntentLabel::lift, 2.003));
 }
 
 TEST(ControlLoop, BadRateIsRefused) {

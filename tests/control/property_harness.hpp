@@ -3,7 +3,8 @@
 // random intents at random times (some stale, from the future, NaN confidence), intent gaps (watchdog), NaN bursts,
 // flat lines and saturation on random EMG channels, e-stops with and without reset, corrupted measured states,
 // hardware read/write errors and device stops (latched: reset only once the device works again) and clock jumps
-// backwards. Every tick it checks what left the supervisor (the command the hardware received): inside every limit,
+// backwards; with proportional knee mode on (half the sequences), adversarial knee-angle estimates (noise, NaN and
+// infinite bursts, steps and ramps far beyond the joint range, estimates stamped in the past). Every tick it checks what left the supervisor (the command the hardware received): inside every limit,
 // passive with zero torque while a stop is latched, and never in normal mode while time is behind its latest value.
 #pragma once
 
@@ -116,6 +117,7 @@ struct PropertyCounts {
   std::uint64_t sequences = 0, ticks = 0, intents = 0, stale_intents = 0, intent_gaps = 0;
   std::uint64_t nan_bursts = 0, flat_lines = 0, saturations = 0, estops = 0, estop_resets = 0, corrupt_reads = 0;
   std::uint64_t hardware_faults = 0, time_jumps = 0;
+  std::uint64_t knee_estimates = 0, following_ticks = 0;  ///< proportional mode: estimates pushed, ticks following
   std::uint64_t watchdog_episodes = 0, sensor_fault_episodes = 0;
   // Violations (must all stay zero).
   std::uint64_t position_violations = 0, velocity_violations = 0, rate_violations = 0, acceleration_violations = 0;
@@ -134,7 +136,7 @@ struct PropertyCounts {
     std::printf(
         "[%s] sequences %llu, ticks %llu; injected: intents %llu (stale %llu), intent gaps %llu, NaN bursts %llu, "
         "flat lines %llu, saturations %llu, e-stops %llu (resets %llu), corrupted reads %llu, hardware faults %llu, "
-        "time jumps %llu; episodes checked: "
+        "time jumps %llu, knee estimates %llu (ticks following %llu); episodes checked: "
         "watchdog %llu, sensor fault %llu; violations: position %llu, velocity %llu, rate %llu, acceleration %llu, "
         "torque %llu, torque rate %llu, non-finite %llu, watchdog late %llu, unlogged faults %llu, log drops %llu, "
         "sim range %llu, not passive while latched %llu, normal while time behind %llu (worst excursion beyond "
@@ -143,7 +145,8 @@ struct PropertyCounts {
         (unsigned long long)stale_intents, (unsigned long long)intent_gaps, (unsigned long long)nan_bursts,
         (unsigned long long)flat_lines, (unsigned long long)saturations, (unsigned long long)estops,
         (unsigned long long)estop_resets, (unsigned long long)corrupt_reads, (unsigned long long)hardware_faults,
-        (unsigned long long)time_jumps, (unsigned long long)watchdog_episodes,
+        (unsigned long long)time_jumps, (unsigned long long)knee_estimates, (unsigned long long)following_ticks,
+        (unsigned long long)watchdog_episodes,
         (unsigned long long)sensor_fault_episodes, (unsigned long long)position_violations,
         (unsigned long long)velocity_violations, (unsigned long long)rate_violations,
         (unsigned long long)acceleration_violations, (unsigned long long)torque_violations,
@@ -174,6 +177,7 @@ inline void run_property_sequence(Rng& rng, control::ExoHardware& plant, const P
   ControlLoopSpec spec;
   spec.rate_hz = opt.rate_hz;
   spec.intents.min_dwell_s = rng.uniform(0.0, 0.4);
+  spec.proportional.enabled = rng.chance(0.5);
   auto loop_r = ControlLoop::create(spec, chaos);
   ASSERT_TRUE(loop_r.ok());
   ControlLoop& loop = loop_r.value();
@@ -195,6 +199,8 @@ inline void run_property_sequence(Rng& rng, control::ExoHardware& plant, const P
   std::array<double, kJointCount> prev_q{}, prev_v{}, prev_tau{};
   std::uint64_t prev_resyncs = 0;
   double next_intent_t = rng.uniform(0.0, 0.06), gap_until = -1.0, estop_release_t = -1.0;
+  double next_estimate_t = 0.0, estimate_deg = rng.uniform(0.0, 110.0), ramp_deg_per_s = 0.0;
+  int estimate_kind = 0;
   int fault_kind = -1, fault_channel = 0;
   long corrupt_end = -10;
   long fault_left = 0;
@@ -238,6 +244,32 @@ inline void run_property_sequence(Rng& rng, control::ExoHardware& plant, const P
       loop.push_intent(in, t);
       ++counts.intents;
       next_intent_t = t + rng.uniform(0.01, 0.12);
+    }
+    // --- knee-angle estimates (proportional mode): what a bad regressor or a broken stream could send ----------
+    if (spec.proportional.enabled && t >= next_estimate_t) {
+      if (rng.chance(0.05)) {
+        estimate_kind = rng.below(5);
+        ramp_deg_per_s = rng.uniform(-3000.0, 3000.0);
+      }
+      const double step_s = rng.uniform(0.005, 0.08);
+      double e = estimate_deg;
+      switch (estimate_kind) {
+        case 0: e = estimate_deg + 8.0 * rng.gauss(); break;                                  // noisy
+        case 1: e = rng.chance(0.5) ? NAN : rng.chance(0.5) ? INFINITY : estimate_deg; break;  // NaN/inf bursts
+        case 2:                                                                                // steps
+          if (rng.chance(0.2)) estimate_deg = rng.uniform(-300.0, 400.0);
+          e = estimate_deg;
+          break;
+        case 3:                                                                                // ramps past the range
+          estimate_deg += ramp_deg_per_s * step_s;
+          if (std::abs(estimate_deg) > 1e4) estimate_deg = rng.uniform(0.0, 110.0);
+          e = estimate_deg;
+          break;
+        default: e = rng.uniform(-1e6, 1e6); break;                                          // garbage
+      }
+      (void)loop.push_knee_estimate(e, rng.chance(0.05) ? t - rng.uniform(0.0, 1.0) : t);
+      ++counts.knee_estimates;
+      next_estimate_t = t + step_s;
     }
     // --- EMG with injected sensor faults ----------------------------------------------------------------------
     if (fault_left == 0 && fault_kind >= 0 && detector.faults() == 0) fault_kind = -1;  // previous fault cleared
@@ -338,6 +370,7 @@ inline void run_property_sequence(Rng& rng, control::ExoHardware& plant, const P
       hw_latched = true;
     }
     ++counts.ticks;
+    if (loop.following()) ++counts.following_ticks;
     const bool time_behind = t < t_max - 1e-12;
     t_max = std::max(t_max, t);
     const ExoCommand& cmd = loop.command();

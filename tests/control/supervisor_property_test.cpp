@@ -56,6 +56,8 @@ TEST(SupervisorProperty, RandomFaultSequencesNeverViolateLimitsAndAlwaysLog) {
   EXPECT_GT(counts.estops, 0u);
   EXPECT_GT(counts.stale_intents, 0u);
   EXPECT_GT(counts.watchdog_episodes, 0u);
+  EXPECT_GT(counts.knee_estimates, 0u);
+  EXPECT_GT(counts.following_ticks, 0u);  // the knee really followed estimates in some sequences
 }
 
 // The supervisor alone, fed garbage: set-points that jump, oscillate beyond every limit or are NaN, torques up to
