@@ -82,7 +82,8 @@ function makeAnglePlot(info, height) {
   return makePlot($("angles"), "angles", [
     { label: "hip set-point", stroke: "#1f77b4", dash: [6, 3] }, { label: "hip", stroke: "#1f77b4" },
     { label: "knee set-point", stroke: "#d62728", dash: [6, 3] }, { label: "knee", stroke: "#d62728" }]
-    .concat(info.reference_knee ? [{ label: "recorded knee (goniometer)", stroke: "#555", width: 2 }] : []), height);
+    .concat(info.reference_knee ? [{ label: "recorded knee (goniometer)", stroke: "#555", width: 2 }] : [])
+    .concat(info.knee_estimate ? [{ label: "knee from EMG", stroke: "#2ca02c", width: 1 }] : []), height);
 }
 
 let plots = null;
@@ -130,7 +131,8 @@ function onFrame(f) {
   const tk = f.ticks || {};
   if (tk.t && tk.t.length) {
     tk.active_i = (tk.active || []).map((a) => INTENTS.indexOf(a));
-    const names = ["hip_sp", "hip_q", "knee_sp", "knee_q", "hip_tau", "knee_tau", "active_i"].concat(tk.knee_ref ? ["knee_ref"] : []);
+    const names = ["hip_sp", "hip_q", "knee_sp", "knee_q", "hip_tau", "knee_tau", "active_i"]
+      .concat(tk.knee_ref ? ["knee_ref"] : []).concat(tk.knee_est ? ["knee_est"] : []);
     for (const k of ["t"].concat(names)) state.ticks[k] = (state.ticks[k] || []).concat(tk[k]);
     const keys = names.map((k) => state.ticks[k]);
     trim(keys, state.ticks.t, state.ticks.t[state.ticks.t.length - 1]);
@@ -186,7 +188,8 @@ function render() {
   }
   const t = state.ticks;
   if (t.t && t.t.length) {
-    plots.angles.setData([t.t, t.hip_sp, t.hip_q, t.knee_sp, t.knee_q].concat(state.info.reference_knee ? [t.knee_ref || []] : []));
+    plots.angles.setData([t.t, t.hip_sp, t.hip_q, t.knee_sp, t.knee_q]
+      .concat(state.info.reference_knee ? [t.knee_ref || []] : []).concat(state.info.knee_estimate ? [t.knee_est || []] : []));
     drawFigure(t.hip_q[t.hip_q.length - 1], t.knee_q[t.knee_q.length - 1]);
     // Active intent per tick (a step line) and the accepted decisions (points), on one time axis.
     const x = t.t.concat(state.decT), ai = t.active_i.concat(state.decT.map(() => null)),
@@ -311,7 +314,8 @@ function setupReview(info, data) {
   if (d && d.t.length) {
     plots.probs.setData([d.t].concat(d.p, info.rejection_threshold !== null ? [d.t.map(() => info.rejection_threshold)] : []));
   }
-  plots.angles.setData([tk.t, tk.hip_sp, tk.hip_q, tk.knee_sp, tk.knee_q].concat(info.reference_knee ? [tk.knee_ref] : []));
+  plots.angles.setData([tk.t, tk.hip_sp, tk.hip_q, tk.knee_sp, tk.knee_q]
+    .concat(info.reference_knee ? [tk.knee_ref] : []).concat(info.knee_estimate ? [tk.knee_est] : []));
   const ai = tk.active.map((a) => INTENTS.indexOf(a));
   const dt = d ? d.t : [], di = d ? d.intent.map((x, k) => (d.rejected[k] ? null : INTENTS.indexOf(x))) : [];
   const x = tk.t.concat(dt), ya = ai.concat(dt.map(() => null)), yd = tk.t.map(() => null).concat(di);

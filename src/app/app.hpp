@@ -189,6 +189,12 @@ struct RunCommandOptions {
   /// window plus a block over the window and this many past samples, clipped at the stream start); 0 = HTD.
   std::size_t lda_context = 0;
   std::optional<std::filesystem::path> save_model;  ///< write the (trained) pipeline model here
+  /// Proportional knee: during lift and lower the knee follows the knee angle the model estimates from EMG (the
+  /// model needs a knee-angle regressor; with train_on one is trained on the same recordings' goniometer).
+  bool proportional = false;
+  /// train_on: also train the knee-angle regressor (implied by proportional), predicting this far ahead [ms].
+  bool knee_angle = false;
+  double knee_angle_lead_ms = 0.0;
   std::filesystem::path out_dir = "run";            ///< run_log.csv, events.csv, summary.json, *.png
   std::filesystem::path sim_model;                  ///< MJCF; "" = models/exo_leg.xml of the source tree
   double control_hz = 500.0;                        ///< control rate; the model timestep must divide its period

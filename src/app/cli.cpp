@@ -213,6 +213,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   train_opt->excludes(model_opt);
   run_cmd->add_flag("--include-same-subject", run.include_same_subject,
                     "With --train-on: also train on the replayed subject's other recordings");
+  run_cmd->add_flag("--proportional", run.proportional,
+                    "During lift and lower the knee follows the knee angle estimated from EMG (through the same "
+                    "safety supervisor); with --train-on a knee-angle regressor is trained on the goniometer too");
+  run_cmd->add_flag("--knee-angle", run.knee_angle, "With --train-on: also train the knee-angle regressor (estimates "
+                                                    "logged and plotted, followed only with --proportional)");
+  run_cmd->add_option("--knee-lead-ms", run.knee_angle_lead_ms, "Knee-angle regressor: estimate the angle this far "
+                                                                "after the window's end (0..500 ms)")
+      ->check(kFiniteNumber)->check(CLI::Range(0.0, 500.0));
   run_cmd->add_option("--lda-context", run.lda_context,
                       "With --train-on: train the lda_context LDA of `evaluate` (log-amplitude MAV WL ZC SSC RMS AR "
                       "over the window, plus the same over the window and N past samples, clipped at the stream "

@@ -38,7 +38,7 @@ Result<eval::AngleSpec> angle_spec_from_options(const EvaluateOptions& opt, doub
   spec.smoothing_ms = opt.smoothing_ms;
   auto conv = eval::parse_angle_convention(opt.angle_convention);
   if (!conv) return conv.error();
-  spec.convention = *conv;
+  spec.target.convention = *conv;
   return spec;
 }
 
@@ -73,6 +73,7 @@ Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
   variant.log_amplitude = true;
   variant.context_samples = opt.context > 0 ? opt.context : 750;
   models::RidgeOptions ro;
+  ro.clip_to_training_range = true;  // as the live model (session::KneeAngleTraining)
   std::vector<double> alphas;
   char name[256];
   if (opt.ridge_alpha) {
@@ -103,9 +104,9 @@ Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
                     {"filter_order", spec->data.filter_order},
                     {"window", {{"length", spec->data.window.length}, {"increment", spec->data.window.increment}}},
                     {"denoise", spec->data.denoise ? "wavelet" : "none"}};
-  j["target"]["lowpass_hz"] = spec->target_lowpass_hz;
-  j["target"]["lowpass_order"] = spec->target_lowpass_order;
-  j["target"]["channel"] = spec->target_channel;
+  j["target"]["lowpass_hz"] = spec->target.lowpass_hz;
+  j["target"]["lowpass_order"] = spec->target.lowpass_order;
+  j["target"]["channel"] = spec->target.channel;
   {
     std::ofstream out(opt.out_dir / "angle_metrics.json");
     out << j.dump(1) << '\n';
@@ -119,7 +120,7 @@ Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
                 "Target: the goniometer (%s), flexion positive, low-passed zero-phase (Butterworth order %d, %g Hz), "
                 "at each window's last sample%s. Inputs: %zu EMG channels, causal band-pass %g-%g Hz, windows %zu / "
                 "%zu samples.\n\n",
-                spec->target_channel.c_str(), spec->target_lowpass_order, spec->target_lowpass_hz,
+                spec->target.channel.c_str(), spec->target.lowpass_order, spec->target.lowpass_hz,
                 spec->lead_samples > 0 ? (" + " + std::to_string(spec->lead_samples) + " samples ahead").c_str() : "",
                 data->emg.channel_names.size(), spec->data.band_low_hz, spec->data.band_high_hz,
                 spec->data.window.length, spec->data.window.increment);

@@ -98,6 +98,50 @@ Quantiles quantiles(std::vector<double> v) {
   q.mean = s / double(v.size());
   return q;
 }
+/// The exoskeleton's knee (simulated) and the EMG estimate against the recorded knee angle: RMSE over the ticks
+/// where both exist, and the lag of the knee behind the recording (the shift in [-1, 1] s, 10 ms steps, that
+/// minimises the RMSE).
+json knee_tracking_json(const std::vector<session::TickTelemetry>& rows, const std::vector<double>& ref,
+                        bool proportional, double dt) {
+  auto rmse_at = [&](auto&& value, long shift) {
+    double se = 0;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < rows.size() && i < ref.size(); ++i) {
+      const long k = long(i) + shift;
+      if (k < 0 || std::size_t(k) >= rows.size()) continue;
+      const double v = value(std::size_t(k));
+      if (!std::isfinite(v) || !std::isfinite(ref[i])) continue;
+      se += (v - ref[i]) * (v - ref[i]);
+      ++n;
+    }
+    return n > 0 ? std::sqrt(se / double(n)) : std::numeric_limits<double>::quiet_NaN();
+  };
+  auto knee = [&](std::size_t i) { return control::rad_to_deg(rows[i].q[1]); };
+  auto estimate = [&](std::size_t i) { return rows[i].knee_estimate_deg; };
+  const long step = std::max(1L, std::lround(0.01 / dt)), span = std::lround(1.0 / dt);
+  double best = std::numeric_limits<double>::infinity();
+  long best_shift = 0;
+  for (long sh = -span; sh <= span; sh += step) {
+    const double r = rmse_at(knee, sh);
+    if (r < best) {
+      best = r;
+      best_shift = sh;
+    }
+  }
+  std::size_t following = 0;
+  for (const auto& r : rows) following += r.following ? 1 : 0;
+  json j = {{"proportional", proportional},
+            {"exo_rmse_deg", rmse_at(knee, 0)},
+            {"exo_lag_ms", double(best_shift) * dt * 1e3},
+            {"exo_rmse_at_lag_deg", best},
+            {"following_fraction", rows.empty() ? 0.0 : double(following) / double(rows.size())}};
+  const double e = rmse_at(estimate, 0);
+  if (std::isfinite(e)) j["estimate_rmse_deg"] = e;
+  for (auto& [k, v] : j.items())
+    if (v.is_number_float() && !std::isfinite(v.get<double>())) v = nullptr;
+  return j;
+}
+
 json summary_us(const realtime::DurationSummary& d) {
   return {{"count", d.count},
           {"p50_us", d.p50_s * 1e6},
@@ -305,6 +349,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   session::SessionSpec ss;
   ss.control_hz = 1.0 / dt;
   ss.loop.supervisor.log_capacity = 1u << 16;
+  ss.loop.proportional.enabled = opt.proportional;
   ss.post.rejection_threshold = opt.rejection_threshold;
   ss.post.vote_window = opt.vote_window;
   ss.post.min_dwell = opt.min_dwell;
@@ -356,7 +401,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   std::ofstream logf(log_path, std::ios::trunc);
   logf << "time_s,intent,confidence,active_intent,supervisor_mode,hip_desired_deg,knee_desired_deg,"
           "hip_setpoint_deg,knee_setpoint_deg,hip_deg,knee_deg,hip_torque_nm,knee_torque_nm,sensor_faults,"
-          "safety_events,decision_delay_ms,knee_reference_deg\n";
+          "safety_events,decision_delay_ms,knee_reference_deg,knee_estimate_deg,knee_following\n";
   // Every decision as it left the pipeline: what the decoder thought (class probabilities), whether it was
   // accepted, and the intent it became (the console's review and the report read it).
   const fs::path decisions_path = opt.out_dir / "decisions.csv";
@@ -366,6 +411,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   for (const auto& c : class_names) decf << ",p_" << c;
   decf << ",compute_us\n";
   std::vector<session::TickTelemetry> rows;  // every tick (plots decimate); live runs are bounded by --seconds
+  std::vector<double> knee_refs;             // the recorded knee angle at each tick (NaN when none)
   std::vector<realtime::Decision> decisions;
   std::vector<double> delay_s, live_frames;
   std::uint64_t sp_violations = 0, q_violations = 0, ticks = 0;
@@ -423,7 +469,13 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
         std::snprintf(line, sizeof line, "%.4f", knee_ref);
         logf << line;
       }
-      logf << '\n';
+      logf << ',';
+      if (std::isfinite(r.knee_estimate_deg)) {
+        std::snprintf(line, sizeof line, "%.4f", r.knee_estimate_deg);
+        logf << line;
+      }
+      logf << ',' << (r.following ? 1 : 0) << '\n';
+      knee_refs.push_back(knee_ref);
       for (std::size_t j = 0; j < kJointCount; ++j) {
         const auto& L = limits[j];
         if (r.mode != SupervisorMode::emergency_stop &&
@@ -631,6 +683,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
     if (n) counts[safety_reason_name(SafetyReason(i))] = n;
   }
   for (const auto& e : events) logged[safety_reason_name(e.reason)] = logged.value(safety_reason_name(e.reason), 0) + 1;
+  if (!goniometer.empty()) s["knee_tracking"] = knee_tracking_json(rows, knee_refs, opt.proportional, dt);
   s["safety"] = {{"intervention_ticks", counts},
                  {"events_logged", events.size()},
                  {"events_by_reason", logged},
@@ -824,6 +877,17 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
                            every(rows.size(), stride, [&](std::size_t i) { return rad_to_deg(rows[i].q[1]); })});
       kp.series.push_back({"exoskeleton knee set-point", tcol,
                            every(rows.size(), stride, [&](std::size_t i) { return rad_to_deg(rows[i].setpoint[1]); })});
+      if (model->knee_angle)
+        kp.series.push_back({opt.proportional ? "knee angle from EMG (followed during lift/lower)"
+                                              : "knee angle from EMG (not followed)",
+                             tcol, every(rows.size(), stride, [&](std::size_t i) { return rows[i].knee_estimate_deg; })});
+      if (s.contains("knee_tracking")) {
+        const json& kt = s["knee_tracking"];
+        char sub[200];
+        std::snprintf(sub, sizeof sub, " (RMSE %.1f deg, lag %.0f ms%s)", kt.value("exo_rmse_deg", 0.0),
+                      kt.value("exo_lag_ms", 0.0), opt.proportional ? ", proportional" : "");
+        kp.title += sub;
+      }
       leave_legend_room(kp);
       if (auto r = report::plot_lines(kp, opt.out_dir / "knee_goniometer.png"); !r) return r.error();
     }
@@ -884,7 +948,19 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
     auto m = train_pipeline_model(keep, model);
     if (!m) return m.error();
     model = std::move(*m);
+    if (opt.knee_angle || opt.proportional) {
+      session::KneeAngleTraining kt;
+      kt.lead_samples = std::size_t(std::lround(opt.knee_angle_lead_ms * model.sample_rate_hz / 1000.0));
+      log_line(ctx, "training the knee-angle regressor (ridge, alpha " + format_double(kt.ridge.alpha) +
+                        ", on the same rows; target: the goniometer " + kt.target.channel + ", flexion positive) ...");
+      auto k = session::train_knee_angle_regressor(keep, model, kt);
+      if (!k) return k.error();
+      model = std::move(*k);
+    }
   }
+  if (opt.proportional && !model.knee_angle)
+    return make_error(ErrorCode::invalid_argument, "--proportional needs a model with a knee-angle regressor (train "
+                                                   "one with --train-on DIR --proportional, or `train --knee-angle`)");
   if (opt.save_model) {
     if (model.network) {
       // A network is saved as the model file it came from (a byte copy: same weights, same spec).

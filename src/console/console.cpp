@@ -160,7 +160,8 @@ json ConsoleServer::info_json() const {
           {"input", session_->conversion().description},
           {"joint_limits", limits},
           {"frame_hz", opt_.frame_hz},
-          {"reference_knee", opt_.reference_knee}};
+          {"reference_knee", opt_.reference_knee},
+          {"knee_estimate", m.knee_angle != nullptr}};
 }
 
 Status ConsoleServer::start() {
@@ -329,6 +330,11 @@ void ConsoleServer::feed_tick(const session::TickTelemetry& r, double reference_
   push("hip_tau", round_to(r.tau[0], 1e-3));
   push("knee_tau", round_to(r.tau[1], 1e-3));
   if (opt_.reference_knee) push("knee_ref", std::isfinite(reference_knee_deg) ? round_to(reference_knee_deg, 1e-2) : 0.0);
+  // The knee angle estimated from EMG (models with a regressor); null until the first estimate.
+  if (session_->model().knee_angle) {
+    if (std::isfinite(r.knee_estimate_deg)) push("knee_est", round_to(r.knee_estimate_deg, 1e-2));
+    else ticks_["knee_est"].push_back(nullptr);
+  }
   ticks_["mode"].push_back(control::supervisor_mode_name(r.mode));
   ticks_["active"].push_back(control::intent_label_name(r.active));
 }

@@ -49,6 +49,7 @@ Status ReviewServer::start() {
                   {"class_intents", review_["class_intents"]},
                   {"rejection_threshold", review_["rejection_threshold"]},
                   {"reference_knee", !review_["ticks"]["knee_ref"].is_null()},
+                  {"knee_estimate", review_["ticks"].contains("knee_est") && !review_["ticks"]["knee_est"].is_null()},
                   {"summary", review_["summary"]}};
   svr.Get("/api/info", [text = info.dump()](const httplib::Request&, httplib::Response& res) {
     res.set_content(text, "application/json");

@@ -114,13 +114,14 @@ Result<json> parse_run_log(const std::string& text, const std::string& name, std
             i_mode = cols->find("supervisor_mode"), i_hsp = cols->find("hip_setpoint_deg"),
             i_ksp = cols->find("knee_setpoint_deg"), i_hq = cols->find("hip_deg"), i_kq = cols->find("knee_deg"),
             i_ht = cols->find("hip_torque_nm"), i_kt = cols->find("knee_torque_nm"),
-            i_ref = cols->find("knee_reference_deg"), i_sf = cols->find("sensor_faults");
+            i_ref = cols->find("knee_reference_deg"), i_sf = cols->find("sensor_faults"),
+            i_est = cols->find("knee_estimate_deg");
   const std::size_t n_rows = lines.size() - 1;
   const std::size_t stride = max_ticks == 0 ? 1 : std::max<std::size_t>(1, (n_rows + max_ticks - 1) / max_ticks);
   json t = json::array(), hsp = json::array(), ksp = json::array(), hq = json::array(), kq = json::array(),
        ht = json::array(), kt = json::array(), ref = json::array(), mode = json::array(), act = json::array(),
-       dec = json::array(), sf = json::array();
-  bool any_ref = false;
+       dec = json::array(), sf = json::array(), est = json::array();
+  bool any_ref = false, any_est = false;
   std::string last_mode, last_active;
   double last_t = -std::numeric_limits<double>::infinity();
   for (std::size_t r = 1; r < lines.size(); ++r) {
@@ -173,11 +174,18 @@ Result<json> parse_run_log(const std::string& text, const std::string& name, std
       any_ref = any_ref || std::isfinite(*x);
       ref.push_back(number_or_null(*x));
     }
+    if (i_est >= 0) {
+      auto x = num(i_est);
+      if (!x) return x.error();
+      any_est = any_est || std::isfinite(*x);
+      est.push_back(number_or_null(*x));
+    }
   }
   json out;
   out["ticks"] = {{"t", t},       {"hip_sp", hsp}, {"knee_sp", ksp}, {"hip_q", hq},       {"knee_q", kq},
                   {"hip_tau", ht}, {"knee_tau", kt}, {"mode", mode},  {"active", act},     {"decision", dec},
-                  {"sensor_faults", sf}, {"knee_ref", any_ref ? ref : json(nullptr)}};
+                  {"sensor_faults", sf}, {"knee_ref", any_ref ? ref : json(nullptr)},
+                  {"knee_est", any_est ? est : json(nullptr)}};
   out["tick_stride"] = stride;
   out["ticks_in_log"] = n_rows;
   out["truncated_lines"] = truncated;

@@ -10,108 +10,28 @@
 #include <mutex>
 #include <set>
 
-#include "dsp/butterworth.hpp"
-#include "dsp/sos_filter.hpp"
 #include "eval/splits.hpp"
 
 namespace myoexo::eval {
 
-const char* angle_convention_name(AngleConvention c) noexcept {
-  switch (c) {
-    case AngleConvention::detect: return "detect";
-    case AngleConvention::flexion_positive: return "flexion_positive";
-    case AngleConvention::flexion_negative: return "flexion_negative";
-  }
-  return "?";
-}
-
-Result<AngleConvention> parse_angle_convention(std::string_view text) {
-  if (text == "detect" || text == "auto") return AngleConvention::detect;
-  if (text == "flexion_positive" || text == "flexion-positive") return AngleConvention::flexion_positive;
-  if (text == "flexion_negative" || text == "flexion-negative") return AngleConvention::flexion_negative;
-  return make_error(ErrorCode::invalid_argument, "angle convention '" + std::string(text) +
-                                                     "': expected detect, flexion_positive or flexion_negative");
-}
-
-int detect_flexion_sign(std::span<const double> angle_deg) {
-  std::vector<double> v;
-  v.reserve(angle_deg.size());
-  for (double a : angle_deg)
-    if (std::isfinite(a)) v.push_back(a);
-  if (v.size() < 10) return 0;
-  std::sort(v.begin(), v.end());
-  const double lo = v[std::size_t(0.02 * double(v.size() - 1))];
-  const double hi = v[std::size_t(0.98 * double(v.size() - 1))];
-  // A knee flexes far (to 60-120 deg) and hyper-extends little: the extreme with the larger magnitude is flexion.
-  if (hi - lo < 5.0 || std::abs(std::abs(hi) - std::abs(lo)) < 5.0) return 0;
-  return std::abs(hi) > std::abs(lo) ? +1 : -1;
-}
-
 Result<AngleData> prepare_angle_data(std::span<const io::Recording> recordings, const AngleSpec& spec) {
-  if (spec.target_channel.empty()) return make_error(ErrorCode::invalid_argument, "knee angle: no target channel named");
+  if (spec.target.channel.empty()) return make_error(ErrorCode::invalid_argument, "knee angle: no target channel named");
   for (const auto& c : spec.data.channels)
-    if (c == spec.target_channel)
+    if (c == spec.target.channel)
       return make_error(ErrorCode::invalid_argument, "knee angle: the target channel " + c + " is also an input channel");
-  std::optional<dsp::SosDesign> lowpass;
   AngleData out;
   auto emg = prepare_data(recordings, spec.data);
   if (!emg) return emg.error();
   out.emg = std::move(*emg);
-  if (spec.target_lowpass_hz > 0) {
-    auto d = dsp::design_lowpass(spec.target_lowpass_order, spec.target_lowpass_hz, out.emg.sample_rate_hz);
-    if (!d) return d.error();
-    lowpass = std::move(*d);
-  }
   // prepare_data keeps the input order minus the excluded files: match by name.
   std::size_t next = 0;
   for (const io::Recording& r : recordings) {
     if (next >= out.emg.recordings.size()) break;
     const std::string stem = r.source_path.stem().string();
     if (!stem.empty() && stem != out.emg.recordings[next].name) continue;  // an excluded file
-    const std::string where = r.source_path.empty() ? out.emg.recordings[next].name : r.source_path.string();
-    const int c = r.channel_index(spec.target_channel);
-    if (c < 0)
-      return make_error(ErrorCode::mismatch, where, 0,
-                        "no knee-angle channel '" + spec.target_channel + "' (a goniometer is needed to train or score "
-                        "a knee-angle model; channels: " + [&] {
-                          std::string s;
-                          for (const auto& n : r.channel_names) s += (s.empty() ? "" : " ") + n;
-                          return s;
-                        }() + ")");
-    const std::string unit = std::size_t(c) < r.channel_units.size() ? r.channel_units[std::size_t(c)] : "";
-    if (!unit.empty() && unit != "deg" && unit != "degrees" && unit != "°")
-      return make_error(ErrorCode::mismatch, where, 0, "knee-angle channel " + spec.target_channel + " is in '" + unit +
-                                                           "', expected degrees");
-    AngleTarget t;
-    t.recording = out.emg.recordings[next].name;
-    const auto ch = r.channel(std::size_t(c));
-    t.angle_deg.assign(ch.begin(), ch.end());
-    for (std::size_t i = 0; i < t.angle_deg.size(); ++i)
-      if (!std::isfinite(t.angle_deg[i]))
-        return make_error(ErrorCode::mismatch, where, 0, "knee-angle channel has a non-finite value at sample " +
-                                                             std::to_string(i));
-    const int sign = detect_flexion_sign(t.angle_deg);
-    switch (spec.convention) {
-      case AngleConvention::detect: t.negated = sign < 0; break;
-      case AngleConvention::flexion_positive:
-        if (sign < 0)
-          return make_error(ErrorCode::mismatch, where, 0, "the knee angle reads flexion-negative but flexion-positive "
-                                                           "was asked for (use the detect convention to negate it)");
-        break;
-      case AngleConvention::flexion_negative:
-        if (sign > 0)
-          return make_error(ErrorCode::mismatch, where, 0, "the knee angle reads flexion-positive but flexion-negative "
-                                                           "was asked for");
-        t.negated = true;
-        break;
-    }
-    if (t.negated)
-      for (double& a : t.angle_deg) a = -a;
-    if (lowpass) {
-      if (Status s = dsp::sosfiltfilt(*lowpass, t.angle_deg, 1, t.angle_deg); !s)
-        return make_error(ErrorCode::invalid_argument, where + ": knee angle: " + s.error().message());
-    }
-    out.targets.push_back(std::move(t));
+    auto target = models::knee_angle_target(r, spec.target);
+    if (!target) return target.error();
+    out.targets.push_back({out.emg.recordings[next].name, std::move(target->angle_deg), target->negated});
     ++next;
   }
   if (out.targets.size() != out.emg.recordings.size())

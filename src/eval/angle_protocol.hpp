@@ -1,13 +1,8 @@
 // myoexo::eval — continuous knee angle from EMG: the goniometer as a target, regression protocols and their
 // metrics (RMSE in degrees, NMAE in % of the range of motion, R^2).
 //
-// Target. The knee angle recorded with the EMG (UCI lower-limb: channel FX, degrees) in one convention: flexion
-// positive, 0 = the goniometer's zero. UCI's files differ in sign (the goniometer was mounted either way round,
-// per subject): with AngleConvention::detect each recording's sign is found from its own extremes (a knee flexes
-// much further than it hyper-extends) and a flexion-negative recording is negated, said in the result; with a
-// stated convention a recording that reads the other way is refused. The target is low-passed zero-phase
-// (Butterworth, 6 Hz, order 2 by default: the band of voluntary knee motion, and it smooths the 50 Hz steps of
-// the goniometer that most N files hold) — the target only; the EMG path stays causal.
+// Target: the knee angle recorded with the EMG (UCI lower-limb: channel FX, degrees), flexion positive, smoothed
+// zero-phase: models::knee_angle_target (models/knee_angle.hpp), the one definition training shares.
 //
 // Windows as the classification protocols cut them (DataSpec: channels, band-pass, windows 250/50); a window's
 // target is the angle at its last sample plus `lead` samples (the exoskeleton needs lead time), and a window
@@ -30,28 +25,19 @@
 #include "core/error.hpp"
 #include "eval/protocol.hpp"
 #include "io/recording.hpp"
+#include "models/knee_angle.hpp"
 #include "models/ridge.hpp"
 
 namespace myoexo::eval {
 
-enum class AngleConvention {
-  detect,             ///< per recording from its extremes; flexion-negative recordings are negated
-  flexion_positive,   ///< refuse recordings that read flexion-negative
-  flexion_negative,   ///< the recordings are flexion-negative (negated); refuse those that are not
-};
-const char* angle_convention_name(AngleConvention c) noexcept;  ///< "detect", "flexion_positive", "flexion_negative"
-Result<AngleConvention> parse_angle_convention(std::string_view text);
-
-/// What a goniometer trace reads: +1 flexion positive, -1 flexion negative, 0 undecided (flat or symmetric:
-/// the 2nd and 98th percentiles are within 5 deg of each other or of mirror images).
-int detect_flexion_sign(std::span<const double> angle_deg);
+using models::AngleConvention;
+using models::angle_convention_name;
+using models::detect_flexion_sign;
+using models::parse_angle_convention;
 
 struct AngleSpec {
   DataSpec data = uci_ll_v1_spec();   ///< EMG channels, band-pass, windows, split (the classifiers' front end)
-  std::string target_channel = "FX";
-  AngleConvention convention = AngleConvention::detect;
-  double target_lowpass_hz = 6.0;     ///< zero-phase Butterworth on the target; 0 = the raw goniometer
-  int target_lowpass_order = 2;
+  models::KneeAngleTargetSpec target;  ///< channel FX, convention, zero-phase low-pass 6 Hz order 2
   std::size_t lead_samples = 0;       ///< predict the angle this many samples after the window's last sample
   /// Causal first-order smoothing of each recording's estimates in time order (time constant in ms; 0 = off):
   /// what the live chain applies to the estimate stream, so scored the same way here.

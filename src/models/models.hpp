@@ -4,4 +4,5 @@
 
 #include "models/classifier.hpp"
 #include "models/lda.hpp"
+#include "models/knee_angle.hpp"
 #include "models/ridge.hpp"

@@ -9,6 +9,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -64,6 +65,12 @@ Result<RidgeRegressor> RidgeRegressor::fit(const double* features, std::size_t n
   if (!w.allFinite()) return make_error(ErrorCode::invalid_argument, "ridge: the design is singular (use alpha > 0)");
 
   m.mean_.assign(mean.data(), mean.data() + n_cols);
+  m.min_.resize(n_cols);
+  m.max_.resize(n_cols);
+  for (std::size_t c = 0; c < n_cols; ++c) {
+    m.min_[c] = x.col(Eigen::Index(c)).minCoeff();
+    m.max_[c] = x.col(Eigen::Index(c)).maxCoeff();
+  }
   m.scale_.assign(scale.data(), scale.data() + n_cols);
   m.coef_.resize(n_cols);
   double icpt = y_mean;
@@ -78,9 +85,10 @@ Result<RidgeRegressor> RidgeRegressor::fit(const double* features, std::size_t n
 double RidgeRegressor::predict_one(std::span<const double> row) const noexcept {
   if (row.size() != coef_.size()) return std::numeric_limits<double>::quiet_NaN();
   double acc = intercept_;
+  const bool clip = options_.clip_to_training_range;
   for (std::size_t c = 0; c < row.size(); ++c) {
     if (!std::isfinite(row[c])) return std::numeric_limits<double>::quiet_NaN();
-    acc += coef_[c] * row[c];
+    acc += coef_[c] * (clip ? std::clamp(row[c], min_[c], max_[c]) : row[c]);
   }
   return acc;
 }
@@ -106,9 +114,12 @@ std::string RidgeRegressor::to_json() const {
   j["version"] = 1;
   j["alpha"] = options_.alpha;
   j["standardize"] = options_.standardize;
+  j["clip_to_training_range"] = options_.clip_to_training_range;
   j["feature_names"] = feature_names_;
   j["mean"] = mean_;
   j["scale"] = scale_;
+  j["min"] = min_;
+  j["max"] = max_;
   j["coef"] = coef_;
   j["intercept"] = intercept_;
   return j.dump(1);
@@ -128,11 +139,18 @@ Result<RidgeRegressor> RidgeRegressor::from_json(std::string_view text, const st
     m.feature_names_ = j.at("feature_names").get<std::vector<std::string>>();
     m.mean_ = j.at("mean").get<std::vector<double>>();
     m.scale_ = j.at("scale").get<std::vector<double>>();
+    m.options_.clip_to_training_range = j.value("clip_to_training_range", false);
+    m.min_ = j.at("min").get<std::vector<double>>();
+    m.max_ = j.at("max").get<std::vector<double>>();
     m.coef_ = j.at("coef").get<std::vector<double>>();
     m.intercept_ = j.at("intercept").get<double>();
     const std::size_t p = m.coef_.size();
-    if (p == 0 || m.mean_.size() != p || m.scale_.size() != p || (!m.feature_names_.empty() && m.feature_names_.size() != p))
-      return make_error(ErrorCode::parse, display_name, 0, "ridge model: coef/mean/scale/feature_names sizes disagree");
+    if (p == 0 || m.mean_.size() != p || m.scale_.size() != p || m.min_.size() != p || m.max_.size() != p ||
+        (!m.feature_names_.empty() && m.feature_names_.size() != p))
+      return make_error(ErrorCode::parse, display_name, 0, "ridge model: coef/mean/scale/min/max/feature_names sizes disagree");
+    for (std::size_t c = 0; c < p; ++c)
+      if (!(m.min_[c] <= m.max_[c]))
+        return make_error(ErrorCode::parse, display_name, 0, "ridge model: min > max in column " + std::to_string(c));
     for (double v : m.coef_)
       if (!std::isfinite(v)) return make_error(ErrorCode::parse, display_name, 0, "ridge model: non-finite coefficient");
     if (!std::isfinite(m.intercept_)) return make_error(ErrorCode::parse, display_name, 0, "ridge model: non-finite intercept");

@@ -21,6 +21,10 @@ namespace myoexo::models {
 struct RidgeOptions {
   double alpha = 1.0;        ///< L2 penalty on the standardised coefficients, >= 0
   bool standardize = true;   ///< scale columns to unit variance before the penalty (false: centre only)
+  /// Clip each input to the range that column had in training before predicting: a linear model extrapolates
+  /// without bound, and a feature far outside what it saw (the log amplitude of a flat, disconnected channel)
+  /// would otherwise give an estimate of hundreds of degrees. Off = scikit-learn's predict.
+  bool clip_to_training_range = false;
 };
 
 class RidgeRegressor {
@@ -42,6 +46,9 @@ class RidgeRegressor {
   /// Training column means and scales (the standardisation folded into coef()).
   const std::vector<double>& feature_mean() const noexcept { return mean_; }
   const std::vector<double>& feature_scale() const noexcept { return scale_; }
+  /// Training column minima and maxima (the clipping range).
+  const std::vector<double>& feature_min() const noexcept { return min_; }
+  const std::vector<double>& feature_max() const noexcept { return max_; }
 
   /// One estimate per row; allocation-free. A row with a non-finite value gives NaN for that row (the caller's
   /// plausibility checks see it) and the status says how many; bad shapes are invalid_argument.
@@ -49,15 +56,15 @@ class RidgeRegressor {
   /// One row; NaN when the row holds a non-finite value or has the wrong length.
   double predict_one(std::span<const double> row) const noexcept;
 
-  /// JSON text: {"model":"ridge","version":1,"alpha","standardize","feature_names","mean","scale","coef",
-  /// "intercept"}; doubles round-trip exactly.
+  /// JSON text: {"model":"ridge","version":1,"alpha","standardize","clip_to_training_range","feature_names",
+  /// "mean","scale","min","max","coef","intercept"}; doubles round-trip exactly.
   std::string to_json() const;
   static Result<RidgeRegressor> from_json(std::string_view text, const std::string& display_name = "<json>");
 
  private:
   RidgeOptions options_;
   std::vector<std::string> feature_names_;
-  std::vector<double> mean_, scale_, coef_;
+  std::vector<double> mean_, scale_, min_, max_, coef_;
   double intercept_ = 0.0;
 };
 

@@ -58,6 +58,15 @@ Result<Parts> build_parts(PipelineSpec spec, models::Classifier& clf) {
                         "pipeline: context_samples and log_amplitude_features apply to feature classifiers only");
     p.n_inputs = spec.n_channels * spec.window_len;
   }
+  if (spec.knee_angle) {
+    if (clf.input_kind() != models::InputKind::features)
+      return make_error(ErrorCode::invalid_argument, "pipeline: a knee-angle regressor needs a feature classifier "
+                                                     "(it reads the same feature row)");
+    if (spec.knee_angle->n_inputs() != p.n_inputs)
+      return make_error(ErrorCode::mismatch, "pipeline: the knee-angle regressor takes " +
+                                                 std::to_string(spec.knee_angle->n_inputs()) + " inputs, the row has " +
+                                                 std::to_string(p.n_inputs));
+  }
   if (clf.n_inputs() != p.n_inputs)
     return make_error(ErrorCode::mismatch,
                       "pipeline: the classifier takes " + std::to_string(clf.n_inputs()) +
@@ -133,6 +142,11 @@ void classify_window(Parts& p, models::Classifier& clf, const double* window, st
       ++stats.nonfinite_classifier_inputs;
       nonfinite = true;
       valid = false;
+    }
+    // The knee angle from the same row (one dot product); the estimate is checked downstream (the follower).
+    if (valid && p.spec.knee_angle) d.knee_angle_deg = p.spec.knee_angle->predict_one({input, p.n_inputs});
+    if (!valid) {
+      // not classified (counted above)
     } else if (Status s = clf.predict_proba(input, 1, p.n_inputs, probs.data()); !s) {
       ++stats.classifier_errors;
       valid = false;

@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -41,6 +42,7 @@
 #include "dsp/windowing.hpp"
 #include "features/features.hpp"
 #include "models/classifier.hpp"
+#include "models/ridge.hpp"
 #include "realtime/frame_ring.hpp"
 #include "realtime/postprocess.hpp"
 #include "realtime/timing.hpp"
@@ -71,6 +73,9 @@ struct PipelineSpec {
   /// in every block.
   bool log_amplitude_features = false;
   PostProcessOptions post;                  ///< rejection (default 0.9), vote, dwell
+  /// Feature classifiers only: a knee-angle regressor on the same feature row (its inputs = the classifier's);
+  /// every decision then carries its estimate (Decision::knee_angle_deg). Null = none.
+  std::shared_ptr<const models::RidgeRegressor> knee_angle;
   std::vector<control::IntentLabel> class_intents;  ///< per classifier class; empty = by class name
   std::size_t max_block_frames = 256;       ///< frames filtered per internal block (scratch size)
   /// Clock for emit stamps [ns]; empty = steady_now_ns. A simulation passes its own clock.
@@ -95,6 +100,9 @@ struct Decision {
   std::int64_t last_sample_arrival_ns = 0;
   std::int64_t emit_ns = 0;
   std::int64_t compute_ns = 0;
+  /// Knee angle estimated from the same window (degrees, flexion positive) when the pipeline has a regressor;
+  /// NaN otherwise and for windows that were not classified (non-finite input).
+  double knee_angle_deg = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Counters since create/reset.

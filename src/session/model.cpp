@@ -160,6 +160,19 @@ json pipeline_model_to_json(const PipelineModel& m) {
                      {"commit", m.provenance.commit},
                      {"created_utc", m.provenance.created_utc}};
   j["lda"] = json::parse(m.lda.to_json());
+  if (m.knee_angle) {
+    j["knee_angle"] = {{"target",
+                        {{"quantity", "knee angle"},
+                         {"unit", "deg"},
+                         {"output_convention", "flexion_positive"},
+                         {"channel", m.knee_angle_target.channel},
+                         {"convention", models::angle_convention_name(m.knee_angle_target.convention)},
+                         {"lowpass_hz", m.knee_angle_target.lowpass_hz},
+                         {"lowpass_order", m.knee_angle_target.lowpass_order}}},
+                       {"lead_samples", m.knee_angle_lead_samples},
+                       {"trained_on", m.knee_angle_trained_on},
+                       {"ridge", json::parse(m.knee_angle->to_json())}};
+  }
   return j;
 }
 
@@ -244,6 +257,30 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
           m.class_intents.emplace_back(c, i.get<std::string>());
         }
       }
+      if (j.contains("knee_angle")) {
+        const json& k = j.at("knee_angle");
+        auto ridge = models::RidgeRegressor::from_json(k.at("ridge").dump(), path.string());
+        if (!ridge) return ridge.error();
+        const json& t = k.at("target");
+        if (t.value("unit", "") != "deg" || t.value("output_convention", "") != "flexion_positive")
+          return make_error(ErrorCode::unsupported, path.string(), 0,
+                            "knee_angle: only degrees, flexion positive, are supported (got " + t.dump() + ")");
+        auto conv = models::parse_angle_convention(t.value("convention", std::string("detect")));
+        if (!conv) return make_error(ErrorCode::parse, path.string(), 0, "knee_angle: " + conv.error().message());
+        m.knee_angle_target.convention = *conv;
+        m.knee_angle_target.channel = t.value("channel", std::string("FX"));
+        m.knee_angle_target.lowpass_hz = t.value("lowpass_hz", 6.0);
+        if (auto s = get_integer(t, "lowpass_order", 1, 8, path, "knee_angle.target.lowpass_order",
+                                 m.knee_angle_target.lowpass_order);
+            !s)
+          return s.error();
+        if (auto s = get_integer(k, "lead_samples", 0, std::int64_t{1} << 20, path, "knee_angle.lead_samples",
+                                 m.knee_angle_lead_samples);
+            !s)
+          return s.error();
+        m.knee_angle_trained_on = k.value("trained_on", std::vector<std::string>{});
+        m.knee_angle = std::make_shared<const models::RidgeRegressor>(std::move(*ridge));
+      }
       if (j.contains("provenance") && j["provenance"].is_object()) {
         const json& p = j["provenance"];
         m.provenance.program = p.value("program", "");
@@ -323,6 +360,7 @@ Result<realtime::PipelineSpec> pipeline_spec_for(const PipelineModel& m, double 
     ps.log_amplitude_features = m.log_amplitude;
   }
   ps.post = post;
+  ps.knee_angle = m.knee_angle;
   auto intents = model_class_intents(m);
   if (!intents) return intents.error();
   ps.class_intents = std::move(*intents);
@@ -422,6 +460,62 @@ Result<std::string> training_signal_unit(std::span<const io::Recording> train, c
   return unit;
 }
 
+namespace {
+
+/// Every window of every recording `use` accepts, as the live pipeline computes its feature row (the lda_context
+/// variant: window block | context block clipped at the recording start; else the window's features), rows with
+/// a non-finite value skipped: on_row(recording, index in train, window start, row). Fills `cols` and the files
+/// used. Errors: invalid_argument (rate mismatch, missing channel).
+Status for_each_training_row(
+    std::span<const io::Recording> train, const PipelineModel& m, const std::function<bool(const io::Recording&)>& use,
+    const std::function<void(const io::Recording&, std::size_t, std::size_t, std::span<const double>)>& on_row,
+    std::vector<std::string>& cols, std::vector<std::string>& files) {
+  const bool variant = m.context_samples > 0 || m.log_amplitude;
+  std::optional<features::ContextFeatureExtractor> cfx;
+  if (variant) {
+    auto c = features::ContextFeatureExtractor::create(m.features, m.channels.size(), m.window_len, m.increment,
+                                                       m.context_samples, m.log_amplitude);
+    if (!c) return c.error();
+    cfx.emplace(std::move(*c));
+  }
+  auto finite = [](std::span<const double> row) {
+    return std::all_of(row.begin(), row.end(), [](double v) { return std::isfinite(v); });
+  };
+  for (std::size_t ri = 0; ri < train.size(); ++ri) {
+    const io::Recording& r = train[ri];
+    if (!use(r)) continue;
+    if (std::abs(r.sample_rate_hz - m.sample_rate_hz) > 1e-9)
+      return make_error(ErrorCode::invalid_argument, r.source_path.string(), 0,
+                        "sample rate " + format_double(r.sample_rate_hz) + " Hz differs from the model's " +
+                            format_double(m.sample_rate_hz) + " Hz");
+    auto p = prepare_channels(r, m);
+    if (!p) return p.error();
+    if (p->n_samples < m.window_len) continue;
+    const std::vector<std::size_t> starts = dsp::window_starts(p->n_samples, m.window_len, m.increment);
+    if (cfx) {
+      cols = cfx->column_names(m.channels);
+      std::vector<double> row(cfx->n_columns());
+      for (std::size_t s : starts) {
+        features::ComputeStatus status = features::ComputeStatus::ok;
+        if (!cfx->compute(p->samples.data() + s, p->n_samples, s, row.data(), status) ||
+            status != features::ComputeStatus::ok || !finite(row))
+          continue;
+        on_row(r, ri, s, row);
+      }
+    } else {
+      auto fm = features::extract_features(*p, m.features, m.window_len, m.increment);
+      if (!fm) return fm.error();
+      cols = fm->column_names;
+      for (std::size_t i = 0; i < fm->n_rows() && i < starts.size(); ++i)
+        if (finite(fm->row(i))) on_row(r, ri, starts[i], fm->row(i));
+    }
+    files.push_back(r.source_path.filename().string());
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel m,
                                            const models::LdaOptions& lda_options) {
   // Classes: the files' labels, and the names of per-sample labels (a cue-labelled recording) that occur.
@@ -450,65 +544,60 @@ Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train,
   auto unit = training_signal_unit(train, m.channels);
   if (!unit) return unit.error();
   if (!unit->empty()) m.signal_unit = *unit;
-  // The lda_context variant: rows exactly as the stream makes them (window block | context block clipped at
-  // the recording start), from the one shared definition.
-  const bool variant = m.context_samples > 0 || m.log_amplitude;
-  std::optional<features::ContextFeatureExtractor> cfx;
-  if (variant) {
-    auto c = features::ContextFeatureExtractor::create(m.features, m.channels.size(), m.window_len, m.increment,
-                                                       m.context_samples, m.log_amplitude);
-    if (!c) return c.error();
-    cfx.emplace(std::move(*c));
-  }
   std::vector<double> X;
   std::vector<int> y;
   std::vector<std::string> cols;
   m.trained_on.clear();
-  for (const auto& r : train) {
-    if (r.label.empty() && r.sample_labels.empty()) continue;
-    if (std::abs(r.sample_rate_hz - m.sample_rate_hz) > 1e-9)
-      return make_error(ErrorCode::invalid_argument, r.source_path.string(), 0,
-                        "sample rate " + format_double(r.sample_rate_hz) + " Hz differs from the model's " +
-                            format_double(m.sample_rate_hz) + " Hz");
-    auto p = prepare_channels(r, m);
-    if (!p) return p.error();
-    if (p->n_samples < m.window_len) continue;
-    const std::vector<std::size_t> starts = dsp::window_starts(p->n_samples, m.window_len, m.increment);
-    if (cfx) {
-      cols = cfx->column_names(m.channels);
-      std::vector<double> row(cfx->n_columns());
-      for (std::size_t s : starts) {
+  auto rows = for_each_training_row(
+      train, m, [](const io::Recording& r) { return !r.label.empty() || !r.sample_labels.empty(); },
+      [&](const io::Recording& r, std::size_t, std::size_t s, std::span<const double> row) {
         const int label = window_class(r, s);
-        if (label < 0) continue;
-        features::ComputeStatus status = features::ComputeStatus::ok;
-        if (!cfx->compute(p->samples.data() + s, p->n_samples, s, row.data(), status) ||
-            status != features::ComputeStatus::ok ||
-            !std::all_of(row.begin(), row.end(), [](double v) { return std::isfinite(v); }))
-          continue;
+        if (label < 0) return;
         X.insert(X.end(), row.begin(), row.end());
         y.push_back(label);
-      }
-      m.trained_on.push_back(r.source_path.filename().string());
-      continue;
-    }
-    auto fm = features::extract_features(*p, m.features, m.window_len, m.increment);
-    if (!fm) return fm.error();
-    cols = fm->column_names;
-    for (std::size_t i = 0; i < fm->n_rows() && i < starts.size(); ++i) {
-      const int label = window_class(r, starts[i]);
-      if (label < 0) continue;
-      auto row = fm->row(i);
-      if (!std::all_of(row.begin(), row.end(), [](double v) { return std::isfinite(v); })) continue;
-      X.insert(X.end(), row.begin(), row.end());
-      y.push_back(label);
-    }
-    m.trained_on.push_back(r.source_path.filename().string());
-  }
+      },
+      cols, m.trained_on);
+  if (!rows) return rows.error();
   if (y.empty()) return make_error(ErrorCode::empty, "no training windows");
   auto lda = models::LdaClassifier::fit(X.data(), y.size(), cols.size(), y, classes, cols, lda_options);
   if (!lda) return lda.error();
   m.lda = std::move(*lda);
   m.provenance = current_provenance();
+  return m;
+}
+
+Result<PipelineModel> train_knee_angle_regressor(std::span<const io::Recording> train, PipelineModel m,
+                                                 const KneeAngleTraining& opt) {
+  if (m.network)
+    return make_error(ErrorCode::invalid_argument, "a knee-angle regressor reads the feature row of an LDA pipeline "
+                                                   "model; this model is a network");
+  m.features.sample_rate_hz = m.sample_rate_hz;
+  const std::size_t lead = opt.lead_samples;
+  std::vector<double> X, y;
+  std::vector<std::string> cols, files;
+  std::vector<models::KneeAngleTarget> targets(train.size());
+  for (std::size_t i = 0; i < train.size(); ++i) {
+    auto t = models::knee_angle_target(train[i], opt.target);
+    if (!t) return t.error();
+    targets[i] = std::move(*t);
+  }
+  auto rows = for_each_training_row(
+      train, m, [](const io::Recording&) { return true; },
+      [&](const io::Recording&, std::size_t ri, std::size_t s, std::span<const double> row) {
+        const std::size_t at = s + m.window_len - 1 + lead;
+        if (at >= targets[ri].angle_deg.size()) return;
+        X.insert(X.end(), row.begin(), row.end());
+        y.push_back(targets[ri].angle_deg[at]);
+      },
+      cols, files);
+  if (!rows) return rows.error();
+  if (y.size() < 2) return make_error(ErrorCode::empty, "knee angle: no training windows");
+  auto ridge = models::RidgeRegressor::fit(X.data(), y.size(), cols.size(), y, cols, opt.ridge);
+  if (!ridge) return ridge.error();
+  m.knee_angle = std::make_shared<const models::RidgeRegressor>(std::move(*ridge));
+  m.knee_angle_target = opt.target;
+  m.knee_angle_lead_samples = lead;
+  m.knee_angle_trained_on = std::move(files);
   return m;
 }
 

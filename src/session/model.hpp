@@ -32,7 +32,9 @@
 #include "features/features.hpp"
 #include "io/recording.hpp"
 #include "models/classifier.hpp"
+#include "models/knee_angle.hpp"
 #include "models/lda.hpp"
+#include "models/ridge.hpp"
 #include "models/model_card.hpp"
 #include "realtime/pipeline.hpp"
 
@@ -77,6 +79,13 @@ struct PipelineModel {
   std::string network_arch;                ///< "cnn1d", ... (network set)
   std::filesystem::path network_file;      ///< where it was loaded from (network set)
   bool network_trained_zero_phase = false; ///< the network saw zero-phase windows; the stream is causal
+  /// Knee angle from the same feature row (proportional mode; LDA models only): the regressor, the target it was
+  /// trained on (channel, convention, smoothing: scoring a recording uses the same, so a recording read the other
+  /// way round is refused when the convention was stated), the lead it predicts ahead, its training files.
+  std::shared_ptr<const models::RidgeRegressor> knee_angle;
+  models::KneeAngleTargetSpec knee_angle_target;
+  std::size_t knee_angle_lead_samples = 0;
+  std::vector<std::string> knee_angle_trained_on;
 };
 
 /// Bounds on what a model file may ask for before anything is sized from it: rate in (0, 1e6) Hz, window in
@@ -134,6 +143,20 @@ Result<std::string> training_signal_unit(std::span<const io::Recording> train, c
 /// `lda` sets the solver and shrinkage (default: scikit-learn's, svd without shrinkage).
 Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel base,
                                            const models::LdaOptions& lda = {});
+
+/// How the knee-angle regressor is trained: target (channel, convention, smoothing), lead, ridge penalty.
+struct KneeAngleTraining {
+  models::KneeAngleTargetSpec target;
+  std::size_t lead_samples = 0;
+  models::RidgeOptions ridge{.alpha = 100.0, .clip_to_training_range = true};
+};
+
+/// Adds a knee-angle regressor to an LDA pipeline model: ridge on the rows the stream computes (the model's
+/// front end and features), target = the goniometer at each window's last sample + lead (models::knee_angle_target)
+/// of every recording of `train` (labelled or not). Errors: invalid_argument (a network model, rate), mismatch
+/// (a recording without the angle channel or in another convention), empty.
+Result<PipelineModel> train_knee_angle_regressor(std::span<const io::Recording> train, PipelineModel m,
+                                                 const KneeAngleTraining& options = {});
 
 /// Recordings from folders (every recording below) and files; content duplicates inside a folder keep the
 /// first copy only. Errors: io/parse of an unreadable file.

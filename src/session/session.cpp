@@ -129,6 +129,9 @@ Result<std::unique_ptr<Session>> Session::create(const SessionSpec& spec, std::s
   s->detector_.emplace(std::move(*det));
 
   control::ControlLoopSpec ls = spec.loop;
+  if (ls.proportional.enabled && !model->knee_angle)
+    return make_error(ErrorCode::invalid_argument, "proportional knee mode needs a model with a knee-angle regressor "
+                                                   "(train one with the model: --knee-angle)");
   ls.rate_hz = spec.control_hz;
   ls.supervisor.nominal_period_s = 1.0 / spec.control_hz;
   auto loop = control::ControlLoop::create(ls, hardware);
@@ -295,6 +298,11 @@ void Session::step(double t_s, double dt_s) noexcept {
     // its emit stamp on the wall clock.
     in.emit_s = wall ? double(d.emit_ns - t0_ns_) * 1e-9 : d.intent.window_end_s;
     loop.push_intent(in, t_s);
+    // Proportional mode: the estimate of the same window, stamped like the intent (the follower's freshness).
+    if (model_->knee_angle) {
+      (void)loop.push_knee_estimate(d.knee_angle_deg, in.emit_s);
+      knee_estimate_deg_ = d.knee_angle_deg;
+    }
     delay = t_s - d.intent.window_end_s;
     last_delivered_ = d;
     any_delivered_ = true;
@@ -334,6 +342,8 @@ void Session::step(double t_s, double dt_s) noexcept {
   row.decision_delay_s = delay;
   row.active = loop.intents().active();
   row.mode = loop.supervisor().mode();
+  row.knee_estimate_deg = knee_estimate_deg_;
+  row.following = loop.following();
   for (std::size_t j = 0; j < control::kJointCount; ++j) {
     row.desired[j] = loop.desired()[j].position_rad;
     row.setpoint[j] = loop.command().position_rad[j];

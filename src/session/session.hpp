@@ -88,6 +88,10 @@ struct TickTelemetry {
   std::uint64_t channel_faults = 0;           ///< 4 bits per channel, channel c at bits 4c..4c+3
   std::uint32_t new_events = 0;               ///< safety events logged at this tick
   bool hardware_ok = true;                    ///< this tick's read and write succeeded
+  /// Proportional mode: the newest knee-angle estimate delivered (deg, flexion positive; NaN without a regressor)
+  /// and whether the knee set-point followed it at this tick.
+  double knee_estimate_deg = std::numeric_limits<double>::quiet_NaN();
+  bool following = false;
 };
 
 /// Counters and timing; consistent once the drivers have returned (while running, read telemetry instead).
@@ -227,6 +231,7 @@ class Session {
   std::size_t events_seen_ = 0;
   bool hw_ok_ = true;
   realtime::Decision last_delivered_{};
+  double knee_estimate_deg_ = std::numeric_limits<double>::quiet_NaN();
   bool any_delivered_ = false;
   std::uint64_t delivered_count_ = 0, hw_errors_ = 0;
   std::uint64_t estop_requests_ = 0, reset_requests_ = 0, resets_refused_ = 0, resume_requests_ = 0;

@@ -364,6 +364,68 @@ TEST(RunCommand, RealRecordingOutOfSubjectReplay) {
   EXPECT_LE(s["sim_time_s"].get<double>(), 8.1);
 }
 
+// Proportional knee on real data: the knee follows the EMG estimate while the decoder says lower (the sitting leg
+// extension), inside the limits; the log and summary say how close the knee came to the recorded goniometer.
+TEST(RunCommand, ProportionalKneeFollowsTheEstimateOnARealRecording) {
+  const auto root = myoexo::test::data_root();
+  if (!root || !fs::exists(*root / "uci-lower-limb" / "N_TXT" / "3Nsen.txt")) GTEST_SKIP() << "UCI data absent";
+  const fs::path d = *root / "uci-lower-limb";
+  std::string train;
+  for (const char* f : {"A_TXT/5Amar.txt", "A_TXT/5Apie.txt", "A_TXT/5Asen.txt", "N_TXT/6Nmar.txt", "N_TXT/6Npie.txt",
+                        "N_TXT/6Nsen.txt"}) {
+    if (!train.empty()) train.push_back(',');
+    train.append((d / f).string());
+  }
+  const auto out = fresh_dir("out");
+  const auto model = out / "model.json";
+  const auto r = run_myoexo({"run", "--replay", (d / "N_TXT" / "3Nsen.txt").string(), "--train-on", train,
+                             "--lda-context", "750", "--proportional", "--seconds", "8", "--out", out.string(),
+                             "--save-model", model.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  expect_valid_run(out, true);
+  const json s = read_json(out / "summary.json");
+  const json& k = s["knee_tracking"];
+  EXPECT_TRUE(k["proportional"].get<bool>());
+  EXPECT_GT(k["following_fraction"].get<double>(), 0.2);
+  EXPECT_TRUE(k["exo_rmse_deg"].is_number());
+  EXPECT_TRUE(k["estimate_rmse_deg"].is_number());
+  const Log log = read_log(out / "run_log.csv");
+  const int est = log.col("knee_estimate_deg"), fol = log.col("knee_following");
+  ASSERT_GE(est, 0);
+  ASSERT_GE(fol, 0);
+  std::size_t finite = 0, following = 0;
+  for (const auto& row : log.rows) {
+    if (!row[std::size_t(est)].empty() && std::isfinite(std::stod(row[std::size_t(est)]))) ++finite;
+    following += row[std::size_t(fol)] == "1";
+  }
+  EXPECT_GT(finite, log.rows.size() / 2);
+  EXPECT_GT(following, 0u);
+  // The saved model carries the regressor: the same replay from the file, estimates logged but not followed.
+  const auto out2 = fresh_dir("out2");
+  const auto r2 = run_myoexo({"run", "--replay", (d / "N_TXT" / "3Nsen.txt").string(), "--model", model.string(),
+                              "--seconds", "8", "--out", out2.string(), "--no-plots"});
+  ASSERT_EQ(r2.rc, 0) << r2.err;
+  const json s2 = read_json(out2 / "summary.json");
+  EXPECT_FALSE(s2["knee_tracking"]["proportional"].get<bool>());
+  EXPECT_EQ(s2["knee_tracking"]["following_fraction"].get<double>(), 0.0);
+  EXPECT_EQ(s2["knee_tracking"]["estimate_rmse_deg"], k["estimate_rmse_deg"]);
+}
+
+TEST(RunCommand, ProportionalWithoutAKneeAngleModelIsRefused) {
+  const auto data = fresh_dir("data");
+  myoexo::test::write_uci_folder(data, 3000);
+  const auto out = fresh_dir("out");
+  const auto model = out / "model.json";
+  ASSERT_EQ(run_myoexo({"run", "--replay", (data / "N_TXT" / "1Nmar.txt").string(), "--train-on", data.string(),
+                        "--out", out.string(), "--no-plots", "--save-model", model.string()})
+                .rc,
+            0);
+  const auto r = run_myoexo({"run", "--replay", (data / "N_TXT" / "1Nmar.txt").string(), "--model", model.string(),
+                             "--proportional", "--out", fresh_dir("out3").string()});
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("knee-angle regressor"), std::string::npos) << r.err;
+}
+
 TEST(RunCommand, BadArgumentsFailWithClearMessages) {
   const auto data = fresh_dir("data");
   myoexo::test::write_uci_folder(data, 1000);

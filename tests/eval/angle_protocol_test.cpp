@@ -101,7 +101,7 @@ TEST(AngleProtocol, RidgeFollowsTheKneeAngleWithinAndAcrossSubjects) {
 TEST(AngleProtocol, TargetsAreTheAngleAtTheWindowEndPlusTheLeadAndStayInsideTheirSegment) {
   const auto recs = make_set(6000);
   AngleSpec spec = test_spec();
-  spec.target_lowpass_hz = 0;  // raw angle: the target is exactly angle_at(index)
+  spec.target.lowpass_hz = 0;  // raw angle: the target is exactly angle_at(index)
   spec.lead_samples = 100;
   auto data = prepare_angle_data(recs, spec);
   ASSERT_TRUE(data);
@@ -130,19 +130,19 @@ TEST(AngleProtocol, TargetsAreTheAngleAtTheWindowEndPlusTheLeadAndStayInsideThei
 TEST(AngleProtocol, ConventionUnitAndMissingGoniometerAreRefusedWithTheFile) {
   auto recs = make_set(3000);
   AngleSpec spec = test_spec();
-  spec.convention = AngleConvention::flexion_positive;
+  spec.target.convention = AngleConvention::flexion_positive;
   auto bad = prepare_angle_data(recs, spec);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::mismatch);
   EXPECT_NE(bad.error().message().find("2A"), std::string::npos) << bad.error().message();
   EXPECT_NE(bad.error().message().find("flexion-negative"), std::string::npos);
 
-  spec.convention = AngleConvention::flexion_negative;
+  spec.target.convention = AngleConvention::flexion_negative;
   auto bad2 = prepare_angle_data(recs, spec);
   ASSERT_FALSE(bad2);
   EXPECT_NE(bad2.error().message().find("1A"), std::string::npos) << bad2.error().message();
 
-  spec.convention = AngleConvention::detect;
+  spec.target.convention = AngleConvention::detect;
   auto no_fx = recs;
   no_fx[4].channel_names[4] = "EXTRA";
   auto bad3 = prepare_angle_data(no_fx, spec);

@@ -104,7 +104,24 @@ TEST(Ridge, BadInputIsAnErrorAndNonFiniteRowsGiveNaN) {
   EXPECT_FALSE(RidgeRegressor::from_json("{\"model\":\"lda\"}"));
   EXPECT_FALSE(RidgeRegressor::from_json("not json"));
   EXPECT_FALSE(RidgeRegressor::from_json(
-      R"({"model":"ridge","version":1,"alpha":1,"standardize":true,"feature_names":[],"mean":[0],"scale":[1,1],"coef":[1],"intercept":0})"));
+      R"({"model":"ridge","version":1,"alpha":1,"standardize":true,"feature_names":[],"mean":[0],"scale":[1,1],"min":[0],"max":[1],"coef":[1],"intercept":0})"));
+}
+
+TEST(Ridge, ClippingToTheTrainingRangeBoundsTheEstimateOfAnInputFarOutside) {
+  const std::vector<double> x{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  const std::vector<double> y{0, 10, 20, 30, 40, 50, 60, 70, 80, 90};
+  auto free = RidgeRegressor::fit(x.data(), 10, 1, y, {}, {.alpha = 1e-9});
+  auto clipped = RidgeRegressor::fit(x.data(), 10, 1, y, {}, {.alpha = 1e-9, .clip_to_training_range = true});
+  ASSERT_TRUE(free);
+  ASSERT_TRUE(clipped);
+  const double far[1] = {-27.6};  // the log amplitude of a flat channel
+  EXPECT_LT(free->predict_one(far), -200.0);
+  EXPECT_NEAR(clipped->predict_one(far), 0.0, 1e-6);
+  const double inside[1] = {4.5};
+  EXPECT_NEAR(clipped->predict_one(inside), free->predict_one(inside), 1e-12);
+  auto back = RidgeRegressor::from_json(clipped->to_json());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->predict_one(far), clipped->predict_one(far));
 }
 
 }  // namespace

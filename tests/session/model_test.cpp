@@ -190,3 +190,81 @@ TEST(PipelineModelFile, TrainsOnPerSampleLabelsAsOnPerFileLabels) {
 
 }  // namespace
 }  // namespace myoexo::session
+
+namespace myoexo::session {
+namespace {
+
+TEST(KneeAngleModel, TheRegressorRoundTripsAndRefusesWhatItCannotTrainOn) {
+  auto m = test::make_angle_model();
+  ASSERT_TRUE(m);
+  ASSERT_TRUE(m->knee_angle);
+  EXPECT_EQ(m->knee_angle->n_inputs(), m->lda.n_inputs());  // the same feature row
+  const fs::path p = temp_file("knee.json");
+  ASSERT_TRUE(save_pipeline_model(*m, p).ok());
+  auto back = load_pipeline_model(p);
+  fs::remove(p);
+  ASSERT_TRUE(back) << back.error().message();
+  ASSERT_TRUE(back->knee_angle);
+  EXPECT_EQ(back->knee_angle->coef(), m->knee_angle->coef());
+  EXPECT_EQ(back->knee_angle->intercept(), m->knee_angle->intercept());
+  EXPECT_EQ(back->knee_angle_target.channel, "FX");
+  EXPECT_EQ(back->knee_angle_trained_on, m->knee_angle_trained_on);
+
+  // A file that says its angle is in another unit or convention is refused, not guessed.
+  json j = pipeline_model_to_json(*m);
+  j["knee_angle"]["target"]["unit"] = "rad";
+  EXPECT_FALSE(load_json(j, "rad.json"));
+  j = pipeline_model_to_json(*m);
+  j["knee_angle"]["target"]["output_convention"] = "flexion_negative";
+  EXPECT_FALSE(load_json(j, "neg.json"));
+
+  // Training data without a goniometer: the error names the file and the missing channel.
+  std::vector<io::Recording> no_fx{test::make_recording("rest", 5.0, 1), test::make_recording("gait", 5.0, 2)};
+  auto base = train_pipeline_model(no_fx, lda_context_model(750));
+  ASSERT_TRUE(base);
+  auto bad = train_knee_angle_regressor(no_fx, *base);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("no knee-angle channel 'FX'"), std::string::npos) << bad.error().message();
+  EXPECT_NE(bad.error().message().find("rest1.txt"), std::string::npos) << bad.error().message();
+  // A stated convention refuses a goniometer mounted the other way round.
+  std::vector<io::Recording> neg{test::make_angle_recording(10.0, 5, /*flexion_negative=*/true)};
+  KneeAngleTraining kt;
+  kt.target.convention = models::AngleConvention::flexion_positive;
+  auto refused = train_knee_angle_regressor(neg, *base, kt);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("flexion-negative"), std::string::npos);
+}
+
+TEST(KneeAngleModel, TheStreamEstimatesTheAngleFromTheSameRowsAsTraining) {
+  auto m = test::make_angle_model();
+  ASSERT_TRUE(m);
+  const io::Recording rec = test::make_angle_recording(20.0, 9);
+  auto spec = pipeline_spec_for(*m, 1000.0);
+  ASSERT_TRUE(spec);
+  // decide_offline runs the stream's own objects; the estimates follow the recording's angle.
+  auto lda = m->lda;
+  std::vector<double> emg(rec.samples.begin(), rec.samples.begin() + std::ptrdiff_t(4 * rec.n_samples));
+  auto decisions = realtime::decide_offline(*spec, lda, emg, rec.n_samples);
+  ASSERT_TRUE(decisions) << decisions.error().message();
+  double se = 0;
+  std::size_t n = 0;
+  for (const auto& d : *decisions) {
+    ASSERT_TRUE(std::isfinite(d.knee_angle_deg));
+    if (d.intent.window_end_s < 1.0) continue;  // the context block fills during the first 750 ms
+    const double e = d.knee_angle_deg - test::knee_angle_at(d.intent.window_end_s, 9);
+    se += e * e;
+    ++n;
+  }
+  ASSERT_GT(n, 300u);
+  EXPECT_LT(std::sqrt(se / double(n)), 8.0) << "knee estimate RMSE over a recording the model never saw";
+
+  // The regressor must read the classifier's row: a size mismatch or a network classifier is refused.
+  realtime::PipelineSpec bad = *spec;
+  const std::vector<double> x{1, 2, 3, 4};
+  bad.knee_angle = std::make_shared<const models::RidgeRegressor>(
+      models::RidgeRegressor::fit(x.data(), 4, 1, std::vector<double>{1, 2, 3, 5}).value());
+  EXPECT_FALSE(realtime::StreamingPipeline::create(bad, std::make_unique<models::LdaClassifier>(m->lda)));
+}
+
+}  // namespace
+}  // namespace myoexo::session

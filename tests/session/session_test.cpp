@@ -90,6 +90,57 @@ TEST(Session, ReplayInStreamTimeDecidesAndMovesTheLeg) {
   EXPECT_EQ((*s)->conversion().description, "mV (the model's unit)");
 }
 
+// Proportional mode: a person flexing the knee while standing (classified as lift) is followed by the knee; the same
+// replay without it runs the canned lift trajectory. What the therapist sees: the knee moving with the person,
+// inside the limits, in normal mode.
+TEST(Session, ProportionalModeMakesTheKneeFollowThePersonDuringLift) {
+  auto model = test::make_angle_model();
+  ASSERT_TRUE(model);
+  const io::Recording rec = test::make_angle_recording(16.0, 11);
+  auto knee_rmse = [&](bool proportional, double& following, std::size_t& outside) {
+    hw::MockExo exo;
+    SessionSpec spec;
+    spec.loop.proportional.enabled = proportional;
+    auto s = Session::create(spec, model, replay_of(rec), exo);
+    EXPECT_TRUE(s) << s.error().message();
+    const HostLog r = drive(**s, run_stream_clock);
+    const auto limits = control::default_joint_limits();
+    double se = 0;
+    std::size_t n = 0, follow = 0;
+    outside = 0;
+    for (const auto& t : r.ticks) {
+      follow += t.following ? 1 : 0;
+      if (t.setpoint[1] < limits[1].position_min_rad - 1e-9 || t.setpoint[1] > limits[1].position_max_rad + 1e-9) ++outside;
+      EXPECT_TRUE(std::isfinite(t.knee_estimate_deg) || t.t_s < 0.3);
+      if (t.t_s < 4.0) continue;  // lift decided and the follower caught up
+      const double e = control::rad_to_deg(t.setpoint[1]) - test::knee_angle_at(t.t_s, 11);
+      se += e * e;
+      ++n;
+    }
+    following = r.ticks.empty() ? 0.0 : double(follow) / double(r.ticks.size());
+    return std::sqrt(se / double(std::max<std::size_t>(n, 1)));
+  };
+  double follow_on = 0, follow_off = 0;
+  std::size_t out_on = 0, out_off = 0;
+  const double on = knee_rmse(true, follow_on, out_on);
+  const double off = knee_rmse(false, follow_off, out_off);
+  EXPECT_GT(follow_on, 0.5);
+  EXPECT_EQ(follow_off, 0.0);
+  EXPECT_EQ(out_on, 0u);
+  EXPECT_EQ(out_off, 0u);
+  // The person swings 10-70 deg; the canned lift holds 60 deg.
+  EXPECT_LT(on, 10.0) << "knee set-point vs the person's knee, proportional";
+  EXPECT_GT(off, 2.0 * on) << "knee set-point vs the person's knee, trajectory only";
+
+  // Asking for proportional mode with a model that cannot estimate the angle is an error, not a silent no-op.
+  hw::MockExo exo;
+  SessionSpec spec;
+  spec.loop.proportional.enabled = true;
+  auto refused = Session::create(spec, test::make_model(), replay_of(test::make_recording("gait", 2.0, 7)), exo);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("knee-angle regressor"), std::string::npos);
+}
+
 TEST(Session, EmergencyStopRequestCutsTorqueOnTheNextTickAndLatchesUntilReset) {
   auto model = test::make_model();
   hw::MockExo exo;

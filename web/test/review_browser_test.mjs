@@ -4,7 +4,8 @@
 // with `myoexo review` and checks what a person scrubbing it sees: at a moment of the hold the page says HOLD and
 // draws the leg at the logged angles, the events after the cursor are dimmed, Play moves the cursor; the review
 // cannot command; a run killed mid-write opens (its cut-short line left out) and a corrupt log is refused with its
-// file and line. Saves review.png in OUT_DIR. Exit 0 = pass, 77 = skipped.
+// file and line. The run's model also estimates the knee angle from EMG: the angle plot shows it beside the
+// goniometer. Saves review.png in OUT_DIR. Exit 0 = pass, 77 = skipped.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -27,7 +28,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // The run: subject 3A's gait through an LDA trained on the N subjects, a flat line on RF from 3 s to 5 s.
 const run = path.join(outDir, "run");
 const r = spawnSync(myoexo, ["-q", "run", "--replay", path.join(uci, "A_TXT", "3Amar.txt"), "--seconds", "9",
-  "--train-on", path.join(uci, "N_TXT"), "--fault", "flat_line:3:2.5:0", "--no-plots", "--out", run]);
+  "--train-on", path.join(uci, "N_TXT"), "--lda-context", "750", "--knee-angle", "--fault", "flat_line:3:2.5:0",
+  "--no-plots", "--out", run]);
 if (r.status !== 0) { console.log("FAIL: the run: " + r.stderr); process.exit(1); }
 
 // The log as the page should show it.
@@ -70,6 +72,7 @@ try {
     const seen = await page.evaluate(() => {
       const r = window.myoexoConsole.review, tk = r.data.ticks;
       return { mode: document.getElementById("mode").textContent, t: r.cursorT, knee: tk.knee_q[r.index],
+               est: tk.knee_est ? tk.knee_est[r.index] : null,
                hip: tk.hip_q[r.index], dimmed: document.querySelectorAll("#events .after").length,
                label: document.getElementById("scrub_t").textContent };
     });
@@ -79,9 +82,14 @@ try {
           `at ${seen.t.toFixed(3)} s the page says ${seen.mode} (log: ${at[col("supervisor_mode")]})`);
     check(Math.abs(seen.knee - Number(at[col("knee_deg")])) < 1e-3 && Math.abs(seen.hip - Number(at[col("hip_deg")])) < 1e-3,
           `the leg is drawn at the logged angles (hip ${seen.hip.toFixed(2)}, knee ${seen.knee.toFixed(2)} deg)`);
+    const logged = at[col("knee_estimate_deg")];
+    check(logged !== "" && seen.est !== null && Math.abs(seen.est - Number(logged)) < 1e-3,
+          `the knee angle estimated from EMG is the logged one (${seen.est} vs ${logged} deg)`);
     const after = events.filter((e) => e > seen.t).length;
     return { seen, after };
   };
+  check(await page.evaluate(() => document.getElementById("angles").textContent.includes("knee from EMG")),
+        "the angle plot has the knee angle from EMG beside the goniometer");
   const before = await scrubTo(1.5);
   check(before.after > 0 && before.seen.dimmed === before.after,
         `at ${before.seen.t.toFixed(2)} s the ${before.after} safety events still to come are dimmed (${before.seen.dimmed})`);
