@@ -131,7 +131,8 @@ BENCHMARK(BM_DecisionCompute)
 
 /// The lda_context variant (`myoexo evaluate --model lda_context`, `myoexo run` with a context model): log
 /// amplitudes, MAV WL ZC SSC RMS AR1-4 over the window plus the same over the window and `ctx` past samples.
-/// args: channels, window length, increment, context (samples at 1 kHz). Same loop as BM_DecisionCompute.
+/// args: channels, window length, increment, context (samples at 1 kHz), knee-angle regressor (0/1). Same loop as
+/// BM_DecisionCompute.
 void BM_DecisionComputeLdaContext(benchmark::State& state) {
   const auto nch = static_cast<std::size_t>(state.range(0));
   const auto len = static_cast<std::size_t>(state.range(1));
@@ -154,14 +155,24 @@ void BM_DecisionComputeLdaContext(benchmark::State& state) {
   }
   auto lda = std::make_unique<models::LdaClassifier>(
       models::LdaClassifier::fit(rows.data(), y.size(), row.size(), y, {"rest", "gait"}).value());
+  if (state.range(4) != 0) {
+    // Proportional mode: a knee-angle ridge on the same row (targets: any smooth function of the rows will do
+    // for timing; the estimate is one clipped dot product).
+    std::vector<double> t(y.size());
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = 40.0 + 30.0 * std::sin(0.01 * double(i));
+    spec.knee_angle = std::make_shared<const models::RidgeRegressor>(
+        models::RidgeRegressor::fit(rows.data(), y.size(), row.size(), t, {}, {.alpha = 100.0, .clip_to_training_range = true})
+            .value());
+  }
   auto p = StreamingPipeline::create(spec, std::move(lda)).value();
   // Warm-up: past the clipped contexts, so every timed decision reads the full window + ctx samples.
   time_decisions(state, p, rec, nch, len + ctx, inc);
 }
 BENCHMARK(BM_DecisionComputeLdaContext)
-    ->ArgNames({"ch", "len", "inc", "ctx"})
-    ->Args({4, 250, 50, 0})    // log-amplitude MAV WL ZC SSC RMS AR over the window only
-    ->Args({4, 250, 50, 750})  // + the context block: the declared lda_context variant
+    ->ArgNames({"ch", "len", "inc", "ctx", "knee"})
+    ->Args({4, 250, 50, 0, 0})    // log-amplitude MAV WL ZC SSC RMS AR over the window only
+    ->Args({4, 250, 50, 750, 0})  // + the context block: the declared lda_context variant
+    ->Args({4, 250, 50, 750, 1})  // + the knee-angle estimate from the same row (proportional mode)
     ->Unit(benchmark::kMicrosecond);
 
 #ifdef MYOEXO_HAVE_TORCH

@@ -441,6 +441,7 @@ Status write_training_curves(const std::string& code, const std::string& model_n
 
 }  // namespace
 
+
 Result<std::vector<eval::Protocol>> parse_protocols(const std::string& name) {
   using eval::Protocol;
   const std::string n = lower(name);

@@ -9,6 +9,14 @@
 #include "app/evaluate.hpp"
 #include "eval/angle_protocol.hpp"
 #include "features/features.hpp"
+#ifdef MYOEXO_HAVE_TORCH
+#include <thread>
+
+#include "app/train_cmd.hpp"
+#include "eval/network_protocol.hpp"
+#include "models/torch/network_spec.hpp"
+#include "train/train.hpp"
+#endif
 #include "report/report.hpp"
 
 namespace myoexo::app {
@@ -44,9 +52,18 @@ Result<eval::AngleSpec> angle_spec_from_options(const EvaluateOptions& opt, doub
 
 Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
   const std::string model = lower_case(opt.model);
-  if (model != "ridge" && model != "lda")  // "lda" is the command's default model name: the linear regressor
-    return make_error(ErrorCode::invalid_argument, "--target knee_angle: model '" + opt.model +
-                                                       "' is not a regressor (ridge is)");
+  // "lda" is the command's default model name: here it means the linear model on the same rows, ridge.
+  const bool linear = model == "ridge" || model == "lda" || model == "lda_context";
+  std::filesystem::path network_config;
+  if (!linear) {
+#ifdef MYOEXO_HAVE_TORCH
+    auto c = resolve_network_config(opt.model);
+    if (!c) return c.error();
+    network_config = *c;
+#else
+    return make_error(ErrorCode::invalid_argument, "--model '" + opt.model + "': this build has no LibTorch (ridge only)");
+#endif
+  }
   auto protocols = parse_protocols(opt.protocol);
   if (!protocols) return protocols.error();
   std::vector<eval::Protocol> protos;
@@ -89,12 +106,62 @@ Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
   eval::AngleRunOptions ro_run;
   ro_run.protocols = protos;
   ro_run.subjects = opt.subjects;
-  ro_run.model_name = name;
   ro_run.progress = [&ctx](const std::string& line) { log_line(ctx, line); };
-  log_line(ctx, std::string("knee angle: ") + name + ", lead " + format_double(opt.lead_ms) + " ms, " +
-                    std::to_string(data->emg.recordings.size()) + " recordings");
-  auto result = eval::run_angle_protocol(*data, *spec, eval::make_ridge_regress(*fspec, variant, ro, alphas), ro_run);
-  if (!result) return result.error();
+  eval::AngleEvaluation merged;
+  std::string model_name = name;
+  // One protocol at a time: a network's W and L may train for different numbers of epochs.
+  for (eval::Protocol proto : protos) {
+    ro_run.protocols = {proto};
+    eval::RegressFn regress;
+    if (linear) {
+      regress = eval::make_ridge_regress(*fspec, variant, ro, alphas);
+    } else {
+#ifdef MYOEXO_HAVE_TORCH
+      auto net = models::load_network_spec(network_config);
+      if (!net) return net.error();
+      auto cfg = train::load_train_config(network_config);
+      if (!cfg) return cfg.error();
+      if (opt.epochs) cfg->epochs = *opt.epochs;
+      if (proto == eval::Protocol::leave_one_subject_out && opt.epochs_loso) cfg->epochs = *opt.epochs_loso;
+      if (!opt.seeds.empty()) cfg->seed = opt.seeds.front();
+      std::size_t jobs = opt.jobs;
+      if (jobs == 0) jobs = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+      ro_run.parallel_folds = jobs;
+      if (jobs > 1) cfg->threads = 1;
+      cfg->progress = false;
+      eval::NetworkFitOptions no;
+      if (net->input.window_length > spec->data.window.length)
+        no.context_samples = net->input.window_length - spec->data.window.length;
+      if (opt.context > 0) no.context_samples = opt.context;
+      const models::NetworkSpec arch = eval::network_spec_for(data->emg, spec->data, *net, no.context_samples);
+      regress = eval::make_network_regress(arch, *cfg, no);
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "%s (%s, one output, mean squared error) %s %zu epochs%s",
+                    models::arch_kind_name(net->arch.kind), network_config.filename().string().c_str(),
+                    eval::protocol_code(proto), cfg->epochs,
+                    no.context_samples ? (", + " + std::to_string(no.context_samples) + " samples context").c_str() : "");
+      model_name = merged.model_name.empty() ? buf : merged.model_name + "; " + buf;
+#else
+      return make_error(ErrorCode::invalid_argument, "--model '" + opt.model + "': this build has no LibTorch (ridge only)");
+#endif
+    }
+    ro_run.model_name = model_name;
+    log_line(ctx, std::string("knee angle: ") + model_name + ", lead " + format_double(opt.lead_ms) + " ms, " +
+                      std::to_string(data->emg.recordings.size()) + " recordings");
+    auto part = eval::run_angle_protocol(*data, *spec, regress, ro_run);
+    if (!part) return part.error();
+    if (merged.protocols.empty() && merged.traces.empty()) {
+      const double fit = merged.fit_seconds;
+      merged = std::move(*part);
+      merged.fit_seconds += fit;
+    } else {
+      merged.model_name = part->model_name;
+      merged.fit_seconds += part->fit_seconds;
+      for (auto& p : part->protocols) merged.protocols.push_back(std::move(p));
+      for (auto& t : part->traces) merged.traces.push_back(std::move(t));
+    }
+  }
+  auto result = &merged;
 
   std::error_code ec;
   fs::create_directories(opt.out_dir, ec);

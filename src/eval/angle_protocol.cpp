@@ -2,6 +2,7 @@
 #include "eval/angle_protocol.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "eval/splits.hpp"
 
@@ -149,9 +151,17 @@ Result<AngleEvaluation> run_angle_protocol(const AngleData& data, const AngleSpe
       AngleProtocolScores scores;
       scores.protocol = proto;
       scores.scope = scope < 0 ? "all movements" : emg.class_names[std::size_t(scope)];
+      // Folds as (subject, train, test); then fitted on `parallel_folds` threads, scored in fold order.
+      struct FoldDef {
+        std::size_t f;
+        std::vector<std::size_t> train, test;
+        std::vector<double> y, truth, est;
+        Status status;
+      };
+      std::vector<FoldDef> defs;
       for (std::size_t f = 0; f < held_out.size(); ++f) {
         const int sid = subject_index(held_out[f]);
-        std::vector<std::size_t> train, test;
+        FoldDef d{f, {}, {}, {}, {}, {}, {}};
         auto take = [&](std::vector<std::size_t>& dst, const std::vector<std::size_t>& src) {
           for (std::size_t i : src)
             if (scope < 0 || set.windows[i].label == scope) dst.push_back(i);
@@ -160,23 +170,49 @@ Result<AngleEvaluation> run_angle_protocol(const AngleData& data, const AngleSpe
           const bool own = emg.recordings[r].subject == sid;
           if (proto == Protocol::within_subject) {
             if (!own) continue;
-            take(train, split_train[r]);
-            take(test, split_test[r]);
+            take(d.train, split_train[r]);
+            take(d.test, split_test[r]);
           } else {
-            take(own ? test : train, whole[r]);
+            take(own ? d.test : d.train, whole[r]);
           }
         }
-        if (test.empty()) continue;  // e.g. a subject without this movement
-        if (train.empty())
+        if (d.test.empty()) continue;  // e.g. a subject without this movement
+        if (d.train.empty())
           return make_error(ErrorCode::empty, std::string("knee angle ") + protocol_code(proto) + ", " + scores.scope +
                                                   ", subject " + held_out[f] + ": no training windows");
-        std::vector<double> y(train.size()), est(test.size()), truth(test.size());
-        for (std::size_t i = 0; i < train.size(); ++i) y[i] = target_of[train[i]];
-        for (std::size_t i = 0; i < test.size(); ++i) truth[i] = target_of[test[i]];
-        const FoldContext ctx{proto, held_out[f], f, held_out.size(), {}};
-        const auto t0 = std::chrono::steady_clock::now();
-        if (Status s = regress(set, train, y, test, est, ctx); !s) return s.error();
-        fit_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        d.y.resize(d.train.size());
+        d.truth.resize(d.test.size());
+        d.est.assign(d.test.size(), std::numeric_limits<double>::quiet_NaN());
+        for (std::size_t i = 0; i < d.train.size(); ++i) d.y[i] = target_of[d.train[i]];
+        for (std::size_t i = 0; i < d.test.size(); ++i) d.truth[i] = target_of[d.test[i]];
+        defs.push_back(std::move(d));
+      }
+      std::atomic<std::size_t> next_fold{0};
+      std::atomic<bool> failed{false};
+      const auto t0 = std::chrono::steady_clock::now();
+      auto worker = [&] {
+        for (std::size_t k = next_fold.fetch_add(1); k < defs.size() && !failed.load(); k = next_fold.fetch_add(1)) {
+          FoldDef& d = defs[k];
+          const FoldContext ctx{proto, held_out[d.f], d.f, held_out.size(), {}};
+          d.status = regress(set, d.train, d.y, d.test, d.est, ctx);
+          if (!d.status) failed.store(true);
+        }
+      };
+      const std::size_t n_threads = std::min(std::max<std::size_t>(options.parallel_folds, 1), defs.size());
+      if (n_threads <= 1) {
+        worker();
+      } else {
+        std::vector<std::thread> pool;
+        for (std::size_t t = 0; t < n_threads; ++t) pool.emplace_back(worker);
+        for (auto& t : pool) t.join();
+      }
+      fit_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      for (FoldDef& d : defs) {
+        if (!d.status) return d.status.error();
+        const std::size_t f = d.f;
+        const auto& test = d.test;
+        auto& est = d.est;
+        const auto& truth = d.truth;
         if (spec.smoothing_ms > 0) {
           // Test windows come in recording order, each recording's in time order: smooth each run separately.
           const double step_s = double(inc) / emg.sample_rate_hz;
@@ -190,7 +226,7 @@ Result<AngleEvaluation> run_angle_protocol(const AngleData& data, const AngleSpe
         }
         AngleFoldScore fs = angle_scores(truth, est);
         fs.name = held_out[f];
-        fs.n_train = train.size();
+        fs.n_train = d.train.size();
         fs.n_test = test.size();
         if (options.progress) {
           char line[200];

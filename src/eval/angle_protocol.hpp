@@ -97,7 +97,7 @@ struct AngleEvaluation {
   double sample_rate_hz = 0;
   std::vector<AngleProtocolScores> protocols;
   std::vector<AngleTrace> traces;
-  double fit_seconds = 0;    ///< wall time in the callbacks
+  double fit_seconds = 0;    ///< wall time of the folds' fitting and prediction
 };
 
 struct AngleRunOptions {
@@ -106,6 +106,9 @@ struct AngleRunOptions {
   std::vector<std::string> subjects;  ///< held-out subjects (empty = all)
   std::string model_name = "model";
   std::function<void(const std::string&)> progress;
+  /// Folds fitted at the same time (threads), >= 1; the callback must then be thread-safe. Results do not
+  /// depend on it.
+  std::size_t parallel_folds = 1;
 };
 
 /// Errors: invalid_argument (only W and L are defined here; unknown subject), empty (a fold without windows),

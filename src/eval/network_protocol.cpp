@@ -138,6 +138,62 @@ FitPredictFn make_network_fit_predict(const models::NetworkSpec& spec, const tra
   };
 }
 
+RegressFn make_network_regress(const models::NetworkSpec& spec, const train::TrainConfig& cfg,
+                               const NetworkFitOptions& options) {
+  auto callback_mutex = std::make_shared<std::mutex>();
+  return [spec, cfg, options, callback_mutex](const WindowSet& set, std::span<const std::size_t> train_idx,
+                                              std::span<const double> targets, std::span<const std::size_t> test_idx,
+                                              std::span<double> estimates, const FoldContext& fold) -> Status {
+    DataSpec ds;
+    ds.window.length = set.length;
+    ds.window.increment = spec.input.window_increment;
+    ds.filter_order = spec.input.filter.kind.empty() ? 0 : spec.input.filter.order;
+    ds.band_low_hz = spec.input.filter.low_hz;
+    ds.band_high_hz = spec.input.filter.high_hz;
+    ds.denoise = spec.input.filter.denoise;
+    models::NetworkSpec s = network_spec_for(*set.data, ds, spec, options.context_samples);
+    s.input.filter = spec.input.filter;
+    s.class_names = {"knee_angle"};  // one output: the standardised angle
+    train::TrainConfig c = cfg;
+    c.seed = cfg.seed + options.seed_stride * fold.index;
+    c.balance_classes = false;
+    train::TrainingSet data = make_training_set(set, train_idx, options.context_samples);
+    double mean = 0, var = 0;
+    for (double t : targets) mean += t;
+    mean /= double(std::max<std::size_t>(targets.size(), 1));
+    for (double t : targets) var += (t - mean) * (t - mean);
+    const double sd = std::max(std::sqrt(var / double(std::max<std::size_t>(targets.size(), 1))), 1e-6);
+    data.target.resize(targets.size());
+    for (std::size_t i = 0; i < targets.size(); ++i) data.target[i] = float((targets[i] - mean) / sd);
+    std::fill(data.y.begin(), data.y.end(), 0);
+    auto trained = train::train_network(s, data, c);
+    if (!trained) {
+      Error e = trained.error();
+      e.reason = std::string("fold ") + protocol_code(fold.protocol) + " " + fold.name + ": " + e.reason;
+      return e;
+    }
+    if (options.on_trained) {
+      std::lock_guard<std::mutex> lock(*callback_mutex);
+      options.on_trained(fold, trained->history, trained->model);
+    }
+    models::TorchClassifier& model = trained->model;
+    const std::size_t cols = model.n_inputs(), batch = std::max<std::size_t>(options.predict_batch, 1);
+    if (Status st = model.reserve(std::min(batch, std::max<std::size_t>(test_idx.size(), 1))); !st) return st;
+    std::vector<float> rowf(cols);
+    std::vector<double> rows(batch * cols), out(batch);
+    for (std::size_t b0 = 0; b0 < test_idx.size(); b0 += batch) {
+      const std::size_t nb = std::min(batch, test_idx.size() - b0);
+      for (std::size_t r = 0; r < nb; ++r) {
+        copy_input(set, test_idx[b0 + r], options.context_samples, rowf.data());
+        std::copy(rowf.begin(), rowf.end(), rows.begin() + std::ptrdiff_t(r * cols));
+      }
+      if (Status st = model.predict_outputs(rows.data(), nb, cols, out.data()); !st) return st;
+      for (std::size_t r = 0; r < nb; ++r) estimates[b0 + r] = mean + sd * out[r];
+    }
+    return {};
+  };
+}
+
 // ---- Calibration ----------------------------------------------------------------------------------------------
 
 const char* fine_tune_mode_name(FineTuneMode m) noexcept { return m == FineTuneMode::head ? "head" : "full"; }

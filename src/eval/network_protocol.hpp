@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "eval/angle_protocol.hpp"
 #include "eval/protocol.hpp"
 #include "models/torch/network_spec.hpp"
 #include "models/torch/torch_classifier.hpp"
@@ -46,6 +47,13 @@ struct NetworkFitOptions {
 /// Thread-safe: RunOptions::parallel_folds may be > 1 (then give cfg.threads = 1).
 FitPredictFn make_network_fit_predict(const models::NetworkSpec& spec, const train::TrainConfig& cfg,
                                       const NetworkFitOptions& options = {});
+
+/// A network as a knee-angle regressor (eval::run_angle_protocol): per fold a fresh network from `spec` with one
+/// output, trained with the mean squared error on the fold's targets standardised by their training mean and
+/// standard deviation (so the loss is in units of the angle's spread), predicting the test windows' angle in
+/// degrees. Validation per cfg.validation inside the training windows only. Thread-safe as above.
+RegressFn make_network_regress(const models::NetworkSpec& spec, const train::TrainConfig& cfg,
+                               const NetworkFitOptions& options = {});
 
 /// The network spec for prepared data: channels, rate, window length (+ context), increment, filter settings
 /// and class names from `data`/`spec`, architecture from `arch_spec`.

@@ -400,6 +400,14 @@ Status check_data(const models::NetworkSpec& spec, const TrainingSet& d) {
       (!d.start.empty() && d.start.size() != n))
     return make_error(ErrorCode::invalid_argument, "subject/recording/start need one entry per window (or none)");
   const int k = static_cast<int>(spec.class_names.size());
+  if (!d.target.empty()) {
+    if (d.target.size() != n) return make_error(ErrorCode::invalid_argument, "target needs one value per window");
+    if (k != 1) return make_error(ErrorCode::invalid_argument, "a regression network has one output name");
+    for (float v : d.target)
+      if (!std::isfinite(v)) return make_error(ErrorCode::invalid_argument, "non-finite training target");
+  } else if (k < 2) {
+    return make_error(ErrorCode::invalid_argument, "a classifier needs at least two class names");
+  }
   for (int label : d.y)
     if (label < 0 || label >= k)
       return make_error(ErrorCode::invalid_argument, "label " + std::to_string(label) + " outside [0, " +
@@ -431,6 +439,9 @@ Result<TrainHistory> run_training(models::TorchClassifier::Impl& m, const Traini
     }
     Tensor X = ::torch::from_blob(const_cast<float*>(rows), m.input_shape(int64_t(n)), ::torch::kFloat);
     Tensor Y = ::torch::from_blob(const_cast<int*>(d.y.data()), {int64_t(n)}, ::torch::kInt).to(::torch::kLong);
+    const bool regression = !d.target.empty();
+    Tensor T = regression ? ::torch::from_blob(const_cast<float*>(d.target.data()), {int64_t(n)}, ::torch::kFloat)
+                          : Tensor();
 
     if (fit_norm) {
       std::vector<float> train_rows(split->train.size() * row_in);
@@ -450,6 +461,17 @@ Result<TrainHistory> run_training(models::TorchClassifier::Impl& m, const Traini
         wts[j] = count[j] > 0 ? float(double(split->train.size()) / (double(k) * count[j])) : 0.0f;
       class_weight = ::torch::tensor(wts);
     }
+    // The loss of a batch: cross-entropy over the classes, or the squared error of the one output.
+    auto batch_loss = [&](const Tensor& out, const Tensor& idx, const Tensor& yb, bool sum) {
+      if (regression) {
+        auto o = ::torch::nn::functional::MSELossFuncOptions();
+        if (sum) o.reduction(::torch::kSum);
+        return ::torch::nn::functional::mse_loss(out.select(1, 0), T.index_select(0, idx), o);
+      }
+      auto o = ::torch::nn::functional::CrossEntropyFuncOptions().weight(class_weight);
+      if (sum) o.reduction(::torch::kSum);
+      return ::torch::nn::functional::cross_entropy(out, yb, o);
+    };
 
     std::vector<Tensor> params;
     if (c.trainable == Trainable::head) {
@@ -510,14 +532,13 @@ Result<TrainHistory> run_training(models::TorchClassifier::Impl& m, const Traini
         Tensor xb = X.index_select(0, idx), yb = Y.index_select(0, idx);
         adam.zero_grad();
         Tensor logits = m.net->forward(xb);
-        Tensor loss = ::torch::nn::functional::cross_entropy(
-            logits, yb, ::torch::nn::functional::CrossEntropyFuncOptions().weight(class_weight));
+        Tensor loss = batch_loss(logits, idx, yb, false);
         loss.backward();
         adam.step(lr);
         loss_sum += loss.item<double>() * double(hi - lo);
-        correct += static_cast<std::size_t>(logits.argmax(1).eq(yb).sum().item<int64_t>());
+        if (!regression) correct += static_cast<std::size_t>(logits.argmax(1).eq(yb).sum().item<int64_t>());
         seen += hi - lo;
-        bar.update(epoch0, b + 1, loss_sum / double(seen), double(correct) / double(seen));
+        bar.update(epoch0, b + 1, loss_sum / double(seen), regression ? std::nan("") : double(correct) / double(seen));
       }
       step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
       stepped += seen;
@@ -526,7 +547,7 @@ Result<TrainHistory> run_training(models::TorchClassifier::Impl& m, const Traini
       e.epoch = epoch0 + 1;
       e.learning_rate = lr;
       e.train_loss = seen ? loss_sum / double(seen) : std::nan("");
-      e.train_accuracy = seen ? double(correct) / double(seen) : std::nan("");
+      e.train_accuracy = seen && !regression ? double(correct) / double(seen) : std::nan("");
       e.val_loss = e.val_accuracy = std::nan("");
       if (!split->val.empty()) {
         m.net->eval();
@@ -538,20 +559,17 @@ Result<TrainHistory> run_training(models::TorchClassifier::Impl& m, const Traini
           Tensor idx = val_idx.narrow(0, s, std::min(chunk, nv - s));
           Tensor yb = Y.index_select(0, idx);
           Tensor logits = m.net->forward(X.index_select(0, idx));
-          vloss += ::torch::nn::functional::cross_entropy(
-                       logits, yb,
-                       ::torch::nn::functional::CrossEntropyFuncOptions().weight(class_weight).reduction(::torch::kSum))
-                       .item<double>();
-          vcorrect += static_cast<std::size_t>(logits.argmax(1).eq(yb).sum().item<int64_t>());
+          vloss += batch_loss(logits, idx, yb, true).item<double>();
+          if (!regression) vcorrect += static_cast<std::size_t>(logits.argmax(1).eq(yb).sum().item<int64_t>());
         }
-        if (class_weight.defined()) {
+        if (class_weight.defined() && !regression) {
           // Weighted mean as cross_entropy's 'mean' reduction defines it: divide by the summed weights.
           Tensor wsum = class_weight.index_select(0, Y.index_select(0, val_idx)).sum();
           e.val_loss = vloss / wsum.item<double>();
         } else {
           e.val_loss = vloss / double(nv);
         }
-        e.val_accuracy = double(vcorrect) / double(nv);
+        e.val_accuracy = regression ? std::nan("") : double(vcorrect) / double(nv);
       }
       e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
       h.epochs.push_back(e);

@@ -30,6 +30,10 @@ struct TrainingSet {
   std::size_t length = 0;            ///< samples per window
   std::vector<float> X;              ///< [n x channels x length]
   std::vector<int> y;                ///< [n] class ids, 0 <= y < n_classes
+  /// Regression: [n] targets (e.g. the standardised knee angle); non-empty = the network has one output, trained
+  /// with the mean squared error, and the epochs' accuracies are NaN. y still holds a label per window (it
+  /// steers nothing but the size checks).
+  std::vector<float> target;
   std::vector<int> subject;          ///< [n] subject id (needed by ValidationSplit::by_subject)
   std::vector<int> recording;        ///< [n] recording id (chronological split is per recording; empty = one)
   std::vector<std::size_t> start;    ///< [n] window start sample within its recording (empty = index order)
@@ -112,7 +116,7 @@ struct TrainResult {
   TrainHistory history;
 };
 
-/// Trains a new network. spec.class_names must be set (>= 2); its normalisation is replaced by one fitted on
+/// Trains a new network. spec.class_names must be set (>= 2; exactly 1 for a regression set, data.target); its normalisation is replaced by one fitted on
 /// the training windows. data.channels / data.length must match spec.input. Errors: invalid_argument
 /// (shapes, labels, config), mismatch (data vs spec).
 Result<TrainResult> train_network(const models::NetworkSpec& spec, const TrainingSet& data, const TrainConfig& cfg);

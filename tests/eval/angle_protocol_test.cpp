@@ -15,31 +15,8 @@ namespace myoexo::eval {
 namespace {
 
 constexpr double kFs = 1000.0;
-
-/// The knee angle of a recording: 40 +- 30 deg at 0.25 Hz plus a slower drift, flexion positive.
-double angle_at(std::size_t i, double phase) {
-  const double t = double(i) / kFs;
-  return 40.0 + 30.0 * std::sin(2 * std::numbers::pi * 0.25 * t + phase) + 5.0 * std::sin(2 * std::numbers::pi * 0.05 * t);
-}
-
-/// EMG whose amplitude grows with the angle (RF, VM) or falls with it (BF, ST); FX holds the angle, negated
-/// when `flexion_negative` (a goniometer mounted the other way round).
-io::Recording make_angle_recording(const std::string& subject, const std::string& label, std::size_t n, unsigned seed,
-                                   bool flexion_negative, double phase) {
-  io::Recording r = synthetic::make_recording(subject, label, n, seed);
-  std::mt19937 rng(seed + 1000);
-  std::normal_distribution<double> nd;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double a = angle_at(i, phase);
-    const double up = 0.05 + a / 80.0, down = 0.05 + (90.0 - a) / 80.0;
-    r.samples[0 * n + i] = up * nd(rng);
-    r.samples[1 * n + i] = down * nd(rng);
-    r.samples[2 * n + i] = 0.7 * up * nd(rng);
-    r.samples[3 * n + i] = 0.7 * down * nd(rng);
-    r.samples[4 * n + i] = flexion_negative ? -a : a;
-  }
-  return r;
-}
+using synthetic::angle_at;
+using synthetic::make_angle_recording;
 
 std::vector<io::Recording> make_set(std::size_t n = 8000) {
   std::vector<io::Recording> recs;

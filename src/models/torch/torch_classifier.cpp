@@ -90,8 +90,9 @@ TorchClassifier& TorchClassifier::operator=(const TorchClassifier& other) {
 
 Result<TorchClassifier> TorchClassifier::create(const NetworkSpec& spec, std::uint64_t seed) {
   if (Status s = validate_network_spec(spec); !s) return s.error();
-  if (spec.class_names.size() < 2)
-    return make_error(ErrorCode::invalid_argument, "a classifier needs at least two class names");
+  // One output name = a regressor (its raw output read through predict_outputs, e.g. the knee angle).
+  if (spec.class_names.empty())
+    return make_error(ErrorCode::invalid_argument, "a network needs at least one output (class) name");
   // LibTorch's default generator is process-global: seeding and drawing the initial weights must not interleave
   // with another thread's create() (parallel protocol folds), or the same seed would give different weights.
   static std::mutex init_mutex;
@@ -145,7 +146,8 @@ Status check_rows(const double* inputs, std::size_t n_rows, std::size_t n_cols, 
   return {};
 }
 
-Status torch_predict(TorchClassifier::Impl& m, const double* inputs, std::size_t n_rows, double* out_probs) {
+Status torch_predict(TorchClassifier::Impl& m, const double* inputs, std::size_t n_rows, double* out_probs,
+                     bool softmax = true) {
   const std::size_t w = m.window_size(), row_in = m.input_size(), k = m.spec().class_names.size();
   try {
     ::torch::InferenceMode guard;
@@ -157,7 +159,8 @@ Status torch_predict(TorchClassifier::Impl& m, const double* inputs, std::size_t
         for (std::size_t i = 0; i < w; ++i) m.row_f[i] = static_cast<float>(src[i]);
         m.transform_row(m.row_f.data(), buf + r * row_in);
       }
-      Tensor probs = ::torch::softmax(m.net->forward(m.input_buf.narrow(0, 0, int64_t(rows))), 1).contiguous();
+      Tensor out = m.net->forward(m.input_buf.narrow(0, 0, int64_t(rows)));
+      Tensor probs = (softmax ? ::torch::softmax(out, 1) : out).contiguous();
       const float* p = probs.data_ptr<float>();
       for (std::size_t i = 0; i < rows * k; ++i) out_probs[r0 * k + i] = p[i];
     }
@@ -181,6 +184,14 @@ Status TorchClassifier::predict_proba(const double* inputs, std::size_t n_rows, 
   if (m.reserved == 0)
     if (Status s = reserve(1); !s) return s;
   return torch_predict(m, inputs, n_rows, out_probs);
+}
+
+Status TorchClassifier::predict_outputs(const double* inputs, std::size_t n_rows, std::size_t n_cols, double* out) {
+  Impl& m = *impl_;
+  if (Status s = check_rows(inputs, n_rows, n_cols, m.window_size()); !s) return s;
+  if (m.reserved == 0)
+    if (Status s = reserve(1); !s) return s;
+  return torch_predict(m, inputs, n_rows, out, /*softmax=*/false);
 }
 
 Status TorchClassifier::predict_proba_reference(const double* inputs, std::size_t n_rows, std::size_t n_cols,

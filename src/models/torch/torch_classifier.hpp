@@ -60,6 +60,9 @@ class TorchClassifier final : public Classifier {
 
   /// Logits-free convenience for tests and tools: probabilities of `n_rows` windows through LibTorch's own
   /// forward (no frozen path), float32 inside. Same shapes as predict_proba.
+  /// The network's raw outputs [n_rows x n_classes] (no softmax): the value of a one-output regressor (the
+  /// knee angle), on the LibTorch path. Same input checks as predict_proba.
+  Status predict_outputs(const double* inputs, std::size_t n_rows, std::size_t n_cols, double* out);
   Status predict_proba_reference(const double* inputs, std::size_t n_rows, std::size_t n_cols, double* out_probs);
 
   // ---- Classifier ----
