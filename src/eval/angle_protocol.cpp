@@ -2,7 +2,6 @@
 #include "eval/angle_protocol.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,8 +9,8 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <thread>
 
+#include "eval/parallel.hpp"
 #include "eval/splits.hpp"
 
 namespace myoexo::eval {
@@ -187,25 +186,13 @@ Result<AngleEvaluation> run_angle_protocol(const AngleData& data, const AngleSpe
         for (std::size_t i = 0; i < d.test.size(); ++i) d.truth[i] = target_of[d.test[i]];
         defs.push_back(std::move(d));
       }
-      std::atomic<std::size_t> next_fold{0};
-      std::atomic<bool> failed{false};
       const auto t0 = std::chrono::steady_clock::now();
-      auto worker = [&] {
-        for (std::size_t k = next_fold.fetch_add(1); k < defs.size() && !failed.load(); k = next_fold.fetch_add(1)) {
-          FoldDef& d = defs[k];
-          const FoldContext ctx{proto, held_out[d.f], d.f, held_out.size(), {}};
-          d.status = regress(set, d.train, d.y, d.test, d.est, ctx);
-          if (!d.status) failed.store(true);
-        }
-      };
-      const std::size_t n_threads = std::min(std::max<std::size_t>(options.parallel_folds, 1), defs.size());
-      if (n_threads <= 1) {
-        worker();
-      } else {
-        std::vector<std::thread> pool;
-        for (std::size_t t = 0; t < n_threads; ++t) pool.emplace_back(worker);
-        for (auto& t : pool) t.join();
-      }
+      for_each_index_parallel(defs.size(), options.parallel_folds, [&](std::size_t k) {
+        FoldDef& d = defs[k];
+        const FoldContext ctx{proto, held_out[d.f], d.f, held_out.size(), {}};
+        d.status = regress(set, d.train, d.y, d.test, d.est, ctx);
+        return d.status.ok();
+      });
       fit_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       for (FoldDef& d : defs) {
         if (!d.status) return d.status.error();

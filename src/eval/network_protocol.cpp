@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "eval/metrics.hpp"
+#include "eval/parallel.hpp"
 
 namespace myoexo::eval {
 
@@ -53,6 +54,39 @@ Status predict_windows(models::TorchClassifier& model, const WindowSet& set, std
     }
   }
   return {};
+}
+
+/// The network of one fold: the data's channels and class names, the caller's architecture and the filter the
+/// data went through (the caller's spec knows it).
+models::NetworkSpec fold_network_spec(const WindowSet& set, const models::NetworkSpec& spec,
+                                      const NetworkFitOptions& options) {
+  DataSpec ds;
+  ds.window.length = set.length;
+  ds.window.increment = spec.input.window_increment;
+  ds.filter_order = spec.input.filter.kind.empty() ? 0 : spec.input.filter.order;
+  ds.band_low_hz = spec.input.filter.low_hz;
+  ds.band_high_hz = spec.input.filter.high_hz;
+  ds.denoise = spec.input.filter.denoise;
+  models::NetworkSpec s = network_spec_for(*set.data, ds, spec, options.context_samples);
+  s.input.filter = spec.input.filter;
+  return s;
+}
+
+/// Trains one fold's network (errors name the fold) and hands it to options.on_trained (serialised).
+Result<train::TrainResult> train_fold(const models::NetworkSpec& s, const train::TrainingSet& data,
+                                      const train::TrainConfig& c, const FoldContext& fold,
+                                      const NetworkFitOptions& options, std::mutex& callback_mutex) {
+  auto trained = train::train_network(s, data, c);
+  if (!trained) {
+    Error e = trained.error();
+    e.reason = std::string("fold ") + protocol_code(fold.protocol) + " " + fold.name + ": " + e.reason;
+    return e;
+  }
+  if (options.on_trained) {
+    std::lock_guard<std::mutex> lock(callback_mutex);
+    options.on_trained(fold, trained->history, trained->model);
+  }
+  return trained;
 }
 
 }  // namespace
@@ -106,15 +140,7 @@ FitPredictFn make_network_fit_predict(const models::NetworkSpec& spec, const tra
                                               std::span<const std::size_t> test_idx, std::span<int> predicted,
                                               const FoldContext& fold) -> Status {
     // Every fold gets its own network, data copy and config: nothing shared between concurrent folds.
-    DataSpec ds;
-    ds.window.length = set.length;
-    ds.window.increment = spec.input.window_increment;
-    ds.filter_order = spec.input.filter.kind.empty() ? 0 : spec.input.filter.order;
-    ds.band_low_hz = spec.input.filter.low_hz;
-    ds.band_high_hz = spec.input.filter.high_hz;
-    ds.denoise = spec.input.filter.denoise;
-    models::NetworkSpec s = network_spec_for(*set.data, ds, spec, options.context_samples);
-    s.input.filter = spec.input.filter;  // the caller's spec knows the filter the data went through
+    models::NetworkSpec s = fold_network_spec(set, spec, options);
     train::TrainConfig c = cfg;
     c.seed = cfg.seed + options.seed_stride * fold.index;
     if (!cfg.history_csv.empty()) {
@@ -123,16 +149,8 @@ FitPredictFn make_network_fit_predict(const models::NetworkSpec& spec, const tra
       c.history_csv = p;
     }
     const train::TrainingSet data = make_training_set(set, train_idx, options.context_samples);
-    auto trained = train::train_network(s, data, c);
-    if (!trained) {
-      Error e = trained.error();
-      e.reason = std::string("fold ") + protocol_code(fold.protocol) + " " + fold.name + ": " + e.reason;
-      return e;
-    }
-    if (options.on_trained) {
-      std::lock_guard<std::mutex> lock(*callback_mutex);
-      options.on_trained(fold, trained->history, trained->model);
-    }
+    auto trained = train_fold(s, data, c, fold, options, *callback_mutex);
+    if (!trained) return trained.error();
     return predict_windows(trained->model, set, test_idx, options.context_samples, options.predict_batch, predicted,
                            fold.probabilities);
   };
@@ -144,15 +162,7 @@ RegressFn make_network_regress(const models::NetworkSpec& spec, const train::Tra
   return [spec, cfg, options, callback_mutex](const WindowSet& set, std::span<const std::size_t> train_idx,
                                               std::span<const double> targets, std::span<const std::size_t> test_idx,
                                               std::span<double> estimates, const FoldContext& fold) -> Status {
-    DataSpec ds;
-    ds.window.length = set.length;
-    ds.window.increment = spec.input.window_increment;
-    ds.filter_order = spec.input.filter.kind.empty() ? 0 : spec.input.filter.order;
-    ds.band_low_hz = spec.input.filter.low_hz;
-    ds.band_high_hz = spec.input.filter.high_hz;
-    ds.denoise = spec.input.filter.denoise;
-    models::NetworkSpec s = network_spec_for(*set.data, ds, spec, options.context_samples);
-    s.input.filter = spec.input.filter;
+    models::NetworkSpec s = fold_network_spec(set, spec, options);
     s.class_names = {"knee_angle"};  // one output: the standardised angle
     train::TrainConfig c = cfg;
     c.seed = cfg.seed + options.seed_stride * fold.index;
@@ -166,16 +176,8 @@ RegressFn make_network_regress(const models::NetworkSpec& spec, const train::Tra
     data.target.resize(targets.size());
     for (std::size_t i = 0; i < targets.size(); ++i) data.target[i] = float((targets[i] - mean) / sd);
     std::fill(data.y.begin(), data.y.end(), 0);
-    auto trained = train::train_network(s, data, c);
-    if (!trained) {
-      Error e = trained.error();
-      e.reason = std::string("fold ") + protocol_code(fold.protocol) + " " + fold.name + ": " + e.reason;
-      return e;
-    }
-    if (options.on_trained) {
-      std::lock_guard<std::mutex> lock(*callback_mutex);
-      options.on_trained(fold, trained->history, trained->model);
-    }
+    auto trained = train_fold(s, data, c, fold, options, *callback_mutex);
+    if (!trained) return trained.error();
     models::TorchClassifier& model = trained->model;
     const std::size_t cols = model.n_inputs(), batch = std::max<std::size_t>(options.predict_batch, 1);
     if (Status st = model.reserve(std::min(batch, std::max<std::size_t>(test_idx.size(), 1))); !st) return st;
@@ -250,8 +252,6 @@ Result<CalibrationResult> run_calibration(const PreparedData& data, const DataSp
   for (auto m : opt.modes) result.modes.push_back(fine_tune_mode_name(m));
 
   std::vector<std::optional<Result<std::vector<CalibrationCell>>>> per_subject(subjects.size());
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
   std::mutex progress_mutex;
   auto say = [&](const std::string& line) {
     if (!opt.progress) return;
@@ -334,21 +334,12 @@ Result<CalibrationResult> run_calibration(const PreparedData& data, const DataSp
     }
     return cells;
   };
-  auto worker = [&]() {
-    for (std::size_t si = next.fetch_add(1); si < subjects.size() && !failed.load(); si = next.fetch_add(1)) {
-      auto r = work_one(si);
-      if (!r) failed.store(true);
-      per_subject[si] = std::move(r);
-    }
-  };
-  const std::size_t n_threads = std::min(std::max<std::size_t>(opt.parallel_subjects, 1), subjects.size());
-  if (n_threads <= 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    for (std::size_t t = 0; t < n_threads; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
-  }
+  for_each_index_parallel(subjects.size(), opt.parallel_subjects, [&](std::size_t si) {
+    auto r = work_one(si);
+    const bool ok = bool(r);
+    per_subject[si] = std::move(r);
+    return ok;
+  });
   for (auto& r : per_subject)
     if (r && !*r) return r->error();
   for (auto& r : per_subject)

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "dsp/butterworth.hpp"
+#include "eval/parallel.hpp"
 #include "eval/splits.hpp"
 #include "dsp/sos_filter.hpp"
 #include "io/io.hpp"
@@ -346,35 +347,24 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
     // Folds run on `parallel_folds` threads, each taking the next unclaimed fold; results land in fold order,
     // so the scores do not depend on the thread count. The first error stops further folds from starting.
     std::vector<std::optional<Result<Metrics>>> fold_metrics(defs.size());
-    std::atomic<std::size_t> next_fold{0};
-    std::atomic<bool> failed{false};
     std::mutex progress_mutex;
-    auto worker = [&]() {
-      for (std::size_t f = next_fold.fetch_add(1); f < defs.size() && !failed.load(); f = next_fold.fetch_add(1)) {
-        const FoldDef& d = defs[f];
-        std::vector<int> predicted(d.test.size(), -1);
-        const FoldContext ctx{proto, d.name, f, defs.size(), {}};
-        Status s = fit_predict(set, d.train, d.test, predicted, ctx);
-        Result<Metrics> m = s ? score_fold(set, d.test, predicted) : Result<Metrics>(s.error());
-        if (!m) failed.store(true);
-        if (m && options.progress) {
-          char line[160];
-          std::snprintf(line, sizeof line, "%s %-8s train %6zu test %6zu  accuracy %.4f", protocol_code(proto),
-                        d.name.c_str(), d.train.size(), d.test.size(), m->accuracy);
-          std::lock_guard<std::mutex> lock(progress_mutex);
-          options.progress(line);
-        }
-        fold_metrics[f] = std::move(m);
+    for_each_index_parallel(defs.size(), options.parallel_folds, [&](std::size_t f) {
+      const FoldDef& d = defs[f];
+      std::vector<int> predicted(d.test.size(), -1);
+      const FoldContext ctx{proto, d.name, f, defs.size(), {}};
+      Status s = fit_predict(set, d.train, d.test, predicted, ctx);
+      Result<Metrics> m = s ? score_fold(set, d.test, predicted) : Result<Metrics>(s.error());
+      const bool ok = bool(m);
+      if (m && options.progress) {
+        char line[160];
+        std::snprintf(line, sizeof line, "%s %-8s train %6zu test %6zu  accuracy %.4f", protocol_code(proto),
+                      d.name.c_str(), d.train.size(), d.test.size(), m->accuracy);
+        std::lock_guard<std::mutex> lock(progress_mutex);
+        options.progress(line);
       }
-    };
-    const std::size_t n_threads = std::min(std::max<std::size_t>(options.parallel_folds, 1), defs.size());
-    if (n_threads <= 1) {
-      worker();
-    } else {
-      std::vector<std::thread> pool;
-      for (std::size_t t = 0; t < n_threads; ++t) pool.emplace_back(worker);
-      for (auto& t : pool) t.join();
-    }
+      fold_metrics[f] = std::move(m);
+      return ok;
+    });
     for (std::size_t f = 0; f < defs.size(); ++f) {
       if (!fold_metrics[f]) continue;  // not started because an earlier fold failed
       if (!*fold_metrics[f]) return fold_metrics[f]->error();

@@ -52,7 +52,7 @@ TEST(NetworkProtocol, ANetworkRegressorLearnsTheKneeAngle) {
   unsigned seed = 1;
   for (const char* s : {"1A", "2N"})
     for (const char* l : {"gait", "sitting", "standing"})
-      recs.push_back(synthetic::make_angle_recording(s, l, 8000, seed++, false, 0.4 * seed));
+      recs.push_back(synthetic::make_angle_recording(s, l, 8000, seed, false, 0.4 * seed)), ++seed;
   AngleSpec spec;
   spec.data.exclude_files.clear();
   auto data = prepare_angle_data(recs, spec);
