@@ -86,6 +86,9 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
 
 /// `myoexo evaluate --target knee_angle`: angle_metrics.json, summary.md, per-subject RMSE bars and traces.
 Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt);
+/// The same on recordings already loaded; returns the Markdown table (protocol, movements, RMSE, NMAE, R^2).
+Result<std::string> evaluate_angle_recordings(const Context& ctx, std::span<const io::Recording> recordings,
+                                              const EvaluateOptions& opt);
 
 /// `myoexo evaluate --model-file M`: scores a trained model on the recordings it was not trained on (its card
 /// lists its training files): metrics.json, summary.md, confusion.png, per_class.png in opt.out_dir.

@@ -50,7 +50,8 @@ Result<eval::AngleSpec> angle_spec_from_options(const EvaluateOptions& opt, doub
   return spec;
 }
 
-Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
+Result<std::string> evaluate_angle_recordings(const Context& ctx, std::span<const io::Recording> recordings,
+                                              const EvaluateOptions& opt) {
   const std::string model = lower_case(opt.model);
   // "lda" is the command's default model name: here it means the linear model on the same rows, ridge.
   const bool linear = model == "ridge" || model == "lda" || model == "lda_context";
@@ -72,12 +73,10 @@ Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
   if (protos.empty())
     return make_error(ErrorCode::invalid_argument, "--target knee_angle: protocol P is not defined for the knee angle "
                                                    "(W and L are)");
-  auto ds = load_data_folder(ctx, opt.data);
-  if (!ds) return ds.error();
-  if (ds->recordings.empty()) return make_error(ErrorCode::empty, "no recordings");
-  auto spec = angle_spec_from_options(opt, ds->recordings.front().sample_rate_hz);
+  if (recordings.empty()) return make_error(ErrorCode::empty, "no recordings");
+  auto spec = angle_spec_from_options(opt, recordings.front().sample_rate_hz);
   if (!spec) return spec.error();
-  auto data = eval::prepare_angle_data(ds->recordings, *spec);
+  auto data = eval::prepare_angle_data(recordings, *spec);
   if (!data) return data.error();
 
   const std::string fset = !opt.features.empty() ? opt.features : "MAV,WL,ZC,SSC,RMS,AR";
@@ -201,7 +200,6 @@ Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
   md += "W: within subject, chronological 70/30 split of every recording; L: leave one subject out. NMAE = MAE / "
         "(max - min of the held-out subject's test angles); mean and worst subject.\n\n";
   md += eval::format_angle_summary(*result);
-  ctx.out << eval::format_angle_summary(*result);
 
   if (opt.plots) {
     // Per-subject RMSE of the pooled scope, one bar group per protocol.
@@ -221,7 +219,7 @@ Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
     }
     bars.show_values = bars.categories.size() <= 12;
     if (!bars.groups.empty()) {
-      if (auto s = report::plot_bars(bars, opt.out_dir / "angle_rmse_per_subject.png"); !s) return s;
+      if (auto s = report::plot_bars(bars, opt.out_dir / "angle_rmse_per_subject.png"); !s) return s.error();
       md += "\n![RMSE per subject](angle_rmse_per_subject.png)\n";
     }
     // Traces: the median-RMSE subject of L (what a typical new person gets), each test recording.
@@ -241,7 +239,7 @@ Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
         lp.series.push_back({"goniometer (low-passed)", tr.t_s, tr.target_deg});
         lp.series.push_back({"estimate from EMG", tr.t_s, tr.estimate_deg});
         const std::string png = std::string("angle_trace_") + eval::protocol_code(p.protocol) + "_" + tr.recording + ".png";
-        if (auto s = report::plot_lines(lp, opt.out_dir / png); !s) return s;
+        if (auto s = report::plot_lines(lp, opt.out_dir / png); !s) return s.error();
         md += "\n![" + tr.recording + "](" + png + ")\n";
       }
     }
@@ -251,6 +249,15 @@ Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
     out << md;
     if (!out) return make_error(ErrorCode::io, (opt.out_dir / "summary.md").string(), 0, "write failed");
   }
+  return eval::format_angle_summary(*result);
+}
+
+Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
+  auto ds = load_data_folder(ctx, opt.data);
+  if (!ds) return ds.error();
+  auto table = evaluate_angle_recordings(ctx, ds->recordings, opt);
+  if (!table) return table.error();
+  ctx.out << *table;
   ctx.out << "knee-angle evaluation written to " << fs::absolute(opt.out_dir).lexically_normal().string()
           << " (open summary.md)\n";
   return {};

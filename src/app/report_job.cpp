@@ -42,7 +42,7 @@ std::size_t replay_pick(const ReportState& st) {
   return pick;
 }
 
-[[maybe_unused]] std::string replay_subject(const ReportState& st) {  // used by the LibTorch CNN step only
+std::string replay_subject(const ReportState& st) {
   const std::size_t pick = replay_pick(st);
   return pick < st.dataset.recordings.size() ? st.dataset.recordings[pick].subject_id : std::string();
 }
@@ -345,6 +345,75 @@ Status step_evaluate_cnn(ReportState& st) {
 #endif
 }
 
+// Step 6: continuous knee angle from EMG: the ridge under W and L (knee_angle/), then the replayed subject's
+// sitting leg extension through the whole chain with the knee following the estimate, and without.
+Status step_knee_angle(ReportState& st) {
+  EvaluateOptions ev;
+  ev.target = "knee_angle";
+  ev.model = "ridge";
+  ev.out_dir = st.opt.out_dir / "knee_angle";
+  if (st.opt.quick) ev.protocol = "W";
+  auto table = evaluate_angle_recordings(st.ctx, st.dataset.recordings, ev);
+  if (!table) return table.error();
+  auto& s = st.summary;
+  s.push_back("## Continuous knee angle from EMG");
+  s.push_back("");
+  s.push_back("Ridge regression on the lda_context feature rows against the goniometer (FX, flexion positive, "
+              "low-passed zero-phase at 6 Hz), per movement and pooled; W = within subject (70/30 chronological), "
+              "L = leave one subject out. Details: [knee_angle/summary.md](knee_angle/summary.md).");
+  s.push_back("");
+  for (std::string line; const char c : *table) {
+    if (c != '\n') {
+      line += c;
+      continue;
+    }
+    s.push_back(line);
+    line.clear();
+  }
+  s.push_back("");
+  // The replayed subject's sitting leg extension, proportional mode on and off.
+  const std::string subject = replay_subject(st);
+  const io::Recording* target = nullptr;
+  for (const auto& r : st.dataset.recordings)
+    if (r.subject_id == subject && r.label == "sitting") target = &r;
+  if (!target) return {};
+  std::set<fs::path> dup_second;
+  for (const auto& d : st.dataset.duplicates) dup_second.insert(d.second);
+  std::vector<io::Recording> train;
+  for (const auto& r : st.dataset.recordings)
+    if (r.subject_id != subject && !dup_second.count(r.source_path)) train.push_back(r);
+  PipelineModel base = lda_context_model(750);
+  base.sample_rate_hz = target->sample_rate_hz;
+  auto model = train_pipeline_model(train, base);
+  if (!model) return model.error();
+  auto knee = session::train_knee_angle_regressor(train, std::move(*model));
+  if (!knee) return knee.error();
+  s.push_back("`" + target->source_path.filename().string() + "` (subject " + subject + ", never trained on) "
+              "replayed with the lda_context LDA and a knee-angle ridge trained on the other subjects:");
+  s.push_back("");
+  s.push_back("| proportional mode | knee RMSE vs goniometer | lag | estimate RMSE | time following |");
+  s.push_back("|---|---|---|---|---|");
+  for (const bool on : {false, true}) {
+    RunCommandOptions ro;
+    ro.replay = target->source_path;
+    ro.proportional = on;
+    ro.out_dir = st.opt.out_dir / (on ? "replay_proportional" : "replay_sitting");
+    auto res = run_chain(st.ctx, ro, *knee);
+    if (!res) return res.error();
+    const auto& k = res->json["knee_tracking"];
+    auto num = [&](const char* key, int digits) {
+      return k.contains(key) && k[key].is_number() ? fixed(k[key].get<double>(), digits) : std::string("-");
+    };
+    s.push_back(std::string("| ") + (on ? "on" : "off") + " | " + num("exo_rmse_deg", 1) + " deg | " +
+                num("exo_lag_ms", 0) + " ms | " + num("estimate_rmse_deg", 1) + " deg | " +
+                fixed(100.0 * k.value("following_fraction", 0.0), 0) + " % |");
+  }
+  s.push_back("");
+  if (fs::exists(st.opt.out_dir / "replay_proportional" / "knee_goniometer.png"))
+    s.push_back("![knee, proportional](replay_proportional/knee_goniometer.png)"), s.push_back("");
+  return {};
+}
+
 std::vector<ReportStep> report_steps() {
   return {
       {"data set summary", step_dataset},
@@ -352,6 +421,7 @@ std::vector<ReportStep> report_steps() {
       {"evaluation (LDA, protocols W/P/L)", step_evaluate},
       {"evaluation (CNN, protocols W/P/L)", step_evaluate_cnn},
       {"replay into the simulated exoskeleton", step_replay},
+      {"knee angle from EMG (ridge, W/L; proportional replay)", step_knee_angle},
   };
 }
 

@@ -132,7 +132,9 @@ json knee_tracking_json(const std::vector<session::TickTelemetry>& rows, const s
   for (const auto& r : rows) following += r.following ? 1 : 0;
   json j = {{"proportional", proportional},
             {"exo_rmse_deg", rmse_at(knee, 0)},
-            {"exo_lag_ms", double(best_shift) * dt * 1e3},
+            // A best shift at the edge of the search means no lag within +-1 s explains the error: none given.
+            {"exo_lag_ms", std::abs(best_shift) + step >= span ? std::numeric_limits<double>::quiet_NaN()
+                                                              : double(best_shift) * dt * 1e3},
             {"exo_rmse_at_lag_deg", best},
             {"following_fraction", rows.empty() ? 0.0 : double(following) / double(rows.size())}};
   const double e = rmse_at(estimate, 0);
@@ -884,8 +886,11 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
       if (s.contains("knee_tracking")) {
         const json& kt = s["knee_tracking"];
         char sub[200];
-        std::snprintf(sub, sizeof sub, " (RMSE %.1f deg, lag %.0f ms%s)", kt.value("exo_rmse_deg", 0.0),
-                      kt.value("exo_lag_ms", 0.0), opt.proportional ? ", proportional" : "");
+        const auto num = [&](const char* k) { return kt.contains(k) && kt[k].is_number() ? kt[k].get<double>() : NAN; };
+        const double rmse = num("exo_rmse_deg"), lag = num("exo_lag_ms");
+        char lag_text[40] = "no lag within 1 s";
+        if (std::isfinite(lag)) std::snprintf(lag_text, sizeof lag_text, "lag %.0f ms", lag);
+        std::snprintf(sub, sizeof sub, " (RMSE %.1f deg, %s%s)", rmse, lag_text, opt.proportional ? ", proportional" : "");
         kp.title += sub;
       }
       leave_legend_room(kp);

@@ -51,6 +51,13 @@ TEST(ReportJob, WritesDatasetJsonSpectrogramsAndSummaryOnSyntheticSet) {
   EXPECT_EQ(model["log_amplitude"], true);
   EXPECT_EQ(model["lda"]["n_inputs"], 4 * 9 * 2);
   EXPECT_NE(slurp(out / "summary.md").find("`lda_context` LDA"), std::string::npos);
+  // The knee-angle step: the ridge's table and the sitting replay with the knee following the estimate.
+  EXPECT_NE(slurp(out / "summary.md").find("Continuous knee angle from EMG"), std::string::npos);
+  EXPECT_TRUE(fs::exists(out / "knee_angle" / "angle_metrics.json"));
+  const auto prop = nlohmann::json::parse(slurp(out / "replay_proportional" / "summary.json"));
+  EXPECT_TRUE(prop["knee_tracking"]["proportional"].get<bool>());
+  const auto off = nlohmann::json::parse(slurp(out / "replay_sitting" / "summary.json"));
+  EXPECT_EQ(off["knee_tracking"]["following_fraction"].get<double>(), 0.0);
 }
 
 TEST(ReportJob, MissingDataSetFailsWithHint) {
@@ -88,4 +95,8 @@ TEST(ReportJob, RealLowerLimbReport) {
   EXPECT_NE(md.find("Quick run"), std::string::npos);
   EXPECT_NE(md.find("The same replay with the CNN"), std::string::npos);
 #endif
+  // Subject 1A's sitting leg extension with the knee following the EMG estimate, on real data.
+  const auto prop = nlohmann::json::parse(slurp(out / "replay_proportional" / "summary.json"));
+  EXPECT_GT(prop["knee_tracking"]["following_fraction"].get<double>(), 0.2);
+  EXPECT_EQ(prop["safety"]["setpoint_limit_violations"].get<int>(), 0);
 }

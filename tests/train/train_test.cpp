@@ -55,6 +55,35 @@ TEST(Train, Cnn1dLearnsSeparableSyntheticWindows) {
   EXPECT_GT(r->history.samples_per_second, 0.0);
 }
 
+// Regression: one output, squared error, the target a property of each window (its amplitude class as a number);
+// accuracies are NaN, the loss falls, and a classifier set with one class or a target of the wrong size is refused.
+TEST(Train, AOneOutputNetworkLearnsAContinuousTarget) {
+  auto data = test::make_synthetic_windows(240, 3, 64, 3, 1);
+  TrainingSet d = to_set(data);
+  d.target.resize(d.size());
+  for (std::size_t i = 0; i < d.size(); ++i) d.target[i] = float(d.y[i]) - 1.0f;  // -1, 0, 1
+  std::fill(d.y.begin(), d.y.end(), 0);
+  auto spec = test::tiny_spec(ArchKind::cnn1d);
+  spec.class_names = {"value"};
+  auto r = train_network(spec, d, quick_config(10));
+  ASSERT_TRUE(r) << r.error().message();
+  const auto& e = r->history.epochs;
+  EXPECT_TRUE(std::isnan(e.back().train_accuracy));
+  EXPECT_LT(e.back().train_loss, 0.5 * e.front().train_loss);
+  std::vector<double> x = data.as_double(), out(data.n);
+  ASSERT_TRUE(r->model.predict_outputs(x.data(), data.n, r->model.n_inputs(), out.data()));
+  double se = 0;
+  for (std::size_t i = 0; i < data.n; ++i) se += (out[i] - (data.y[i] - 1.0)) * (out[i] - (data.y[i] - 1.0));
+  EXPECT_LT(se / double(data.n), 0.3) << "MSE of the target (variance 2/3)";
+
+  TrainingSet bad = d;
+  bad.target.pop_back();
+  EXPECT_FALSE(train_network(spec, bad, quick_config(1)));
+  bad = d;
+  bad.target.clear();  // one output name but no target: a one-class classifier
+  EXPECT_FALSE(train_network(spec, bad, quick_config(1)));
+}
+
 TEST(Train, EveryOtherArchitectureLearnsBetterThanChance) {
   auto train_data = test::make_synthetic_windows(240, 3, 64, 3, 1);
   auto test_data = test::make_synthetic_windows(90, 3, 64, 3, 2);

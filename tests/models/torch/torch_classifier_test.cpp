@@ -137,10 +137,25 @@ TEST(TorchClassifier, BadRowsAreReportedAsStatus) {
   EXPECT_FALSE(m->predict_proba(x.data(), 1, x.size(), p.data()));
 }
 
-TEST(TorchClassifier, CreateRejectsFewerThanTwoClasses) {
+// One output name makes a regressor (the knee angle): its raw output comes from predict_outputs, while its
+// softmax over one output is always 1. No output name at all is refused.
+TEST(TorchClassifier, OneOutputIsARegressorAndNoOutputIsRefused) {
   auto spec = test::tiny_spec(ArchKind::cnn1d);
-  spec.class_names = {"only"};
+  spec.class_names = {};
   EXPECT_FALSE(TorchClassifier::create(spec));
+  spec.class_names = {"knee_angle"};
+  auto m = TorchClassifier::create(spec, 3);
+  ASSERT_TRUE(m) << m.error().message();
+  auto data = test::make_synthetic_windows(4, spec.input.n_channels(), spec.input.window_length, 2, 9);
+  const auto x = data.as_double();
+  std::vector<double> out(4), probs(4);
+  ASSERT_TRUE(m->predict_outputs(x.data(), 4, m->n_inputs(), out.data()));
+  ASSERT_TRUE(m->predict_proba(x.data(), 4, m->n_inputs(), probs.data()));
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(std::isfinite(out[i]));
+    EXPECT_NEAR(probs[i], 1.0, 1e-6);
+  }
+  EXPECT_NE(out[0], out[1]);  // a value per window, not a constant
 }
 
 TEST(TorchClassifier, CopyIsIndependentAndPredictsTheSame) {
