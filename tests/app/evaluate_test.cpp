@@ -107,6 +107,44 @@ TEST(Evaluate, WritesReportFolderOnSyntheticSet) {
   EXPECT_NE(o.str().find("W: accuracy mean"), std::string::npos) << o.str();
 }
 
+// The knee angle: a report folder with the metrics per protocol and movement; P, a stated convention the data
+// contradicts and a regressor-less model name are refused with a reason.
+TEST(Evaluate, KneeAngleWritesItsMetricsAndRefusesWhatItCannotScore) {
+  const auto data = myoexo::test::write_uci_folder(fresh_dir("data") / "uci-lower-limb", 3000);
+  const auto out = fresh_dir("out");
+  std::ostringstream o, e;
+  app::Context ctx{o, e, std::nullopt, false};
+  app::EvaluateOptions opt;
+  opt.data = data;
+  opt.out_dir = out;
+  opt.target = "knee_angle";
+  opt.model = "ridge";
+  auto s = app::run_evaluate(ctx, opt);
+  ASSERT_TRUE(s) << s.error().message();
+  const auto j = nlohmann::json::parse(std::ifstream(out / "angle_metrics.json"));
+  ASSERT_EQ(j["protocols"].size(), 8u);  // W and L x (all movements, gait, sitting, standing)
+  for (const auto& p : j["protocols"]) {
+    EXPECT_EQ(p["per_subject"].size(), 2u);
+    EXPECT_TRUE(p["summary"]["mean_rmse_deg"].is_number());
+  }
+  EXPECT_EQ(j["target"]["convention"], "flexion_positive");
+  EXPECT_TRUE(myoexo::test::read_png_header(out / "angle_rmse_per_subject.png").has_value());
+  EXPECT_NE(o.str().find("| W | all movements |"), std::string::npos) << o.str();
+
+  opt.protocol = "P";
+  auto p = app::run_evaluate(ctx, opt);
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message().find("protocol P is not defined"), std::string::npos);
+  opt.protocol = "W";
+  opt.angle_convention = "flexion_negative";  // the synthetic goniometer reads 10-50 deg: flexion positive
+  auto c = app::run_evaluate(ctx, opt);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message().find("flexion-positive"), std::string::npos) << c.error().message();
+  opt.angle_convention = "detect";
+  opt.target = "torque";
+  EXPECT_FALSE(app::run_evaluate(ctx, opt));
+}
+
 // A trained LDA pipeline model scored on the recordings it did not see: the subject it was trained on is left
 // out (its card lists the files), the other one is scored, and the numbers agree with the confusion matrix.
 TEST(Evaluate, ModelFileIsScoredOnlyOnRecordingsItWasNotTrainedOn) {
