@@ -405,7 +405,9 @@ Status step_knee_angle(ReportState& st) {
       return k.contains(key) && k[key].is_number() ? fixed(k[key].get<double>(), digits) : std::string("-");
     };
     s.push_back(std::string("| ") + (on ? "on" : "off") + " | " + num("exo_rmse_deg", 1) + " deg | " +
-                num("exo_lag_ms", 0) + " ms | " + num("estimate_rmse_deg", 1) + " deg | " +
+                (k.contains("exo_lag_ms") && k["exo_lag_ms"].is_number() ? num("exo_lag_ms", 0) + " ms"
+                                                                         : std::string("none within 1 s")) +
+                " | " + num("estimate_rmse_deg", 1) + " deg | " +
                 fixed(100.0 * k.value("following_fraction", 0.0), 0) + " % |");
   }
   s.push_back("");

@@ -359,15 +359,19 @@ class ProgressBar {
     const int width = 24, filled = batches_ ? int(width * double(batch) / double(batches_)) : width;
     std::string bar(std::size_t(filled), '#');
     bar += std::string(std::size_t(width - filled), '-');
-    std::fprintf(stderr, "\repoch %zu/%zu [%s] loss %.4f acc %5.1f%% ETA %s   ", epoch0 + 1, epochs_, bar.c_str(),
-                 loss, 100.0 * acc, format_seconds(eta).c_str());
+    // A regression network has a loss and no accuracy (NaN): the bar shows the loss only.
+    char acc_text[32] = "";
+    if (std::isfinite(acc)) std::snprintf(acc_text, sizeof acc_text, " acc %5.1f%%", 100.0 * acc);
+    std::fprintf(stderr, "\repoch %zu/%zu [%s] loss %.4f%s ETA %s   ", epoch0 + 1, epochs_, bar.c_str(), loss, acc_text,
+                 format_seconds(eta).c_str());
     std::fflush(stderr);
   }
   void end_epoch(const EpochRecord& e) {
     if (!on_) return;
-    std::fprintf(stderr, "\repoch %zu/%zu loss %.4f acc %5.1f%%", e.epoch, epochs_, e.train_loss,
-                 100.0 * e.train_accuracy);
-    if (!std::isnan(e.val_loss)) std::fprintf(stderr, " | val loss %.4f acc %5.1f%%", e.val_loss, 100.0 * e.val_accuracy);
+    std::fprintf(stderr, "\repoch %zu/%zu loss %.4f", e.epoch, epochs_, e.train_loss);
+    if (std::isfinite(e.train_accuracy)) std::fprintf(stderr, " acc %5.1f%%", 100.0 * e.train_accuracy);
+    if (!std::isnan(e.val_loss)) std::fprintf(stderr, " | val loss %.4f", e.val_loss);
+    if (std::isfinite(e.val_accuracy)) std::fprintf(stderr, " acc %5.1f%%", 100.0 * e.val_accuracy);
     std::fprintf(stderr, " | lr %.2e | %.1f s%*s\n", e.learning_rate, e.seconds, 12, "");
   }
 
