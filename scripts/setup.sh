@@ -10,8 +10,10 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # libraries
   libeigen3-dev libfftw3-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
-  libbiosig-dev libplplot-dev plplot-driver-cairo libcpp-httplib-dev libssl-dev libzip-dev
+  libbiosig-dev libplplot-dev plplot-driver-cairo libcmark-gfm-dev libcmark-gfm-extensions-dev libcpp-httplib-dev libssl-dev libzip-dev
   libserialport-dev libmujoco-dev libtorch-dev
+  # the Python module (python/) and its tests
+  pybind11-dev python3-dev python3-pytest
   # firmware/ compiles with Debian's AVR tool chain
   arduino-mk arduino-core-avr gcc-avr avr-libc
   # ... and runs in simavr for the hardware-in-the-loop test (tools/avr_board)

@@ -31,7 +31,13 @@ struct Context {
   std::ostream& err;
   std::optional<std::string> data_dir;  ///< --data; unset = $MYOEXO_DATA, then ../shared/datasets
   bool quiet = false;                   ///< --quiet: no progress lines on err
+  /// --json (evaluate, run, serve, predict): stdout carries one JSON document, the command's result (the same
+  /// content as the metrics.json / summary.json it writes), instead of the lines for a person.
+  bool json = false;
 };
+
+/// For --json: prints the JSON file a command wrote to ctx.out (error io when it cannot be read).
+Status print_json_file(const Context& ctx, const std::filesystem::path& file);
 
 /// The data-set root for this invocation (myoexo::find_dataset_root with --data as override).
 std::optional<std::filesystem::path> resolve_data_root(const Context& ctx);

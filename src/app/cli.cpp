@@ -1,5 +1,6 @@
 // The CLI11 front end of `myoexo`: parses, runs one subcommand, turns an Error into stderr + exit code.
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -76,10 +77,17 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   app.option_defaults()->always_capture_default();
   app.require_subcommand(1);
   app.fallthrough();  // global options may also follow the subcommand
-  app.set_version_flag("--version", "myoexo 0.1.0");
+  app.set_version_flag("--version", std::function<std::string()>([] {
+    const auto resources = find_resource_dir();
+    return std::string("myoexo ") + MYOEXO_VERSION + "\nresources: " +
+           (resources ? resources->string() : std::string("none found (set $") + kResourcesEnvVar + ")");
+  }));
 
   std::string data_dir;
   bool quiet = false;
+  bool json_out = false;  // --json on evaluate, run/serve, predict
+  const std::string json_help = "Print the result as one JSON document on stdout (the written metrics/summary) "
+                                "instead of the lines for a person";
   app.add_option("--data", data_dir, "Data-set root (holds uci-lower-limb/); default: $" + std::string(kDataEnvVar) +
                                          ", else ../shared/datasets")
       ->type_name("DIR")
@@ -171,8 +179,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   // report
   ReportOptions rep;
   std::string rep_out = rep.out_dir.string();
-  auto* rep_cmd = app.add_subcommand("report", "The main job: data-set summary and per-class spectrograms in a "
-                                               "folder, linked from summary.md");
+  auto* rep_cmd = app.add_subcommand("report", "The main job: summarises the data set, draws a spectrogram per "
+                                               "movement, evaluates the LDA baseline and the CNN under protocol "
+                                               "UCI-LL v1, estimates the knee angle, replays a held-out recording "
+                                               "through the real-time chain into the simulated exoskeleton, and "
+                                               "writes it all, with the plots, to a folder (summary.md)");
   rep_cmd->add_option("--out", rep_out, "Report folder (created if missing)");
   rep_cmd->add_option("--dataset", rep.dataset, "Data set folder below the data root");
   rep_cmd->add_option("--channel", rep.channel, "Channel of the spectrograms");
@@ -276,6 +287,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   run_cmd->add_option("--dwell", run.min_dwell, "Decisions a new label must win before the output switches")
       ->check(CLI::Range(1, 1000));
   run_cmd->add_flag("--no-plots", [&run](std::int64_t) { run.plots = false; }, "Skip the PNG plots");
+  run_cmd->add_flag("--json", json_out, json_help);
 
   // record
   RecordOptions recopt;
@@ -325,7 +337,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   bool ev_no_plots = false;
   auto* ev_cmd = app.add_subcommand("evaluate", "Protocols W/P/L (UCI-LL v1) with a model: metrics.json, summary.md, "
                                                 "confusion and per-class PNGs, one spectrogram per class");
-  ev_cmd->add_option("--protocol", ev.protocol, "W, P, L or all");
+  ev_cmd->add_option("--protocol", ev.protocol, "W (within), P (pooled), L (loso) or all");
   ev_cmd->add_option("--model", ev.model, "lda (HTD, the peers' baseline), lda_context (log-HTD + 750 past samples, "
                                           "a declared variant), a network config name (cnn1d, cnn1d_context, lstm, "
                                           "cnn_lstm, spectrogram_cnn: configs/NAME.toml) or a network config (.toml)");
@@ -358,6 +370,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ev_cmd->add_option("--out", ev_out, "Output folder (created if missing)");
   ev_cmd->add_option("--subject", ev.subjects, "Held-out subject(s) for W and L, or the subjects to test a --model-file on (default: all)");
   ev_cmd->add_flag("--no-plots", ev_no_plots, "metrics.json and summary.md only");
+  ev_cmd->add_flag("--json", json_out, json_help);
   ev_cmd->add_option("--target", ev.target, "class (the movement) or knee_angle (continuous knee angle from the "
                                             "goniometer channel, protocols W and L, per movement and pooled)")
       ->check(CLI::IsMember({"class", "knee_angle"}));
@@ -440,6 +453,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   pr_cmd->add_option("--input", pr_input, "Recording (any format `myoexo info` reads)")->required();
   auto* pr_out_opt = pr_cmd->add_option("--out", pr_out, "Predictions CSV (default: summary only)")->default_str("");
   pr_cmd->add_option("--batch", pr.batch, "Windows per inference call")->check(CLI::Range(1, 1 << 20));
+  pr_cmd->add_flag("--json", json_out, json_help);
 
   CalibrateOptions cal;
   std::string cal_data, cal_out = cal.out_dir.string();
@@ -490,6 +504,15 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     words[1] = "run";
     words.insert(words.begin() + 2, "--console");
   }
+  // Every option that takes several values also takes them comma-separated ("--subject 1N,2A" = "--subject 1N 2A").
+  const std::function<void(CLI::App*)> split_lists_on_commas = [&](CLI::App* a) {
+    for (CLI::Option* o : a->get_options())
+      if (o->get_items_expected_max() > 1) o->delimiter(',');
+    for (CLI::App* sub : a->get_subcommands([](CLI::App*) { return true; })) split_lists_on_commas(sub);
+  };
+  split_lists_on_commas(&app);
+  app.footer("Exit status: 0 done; 1 the command ran and failed (a bad file, a device, the network; the message "
+             "says which file and why); 2 the command line is wrong (an unknown option, a value out of range).");
   // CLI11 wants argv-style input; it never modifies the strings.
   std::vector<const char*> argv;
   argv.reserve(words.size());
@@ -501,7 +524,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return rc == 0 ? kExitOk : kExitUsage;
   }
 
-  Context ctx{out, err, data_dir.empty() ? std::nullopt : std::optional<std::string>(data_dir), quiet};
+  Context ctx{out, err, data_dir.empty() ? std::nullopt : std::optional<std::string>(data_dir), quiet, json_out};
   Status status;
   try {
     if (info_cmd->parsed()) {

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 #include <tuple>
 
@@ -16,6 +18,16 @@ namespace fs = std::filesystem;
 // ---- paths ----------------------------------------------------------------------------------------------------
 
 std::optional<fs::path> resolve_data_root(const Context& ctx) { return find_dataset_root(ctx.data_dir); }
+
+Status print_json_file(const Context& ctx, const fs::path& file) {
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) return make_error(ErrorCode::io, file.string(), 0, "cannot be read");
+  if (text.empty()) return make_error(ErrorCode::io, file.string(), 0, "is empty or missing");
+  ctx.out << text;
+  if (text.back() != '\n') ctx.out << '\n';
+  return {};
+}
 
 fs::path resolve_input_path(const Context& ctx, const fs::path& path) {
   std::error_code ec;

@@ -11,6 +11,7 @@
 
 #include "app/app.hpp"
 #include "core/error.hpp"
+#include "core/paths.hpp"
 #include "dsp/butterworth.hpp"
 #include "dsp/wavelet.hpp"
 #include "io/io.hpp"

@@ -10,12 +10,15 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
+#include <span>
 #include <thread>
 #include <system_error>
 
 #include "app/common.hpp"
 #include "models/front_end_settings.hpp"
 #include "io/io.hpp"
+#include "report/html.hpp"
 #include "report/report.hpp"
 #ifdef MYOEXO_HAVE_TORCH
 #include "eval/network_protocol.hpp"
@@ -66,23 +69,74 @@ std::string mean_min_cell(const eval::ProtocolScores* p) {
   return pct(p->mean_accuracy) + " (" + pct(p->min_accuracy) + ")";
 }
 
-// The comparison table: this run's row, then the published rows of the Python baselines it is compared with.
-std::vector<std::string> peer_table(const eval::EvaluationResult& r) {
+// The 16 subjects the reference rows below were measured on (UCI lower-limb as kept in ../shared).
+bool same_data_as_the_reference_rows(const eval::EvaluationResult& r, const eval::DataSpec& spec) {
+  static const std::vector<std::string> kSubjects = {"11A", "11N", "1A", "1N", "2A", "2N", "3A", "3N",
+                                                     "5A",  "5N",  "6A", "6N", "7A", "7N", "9A", "9N"};
+  std::vector<std::string> subjects = r.subjects;
+  std::sort(subjects.begin(), subjects.end());
+  return r.spec_name == "UCI-LL v1" && subjects == kSubjects && spec.filter_order == 4 && spec.band_low_hz == 20.0 &&
+         spec.band_high_hz == 450.0 && !spec.denoise;
+}
+
+// The comparison table: this run's row, then the rows of the Python reference implementations when they were
+// measured on the same data with the same front end (else they would compare different things, and are left out).
+std::vector<std::string> peer_table(const eval::EvaluationResult& r, const eval::DataSpec& spec) {
   using eval::Protocol;
-  return {
+  std::vector<std::string> t = {
       "| " + std::to_string(r.subjects.size()) + " subjects | W mean (min) | P | L mean (min) |",
       "|---|---|---|---|",
       "| **this run: " + r.model_name + "** | " + mean_min_cell(r.find(Protocol::within_subject)) + " | " +
           mean_min_cell(r.find(Protocol::pooled)) + " | " + mean_min_cell(r.find(Protocol::leave_one_subject_out)) +
           " |",
-      "| LDA on HTD features (scikit-learn) | 88.8 % (71.6 %) | 72.4 % | 70.8 % (39.2 %) |",
-      "| CNN, PyTorch, 30 epochs (L: 10) | 91.2 % (75.2 %) | 79.1 % | 69.0 % (37.7 %) |",
-      "",
-      "The first row was measured by this run; the peer rows are copied from the published comparison (measured once on "
-      "the 16 subjects of ../shared with SciPy 1.10 / scikit-learn 1.2 / PyTorch 1.13 under the same protocol, with the "
-      "20-450 Hz band-pass and no wavelet stage). "
-      "Targets: W mean >= 95 % with no subject below 85 %; L mean >= 80 % with no subject below 55 %.",
   };
+  if (same_data_as_the_reference_rows(r, spec)) {
+    t.push_back("| reference: LDA on HTD features, scikit-learn 1.2 | 88.8 % (71.6 %) | 72.4 % | 70.8 % (39.2 %) |");
+    t.push_back("| reference: CNN, PyTorch 1.13, 30 epochs (L: 10) | 91.2 % (75.2 %) | 79.1 % | 69.0 % (37.7 %) |");
+    t.push_back("");
+    t.push_back("The first row was measured by this run. The reference rows are Python implementations of the same "
+                "models (SciPy 1.10 filters, scikit-learn 1.2 LDA, PyTorch 1.13 CNN), measured once on these 16 "
+                "subjects under the same protocol with the same 20-450 Hz band-pass (`bench/compare_protocol.py`). "
+                "Targets: W mean >= 95 % with no subject below 85 %; L mean >= 80 % with no subject below 55 %.");
+  } else {
+    t.push_back("");
+    t.push_back("Measured by this run. (The Python reference rows were measured on the 16 UCI subjects of this "
+                "project's data folder with a 20-450 Hz band-pass and no wavelet stage; this run used other data or "
+                "another front end, so they are not shown.)");
+  }
+  return t;
+}
+
+// Mean (min) accuracy of the held-out subjects of each group (UCI: "normal" and "abnormal" = knee pathology).
+std::vector<std::string> group_table(const eval::EvaluationResult& r, std::span<const io::Recording> recordings) {
+  std::map<std::string, std::string> group_of;
+  for (const auto& rec : recordings)
+    if (!rec.group.empty()) group_of[rec.subject_id] = rec.group == "abnormal" ? "knee pathology" : rec.group;
+  std::set<std::string> groups;
+  for (const auto& [s, g] : group_of) groups.insert(g);
+  if (groups.size() < 2) return {};
+  std::vector<std::string> t = {"| group | subjects | W mean (min) | L mean (min) |", "|---|---|---|---|"};
+  for (const auto& g : groups) {
+    std::string row = "| " + g + " | ";
+    std::size_t n_subjects = 0;
+    for (const auto& s : r.subjects) n_subjects += group_of.count(s) && group_of[s] == g;
+    row += std::to_string(n_subjects) + " |";
+    for (const auto proto : {eval::Protocol::within_subject, eval::Protocol::leave_one_subject_out}) {
+      const eval::ProtocolScores* p = r.find(proto);
+      double sum = 0, mn = 2;
+      std::size_t n = 0;
+      if (p)
+        for (const auto& f : p->folds)
+          if (group_of.count(f.name) && group_of[f.name] == g) {
+            sum += f.metrics.accuracy;
+            mn = std::min(mn, f.metrics.accuracy);
+            ++n;
+          }
+      row += n ? " " + pct(sum / double(n)) + " (" + pct(mn) + ") |" : " — |";
+    }
+    t.push_back(row);
+  }
+  return t;
 }
 
 Status write_text(const fs::path& file, const std::vector<std::string>& lines) {
@@ -193,6 +247,10 @@ Status write_class_spectrograms(const Context& ctx, const eval::PreparedData& da
     outcome.files.push_back(stem + ".csv");
     md.push_back("![" + data.class_names[k] + " spectrogram](" + stem + ".png)");
     md.push_back("");
+    md.push_back("*What this shows: how the EMG's power (colour, dB) is spread over frequency (up) and time (across) "
+                 "while the person performs " + data.class_names[k] + "; bursts of muscle activity are the bright "
+                 "vertical bands.*");
+    md.push_back("");
     log_line(ctx, "wrote " + (opt.out_dir / (stem + ".png")).string());
   }
   return {};
@@ -241,7 +299,7 @@ Result<fs::path> resolve_model_config(const std::string& model) {
   }
   if (lower(model) == "lda" || lower(model) == "lda_context") return fs::path();
   fs::path config = model;
-  if (config.extension() != ".toml") config = fs::path(MYOEXO_SOURCE_DIR) / "configs" / (model + ".toml");
+  if (config.extension() != ".toml") config = resource_path(fs::path("configs") / (model + ".toml"));
   std::error_code ec;
   if (!fs::is_regular_file(config, ec))
     return make_error(ErrorCode::invalid_argument, "--model must be lda, a network config name (cnn1d, cnn1d_context, "
@@ -446,10 +504,12 @@ Result<std::vector<eval::Protocol>> parse_protocols(const std::string& name) {
   using eval::Protocol;
   const std::string n = lower(name);
   if (n == "all") return std::vector<Protocol>{Protocol::within_subject, Protocol::pooled, Protocol::leave_one_subject_out};
-  if (n == "w") return std::vector<Protocol>{Protocol::within_subject};
-  if (n == "p") return std::vector<Protocol>{Protocol::pooled};
-  if (n == "l") return std::vector<Protocol>{Protocol::leave_one_subject_out};
-  return make_error(ErrorCode::invalid_argument, "--protocol must be W, P, L or all, not '" + name + "'");
+  if (n == "w" || n == "within" || n == "within_subject") return std::vector<Protocol>{Protocol::within_subject};
+  if (n == "p" || n == "pooled") return std::vector<Protocol>{Protocol::pooled};
+  if (n == "l" || n == "loso" || n == "leave_one_subject_out")
+    return std::vector<Protocol>{Protocol::leave_one_subject_out};
+  return make_error(ErrorCode::invalid_argument, "--protocol must be W (within), P (pooled), L (loso) or all, not '" +
+                                                     name + "'");
 }
 
 // UCI-LL v1 with the band and wavelet stage the model asks for (a network config's [input.filter] and
@@ -591,11 +651,17 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
             return c;
           }()) + ". All numbers: [metrics.json](metrics.json).",
       "",
-      "## Comparison with the peers",
+      "## Against the reference implementations",
       "",
   };
-  for (auto& l : peer_table(r)) md.push_back(l);
+  for (auto& l : peer_table(r, spec)) md.push_back(l);
   md.push_back("");
+  if (auto groups = group_table(r, recordings); !groups.empty()) {
+    md.push_back("## By group");
+    md.push_back("");
+    for (auto& l : groups) md.push_back(l);
+    md.push_back("");
+  }
   if (model->network) {
     md.push_back("Training: " + model->training_note + ". Per-fold histories: history/.");
     md.push_back("");
@@ -663,7 +729,14 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
       log_line(ctx, "wrote " + (opt.out_dir / conf).string() + ", " + bars);
       md.push_back("![confusion " + code + "](" + conf + ")");
       md.push_back("");
+      md.push_back("*What this shows: each row is the true movement, each column what the model decided; a cell is "
+                   "the share of that row's test windows (all held-out folds together), so a perfect model is 1.0 on "
+                   "the diagonal and 0 elsewhere.*");
+      md.push_back("");
       md.push_back("![per-class scores " + code + "](" + bars + ")");
+      md.push_back("");
+      md.push_back("*What this shows: per movement, precision (of the windows decided as it, the share that were it), "
+                   "recall (of its windows, the share found) and F1 (their harmonic mean), from the summed confusion.*");
       md.push_back("");
       if (auto it = model->curves->find(code); it != model->curves->end() && !it->second.empty()) {
         const std::string acc = "training_accuracy_" + code + ".png", loss = "training_loss_" + code + ".png";
@@ -673,7 +746,13 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
         outcome.files.push_back(loss);
         md.push_back("![training accuracy " + code + "](" + acc + ")");
         md.push_back("");
+        md.push_back("*What this shows: accuracy per epoch on the training windows and on the validation windows "
+                     "held out of training (never the test subject); a widening gap is over-fitting.*");
+        md.push_back("");
         md.push_back("![training loss " + code + "](" + loss + ")");
+        md.push_back("");
+        md.push_back("*What this shows: the loss the training minimises, per epoch, on training and validation "
+                     "windows.*");
         md.push_back("");
       }
     }
@@ -683,12 +762,21 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
   }
   if (auto s = write_text(opt.out_dir / "summary.md", md); !s) return s.error();
   outcome.files.push_back("summary.md");
+  report::HtmlPageOptions page;
+  page.title = "myoexo evaluation: " + r.model_name;
+  if (auto s = report::write_html_page(opt.out_dir / "summary.md", opt.out_dir / "summary.html", page); !s)
+    return s.error();
+  outcome.files.push_back("summary.html");
 
   auto& h = outcome.headline_md;
   h.push_back("## Evaluation (" + r.model_name + ", " + r.spec_name + ")");
   h.push_back("");
-  for (auto& l : peer_table(r)) h.push_back(l);
+  for (auto& l : peer_table(r, spec)) h.push_back(l);
   h.push_back("");
+  if (auto groups = group_table(r, recordings); !groups.empty()) {
+    for (auto& l : groups) h.push_back(l);
+    h.push_back("");
+  }
   std::string links = "Details: [summary](" + link_prefix + "summary.md), [metrics.json](" + link_prefix +
                       "metrics.json)";
   if (opt.plots)
@@ -713,6 +801,7 @@ Status run_evaluate(const Context& ctx, const EvaluateOptions& opt) {
   if (!ds) return ds.error();
   auto outcome = evaluate_recordings(ctx, ds->recordings, opt);
   if (!outcome) return outcome.error();
+  if (ctx.json) return print_json_file(ctx, opt.out_dir / "metrics.json");
   ctx.out << eval::format_summary(outcome->result);
   ctx.out << "evaluation written to " << fs::absolute(opt.out_dir).lexically_normal().string()
           << " (open summary.md)\n";

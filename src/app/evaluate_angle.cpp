@@ -17,6 +17,7 @@
 #include "models/torch/network_spec.hpp"
 #include "train/train.hpp"
 #endif
+#include "report/html.hpp"
 #include "report/report.hpp"
 
 namespace myoexo::app {
@@ -220,7 +221,8 @@ Result<std::string> evaluate_angle_recordings(const Context& ctx, std::span<cons
     bars.show_values = bars.categories.size() <= 12;
     if (!bars.groups.empty()) {
       if (auto s = report::plot_bars(bars, opt.out_dir / "angle_rmse_per_subject.png"); !s) return s.error();
-      md += "\n![RMSE per subject](angle_rmse_per_subject.png)\n";
+      md += "\n![RMSE per subject](angle_rmse_per_subject.png)\n\n*What this shows: per held-out subject, the root "
+            "mean square error of the estimated knee angle against the goniometer, in degrees (lower is better).*\n";
     }
     // Traces: the median-RMSE subject of L (what a typical new person gets), each test recording.
     for (const auto& p : result->protocols) {
@@ -240,7 +242,8 @@ Result<std::string> evaluate_angle_recordings(const Context& ctx, std::span<cons
         lp.series.push_back({"estimate from EMG", tr.t_s, tr.estimate_deg});
         const std::string png = std::string("angle_trace_") + eval::protocol_code(p.protocol) + "_" + tr.recording + ".png";
         if (auto s = report::plot_lines(lp, opt.out_dir / png); !s) return s.error();
-        md += "\n![" + tr.recording + "](" + png + ")\n";
+        md += "\n![" + tr.recording + "](" + png + ")\n\n*What this shows: the knee angle the goniometer measured "
+              "(low-passed) and the angle estimated from EMG alone, over the held-out part of the recording.*\n";
       }
     }
   }
@@ -249,6 +252,10 @@ Result<std::string> evaluate_angle_recordings(const Context& ctx, std::span<cons
     out << md;
     if (!out) return make_error(ErrorCode::io, (opt.out_dir / "summary.md").string(), 0, "write failed");
   }
+  report::HtmlPageOptions page;
+  page.title = "myoexo: knee angle from EMG";
+  if (auto s = report::write_html_page(opt.out_dir / "summary.md", opt.out_dir / "summary.html", page); !s)
+    return s.error();
   return eval::format_angle_summary(*result);
 }
 
@@ -257,6 +264,7 @@ Status run_evaluate_angle(const Context& ctx, const EvaluateOptions& opt) {
   if (!ds) return ds.error();
   auto table = evaluate_angle_recordings(ctx, ds->recordings, opt);
   if (!table) return table.error();
+  if (ctx.json) return print_json_file(ctx, opt.out_dir / "angle_metrics.json");
   ctx.out << *table;
   ctx.out << "knee-angle evaluation written to " << fs::absolute(opt.out_dir).lexically_normal().string()
           << " (open summary.md)\n";

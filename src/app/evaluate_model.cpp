@@ -347,6 +347,7 @@ Status run_evaluate_model_file(const Context& ctx, const EvaluateOptions& opt) {
     for (const auto& l : md) f << l << '\n';
     if (!f) return make_error(ErrorCode::io, (opt.out_dir / "summary.md").string(), 0, "cannot be written");
   }
+  if (ctx.json) return print_json_file(ctx, opt.out_dir / "metrics.json");
   for (std::size_t i = 4; i < md.size(); ++i)
     if (md[i].rfind("![", 0) != 0) ctx.out << md[i] << '\n';
   ctx.out << "wrote " << join_list(files) << " in " << fs::absolute(opt.out_dir).lexically_normal().string() << '\n';

@@ -10,6 +10,8 @@
 #include "app/model_file.hpp"
 #include "app/train_cmd.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace myoexo::app {
 
 namespace fs = std::filesystem;
@@ -66,6 +68,28 @@ Status run_predict(const Context& ctx, const PredictOptions& opt) {
     if (!csv) return make_error(ErrorCode::io, opt.out->string(), 0, "cannot be written");
   }
 
+  if (ctx.json) {
+    nlohmann::json j;
+    j["input"] = input.string();
+    j["model"] = model_path.string();
+    j["classes"] = classes;
+    j["windows"] = n_windows;
+    j["window_samples"] = len;
+    j["increment_samples"] = inc;
+    j["sample_rate_hz"] = fs_hz;
+    j["duration_s"] = double(n) / fs_hz;
+    nlohmann::json counts = nlohmann::json::object();
+    for (std::size_t c = 0; c < k; ++c) counts[classes[c]] = histogram[c];
+    j["predicted_windows"] = counts;
+    j["file_label"] = rec->label.empty() ? nlohmann::json(nullptr) : nlohmann::json(rec->label);
+    const auto it = std::find(classes.begin(), classes.end(), rec->label);
+    j["accuracy"] = (rec->label.empty() || it == classes.end() || n_windows == 0)
+                        ? nlohmann::json(nullptr)
+                        : nlohmann::json(double(histogram[std::size_t(it - classes.begin())]) / double(n_windows));
+    j["predictions_csv"] = opt.out ? nlohmann::json(opt.out->string()) : nlohmann::json(nullptr);
+    ctx.out << j.dump(2) << '\n';
+    return {};
+  }
   char line[160];
   ctx.out << input.filename().string() << ": " << n_windows << " windows of " << len << " samples every " << inc
           << " (" << format_double(double(n) / fs_hz) << " s), model classes " << join(classes) << "\n";

@@ -14,6 +14,8 @@
 #include "app/info_json.hpp"
 #include "app/run.hpp"
 #include "io/io.hpp"
+#include "report/html.hpp"
+#include "session/model.hpp"
 
 namespace myoexo::app {
 
@@ -204,8 +206,26 @@ Status step_spectrograms(ReportState& st) {
     s.push_back("");
     s.push_back("![" + label + " spectrogram](" + stem + ".png)");
     s.push_back("");
+    s.push_back("*What this shows: the power of the EMG (colour, dB) by frequency (up) and time (across) during " + label +
+                "; each burst of muscle activity is a bright vertical band.*");
+    s.push_back("");
   }
   return {};
+}
+
+// "What am I looking at" for the figures of a replay (run.cpp draws them).
+const char* replay_figure_caption(std::string_view png) {
+  if (png == "emg")
+    return "the EMG of each muscle as the chain filtered it (causal band-pass), over the whole replay.";
+  if (png == "intent")
+    return "each decision of the decoder (colour = the movement it chose, height = its confidence) over time; "
+           "grey decisions were rejected as too uncertain and count as rest.";
+  if (png == "angles")
+    return "the exoskeleton's hip and knee: the set-point the controller asked for and the angle the simulated "
+           "joint reached, in degrees.";
+  if (png == "knee_goniometer")
+    return "the knee angle the goniometer recorded on the person and the simulated exoskeleton's knee, in degrees.";
+  return "a figure of the replay.";
 }
 
 // Step 3: one recording replayed through the whole chain into the simulated exoskeleton, with an LDA trained
@@ -269,8 +289,12 @@ Status step_replay(ReportState& st) {
               dir.string() + "` opens the run in the console and scrubs through it");
   s.push_back("");
   for (const char* png : {"emg", "intent", "angles", "knee_goniometer"})
-    if (fs::exists(dir / (std::string(png) + ".png")))
-      s.push_back("![" + std::string(png) + "](replay/" + png + ".png)"), s.push_back("");
+    if (fs::exists(dir / (std::string(png) + ".png"))) {
+      s.push_back("![" + std::string(png) + "](replay/" + png + ".png)");
+      s.push_back("");
+      s.push_back(std::string("*What this shows: ") + replay_figure_caption(png) + "*");
+      s.push_back("");
+    }
 
   // The same replay with the CNN of the CNN step (its leave-one-subject-out model for this subject).
   std::error_code ec;
@@ -300,8 +324,12 @@ Status step_replay(ReportState& st) {
   s.push_back("- files: [run_log.csv](replay_cnn/run_log.csv), [summary.json](replay_cnn/summary.json)");
   s.push_back("");
   for (const char* png : {"intent", "angles"})
-    if (fs::exists(cdir / (std::string(png) + ".png")))
-      s.push_back("![cnn " + std::string(png) + "](replay_cnn/" + png + ".png)"), s.push_back("");
+    if (fs::exists(cdir / (std::string(png) + ".png"))) {
+      s.push_back("![cnn " + std::string(png) + "](replay_cnn/" + png + ".png)");
+      s.push_back("");
+      s.push_back(std::string("*What this shows: ") + replay_figure_caption(png) + "*");
+      s.push_back("");
+    }
   return {};
 }
 
@@ -311,6 +339,25 @@ Status step_evaluate(ReportState& st) {
   ev.out_dir = st.opt.out_dir / "evaluation";
   auto res = evaluate_recordings(st.ctx, st.dataset.recordings, ev, "evaluation/");
   if (!res) return res.error();
+  for (const auto& l : res->headline_md) st.summary.push_back(l);
+  return {};
+}
+
+// Step 4b: the best model on this data (the lda_context LDA: log-amplitude features of the window and of 750 past
+// samples) under W, P and L, written to evaluation_best/.
+Status step_evaluate_best(ReportState& st) {
+  EvaluateOptions ev;
+  ev.model = "lda_context";
+  ev.out_dir = st.opt.out_dir / "evaluation_best";
+  if (st.opt.quick) {
+    const std::string subject = replay_subject(st);
+    ev.subjects = {subject.empty() ? std::string("1A") : subject};
+  }
+  auto res = evaluate_recordings(st.ctx, st.dataset.recordings, ev, "evaluation_best/");
+  if (!res) return res.error();
+  st.summary.push_back("The best model measured on this data: the same LDA on log-amplitude features of the window "
+                       "plus the same features over the window and 750 past samples (causal context).");
+  st.summary.push_back("");
   for (const auto& l : res->headline_md) st.summary.push_back(l);
   return {};
 }
@@ -411,8 +458,14 @@ Status step_knee_angle(ReportState& st) {
                 fixed(100.0 * k.value("following_fraction", 0.0), 0) + " % |");
   }
   s.push_back("");
-  if (fs::exists(st.opt.out_dir / "replay_proportional" / "knee_goniometer.png"))
-    s.push_back("![knee, proportional](replay_proportional/knee_goniometer.png)"), s.push_back("");
+  if (fs::exists(st.opt.out_dir / "replay_proportional" / "knee_goniometer.png")) {
+    s.push_back("![knee, proportional](replay_proportional/knee_goniometer.png)");
+    s.push_back("");
+    s.push_back("*What this shows: the knee angle the goniometer recorded while the person moved, and the simulated "
+                "exoskeleton's knee following the angle estimated from EMG (proportional mode) through the safety "
+                "supervisor.*");
+    s.push_back("");
+  }
   return {};
 }
 
@@ -421,6 +474,7 @@ std::vector<ReportStep> report_steps() {
       {"data set summary", step_dataset},
       {"per-class spectrograms", step_spectrograms},
       {"evaluation (LDA, protocols W/P/L)", step_evaluate},
+      {"evaluation (the best model, lda_context, protocols W/P/L)", step_evaluate_best},
       {"evaluation (CNN, protocols W/P/L)", step_evaluate_cnn},
       {"replay into the simulated exoskeleton", step_replay},
       {"knee angle from EMG (ridge, W/L; proportional replay)", step_knee_angle},
@@ -447,8 +501,14 @@ Status run_report(const Context& ctx, const ReportOptions& opt) {
     return make_error(ErrorCode::io, opt.out_dir.string(), 0, "cannot create the report folder");
 
   ReportState st{ctx, opt, data_path, {}, {}, {}};
+  const auto made_by = session::current_provenance();
   st.summary = {"# myoexo report", "",
-                "Made by `myoexo report`. Each section below is one step of the main job.", ""};
+                "Made by `myoexo report` (myoexo " + made_by.version +
+                    (made_by.commit.empty() ? std::string() : ", commit " + made_by.commit) + ", " +
+                    made_by.created_utc + ") from the data in `" + fs::absolute(data_path).lexically_normal().string() +
+                    "`. Each section below is one step of the main job." +
+                    (opt.quick ? " **Quick run: a smoke test of every step, not a result.**" : ""),
+                ""};
   const auto steps = report_steps();
   for (std::size_t i = 0; i < steps.size(); ++i) {
     log_line(ctx, "step " + std::to_string(i + 1) + "/" + std::to_string(steps.size()) + ": " + steps[i].name);
@@ -457,8 +517,13 @@ Status run_report(const Context& ctx, const ReportOptions& opt) {
   const fs::path md = opt.out_dir / "summary.md";
   std::ofstream out(md, std::ios::trunc);
   for (const auto& line : st.summary) out << line << '\n';
+  out.close();
   if (!out) return make_error(ErrorCode::io, md.string(), 0, "cannot be written");
-  ctx.out << "report written to " << fs::absolute(opt.out_dir).lexically_normal().string() << " (open summary.md)\n";
+  report::HtmlPageOptions page;
+  page.title = "myoexo report";
+  if (auto s = report::write_html_page(md, opt.out_dir / "report.html", page); !s) return s;
+  ctx.out << "report written to " << fs::absolute(opt.out_dir).lexically_normal().string()
+          << " (open report.html in a browser, or summary.md)\n";
   return {};
 }
 

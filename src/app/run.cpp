@@ -311,7 +311,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
     return make_error(ErrorCode::io, opt.out_dir.string(), 0, "cannot create the output folder");
 
   // Simulation (MuJoCo when built with it, else ideal mock actuators).
-  fs::path mjcf = opt.sim_model.empty() ? fs::path(MYOEXO_SOURCE_DIR) / "models" / "exo_leg.xml" : opt.sim_model;
+  fs::path mjcf = opt.sim_model.empty() ? resource_path(fs::path("models") / "exo_leg.xml") : opt.sim_model;
   std::unique_ptr<ExoHardware> hw;
   std::function<std::string()> hw_fault_text;  // the back-end's own description of its first fault, if it has one
   double dt = 1.0 / opt.control_hz;
@@ -391,9 +391,11 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
     con = std::move(*c);
     if (auto s = con->start(); !s) return s.error();
     // Like Jupyter: the token travels in the URL fragment (never sent to the server in a request line or logs).
-    ctx.out << "console: " << con->url() << "#token=" << con->token() << "\n"
-            << "         (viewers without the token can watch but not command; Space = emergency stop)\n";
-    ctx.out.flush();
+    // (With --json, stdout carries the result alone: the address goes to stderr.)
+    std::ostream& said = ctx.json ? ctx.err : ctx.out;
+    said << "console: " << con->url() << "#token=" << con->token() << "\n"
+         << "         (viewers without the token can watch but not command; Space = emergency stop)\n";
+    said.flush();
   }
   const ExoLimits limits = sess.loop().spec().supervisor.limits;
   const double margin = sess.loop().spec().supervisor.out_of_range_margin_rad;
@@ -982,6 +984,10 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
   auto s = run_chain(ctx, o, model);
   if (!s) return s.error();
   const json& j = s->json;
+  if (ctx.json) {
+    ctx.out << j.dump(2) << '\n';
+    return {};
+  }
   const auto& lat = j["latency"];
   ctx.out << (o.port.empty() ? "replayed " : "streamed from ") << j["recording"]["file"].get<std::string>() << " for "
           << format_double(std::round(j["sim_time_s"].get<double>() * 1000) / 1000) << " s at " << format_double(j["control_hz"].get<double>())

@@ -69,7 +69,7 @@ fs::path sibling(const fs::path& file, const std::string& suffix) {
 Result<fs::path> resolve_network_config(const std::string& name_or_path) {
   if (name_or_path.empty()) return make_error(ErrorCode::invalid_argument, "--config is empty");
   fs::path config = name_or_path;
-  if (config.extension() != ".toml") config = fs::path(MYOEXO_SOURCE_DIR) / "configs" / (name_or_path + ".toml");
+  if (config.extension() != ".toml") config = resource_path(fs::path("configs") / (name_or_path + ".toml"));
   std::error_code ec;
   if (!fs::is_regular_file(config, ec))
     return make_error(ErrorCode::invalid_argument, "--config must be a network config name (cnn1d, lstm, cnn_lstm, "

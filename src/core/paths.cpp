@@ -18,4 +18,26 @@ std::optional<std::filesystem::path> find_dataset_root(const std::optional<std::
   return std::nullopt;
 }
 
+std::optional<std::filesystem::path> find_resource_dir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (const char* env = std::getenv(kResourcesEnvVar); env != nullptr && *env != '\0') return fs::path(env);
+  // /proc/self/exe: the program itself, wherever it was installed or copied (argv[0] may be a bare name).
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path().parent_path() / "share" / "myoexo";
+    if (fs::is_directory(installed / "configs", ec)) return installed;
+  }
+#ifdef MYOEXO_SOURCE_DIR
+  const fs::path source = fs::path(MYOEXO_SOURCE_DIR);
+  if (fs::is_directory(source / "configs", ec)) return source;
+#endif
+  return std::nullopt;
+}
+
+std::filesystem::path resource_path(const std::filesystem::path& relative) {
+  const auto dir = find_resource_dir();
+  return dir ? *dir / relative : relative;
+}
+
 }  // namespace myoexo

@@ -1,6 +1,8 @@
 // Training loop: split, normalisation, fused Adam, schedule, checkpoint, early stopping, progress, history.
 #include "train/train.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -345,11 +347,13 @@ Result<Split> split_windows(const TrainingSet& d, const TrainConfig& c) {
 
 class ProgressBar {
  public:
-  ProgressBar(bool on, std::size_t epochs, std::size_t batches) : on_(on), epochs_(epochs), batches_(batches) {
+  // The bar redraws itself with '\r': only on a terminal. Into a file or a pipe, one line per epoch.
+  ProgressBar(bool on, std::size_t epochs, std::size_t batches)
+      : on_(on), tty_(::isatty(STDERR_FILENO) == 1), epochs_(epochs), batches_(batches) {
     t0_ = clock::now();
   }
   void update(std::size_t epoch0, std::size_t batch, double loss, double acc, bool force = false) {
-    if (!on_) return;
+    if (!on_ || !tty_) return;
     const auto now = clock::now();
     if (!force && now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
@@ -368,16 +372,16 @@ class ProgressBar {
   }
   void end_epoch(const EpochRecord& e) {
     if (!on_) return;
-    std::fprintf(stderr, "\repoch %zu/%zu loss %.4f", e.epoch, epochs_, e.train_loss);
+    std::fprintf(stderr, "%sepoch %zu/%zu loss %.4f", tty_ ? "\r" : "", e.epoch, epochs_, e.train_loss);
     if (std::isfinite(e.train_accuracy)) std::fprintf(stderr, " acc %5.1f%%", 100.0 * e.train_accuracy);
     if (!std::isnan(e.val_loss)) std::fprintf(stderr, " | val loss %.4f", e.val_loss);
     if (std::isfinite(e.val_accuracy)) std::fprintf(stderr, " acc %5.1f%%", 100.0 * e.val_accuracy);
-    std::fprintf(stderr, " | lr %.2e | %.1f s%*s\n", e.learning_rate, e.seconds, 12, "");
+    std::fprintf(stderr, " | lr %.2e | %.1f s%*s\n", e.learning_rate, e.seconds, tty_ ? 12 : 0, "");
   }
 
  private:
   using clock = std::chrono::steady_clock;
-  bool on_;
+  bool on_, tty_;
   std::size_t epochs_, batches_;
   clock::time_point t0_, last_{};
 };

@@ -1,6 +1,9 @@
 // The CLI front end: help shows defaults, usage errors exit 2, --data and $MYOEXO_DATA are honoured.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "app/app_test_util.hpp"
 
 using myoexo::test::run_myoexo;
@@ -69,4 +72,40 @@ TEST(Cli, NotANumberIsRefusedByEveryFloatingPointOption) {
     EXPECT_EQ(r.rc, myoexo::app::kExitUsage) << args.back() << " for " << args[args.size() - 2] << ": " << r.err;
     EXPECT_NE(r.err.find("finite"), std::string::npos) << r.err;
   }
+}
+
+// What a person scripting the program relies on: lists take commas, protocols their long names, --json gives one
+// JSON document equal to the file the command wrote, the help says what the exit codes mean.
+TEST(Cli, ListsTakeCommasProtocolsLongNamesAndJsonIsTheWrittenResult) {
+  const auto data = myoexo::test::fresh_dir("data");
+  myoexo::test::write_uci_folder(data / "uci-lower-limb", 3000);
+  const auto out = myoexo::test::fresh_dir("out");
+  // Held-out subjects given comma-separated, the protocol by its long name.
+  const auto r = run_myoexo({"-q", "--data", data.string(), "evaluate", "--protocol", "within", "--subject", "1N,2A",
+                             "--no-plots", "--json", "--out", (out / "eval").string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto printed = nlohmann::json::parse(r.out);  // stdout is one JSON document, nothing else
+  std::ifstream f(out / "eval" / "metrics.json");
+  const auto written = nlohmann::json::parse(f);
+  EXPECT_EQ(printed, written);
+  ASSERT_TRUE(printed["protocols"].contains("W"));
+  EXPECT_FALSE(printed["protocols"].contains("L"));
+  std::vector<std::string> folds;
+  for (const auto& fold : printed["protocols"]["W"]["per_fold"]) folds.push_back(fold["name"]);
+  EXPECT_EQ(folds, (std::vector<std::string>{"1N", "2A"}));
+  // The same with the values space-separated, and "loso" for L.
+  const auto l = run_myoexo({"-q", "--data", data.string(), "evaluate", "--protocol", "loso", "--subject", "1N", "2A",
+                             "--no-plots", "--json", "--out", (out / "eval_l").string()});
+  ASSERT_EQ(l.rc, 0) << l.err;
+  EXPECT_TRUE(nlohmann::json::parse(l.out)["protocols"].contains("L"));
+  // An unknown protocol names the accepted ones.
+  const auto bad = run_myoexo({"--data", data.string(), "evaluate", "--protocol", "crossed", "--out",
+                               (out / "never").string()});
+  EXPECT_EQ(bad.rc, myoexo::app::kExitUsage);
+  EXPECT_NE(bad.err.find("loso"), std::string::npos) << bad.err;
+  // The help says what the exit codes mean, and what the main job does.
+  const auto help = run_myoexo({"--help"});
+  EXPECT_NE(help.out.find("Exit status: 0"), std::string::npos) << help.out;
+  const auto rep = run_myoexo({"report", "--help"});
+  EXPECT_NE(rep.out.find("replays a held-out recording"), std::string::npos) << rep.out;
 }

@@ -28,5 +28,16 @@ TEST(DatasetRoot, EmptyEnvironmentFallsBackToCheckoutLayout) {
   ::unsetenv(kDataEnvVar);
 }
 
+TEST(ResourceDir, EnvironmentWinsElseTheBuildFindsTheSourceTreesConfigs) {
+  ::setenv(kResourcesEnvVar, "/opt/elsewhere/share/myoexo", 1);
+  EXPECT_EQ(resource_path("configs/cnn1d.toml").string(), "/opt/elsewhere/share/myoexo/configs/cnn1d.toml");
+  ::unsetenv(kResourcesEnvVar);
+  // A test binary is not installed (no ../share/myoexo beside it): the source tree it was built from.
+  const auto dir = find_resource_dir();
+  ASSERT_TRUE(dir.has_value());
+  EXPECT_TRUE(std::filesystem::is_regular_file(*dir / "models" / "exo_leg.xml")) << dir->string();
+  EXPECT_TRUE(std::filesystem::is_regular_file(resource_path("configs/cnn1d.toml")));
+}
+
 }  // namespace
 }  // namespace myoexo
