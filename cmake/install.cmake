@@ -7,7 +7,8 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(MYOEXO_INSTALLED_STAGES "")
-foreach(stage core io dsp features report models models_torch train eval realtime control sim hw session console)
+foreach(stage core io dsp features report models models_torch train eval realtime control sim hw session console
+              stream)
   if(TARGET myoexo_${stage})
     set_target_properties(myoexo_${stage} PROPERTIES EXPORT_NAME ${stage})
     list(APPEND MYOEXO_INSTALLED_STAGES myoexo_${stage})

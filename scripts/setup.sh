@@ -11,9 +11,9 @@ PACKAGES=(
   # libraries
   libeigen3-dev libfftw3-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
   libbiosig-dev libplplot-dev plplot-driver-cairo libcmark-gfm-dev libcmark-gfm-extensions-dev libcpp-httplib-dev libssl-dev libzip-dev
-  libserialport-dev libmujoco-dev libtorch-dev
+  libserialport-dev libmujoco-dev libtorch-dev libzmq3-dev cppzmq-dev
   # the Python module (python/) and its tests
-  pybind11-dev python3-dev python3-pytest
+  pybind11-dev python3-dev python3-pytest python3-zmq
   # firmware/ compiles with Debian's AVR tool chain
   arduino-mk arduino-core-avr gcc-avr avr-libc
   # ... and runs in simavr for the hardware-in-the-loop test (tools/avr_board)

@@ -186,8 +186,13 @@ struct RunCommandOptions {
   std::filesystem::path replay;                     ///< recording to replay (any format read_recording knows)
   std::string port;                                 ///< or: a live serial board (firmware/PROTOCOL.md), its
                                                     ///< channels taken as the model's, in order
-  double port_rate_hz = 1000.0;                     ///< the board's sampling rate
+  double port_rate_hz = 1000.0;                     ///< the board's (or the ZeroMQ stream's) sampling rate
   int baud = 115200;
+  /// or: EMG from a ZeroMQ publisher (stream/stream.hpp, "myoexo.emg"), in the model's channels, order and unit
+  std::string zmq_in;
+  /// Publish decisions, ticks, safety events and EMG on ZeroMQ at this endpoint while the run goes on ("" = no)
+  std::string publish;
+  double publish_wait_s = 0.0;                      ///< wait this long after binding before the run starts
   std::optional<std::filesystem::path> model;       ///< pipeline-model JSON or bare LDA JSON (see app/run.hpp)
   std::vector<std::filesystem::path> train_on;      ///< or: fit an LDA on these folders/files first
   bool include_same_subject = false;                ///< train_on: keep the replayed subject's recordings

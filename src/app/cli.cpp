@@ -209,9 +209,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* replay_opt = run_cmd->add_option("--replay", run_replay, "Recording to replay");
   auto* port_opt = run_cmd->add_option("--port", run.port, "Or: a live serial board (firmware/PROTOCOL.md) whose "
                                                            "channels are the model's, in order; needs --seconds");
+  auto* zmq_opt = run_cmd->add_option("--zmq", run.zmq_in, "Or: EMG from a ZeroMQ publisher (docs/streams.md; e.g. "
+                                                          "tcp://127.0.0.1:5556) in the model's channels and unit; "
+                                                          "needs --seconds and --rate");
   replay_opt->excludes(port_opt);
   port_opt->excludes(replay_opt);
-  run_cmd->add_option("--rate", run.port_rate_hz, "--port: the board's sampling rate in Hz")
+  zmq_opt->excludes(replay_opt)->excludes(port_opt);
+  run_cmd->add_option("--publish", run.publish, "Publish decisions, control ticks (100/s), safety events and the EMG "
+                                                "on ZeroMQ at this endpoint while running (e.g. tcp://127.0.0.1:5556; "
+                                                "docs/streams.md)");
+  run_cmd->add_option("--publish-wait", run.publish_wait_s, "--publish: wait this long (s) before starting, so "
+                                                             "subscribers see the stream from its start")
+      ->check(CLI::Range(0.0, 60.0));
+  run_cmd->add_option("--rate", run.port_rate_hz, "--port, --zmq: the stream's sampling rate in Hz")
       ->check(kFiniteNumber)->check(CLI::PositiveNumber);
   run_cmd->add_option("--baud", run.baud, "--port: serial baud rate (300..4000000)")->check(CLI::Range(300, 4000000));
   auto* model_opt = run_cmd->add_option("--model", run_model, "Model to use: a pipeline-model JSON, a bare LDA JSON, "

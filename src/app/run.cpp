@@ -32,6 +32,7 @@
 #include "console/console.hpp"
 #include "session/drivers.hpp"
 #include "session/session.hpp"
+#include "stream/stream.hpp"
 #ifdef MYOEXO_HAVE_SIM
 #include "sim/mujoco_exo.hpp"
 #endif
@@ -190,10 +191,12 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   if (!(opt.control_hz >= 100 && opt.control_hz <= 5000))
     return make_error(ErrorCode::invalid_argument, "--control-hz must be in [100, 5000]");
   const auto model = std::make_shared<const PipelineModel>(model_in);
-  const bool live = !opt.port.empty();
+  const bool from_zmq = !opt.zmq_in.empty();
+  const bool live = !opt.port.empty() || from_zmq;
   std::unique_ptr<realtime::EmgSource> source;
   realtime::ReplaySource* replay = nullptr;          // the replay's stats and faults (null when live)
   realtime::SerialSource* serial = nullptr;          // the board's wire statistics (null on replay)
+  stream::ZmqEmgSource* zmq_source = nullptr;        // the ZeroMQ stream's counters (null unless --zmq)
   const std::size_t nch = model->channels.size();
   double fs_hz = model->sample_rate_hz;
   std::optional<io::Recording> filtered;  // EMG for the plot
@@ -202,7 +205,24 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   std::string rec_name, rec_label, rec_subject;
   double full_scale = 0.0;
   std::optional<realtime::BoardProfile> board;
-  if (live) {
+  if (from_zmq) {
+    if (!(opt.seconds > 0 && opt.seconds <= kMaxLiveSeconds))
+      return make_error(ErrorCode::invalid_argument, "--zmq needs --seconds in (0, " + format_double(kMaxLiveSeconds) + "]");
+    if (!opt.faults.empty() || opt.random_faults > 0)
+      return make_error(ErrorCode::invalid_argument, "--fault/--random-faults apply to --replay only");
+    stream::ZmqSourceOptions zo;
+    zo.endpoint = opt.zmq_in;
+    zo.n_channels = nch;
+    zo.sample_rate_hz = opt.port_rate_hz;
+    zo.channel_names = model->channels;  // the stream must carry the model's channels, in order, in its unit
+    zo.unit = model->signal_unit;
+    auto z = stream::ZmqEmgSource::create(zo);
+    if (!z) return z.error();
+    zmq_source = z->get();
+    source = std::move(*z);
+    fs_hz = opt.port_rate_hz;
+    rec_name = "zmq:" + opt.zmq_in;
+  } else if (live) {
     if (!(opt.seconds > 0 && opt.seconds <= kMaxLiveSeconds))
       return make_error(ErrorCode::invalid_argument, "--port needs --seconds in (0, " + format_double(kMaxLiveSeconds) + "]");
     if (!opt.faults.empty() || opt.random_faults > 0)
@@ -361,7 +381,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   ss.read_frames = live ? 64 : opt.chunk_frames;
   ss.clock = (live || opt.realtime || opt.console) ? session::SessionClock::wall : session::SessionClock::stream;
   ss.event_log = opt.out_dir / "events.csv";
-  ss.emg_tap_seconds = (live || opt.console) ? 10.0 : 0.0;
+  ss.emg_tap_seconds = (live || opt.console || !opt.publish.empty()) ? 10.0 : 0.0;
   auto sess_r = session::Session::create(ss, model, std::move(source), *hw);
   if (!sess_r) return sess_r.error();
   session::Session& sess = **sess_r;
@@ -396,6 +416,27 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
     said << "console: " << con->url() << "#token=" << con->token() << "\n"
          << "         (viewers without the token can watch but not command; Space = emergency stop)\n";
     said.flush();
+  }
+  // Results on ZeroMQ while the run goes on (decisions, decimated ticks, safety events, the converted EMG).
+  std::unique_ptr<stream::Publisher> pub;
+  if (!opt.publish.empty()) {
+    stream::SessionDescription sd;
+    sd.sample_rate_hz = fs_hz;
+    sd.channels = model->channels;
+    sd.unit = model->signal_unit;
+    sd.classes = model_class_names(*model);
+    sd.source = from_zmq ? "zmq:" + opt.zmq_in : live ? "serial:" + opt.port : "replay:" + rec_name;
+    stream::PublisherOptions po;
+    po.endpoint = opt.publish;
+    auto p = stream::Publisher::create(po, sd);
+    if (!p) return p.error();
+    pub = std::move(*p);
+    pub->heartbeat(0.0);
+    (ctx.json ? ctx.err : ctx.out) << "publishing on " << pub->endpoint() << " (ZeroMQ; docs/streams.md)\n";
+    if (opt.publish_wait_s > 0) {  // subscribers that connect now see the stream from its start
+      std::this_thread::sleep_for(std::chrono::duration<double>(opt.publish_wait_s));
+      pub->heartbeat(1e9);
+    }
   }
   const ExoLimits limits = sess.loop().spec().supervisor.limits;
   const double margin = sess.loop().spec().supervisor.out_of_range_margin_rad;
@@ -497,6 +538,10 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
       }
       rows.push_back(r);
       if (con) con->feed_tick(r, knee_ref);
+      if (pub) {
+        pub->tick(r);
+        pub->heartbeat(r.t_s);
+      }
     }
     realtime::Decision d;
     while (sess.pop_decision(d)) {
@@ -515,12 +560,14 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
       std::snprintf(line, sizeof line, ",%.1f\n", double(d.compute_ns) / 1e3);
       decf << line;
       if (con) con->feed_decision(d);
+      if (pub) pub->decision(d);
     }
-    if (live || con) {
+    if (live || con || pub) {
       std::vector<double> chunk(256 * nch);
       realtime::ChunkTiming t;
       for (std::size_t m; (m = sess.pop_emg(chunk, t)) > 0;) {
         if (con) con->feed_emg(std::span<const double>(chunk.data(), m * nch), t.first_sample_s, t.arrival_ns);
+        if (pub) pub->emg(std::span<const double>(chunk.data(), m * nch), t.first_sample_s);
         if (console_recording)
           if (auto s = console_recording->append(std::span<const double>(chunk.data(), m * nch), t.first_sample_s);
               !s && host_failure.ok())
@@ -532,6 +579,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
     }
     if (auto s = sess.flush_events([&](const SafetyEvent& e) {
           if (con) con->feed_event(e);
+          if (pub) pub->event(e);
         });
         !s && host_failure.ok())
       host_failure = s;
@@ -589,7 +637,18 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   // ---- outputs ----
   const auto events = loop.supervisor().events();
   json s;
-  s["source"] = live ? "serial:" + opt.port : opt.replay.string();
+  s["source"] = from_zmq ? "zmq:" + opt.zmq_in : live ? "serial:" + opt.port : opt.replay.string();
+  if (zmq_source) {
+    const auto& zs = zmq_source->stats();
+    s["zmq_source"] = {{"endpoint", opt.zmq_in}, {"messages", zs.messages},         {"frames", zs.frames},
+                       {"gaps", zs.gaps},        {"frames_missing", zs.frames_missing}, {"rejected", zs.rejected}};
+  }
+  if (pub) {
+    const auto& ps = pub->stats();
+    s["publish"] = {{"endpoint", pub->endpoint()}, {"messages_sent", ps.sent},   {"messages_dropped", ps.dropped},
+                    {"decisions", ps.decisions},   {"ticks", ps.ticks},          {"events", ps.events},
+                    {"emg_chunks", ps.emg_chunks}};
+  }
   s["recording"] = {{"file", rec_name},
                     {"subject", rec_subject},
                     {"class", rec_label},
@@ -709,7 +768,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
                          {"chunks_dropped", rs.chunks_dropped},
                          {"stalls", rs.stalls},
                          {"out_of_order_chunks", rs.out_of_order_chunks}};
-  } else {
+  } else if (serial) {
     const auto& ws = serial->wire_stats();
     s["serial_stats"] = {{"frames_ok", ws.frames_ok},
                          {"frames_missing", ws.frames_missing},
@@ -904,8 +963,8 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
 }
 
 Status run_run(const Context& ctx, const RunCommandOptions& opt) {
-  if (opt.replay.empty() == opt.port.empty())
-    return make_error(ErrorCode::invalid_argument, "give exactly one of --replay FILE and --port DEV");
+  if (int(!opt.replay.empty()) + int(!opt.port.empty()) + int(!opt.zmq_in.empty()) != 1)
+    return make_error(ErrorCode::invalid_argument, "give exactly one of --replay FILE, --port DEV and --zmq ENDPOINT");
   if (opt.model.has_value() == !opt.train_on.empty())
     return make_error(ErrorCode::invalid_argument, "give exactly one of --model FILE and --train-on DIR|FILES");
   if (opt.model && opt.lda_context > 0)
@@ -989,7 +1048,7 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
     return {};
   }
   const auto& lat = j["latency"];
-  ctx.out << (o.port.empty() ? "replayed " : "streamed from ") << j["recording"]["file"].get<std::string>() << " for "
+  ctx.out << (o.port.empty() && o.zmq_in.empty() ? "replayed " : "streamed from ") << j["recording"]["file"].get<std::string>() << " for "
           << format_double(std::round(j["sim_time_s"].get<double>() * 1000) / 1000) << " s at " << format_double(j["control_hz"].get<double>())
           << " Hz control: " << j["pipeline"]["decisions"].get<std::uint64_t>() << " decisions, intents "
           << j["intents"].dump() << "\ncompute p50/p99/max "

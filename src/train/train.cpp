@@ -348,8 +348,8 @@ Result<Split> split_windows(const TrainingSet& d, const TrainConfig& c) {
 class ProgressBar {
  public:
   // The bar redraws itself with '\r': only on a terminal. Into a file or a pipe, one line per epoch.
-  ProgressBar(bool on, std::size_t epochs, std::size_t batches)
-      : on_(on), tty_(::isatty(STDERR_FILENO) == 1), epochs_(epochs), batches_(batches) {
+  ProgressBar(bool on, bool only_on_terminal, std::size_t epochs, std::size_t batches)
+      : on_(on), tty_(!only_on_terminal || ::isatty(STDERR_FILENO) == 1), epochs_(epochs), batches_(batches) {
     t0_ = clock::now();
   }
   void update(std::size_t epoch0, std::size_t batch, double loss, double acc, bool force = false) {
@@ -514,7 +514,7 @@ Result<TrainHistory> run_training(models::TorchClassifier::Impl& m, const Traini
     h.val_windows = split->val.size();
     const std::size_t bs = c.batch_size;
     const std::size_t n_batches = (split->train.size() + bs - 1) / bs;
-    ProgressBar bar(c.progress, c.epochs, n_batches);
+    ProgressBar bar(c.progress, c.progress_bar_only_on_terminal, c.epochs, n_batches);
     std::mt19937_64 rng(c.seed);
     std::vector<std::size_t> order = split->train;
     std::vector<int64_t> batch_idx;

@@ -75,6 +75,9 @@ struct TrainConfig {
   bool deterministic = true;           ///< LibTorch deterministic algorithms (same seed -> same weights)
   int threads = 1;                     ///< torch::set_num_threads; 0 = leave LibTorch's default
   bool progress = false;               ///< progress bar on stderr (loss, accuracy, ETA)
+  /// The bar redraws itself ('\r') only when stderr is a terminal; into a log file or a pipe it is one line per
+  /// epoch. false: the bar whatever stderr is.
+  bool progress_bar_only_on_terminal = true;
   std::filesystem::path history_csv;   ///< rewritten after every epoch when non-empty
 };
 

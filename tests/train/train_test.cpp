@@ -217,6 +217,7 @@ TEST(Train, ProgressBarShowsLossAccuracyAndEta) {
   auto s = test::make_synthetic_windows(48, 3, 64, 3, 12);
   TrainConfig c = quick_config(1);
   c.progress = true;
+  c.progress_bar_only_on_terminal = false;  // the captured stderr is not a terminal
   testing::internal::CaptureStderr();
   auto r = train_network(test::tiny_spec(ArchKind::cnn1d), to_set(s), c);
   const std::string err = testing::internal::GetCapturedStderr();
@@ -225,6 +226,21 @@ TEST(Train, ProgressBarShowsLossAccuracyAndEta) {
   EXPECT_NE(err.find("acc"), std::string::npos);
   EXPECT_NE(err.find("epoch 1/1"), std::string::npos);
   EXPECT_NE(err.find("ETA"), std::string::npos);
+}
+
+// Into a log file (stderr not a terminal), one line per epoch: no redrawn bar, no carriage returns.
+TEST(Train, ProgressIntoALogIsOneLinePerEpoch) {
+  auto s = test::make_synthetic_windows(48, 3, 64, 3, 12);
+  TrainConfig c = quick_config(2);
+  c.progress = true;
+  testing::internal::CaptureStderr();
+  auto r = train_network(test::tiny_spec(ArchKind::cnn1d), to_set(s), c);
+  const std::string err = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(err.find('\r'), std::string::npos) << err;
+  EXPECT_EQ(err.find("ETA"), std::string::npos) << err;
+  EXPECT_NE(err.find("epoch 1/2 loss"), std::string::npos) << err;
+  EXPECT_NE(err.find("epoch 2/2 loss"), std::string::npos) << err;
 }
 
 TEST(Train, HeadOnlyFineTuningAdaptsToNewLabels) {
