@@ -24,7 +24,17 @@
 #include "io/io.hpp"
 #include "models/lda.hpp"
 #include "realtime/pipeline.hpp"
+#include "app/run.hpp"
+#include "control/control.hpp"
+#include "core/paths.hpp"
+#include "hw/mock_exo.hpp"
+#include "realtime/replay_source.hpp"
+#include "session/drivers.hpp"
 #include "session/model.hpp"
+#include "session/session.hpp"
+#ifdef MYOEXO_HAVE_SIM
+#include "sim/mujoco_exo.hpp"
+#endif
 
 namespace py = pybind11;
 using namespace myoexo;
@@ -298,6 +308,166 @@ class PyPipeline {
   std::size_t nch_ = 0, frames_seen_ = 0;
 };
 
+// ---- a replay session -------------------------------------------------------------------------------------------
+
+// The live chain on a recording, in stream time, into the simulated exoskeleton (or the mock actuators): the
+// session the program's `run` hosts, driven here. Returns columns (the Python side makes structured arrays).
+py::dict replay(const ModelPtr& m, const RecordingPtr& rec, double seconds, std::vector<std::string> faults,
+                bool proportional, const std::string& backend, double rejection_threshold, std::size_t vote_window,
+                double control_hz) {
+  if (!(control_hz >= 100 && control_hz <= 5000)) throw py::value_error("control_hz must be in [100, 5000]");
+  const std::size_t nch = m->channels.size();
+  double full_scale = 0.0;
+  for (const auto& name : m->channels) {
+    const int c = rec->channel_index(name);
+    if (c < 0) throw py::value_error("the recording has no channel " + name + " (the model needs them, in order)");
+    for (double x : rec->channel(std::size_t(c)))
+      if (std::isfinite(x)) full_scale = std::max(full_scale, std::abs(x));
+  }
+  realtime::ReplayOptions ro;
+  ro.channels = m->channels;
+  for (const auto& f : faults) ro.faults.push_back(take(app::parse_fault(f)));
+  auto src = take(realtime::ReplaySource::create(*rec, ro));
+
+  std::unique_ptr<control::ExoHardware> hw;
+  double dt = 0.002;
+  if (backend == "mujoco") {
+#ifdef MYOEXO_HAVE_SIM
+    // The control rate as a whole number of the model's steps (as `myoexo run --control-hz`).
+    const auto mjcf = resource_path("models/exo_leg.xml");
+    auto exo = take(sim::MujocoExo::load_file(mjcf));
+    const double sub = 1.0 / (control_hz * exo->control_period_s());
+    if (std::abs(sub - std::round(sub)) > 1e-6 || std::round(sub) < 1)
+      throw py::value_error("control_hz: the period must be a multiple of the model's timestep " +
+                            std::to_string(exo->control_period_s()) + " s");
+    sim::MujocoExoSpec es;
+    es.substeps = int(std::round(sub));
+    if (es.substeps != 1) exo = take(sim::MujocoExo::load_file(mjcf, es));
+    dt = exo->control_period_s();
+    hw = std::move(exo);
+#else
+    throw py::value_error("this build has no MuJoCo: backend='mock'");
+#endif
+  } else if (backend == "mock") {
+    hw = std::make_unique<hw::MockExo>();
+    dt = 1.0 / control_hz;
+  } else {
+    throw py::value_error("backend must be 'mujoco' or 'mock'");
+  }
+  session::SessionSpec ss;
+  ss.control_hz = 1.0 / dt;
+  ss.loop.proportional.enabled = proportional;
+  ss.post.rejection_threshold = rejection_threshold;
+  ss.post.vote_window = vote_window;
+  ss.full_scale = full_scale;
+  ss.clock = session::SessionClock::stream;
+  ss.emg_tap_seconds = 0.0;
+  auto sess = take(session::Session::create(ss, std::make_shared<const session::PipelineModel>(*m),
+                                            std::make_unique<realtime::ReplaySource>(std::move(src)), *hw));
+  check(sess->configure());
+  std::vector<session::TickTelemetry> ticks;
+  std::vector<realtime::Decision> decisions;
+  std::vector<control::SafetyEvent> events;
+  session::DriverOptions dopt;
+  dopt.duration_s = seconds;
+  dopt.service = [&] {
+    session::TickTelemetry t;
+    while (sess->pop_telemetry(t)) ticks.push_back(t);
+    realtime::Decision d;
+    while (sess->pop_decision(d)) decisions.push_back(d);
+    (void)sess->flush_events([&](const control::SafetyEvent& e) { events.push_back(e); });
+  };
+  check(sess->activate(0.0));
+  Result<session::DriverReport> drv = [&] {
+    py::gil_scoped_release release;
+    return session::run_stream_clock(*sess, dopt);
+  }();
+  (void)sess->deactivate();
+  dopt.service();
+  if (!drv) raise(drv.error());
+
+  const auto col = [](std::size_t n) { return Array{static_cast<py::ssize_t>(n)}; };
+  const std::size_t n = ticks.size();
+  Array t_s = col(n), hip_set = col(n), knee_set = col(n), hip = col(n), knee = col(n), hip_tau = col(n),
+        knee_tau = col(n), knee_est = col(n), conf = col(n);
+  py::array_t<std::int32_t> faults_col{static_cast<py::ssize_t>(n)};
+  py::array_t<bool> following{static_cast<py::ssize_t>(n)};
+  py::list mode, active, decision;
+  constexpr double deg = 180.0 / M_PI;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& t = ticks[i];
+    t_s.mutable_data()[i] = t.t_s;
+    hip_set.mutable_data()[i] = t.setpoint[0] * deg;
+    knee_set.mutable_data()[i] = t.setpoint[1] * deg;
+    hip.mutable_data()[i] = t.q[0] * deg;
+    knee.mutable_data()[i] = t.q[1] * deg;
+    hip_tau.mutable_data()[i] = t.tau[0];
+    knee_tau.mutable_data()[i] = t.tau[1];
+    knee_est.mutable_data()[i] = t.knee_estimate_deg;
+    conf.mutable_data()[i] = t.confidence;
+    faults_col.mutable_data()[i] = std::int32_t(t.sensor_faults);
+    following.mutable_data()[i] = t.following;
+    mode.append(control::supervisor_mode_name(t.mode));
+    active.append(control::intent_label_name(t.active));
+    decision.append(control::intent_label_name(t.decision));
+  }
+  py::dict tick_cols;
+  tick_cols["t_s"] = t_s;
+  tick_cols["mode"] = mode;
+  tick_cols["decision"] = decision;
+  tick_cols["confidence"] = conf;
+  tick_cols["active_intent"] = active;
+  tick_cols["hip_setpoint_deg"] = hip_set;
+  tick_cols["knee_setpoint_deg"] = knee_set;
+  tick_cols["hip_deg"] = hip;
+  tick_cols["knee_deg"] = knee;
+  tick_cols["hip_torque_nm"] = hip_tau;
+  tick_cols["knee_torque_nm"] = knee_tau;
+  tick_cols["sensor_faults"] = faults_col;
+  tick_cols["knee_estimate_deg"] = knee_est;
+  tick_cols["following"] = following;
+
+  const auto classes = session::model_class_names(*m);
+  const std::size_t nd = decisions.size();
+  Array end_s = col(nd), prob = col(nd);
+  py::array_t<bool> rejected{static_cast<py::ssize_t>(nd)};
+  py::list klass, intent;
+  for (std::size_t i = 0; i < nd; ++i) {
+    const auto& d = decisions[i];
+    end_s.mutable_data()[i] = d.intent.window_end_s;
+    prob.mutable_data()[i] = d.raw_probability;
+    rejected.mutable_data()[i] = d.rejected;
+    klass.append(d.raw_class >= 0 && std::size_t(d.raw_class) < classes.size() ? classes[std::size_t(d.raw_class)]
+                                                                                : std::string());
+    intent.append(control::intent_label_name(d.intent.label));
+  }
+  py::dict dec_cols;
+  dec_cols["window_end_s"] = end_s;
+  dec_cols["class"] = klass;
+  dec_cols["probability"] = prob;
+  dec_cols["rejected"] = rejected;
+  dec_cols["intent"] = intent;
+
+  py::list ev;
+  for (const auto& e : events) {
+    py::dict d;
+    d["t_s"] = e.t_s;
+    d["reason"] = control::safety_reason_name(e.reason);
+    d["joint"] = e.joint;
+    d["value"] = e.value;
+    d["limit"] = e.limit;
+    ev.append(d);
+  }
+  py::dict out;
+  out["ticks"] = tick_cols;
+  out["decisions"] = dec_cols;
+  out["events"] = ev;
+  out["control_hz"] = 1.0 / dt;
+  out["backend"] = backend;
+  out["channels"] = nch;
+  return out;
+}
+
 // ---- evaluation -------------------------------------------------------------------------------------------------
 
 py::object evaluate(const std::vector<RecordingPtr>& recordings, const std::string& model, const std::string& protocol,
@@ -445,6 +615,10 @@ PYBIND11_MODULE(_core, m) {
         return std::make_unique<PyPipeline>(pm, threshold, vote);
       }, py::arg("rejection_threshold") = 0.9, py::arg("vote_window") = 5,
            "The live chain's streaming pipeline on this model");
+  m.def("_replay", &replay, py::arg("model"), py::arg("recording"), py::arg("seconds") = 0.0,
+        py::arg("faults") = std::vector<std::string>{}, py::arg("proportional") = false,
+        py::arg("backend") = "mujoco", py::arg("rejection_threshold") = 0.9, py::arg("vote_window") = 5,
+        py::arg("control_hz") = 500.0);
   m.def("load_model", [](const std::filesystem::path& p) {
     return std::make_shared<session::PipelineModel>(take(app::load_model(p)));
   }, py::arg("path"));

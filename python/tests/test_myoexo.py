@@ -177,3 +177,33 @@ def test_the_lda_protocol_in_python_gives_the_programs_numbers(tmp_path):
     assert [f["name"] for f in w["per_fold"]] == ["1N", "2A"]
     assert w["summary"] == w_cli["summary"]
     assert 0.5 < w["summary"]["mean_accuracy"] <= 1.0
+
+
+def test_a_replay_session_returns_what_the_exoskeleton_did(trained_model):
+    rec = myoexo.read_recording(UCI / "A_TXT" / "1Amar.txt")
+    run = myoexo.replay(trained_model, rec, seconds=6, faults=["flat_line:3:1.5:0"])
+    t = run.ticks
+    assert run.control_hz == 500 and run.backend == "mujoco"
+    assert len(t) == pytest.approx(6 * 500, abs=2) and np.all(np.diff(t.t_s) > 0)
+    # The flat line on RF from 3 s is a sensor fault: the supervisor holds during it, and it ran normally before.
+    assert "normal" in set(t.mode[t.t_s < 3])
+    during = t[(t.t_s > 3.3) & (t.t_s < 4.4)]
+    assert np.all(during.mode == "hold") and np.all(during.sensor_faults != 0)
+    assert any(e["reason"] == "sensor_fault" for e in run.events)
+    # Decisions: every 50 samples, mostly gait on a gait recording; the leg moved.
+    d = run.decisions
+    assert len(d) == pytest.approx((6000 - 250) / 50 + 1, abs=2)
+    assert (d.intent == "gait").mean() > 0.4
+    assert np.ptp(t.knee_deg) > 10
+    # The same call twice gives the same session (stream time is deterministic).
+    again = myoexo.replay(trained_model, rec, seconds=6, faults=["flat_line:3:1.5:0"])
+    np.testing.assert_array_equal(again.ticks.knee_deg, t.knee_deg)
+    # ... and the session `myoexo run --replay` hosts: the same ticks, modes and knee angles.
+    out = pathlib.Path(trained_model).parent / "cli_replay"
+    subprocess.run([PROGRAM, "-q", "run", "--replay", str(UCI / "A_TXT" / "1Amar.txt"), "--model", str(trained_model),
+                    "--seconds", "6", "--fault", "flat_line:3:1.5:0", "--no-plots", "--out", str(out)],
+                   check=True, capture_output=True)
+    log = np.genfromtxt(out / "run_log.csv", delimiter=",", names=True, dtype=None, encoding="utf-8")
+    assert len(log) == len(t)
+    np.testing.assert_allclose(log["knee_deg"], t.knee_deg, atol=1e-3)  # the log keeps 4 decimals
+    assert list(log["supervisor_mode"]) == list(t.mode)

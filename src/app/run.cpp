@@ -47,8 +47,6 @@ using nlohmann::json;
 
 // ---- the chain ----------------------------------------------------------------------------------------------
 
-namespace {
-
 Result<realtime::FaultEvent> parse_fault(const std::string& text) {
   std::vector<std::string> parts;
   std::size_t pos = 0;
@@ -80,6 +78,8 @@ Result<realtime::FaultEvent> parse_fault(const std::string& text) {
   }
   return ev;
 }
+
+namespace {
 
 struct Quantiles {
   double p50 = 0, p99 = 0, max = 0, mean = 0;

@@ -34,6 +34,7 @@
 #include "models/classifier.hpp"
 #include "models/lda.hpp"
 #include "session/model.hpp"
+#include "realtime/replay_source.hpp"
 #include "session/session.hpp"
 
 namespace myoexo::app {
@@ -70,6 +71,10 @@ struct RunSummary {
   session::SessionStats session;                       ///< counters and timing of the session (arrival -> command, ...)
   nlohmann::json json;                                 ///< summary.json as written
 };
+
+/// A --fault text "KIND:START_S:DURATION_S[:CHANNEL]" (KIND: nan_burst, flat_line, saturation, dropped_chunk,
+/// stall, out_of_order) as a replay fault. Errors: invalid_argument naming the text.
+Result<realtime::FaultEvent> parse_fault(const std::string& text);
 
 /// Runs the whole chain for `opt` on `model`; writes the outputs into opt.out_dir.
 Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, const PipelineModel& model);
