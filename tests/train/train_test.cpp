@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "common/test_data.hpp"
@@ -304,6 +305,22 @@ TEST(Train, TrainedCnnTorchScriptExportMatchesPython) {
   ASSERT_TRUE(r->model.predict_proba(x.data(), 96, r->model.n_inputs(), p.data()));
   ASSERT_EQ(out.size(), p.size());
   for (std::size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(out[i], p[i], 1e-5) << i;
+  // PyTorch alone can tell how to feed it: the archive carries the model's description.
+  const auto meta_path = dir.path / "meta.json";
+  const std::string cmd = "/usr/bin/python3 -c \"import sys, torch\n"
+                          "extra = {'myoexo.json': ''}\n"
+                          "torch.jit.load(sys.argv[1], _extra_files=extra)\n"
+                          "open(sys.argv[2], 'wb').write(extra['myoexo.json'])\n\" '" +
+                          (dir.path / "m.pt").string() + "' '" + meta_path.string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(meta_path);
+  const auto meta = nlohmann::json::parse(in);
+  EXPECT_EQ(meta["format"], "myoexo-torchscript");
+  const auto& input = meta["network"]["input"];
+  EXPECT_EQ(input["channels"].get<std::vector<std::string>>(), r->model.spec().input.channel_names);
+  EXPECT_EQ(meta["network"]["classes"].get<std::vector<std::string>>(), r->model.class_names());
+  EXPECT_DOUBLE_EQ(input["sample_rate_hz"].get<double>(), r->model.spec().input.sample_rate_hz);
+  EXPECT_TRUE(meta["network"].contains("card"));
 }
 
 }  // namespace

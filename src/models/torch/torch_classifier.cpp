@@ -1,6 +1,8 @@
 // TorchClassifier: prediction paths, model file, TorchScript export.
 #include "models/torch/torch_classifier.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <mutex>
 
 #include <torch/script.h>
@@ -273,7 +275,20 @@ Status TorchClassifier::export_torchscript(const std::filesystem::path& path) co
       module.register_buffer(dot_to_underscore(item.key()), item.value().detach().clone());
     module.define(impl_->net->torchscript_source());
     module.eval();
-    module.save(path.string());
+    // What a PyTorch user needs to run it correctly without this program, as an extra file of the archive
+    // (torch.jit.load(path, _extra_files={"myoexo.json": ""})): classes, channels in order, rate, signal unit,
+    // filter, window, normalisation (applied inside forward) and the model card.
+    const nlohmann::json network = nlohmann::json::parse(network_spec_to_json(spec()));
+    nlohmann::json meta = {
+        {"format", "myoexo-torchscript"},
+        {"version", 1},
+        {"input", "float32 [batch, channels, window samples] in the model's channel order and signal unit, filtered as "
+                  "network.input.filter says (causal unless trained zero-phase); normalisation is applied inside "
+                  "forward"},
+        {"output", "class probabilities [batch, classes] in network.classes order"},
+        {"network", network}};
+    ::torch::jit::ExtraFilesMap extra{{"myoexo.json", meta.dump(2)}};
+    module.save(path.string(), extra);
   } catch (const std::exception& e) {
     return make_error(ErrorCode::io, path.string(), 0, std::string("TorchScript export failed: ") + e.what());
   }
