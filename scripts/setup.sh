@@ -13,7 +13,7 @@ PACKAGES=(
   libbiosig-dev libplplot-dev plplot-driver-cairo libcmark-gfm-dev libcmark-gfm-extensions-dev libcpp-httplib-dev libssl-dev libzip-dev
   libserialport-dev libmujoco-dev libtorch-dev libzmq3-dev cppzmq-dev
   # the Python module (python/) and its tests
-  pybind11-dev python3-dev python3-pytest python3-zmq
+  pybind11-dev python3-dev python3-pytest python3-zmq python3-onnx
   # firmware/ compiles with Debian's AVR tool chain
   arduino-mk arduino-core-avr gcc-avr avr-libc
   # ... and runs in simavr for the hardware-in-the-loop test (tools/avr_board)

@@ -207,3 +207,32 @@ def test_a_replay_session_returns_what_the_exoskeleton_did(trained_model):
     assert len(log) == len(t)
     np.testing.assert_allclose(log["knee_deg"], t.knee_deg, atol=1e-3)  # the log keeps 4 decimals
     assert list(log["supervisor_mode"]) == list(t.mode)
+
+
+@needs_uci
+@pytest.mark.parametrize("arch", ["cnn1d", "lstm"])
+def test_a_trained_network_exports_to_torchscript_with_its_description_and_to_a_valid_onnx_graph(arch, tmp_path):
+    torch = pytest.importorskip("torch")
+    onnx = pytest.importorskip("onnx")
+    ts = tmp_path / "model_ts.pt"
+    subprocess.run([PROGRAM, "-q", "train", "--model", arch, "--dataset", str(UCI), "--subject", "1N", "--epochs", "1",
+                    "--out", str(tmp_path / "model.pt"), "--torchscript", str(ts), "--no-plots"],
+                   check=True, capture_output=True)
+    extra = {"myoexo.json": ""}
+    module = torch.jit.load(str(ts), _extra_files=extra)
+    meta = json.loads(extra["myoexo.json"])
+    net = meta["network"]
+    assert net["input"]["channels"] == ["RF", "BF", "VM", "ST"] and net["card"]["signal_unit"] == "mV"
+    assert net["classes"] == ["gait", "sitting", "standing"]
+    x = torch.zeros(3, 4, net["input"]["window_length"])
+    with torch.no_grad():
+        p = module(x)
+    np.testing.assert_allclose(p.sum(1).numpy(), 1.0, rtol=1e-5)  # probabilities per window
+    out = subprocess.run(["/usr/bin/python3", str(SOURCE / "scripts" / "export_onnx.py"), str(ts),
+                          str(tmp_path / "model.onnx")], check=True, capture_output=True, text=True)
+    assert "checked by onnx.checker" in out.stdout
+    model = onnx.load(str(tmp_path / "model.onnx"))
+    onnx.checker.check_model(model)
+    props = {p.key: p.value for p in model.metadata_props}
+    assert json.loads(props["myoexo"])["network"]["classes"] == net["classes"]
+    assert [i.name for i in model.graph.input] == ["windows"]
