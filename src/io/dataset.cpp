@@ -96,6 +96,7 @@ const char* file_format_name(FileFormat f) noexcept {
     case FileFormat::uci_gestures: return "uci-gestures";
     case FileFormat::csv: return "csv";
     case FileFormat::edf: return "edf";
+    case FileFormat::xdf: return "xdf";
     case FileFormat::unknown: return "unknown";
   }
   return "unknown";
@@ -112,6 +113,7 @@ FileFormat detect_format(const fs::path& path) {
     in.read(head.data(), static_cast<std::streamsize>(head.size()));
     head.resize(static_cast<std::size_t>(in.gcount()));
   }
+  if (head.compare(0, 4, "XDF:") == 0) return FileFormat::xdf;
   if (ext == ".edf" || ext == ".bdf") return FileFormat::edf;
   if (head.compare(0, 8, "\xff" "BIOSEMI") == 0) return FileFormat::edf;
   if (head.size() >= 256 && head.compare(0, 8, "0       ") == 0) return FileFormat::edf;
@@ -134,9 +136,10 @@ Result<Recording> read_recording(const fs::path& path) {
   const FileFormat format = detect_format(path);
   if (format == FileFormat::uci_lower_limb) return read_uci_lower_limb(path);
   if (format == FileFormat::uci_gestures) return read_uci_gestures(path);
+  if (format == FileFormat::xdf) return read_xdf(path);
   if (format == FileFormat::unknown)
     return make_error(ErrorCode::unsupported, path.string(), 0,
-                      "unrecognised format (expected UCI lower-limb/gestures text, CSV/TSV with a header row, EDF/BDF)");
+                      "unrecognised format (expected UCI lower-limb/gestures text, CSV/TSV with a header row, EDF/BDF, XDF)");
   Result<Recording> rec = format == FileFormat::csv ? read_csv(path) : read_edf(path);
   if (!rec) return rec;
   // A labelled recording (`myoexo record --cues`): its events sidecar labels every sample.

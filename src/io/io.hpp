@@ -82,9 +82,20 @@ Result<Recording> read_edf(const std::filesystem::path& path);
 /// range rounded outward to 8 characters and 65535 (EDF) or 16777215 (BDF) steps.
 Status write_edf(const Recording& rec, const std::filesystem::path& path);
 
+// ---- XDF (Lab Streaming Layer, LabRecorder) -------------------------------------------------------------------
+
+/// Reads an XDF file: the EMG is the numeric stream of type "EMG" (else the only numeric stream with a rate), its
+/// channels named and united from the stream header (microvolts -> "uV", millivolts -> "mV", volts -> "V"); every
+/// string (marker) stream becomes Recording::annotations at its time on the EMG's time line. Samples are kept
+/// contiguous: a jump in the EMG's time stamps is reported in Recording::warnings, never filled in. Clock-offset
+/// chunks are not applied (streams of one machine share its clock). Errors: parse (naming the byte offset), empty
+/// (no numeric stream), invalid_argument (several numeric streams and none of type EMG).
+Result<Recording> read_xdf(const std::filesystem::path& path);
+Result<Recording> parse_xdf(std::string_view bytes, const std::string& display_name);
+
 // ---- Any file -----------------------------------------------------------------------------------------------
 
-enum class FileFormat { uci_lower_limb, uci_gestures, csv, edf, unknown };
+enum class FileFormat { uci_lower_limb, uci_gestures, csv, edf, xdf, unknown };
 const char* file_format_name(FileFormat f) noexcept;
 
 /// Sniffs the format from the extension and the first bytes.
