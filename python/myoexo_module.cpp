@@ -542,9 +542,14 @@ PYBIND11_MODULE(_core, m) {
                (r.subject_id.empty() ? "" : ", subject " + r.subject_id) + (r.label.empty() ? "" : ", " + r.label) + ")";
       });
 
-  m.def("read_recording", [](const std::filesystem::path& p) {
-    return std::make_shared<io::Recording>(take(io::read_recording(p)));
-  }, py::arg("path"), "Reads a UCI lower-limb text file, UCI gestures, CSV/TSV or EDF/EDF+/BDF (by content).");
+  m.def("read_recording", [](const std::filesystem::path& p, std::optional<double> csv_rate_hz) {
+    io::set_headerless_csv_rate(csv_rate_hz.value_or(0.0));
+    auto r = io::read_recording(p);
+    io::set_headerless_csv_rate(0.0);
+    return std::make_shared<io::Recording>(take(std::move(r)));
+  }, py::arg("path"), py::arg("csv_rate_hz") = py::none(),
+        "Reads a UCI lower-limb text file, UCI gestures, CSV/TSV, EDF/EDF+/BDF or XDF (by content). csv_rate_hz: the "
+        "rate of a CSV without a header row.");
   m.def("load_dataset", [](const std::filesystem::path& root) {
     auto d = take(io::load_dataset(root));
     std::vector<RecordingPtr> out;

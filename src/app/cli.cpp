@@ -15,6 +15,7 @@
 #include "app/train_cmd.hpp"
 #endif
 #include "core/paths.hpp"
+#include "io/io.hpp"
 
 namespace myoexo::app {
 
@@ -93,6 +94,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->type_name("DIR")
       ->default_str("");
   app.add_flag("-q,--quiet", quiet, "No progress lines on stderr");
+  double csv_rate = 0.0;
+  app.add_option("--csv-rate", csv_rate, "Sampling rate (Hz) of CSV/text recordings without a header row (channels "
+                                         "are then ch1..chN); '%' and '#' lines are comments in any CSV")
+      ->check(CLI::PositiveNumber)
+      ->default_str("");
 
   // info
   InfoOptions info;
@@ -535,6 +541,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
 
   Context ctx{out, err, data_dir.empty() ? std::nullopt : std::optional<std::string>(data_dir), quiet, json_out};
+  io::set_headerless_csv_rate(csv_rate);
   Status status;
   try {
     if (info_cmd->parsed()) {

@@ -98,6 +98,12 @@ bool is_time_name(std::string_view n) {
 
 bool is_label_name(std::string_view n) { return iequals(n, "class") || iequals(n, "label"); }
 
+// A comment line: its first non-blank character is '%' (MATLAB, OpenBCI) or '#'.
+bool is_comment(std::string_view line) {
+  const std::string_view t = trim(line);
+  return !t.empty() && (t.front() == '%' || t.front() == '#');
+}
+
 // Seconds per unit from a unit text or name suffix; 0 = unknown.
 double time_scale_from(std::string_view name, std::string_view unit) {
   auto from_unit = [](std::string_view u) -> double {
@@ -153,6 +159,8 @@ Result<Recording> parse_csv(std::string_view text, const std::string& display_na
   const std::string& file = display_name;
   if (options.sample_rate_hz && !(std::isfinite(*options.sample_rate_hz) && *options.sample_rate_hz > 0))
     return make_error(ErrorCode::invalid_argument, file, 0, "sample_rate_hz must be finite and > 0");
+  if (options.headerless_rate_hz && !(std::isfinite(*options.headerless_rate_hz) && *options.headerless_rate_hz > 0))
+    return make_error(ErrorCode::invalid_argument, file, 0, "headerless_rate_hz must be finite and > 0");
   if (!(std::isfinite(options.time_scale_s) && options.time_scale_s >= 0))
     return make_error(ErrorCode::invalid_argument, file, 0, "time_scale_s must be finite and >= 0");
 
@@ -161,28 +169,38 @@ Result<Recording> parse_csv(std::string_view text, const std::string& display_na
 
   detail::LineCursor cur(text);
   std::string_view line;
-  cur.next(line);
-  if (line.size() > detail::kMaxLineBytes) return detail::line_too_long(file, 1, line.size());
-  if (detail::has_binary(line)) return make_error(ErrorCode::parse, file, 1, "binary bytes in the header row");
-  if (detail::is_blank(line)) return make_error(ErrorCode::parse, file, 1, "header row is empty");
+  // Comment lines ('%' as MATLAB and OpenBCI write them, or '#') before the header are skipped.
+  while (cur.next(line) && is_comment(line)) {
+  }
+  const std::size_t head_ln = cur.line_number();
+  if (is_comment(line)) return make_error(ErrorCode::empty, file, head_ln, "only comment lines");
+  if (line.size() > detail::kMaxLineBytes) return detail::line_too_long(file, head_ln, line.size());
+  if (detail::has_binary(line)) return make_error(ErrorCode::parse, file, head_ln, "binary bytes in the header row");
+  if (detail::is_blank(line)) return make_error(ErrorCode::parse, file, head_ln, "header row is empty");
 
   const char delim = detect_delimiter(line);
   std::vector<std::string> head;
-  if (!split_quoted(line, delim, head)) return make_error(ErrorCode::parse, file, 1, "unterminated quote in header row");
+  if (!split_quoted(line, delim, head))
+    return make_error(ErrorCode::parse, file, head_ln, "unterminated quote in header row");
   if (head.size() > kMaxColumns)
-    return make_error(ErrorCode::parse, file, 1, "more than " + std::to_string(kMaxColumns) + " columns");
+    return make_error(ErrorCode::parse, file, head_ln, "more than " + std::to_string(kMaxColumns) + " columns");
+  // No header row (the first row holds numbers): channels ch1..chN, the rate must be given.
+  bool headerless = false;
   {
     bool all_numeric = true;
     double d = 0;
     for (const auto& h : head) all_numeric = all_numeric && detail::parse_finite(trim(h), d);
-    if (all_numeric)
-      return make_error(ErrorCode::parse, file, 1, "first row holds numbers, not column names: a header row is required");
+    if (all_numeric && !options.headerless_rate_hz)
+      return make_error(ErrorCode::parse, file, head_ln,
+                        "first row holds numbers, not column names: give the sampling rate of a file without a "
+                        "header row (--csv-rate HZ), or add a header row");
+    headerless = all_numeric;
   }
   const std::size_t n_cols = head.size();
 
   std::vector<std::string> names(n_cols), units(n_cols);
   for (std::size_t c = 0; c < n_cols; ++c) {
-    auto [n, u] = split_unit(head[c]);
+    auto [n, u] = headerless ? std::pair<std::string, std::string>{"ch" + std::to_string(c + 1), ""} : split_unit(head[c]);
     names[c] = n.empty() ? "col" + std::to_string(c + 1) : n;
     units[c] = u;
   }
@@ -192,10 +210,10 @@ Result<Recording> parse_csv(std::string_view text, const std::string& display_na
         return static_cast<long>(c);
     return -1;
   };
-  const long time_col = find_col(options.time_column, is_time_name);
+  const long time_col = headerless ? -1 : find_col(options.time_column, is_time_name);
   if (!options.time_column.empty() && time_col < 0)
     return make_error(ErrorCode::mismatch, file, 1, "no column named '" + options.time_column + "'");
-  long label_col = find_col(options.label_column, is_label_name);
+  long label_col = headerless ? -1 : find_col(options.label_column, is_label_name);
   if (!options.label_column.empty() && label_col < 0)
     return make_error(ErrorCode::mismatch, file, 1, "no column named '" + options.label_column + "'");
   if (label_col == time_col) label_col = -1;
@@ -225,10 +243,12 @@ Result<Recording> parse_csv(std::string_view text, const std::string& display_na
   f.reserve(n_cols + 1);
   std::vector<double> vals(n_cols);
   std::size_t kept = 0;
-  while (cur.next(line)) {
+  bool first_row_is_data = headerless;  // a file without a header row: its first row is the first sample
+  while (first_row_is_data || cur.next(line)) {
+    first_row_is_data = false;
     const std::size_t ln = cur.line_number();
     if (line.size() > detail::kMaxLineBytes) return detail::line_too_long(file, ln, line.size());
-    if (line.empty()) continue;
+    if (line.empty() || is_comment(line)) continue;
     f.clear();
     const char* p = line.data();
     const char* e = p + line.size();
@@ -261,7 +281,8 @@ Result<Recording> parse_csv(std::string_view text, const std::string& display_na
     ++kept;
   }
 
-  if (kept == 0 && rec.rows_skipped == 0) return make_error(ErrorCode::empty, file, 2, "header only: no data rows");
+  if (kept == 0 && rec.rows_skipped == 0)
+    return make_error(ErrorCode::empty, file, head_ln + 1, "header only: no data rows");
   if (kept == 0)
     return make_error(ErrorCode::parse, file, rec.skipped_lines.front(),
                       "no usable data row (" + std::to_string(rec.rows_skipped) +
@@ -275,6 +296,8 @@ Result<Recording> parse_csv(std::string_view text, const std::string& display_na
 
   if (options.sample_rate_hz) {
     rec.sample_rate_hz = *options.sample_rate_hz;
+  } else if (headerless) {
+    rec.sample_rate_hz = *options.headerless_rate_hz;
   } else if (time_col < 0) {
     return make_error(ErrorCode::invalid_argument, file, 1,
                       "no sample rate: no time column (time, t, time_s, time_ms) and none given");

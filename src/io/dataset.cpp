@@ -1,5 +1,6 @@
 // Format detection, read/write dispatch, the folder view (Dataset) and duplicate detection.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -40,19 +41,29 @@ char guess_delim(std::string_view line) {
 
 // A ".txt" is taken for a CSV only when it looks like one: a header row of >= 2 names, then a row of as many
 // numbers. This keeps READMEs and data-set descriptions (BDSEMG_eng.txt) out of `Dataset::unreadable`.
+// The rate given for CSV files without a header row (0 = none: such files are not recognised by content).
+std::atomic<double> g_headerless_csv_rate{0.0};
+
+bool is_comment_line(std::string_view l) {
+  const std::string_view t = trim(l);
+  return !t.empty() && (t.front() == '%' || t.front() == '#');
+}
+
 bool looks_like_csv(std::string_view head) {
   detail::LineCursor cur(detail::strip_bom(head));
   std::string_view l1, l2;
-  if (!cur.next(l1) || !cur.next(l2)) return false;
+  while (cur.next(l1) && is_comment_line(l1)) {
+  }
+  if (is_comment_line(l1) || !cur.next(l2)) return false;
   if (detail::has_binary(l1) || detail::has_binary(l2)) return false;
   const char d = guess_delim(l1);
   const auto h = split_any(l1, d);
   const auto r = split_any(l2, d);
-  if (h.size() < 2 || r.size() != h.size()) return false;
+  if (r.size() != h.size() || (h.size() < 2 && g_headerless_csv_rate.load() <= 0)) return false;
   double v = 0;
   bool header_numeric = true;
   for (auto f : h) header_numeric = header_numeric && detail::parse_finite(f, v);
-  if (header_numeric) return false;
+  if (header_numeric && g_headerless_csv_rate.load() <= 0) return false;  // numbers only: a CSV only with a rate
   for (auto f : r)
     if (!detail::parse_finite(f, v)) return false;
   return true;
@@ -128,6 +139,8 @@ FileFormat detect_format(const fs::path& path) {
   return FileFormat::unknown;
 }
 
+void set_headerless_csv_rate(double hz) noexcept { g_headerless_csv_rate.store(hz > 0 ? hz : 0.0); }
+
 Result<Recording> read_recording(const fs::path& path) {
   std::error_code ec;
   const auto st = fs::status(path, ec);
@@ -140,7 +153,9 @@ Result<Recording> read_recording(const fs::path& path) {
   if (format == FileFormat::unknown)
     return make_error(ErrorCode::unsupported, path.string(), 0,
                       "unrecognised format (expected UCI lower-limb/gestures text, CSV/TSV with a header row, EDF/BDF, XDF)");
-  Result<Recording> rec = format == FileFormat::csv ? read_csv(path) : read_edf(path);
+  CsvOptions csv;
+  if (const double hz = g_headerless_csv_rate.load(); hz > 0) csv.headerless_rate_hz = hz;
+  Result<Recording> rec = format == FileFormat::csv ? read_csv(path, csv) : read_edf(path);
   if (!rec) return rec;
   // A labelled recording (`myoexo record --cues`): its events sidecar labels every sample.
   const fs::path events = events_sidecar_path(path);

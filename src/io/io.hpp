@@ -54,7 +54,13 @@ struct CsvOptions {
   std::string time_column = "";           ///< name of the time column; "" = auto ("time", "t", "time_s", "time_ms")
   double time_scale_s = 0.0;              ///< seconds per time unit; 0 = auto (by name suffix/median step)
   std::string label_column = "";          ///< name of a per-sample integer label column ("" = auto: "class"/"label")
+  /// The rate of a file without a header row (its first row holds numbers): channels are then ch1..chN. Unset:
+  /// such a file is refused with a reason. Lines starting with '%' or '#' are comments in any file.
+  std::optional<double> headerless_rate_hz;
 };
+
+/// The rate read_recording() gives a CSV without a header row (`myoexo --csv-rate HZ`); 0 = none (refused).
+void set_headerless_csv_rate(double hz) noexcept;
 
 /// Reads a CSV or TSV (delimiter detected from the header row) whose first row names the channels.
 Result<Recording> read_csv(const std::filesystem::path& path, const CsvOptions& options = {});

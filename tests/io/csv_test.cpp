@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <string>
 
 #include "io/io.hpp"
@@ -140,6 +141,46 @@ TEST(Csv, WriterRejectsInconsistentRecordings) {
   EXPECT_EQ(write_csv(rec, dir.path() / "x.csv").error().code, ErrorCode::invalid_argument);
   rec = make_recording(10, 100.0, false);
   EXPECT_EQ(write_csv(rec, dir.path() / "no" / "such" / "dir.csv").error().code, ErrorCode::io);
+}
+
+// Files as MATLAB or an amplifier's tool writes them: '%' comment lines, and no header row at all (the rate given).
+TEST(Csv, CommentLinesAreSkippedAndAFileWithoutHeaderNeedsItsRate) {
+  const std::string commented = "% OpenBCI raw EMG\n% gain 24\ntime_s,RF,BF\n0.000,1,2\n% a note mid-file\n0.001,3,4\n0.002,5,6\n";
+  auto c = parse_csv(commented, "commented.csv");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->channel_names, (std::vector<std::string>{"RF", "BF"}));
+  EXPECT_EQ(c->n_samples, 3u);
+  EXPECT_EQ(c->rows_skipped, 0u);
+  EXPECT_DOUBLE_EQ(c->sample_rate_hz, 1000.0);
+
+  const std::string bare = "# channels: RF BF\n0.5,-0.25\n1.5,-1.25\n2.5,-2.25\n";
+  auto refused = parse_csv(bare, "bare.txt");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("--csv-rate"), std::string::npos) << refused.error().message();
+  EXPECT_EQ(refused.error().line, 2u);  // the first row that is not a comment
+  CsvOptions o;
+  o.headerless_rate_hz = 500.0;
+  auto r = parse_csv(bare, "bare.txt", o);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->channel_names, (std::vector<std::string>{"ch1", "ch2"}));
+  EXPECT_DOUBLE_EQ(r->sample_rate_hz, 500.0);
+  ASSERT_EQ(r->n_samples, 3u);  // the first row is a sample, not a header
+  EXPECT_DOUBLE_EQ(r->channel(0)[0], 0.5);
+  EXPECT_DOUBLE_EQ(r->channel(1)[2], -2.25);
+  // read_recording with the program's --csv-rate: a .txt of numbers is recognised and read.
+  TempDir dir;
+  const auto path = dir.path() / "amp_export.txt";
+  {
+    std::ofstream f(path);
+    f << bare;
+  }
+  EXPECT_FALSE(read_recording(path));  // no rate: not recognised as a recording
+  set_headerless_csv_rate(500.0);
+  auto rr = read_recording(path);
+  set_headerless_csv_rate(0.0);
+  ASSERT_TRUE(rr) << rr.error().message();
+  EXPECT_EQ(rr->n_samples, 3u);
+  EXPECT_FALSE(parse_csv("% only\n% comments\n", "c.csv"));
 }
 
 }  // namespace
