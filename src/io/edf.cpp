@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <cctype>
 #include <cstring>
@@ -345,9 +346,26 @@ Status write_edf(const Recording& rec, const std::filesystem::path& path) {
   put_field(h, patient + " X X X", 80);  // EDF+: code sex birthdate name
   std::string admin = rec.label.empty() ? "X" : rec.label;
   std::replace(admin.begin(), admin.end(), ' ', '_');
-  put_field(h, "Startdate X " + admin + " X myoexo", 80);  // EDF+: startdate admin-code technician equipment
-  put_field(h, "01.01.85", 8);  // start date unknown: the EDF+ convention for "not recorded"
-  put_field(h, "00.00.00", 8);
+  // The start (UTC) when the recording knows it; else the EDF+ convention for "not recorded".
+  std::string startdate = "X", date = "01.01.85", clock = "00.00.00";
+  if (rec.start_utc_ms) {
+    const std::time_t t = static_cast<std::time_t>(*rec.start_utc_ms / 1000);
+    std::tm tm{};
+    if (::gmtime_r(&t, &tm) && tm.tm_year + 1900 >= 1985 && tm.tm_year + 1900 <= 2084) {
+      static const char* const kMonths[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                            "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+      char b[32];
+      std::snprintf(b, sizeof b, "%02d-%s-%04d", tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900);
+      startdate = b;
+      std::snprintf(b, sizeof b, "%02d.%02d.%02d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year % 100);
+      date = b;
+      std::snprintf(b, sizeof b, "%02d.%02d.%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+      clock = b;
+    }
+  }
+  put_field(h, "Startdate " + startdate + " " + admin + " X myoexo", 80);  // EDF+: startdate admin technician equipment
+  put_field(h, date, 8);
+  put_field(h, clock, 8);
   put_field(h, std::to_string(256 * (n_sig + 1)), 8);
   put_field(h, bdf ? "24BIT" : "EDF+C", 44);
   put_field(h, std::to_string(n_rec), 8);
@@ -419,6 +437,36 @@ Status write_edf(const Recording& rec, const std::filesystem::path& path) {
   out.flush();
   if (!out) return make_error(ErrorCode::io, file, 0, "write failed (disk full?)");
   return {};
+}
+
+// The header's start date and time (dd.mm.yy, hh.mm.ss; EDF+ gives the four-digit year in "Startdate dd-MMM-yyyy"),
+// taken as UTC (this program writes UTC). Unset when the EDF+ field says "Startdate X" (not recorded) or a field
+// is not a date.
+static std::optional<std::int64_t> edf_start_utc_ms(const std::string& head) {
+  if (head.size() < 184) return std::nullopt;
+  const std::string recording = head.substr(88, 80);
+  if (recording.rfind("Startdate X", 0) == 0) return std::nullopt;
+  int d = 0, mo = 0, y = 0, hh = 0, mi = 0, ss = 0;
+  if (std::sscanf(head.substr(168, 8).c_str(), "%2d.%2d.%2d", &d, &mo, &y) != 3 ||
+      std::sscanf(head.substr(176, 8).c_str(), "%2d.%2d.%2d", &hh, &mi, &ss) != 3)
+    return std::nullopt;
+  int year = y >= 85 ? 1900 + y : 2000 + y;
+  int full_year = 0;
+  char month[4] = {0};
+  int day = 0;
+  if (std::sscanf(recording.c_str(), "Startdate %2d-%3[A-Za-z]-%4d", &day, month, &full_year) == 3) year = full_year;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 60)
+    return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = hh;
+  tm.tm_min = mi;
+  tm.tm_sec = ss;
+  const std::time_t t = ::timegm(&tm);
+  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
+  return std::int64_t(t) * 1000;
 }
 
 Result<Recording> read_edf(const std::filesystem::path& path) {
@@ -516,6 +564,7 @@ Result<Recording> read_edf(const std::filesystem::path& path) {
   Recording rec;
   rec.source_path = path;
   rec.warnings = std::move(warnings);
+  rec.start_utc_ms = edf_start_utc_ms(head);
   rec.sample_rate_hz = biosig_get_samplerate(hdr);
   if (!(std::isfinite(rec.sample_rate_hz) && rec.sample_rate_hz > 0))
     return make_error(ErrorCode::parse, file, 0, "EDF header gives no usable sample rate");

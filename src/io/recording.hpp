@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -39,6 +41,9 @@ struct Recording {
   /// Notes on the time line that are not class labels (EDF+ annotations without a duration, e.g. "gap: 120
   /// samples lost"); written to EDF+ and read back.
   std::vector<Event> annotations;
+  /// Wall-clock time of the first sample, UTC, in milliseconds since 1970-01-01 (EDF/EDF+ header start date and
+  /// time, a recorder's start); unset when the file does not say.
+  std::optional<std::int64_t> start_utc_ms;
 
   std::filesystem::path source_path;        ///< where it was read from ("" when synthetic)
   std::size_t rows_skipped = 0;             ///< incomplete/corrupt rows the reader skipped

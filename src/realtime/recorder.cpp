@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <utility>
 
@@ -70,6 +71,9 @@ Result<Recorder> Recorder::create(const std::filesystem::path& path, std::vector
     return make_error(ErrorCode::io, r.csv_path_.string(), 0, "recorder: write failed");
   r.line_.reserve(32 * (r.names_.size() + 1));
   r.last_flush_ns_ = steady_now_ns();
+  r.start_utc_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
   return r;
 }
 
@@ -87,6 +91,7 @@ Recorder& Recorder::operator=(Recorder&& o) noexcept {
     file_ = std::exchange(o.file_, nullptr);
     convert_edf_ = o.convert_edf_;
     last_flush_ns_ = o.last_flush_ns_;
+    start_utc_ms_ = o.start_utc_ms_;
     frames_written_ = o.frames_written_;
     flushes_ = o.flushes_;
     line_ = std::move(o.line_);
@@ -144,6 +149,7 @@ Status Recorder::finish() {
   rec->channel_units = units_;
   rec->sample_rate_hz = rate_hz_;
   rec->subject_id = options_.subject;
+  rec->start_utc_ms = start_utc_ms_;  // the EDF+ header's start date and time
   rec->annotations = notes_;
   // Labels that do not fit the recording must not cost the recording: it is written unlabelled and the error
   // says why.

@@ -71,6 +71,7 @@ class Recorder {
   std::FILE* file_ = nullptr;
   bool convert_edf_ = false;
   std::int64_t last_flush_ns_ = 0;
+  std::int64_t start_utc_ms_ = 0;  // wall clock at create(): the recording's start in the EDF+ header
   std::uint64_t frames_written_ = 0;
   std::uint64_t flushes_ = 0;
   std::vector<char> line_;  // one formatted row

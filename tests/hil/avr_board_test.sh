@@ -13,7 +13,8 @@
 #  4. decisions: `myoexo run --port` on the simulated board (paced in real time) decides as the replay of the same
 #     recording after the board's 10-bit quantisation does (agreement of the classifier's class and of the intent);
 #  5. safety: the board's e-stop switch latches the supervisor (and it stays latched after the release); a hung
-#     main loop is reset by the board's watchdog, which resumes streaming and flags the restart.
+#     main loop is reset by the board's watchdog, which resumes streaming and flags the restart;
+#  6. durability: `myoexo record` killed with kill -9 leaves the part it flushed (every second) readable.
 set -euo pipefail
 myoexo=$1 rig=$2 fw4=$3 fw6=$4 fws=$5 data=${MYOEXO_DATA:-$6} out=$7
 uci=$data/uci-lower-limb
@@ -168,6 +169,20 @@ check "[ ${estop_frames:-0} -ge 995 ] && [ ${estop_frames:-0} -le 1005 ]" \
       "a 1 s press of the e-stop switch is in the status of ${estop_frames:-0} frames (1000, give or take the 5 ms debounce)"
 check "grep -q ' 1 restarts' '$out/hang.record.out' && [ $hang_missing -ge 250 ] && [ $hang_missing -le 320 ]" \
       "a hung main loop: the watchdog reset the board, which resumed streaming and flagged it ($hang_missing frames lost)"
+
+# ---- 6: a recording killed mid-stream (kill -9) leaves what was flushed readable -------------------------------------
+start_rig killed --firmware "$fw4" --recording "$uci/A_TXT/3Amar.txt" --realtime
+"$myoexo" record --port "$out/killed.pty" --channels 4 --baud 115200 --rate 1000 --seconds 60 \
+          --out "$out/killed.edf" > "$out/killed.record.out" 2>&1 &
+rec_pid=$!
+sleep 4
+kill -9 "$rec_pid" 2> /dev/null || true
+wait "$rec_pid" 2> /dev/null || true
+stop_rig
+partial="$out/killed.edf.partial.csv"
+kept=$("$myoexo" -q info "$partial" --json 2> /dev/null | grep -o '"n_samples": [0-9]*' | head -1 | grep -o '[0-9]*$' || echo 0)
+check "[ -f '$partial' ] && [ ! -e '$out/killed.edf' ] && [ ${kept:-0} -ge 1500 ]" \
+      "a recording killed with kill -9 after ~4 s leaves its flushed part readable (${kept:-0} samples) and no half-written EDF"
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -96,6 +96,25 @@ TEST(Edf, HeaderFollowsEdfPlusWithAnAnnotationSignal) {
   // Record 1 starts at 1 s (1000 samples per 1 s record): its time-keeping annotation says "+1".
   const std::size_t header = 256 * 6, record = 4 * 1000 * 2 + 60;  // 3 channels + label + annotations
   EXPECT_EQ(bytes.substr(header + record + 4 * 1000 * 2, 5), std::string("+1\x14\x14\0", 5));
+  // No start time known: the EDF+ "not recorded" convention, and none read back.
+  EXPECT_EQ(bytes.substr(88, 11), "Startdate X");
+  EXPECT_FALSE(read_edf(path)->start_utc_ms.has_value());
+}
+
+// The real start time: in the header's start date and time (and EDF+'s four-digit year), and read back.
+TEST(Edf, TheStartTimeIsWrittenInTheHeaderAndReadBack) {
+  TempDir dir;
+  const auto path = dir.path() / "t.edf";
+  auto rec = make_recording(2000, 1000.0);
+  rec.start_utc_ms = std::int64_t(1796356805) * 1000 + 250;  // 2026-12-04 04:00:05.250 UTC
+  ASSERT_TRUE(write_edf(rec, path).ok());
+  const std::string bytes = test::read_all(path);
+  EXPECT_EQ(bytes.substr(88, 21), "Startdate 04-DEC-2026");
+  EXPECT_EQ(bytes.substr(168, 16), "04.12.2604.00.05");
+  auto back = read_edf(path);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  ASSERT_TRUE(back->start_utc_ms.has_value());
+  EXPECT_EQ(*back->start_utc_ms, std::int64_t(1796356805) * 1000);  // EDF keeps whole seconds
 }
 
 TEST(Edf, WriterRejectsBadRequests) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -101,6 +102,11 @@ TEST_F(RecorderTest, EdfOutputIsConvertedAtFinish) {
   EXPECT_EQ(rec->n_channels(), 2u);
   EXPECT_GE(rec->n_samples, 2000u);
   EXPECT_NEAR(rec->samples[100], std::sin(1.0), 1e-3);  // EDF is 16-bit: physical resolution
+  // The header says when the recording started (the recorder's wall clock, to the second).
+  ASSERT_TRUE(rec->start_utc_ms.has_value());
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_LE(std::abs(now_ms - *rec->start_utc_ms), 5000) << *rec->start_utc_ms;
 }
 
 // Labels that do not fit (here: past the end) never cost the recording: the EDF+ is written unlabelled, the partial
