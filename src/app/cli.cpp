@@ -440,6 +440,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                           ->type_name("DIR")->default_str("");
   tr_cmd->add_option("--subject", tr.subjects, "Subjects to train on (default: all)")->delimiter(',')->default_str("");
   tr_cmd->add_option("--exclude-subject", tr.exclude_subjects, "Subjects to leave out")->delimiter(',')->default_str("");
+  tr_cmd->add_option("--channels", tr.channels, "lda, lda_context: channels to train on, in order (default: RF,BF,VM,ST "
+                                                 "when the data has them, else every non-angle channel of the data)")
+      ->default_str("");
   auto* tr_epochs_opt = tr_cmd->add_option("--epochs", tr_epochs, "Epochs (default: the config's [train] epochs)")
                             ->check(CLI::Range(1, 100000))->default_str("");
   auto* tr_threads_opt = tr_cmd->add_option("--threads", tr_threads, "LibTorch threads (default: the config's; 0 = "

@@ -158,6 +158,17 @@ Status run_train_lda(const Context& ctx, const TrainCommandOptions& opt) {
   if (train.empty()) return make_error(ErrorCode::invalid_argument, "no recording left after the subject selection");
   session::PipelineModel base = session::lda_context_model(opt.model == "lda" ? 0 : opt.context_samples);
   base.sample_rate_hz = train.front().sample_rate_hz;
+  const io::Recording& first = train.front();
+  if (!opt.channels.empty()) {
+    base.channels = opt.channels;
+  } else if (std::any_of(base.channels.begin(), base.channels.end(),
+                         [&](const std::string& c) { return first.channel_index(c) < 0; })) {
+    // Not UCI's montage (a board's pins): every channel of the data that is not an angle, in its order.
+    base.channels.clear();
+    for (std::size_t c = 0; c < first.n_channels(); ++c)
+      if (c >= first.channel_units.size() || first.channel_units[c] != "deg") base.channels.push_back(first.channel_names[c]);
+    log_line(ctx, "channels: " + join(base.channels) + " (the data's own; --channels picks others)");
+  }
   if (auto s = apply_front_end_override(opt.front_end, base.band_low_hz, base.band_high_hz, base.denoise); !s) return s;
   log_line(ctx, "training " + opt.model + " on " + std::to_string(train.size()) + " recordings ...");
   auto m = session::train_pipeline_model(train, base);

@@ -54,6 +54,9 @@ struct TrainCommandOptions {
   std::optional<std::filesystem::path> data;        ///< data-set folder; unset = <data root>/uci-lower-limb
   std::vector<std::string> subjects;                ///< subjects to train on (empty = all)
   std::vector<std::string> exclude_subjects;        ///< subjects left out (applied after `subjects`)
+  /// lda / lda_context: the channels to train on, in order; empty = RF, BF, VM, ST when the data has them (UCI),
+  /// else every channel of the data that is not an angle (a board's A0..A3).
+  std::vector<std::string> channels;
   std::optional<std::size_t> epochs;                ///< overrides [train] epochs (>= 1)
   std::optional<int> threads;                       ///< overrides [train] threads (0 = LibTorch's default)
   std::optional<std::uint64_t> seed;                ///< overrides [train] seed

@@ -14,7 +14,9 @@
 #     recording after the board's 10-bit quantisation does (agreement of the classifier's class and of the intent);
 #  5. safety: the board's e-stop switch latches the supervisor (and it stays latched after the release); a hung
 #     main loop is reset by the board's watchdog, which resumes streaming and flags the restart;
-#  6. durability: `myoexo record` killed with kill -9 leaves the part it flushed (every second) readable.
+#  6. durability: `myoexo record` killed with kill -9 leaves the part it flushed (every second) readable;
+#  7. a new person: `record --cues` on the board writes a labelled EDF+ (subject, annotations, BIDS sidecars) that
+#     `train` takes as a data set.
 set -euo pipefail
 myoexo=$1 rig=$2 fw4=$3 fw6=$4 fws=$5 data=${MYOEXO_DATA:-$6} out=$7
 uci=$data/uci-lower-limb
@@ -183,6 +185,40 @@ partial="$out/killed.edf.partial.csv"
 kept=$("$myoexo" -q info "$partial" --json 2> /dev/null | grep -o '"n_samples": [0-9]*' | head -1 | grep -o '[0-9]*$' || echo 0)
 check "[ -f '$partial' ] && [ ! -e '$out/killed.edf' ] && [ ${kept:-0} -ge 1500 ]" \
       "a recording killed with kill -9 after ~4 s leaves its flushed part readable (${kept:-0} samples) and no half-written EDF"
+
+# ---- 7: a new person's labelled recording, made by `record --cues` from the board, is a training set -------------------
+# (The board replays a UCI gait recording whatever the cue says: this checks the chain from the prompts to a model,
+# not what the model learns.)
+cat > "$out/short_cues.toml" << 'EOF'
+lead_in_s = 1
+rest_s = 1
+randomise = true
+seed = 3
+[[movement]]
+name = "leg move"
+repetitions = 2
+duration_s = 2
+[[movement]]
+name = "leg lift"
+repetitions = 2
+duration_s = 2
+[[movement]]
+name = "leg descent"
+repetitions = 2
+duration_s = 2
+EOF
+mkdir -p "$out/person"
+start_rig person --firmware "$fw4" --recording "$uci/A_TXT/3Amar.txt" --realtime
+"$myoexo" record --port "$out/person.pty" --channels 4 --baud 115200 --rate 1000 \
+          --board "$(dirname "$0")/../../configs/boards/myoware2_raw_uno.toml" --cues "$out/short_cues.toml" --subject P01 \
+          --out "$out/person/sub-P01_task-leg_emg.edf" > "$out/person.record.out" 2>&1 || true
+stop_rig
+"$myoexo" -q info "$out/person" --json > "$out/person.info.json" 2> /dev/null || true
+check "grep -q '\"leg lift\"' '$out/person.info.json' && grep -q '\"P01\"' '$out/person.info.json' && [ -f '$out/person/sub-P01_task-leg_emg_events.tsv' ]" \
+      "record --cues wrote an EDF+ whose annotations label the three movements, subject P01 in its header, with BIDS sidecars"
+"$myoexo" -q train --model lda --dataset "$out/person" --out "$out/person_lda.json" > "$out/person.train.out" 2>&1 || true
+check "grep -q 'leg descent' '$out/person_lda.json' && grep -q '\"mV\"' '$out/person_lda.json'" \
+      "train takes the labelled recording as a data set: an LDA of the three cued movements, in mV at the skin ($(tail -1 "$out/person.train.out"))"
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]
