@@ -18,8 +18,12 @@
 #include "app/common.hpp"
 #include "models/front_end_settings.hpp"
 #include "io/io.hpp"
+#include "control/intent.hpp"
+#include "eval/usage_metrics.hpp"
+#include "realtime/postprocess.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
+#include "session/model.hpp"
 #ifdef MYOEXO_HAVE_TORCH
 #include "eval/network_protocol.hpp"
 #include "models/torch/network_spec.hpp"
@@ -560,6 +564,60 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
   std::vector<std::uint64_t> seeds = opt.seeds;
   if (seeds.empty() || !model->network) seeds = {model->seed};
 
+  // What a clinician would see: every test recording's windows, in order, through the live post-processing
+  // (rejection, majority vote, dwell: `run`'s defaults) with the data set's class -> intent map (first seed).
+  const realtime::PostProcessOptions post;
+  std::vector<control::IntentLabel> class_intent;
+  {
+    const auto defaults = session::default_class_intents();
+    for (const auto& c : data->class_names) {
+      std::string name = c;
+      for (const auto& [from, to] : spec.class_map)  // a renamed class: its data-set name's intent
+        if (to == c) name = from;
+      std::optional<control::IntentLabel> intent = control::parse_intent_label(name);
+      for (const auto& [cls, in] : defaults)
+        if (cls == name) intent = control::parse_intent_label(in);
+      if (!intent) {
+        class_intent.clear();
+        break;
+      }
+      class_intent.push_back(*intent);
+    }
+  }
+  std::map<eval::Protocol, std::vector<eval::DecisionSequence>> streams;  // per protocol, one per test recording
+  auto observe = [&](const eval::FoldContext& fold, const eval::WindowSet& set, std::span<const std::size_t> test,
+                     std::span<const double> probs) {
+    const std::size_t k = set.data->class_names.size();
+    std::vector<std::size_t> order(test.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      const auto &wa = set.windows[test[a]], &wb = set.windows[test[b]];
+      return wa.recording != wb.recording ? wa.recording < wb.recording : wa.start < wb.start;
+    });
+    std::optional<realtime::IntentPostProcessor> pp;
+    std::int64_t current = -1;
+    for (std::size_t i : order) {
+      const eval::WindowRef& w = set.windows[test[i]];
+      if (std::int64_t(w.recording) != current) {  // a new recording: a fresh stream
+        current = w.recording;
+        auto p = realtime::IntentPostProcessor::create(post, class_intent);
+        if (!p) return;
+        pp.emplace(std::move(*p));
+        eval::DecisionSequence seq;
+        seq.subject = fold.protocol == eval::Protocol::pooled ? set.data->subjects[std::size_t(w.subject)] : fold.name;
+        seq.increment_s = double(spec.window.increment) / set.data->sample_rate_hz;
+        seq.rest = int(control::IntentLabel::rest);
+        streams[fold.protocol].push_back(std::move(seq));
+      }
+      const double* p = probs.data() + i * k;
+      const realtime::PostDecision d = pp->step({p, k}, !std::isnan(p[0]));
+      eval::DecisionSequence& seq = streams[fold.protocol].back();
+      seq.truth.push_back(w.label >= 0 ? int(class_intent[std::size_t(w.label)]) : -1);
+      seq.output.push_back(int(d.label));
+      seq.rejected.push_back(d.rejected ? 1 : 0);
+    }
+  };
+
   // One full run per seed; the first is the one the plots and tables show, the others give the spread.
   std::vector<eval::EvaluationResult> runs;
   for (std::size_t si = 0; si < seeds.size(); ++si) {
@@ -570,6 +628,7 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
       run.subjects = opt.subjects;
       run.model_name = model->name;
       run.parallel_folds = model->parallel_folds;
+      if (si == 0 && !class_intent.empty()) run.on_fold_probabilities = observe;
       if (!ctx.quiet) run.progress = [&ctx](const std::string& line) { ctx.err << "myoexo: " << line << '\n'; };
       if (seeds.size() > 1) log_line(ctx, "seed " + std::to_string(seeds[si]) + " (" + std::to_string(si + 1) + "/" +
                                               std::to_string(seeds.size()) + "), protocol " + eval::protocol_code(proto));
@@ -604,6 +663,26 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
       j["config"] = model->config_path;
     }
     if (model->context > 0) j["context_samples"] = model->context;
+    if (!streams.empty()) {
+      nlohmann::json u = nlohmann::json::object();
+      u["options"] = {{"rejection_threshold", post.rejection_threshold}, {"vote_window", post.vote_window},
+                      {"min_dwell", post.min_dwell}};
+      for (const auto& [proto, seqs] : streams) {
+        nlohmann::json pj = eval::usage_metrics_to_json(eval::compute_usage_metrics(seqs));
+        nlohmann::json by = nlohmann::json::object();
+        std::set<std::string> names;
+        for (const auto& q : seqs) names.insert(q.subject);
+        for (const auto& name : names) {
+          std::vector<eval::DecisionSequence> mine;
+          for (const auto& q : seqs)
+            if (q.subject == name) mine.push_back(q);
+          by[name] = eval::usage_metrics_to_json(eval::compute_usage_metrics(mine));
+        }
+        pj["by_subject"] = std::move(by);
+        u[eval::protocol_code(proto)] = std::move(pj);
+      }
+      j["post_processed"] = std::move(u);
+    }
     if (runs.size() > 1) {
       // The seed spread: every protocol's mean/min accuracy and macro-F1 per seed.
       nlohmann::json sr = nlohmann::json::array();
@@ -660,6 +739,31 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
     md.push_back("## By group");
     md.push_back("");
     for (auto& l : groups) md.push_back(l);
+    md.push_back("");
+  }
+  if (!streams.empty()) {
+    auto cell = [](double v, double scale, const char* unit) {
+      return std::isfinite(v) ? num(v * scale, 1) + unit : std::string("n/a");
+    };
+    md.push_back("## After post-processing: what the exoskeleton would be asked");
+    md.push_back("");
+    md.push_back("Each test recording's windows, in order, through the live post-processing (rejection below " +
+                 format_double(post.rejection_threshold) + ", majority vote over " + std::to_string(post.vote_window) +
+                 ", dwell " + std::to_string(post.min_dwell) + "), one decision per " +
+                 std::to_string(spec.window.increment) + " samples: active errors (a wrong movement asked for), "
+                 "rejections, output changes per second, the delay from a movement onset to its first correct intent "
+                 "(onsets reached / all), false activations per minute of rest (n/a: the data have no rest class). "
+                 "Per subject: metrics.json, `post_processed`.");
+    md.push_back("");
+    md.push_back("| protocol | active error | rejected | changes/s | onset delay | false activations/min |");
+    md.push_back("|---|---|---|---|---|---|");
+    for (const auto& [proto, seqs] : streams) {
+      const eval::UsageMetrics u = eval::compute_usage_metrics(seqs);
+      md.push_back(std::string("| ") + eval::protocol_code(proto) + " | " + cell(u.active_error_rate, 100, " %") +
+                   " | " + cell(u.rejection_rate, 100, " %") + " | " + cell(u.changes_per_s, 1, "") + " | " +
+                   cell(u.mean_onset_delay_s, 1, " s") + " (" + std::to_string(u.onsets_reached) + "/" +
+                   std::to_string(u.onsets) + ") | " + cell(u.false_activations_per_min, 1, "") + " |");
+    }
     md.push_back("");
   }
   if (model->network) {

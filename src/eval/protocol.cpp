@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <optional>
@@ -347,14 +348,20 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
     // Folds run on `parallel_folds` threads, each taking the next unclaimed fold; results land in fold order,
     // so the scores do not depend on the thread count. The first error stops further folds from starting.
     std::vector<std::optional<Result<Metrics>>> fold_metrics(defs.size());
-    std::mutex progress_mutex;
+    std::mutex progress_mutex, observer_mutex;
     for_each_index_parallel(defs.size(), options.parallel_folds, [&](std::size_t f) {
       const FoldDef& d = defs[f];
       std::vector<int> predicted(d.test.size(), -1);
-      const FoldContext ctx{proto, d.name, f, defs.size(), {}};
+      std::vector<double> probs;
+      if (options.on_fold_probabilities) probs.assign(d.test.size() * k, std::numeric_limits<double>::quiet_NaN());
+      const FoldContext ctx{proto, d.name, f, defs.size(), probs};
       Status s = fit_predict(set, d.train, d.test, predicted, ctx);
       Result<Metrics> m = s ? score_fold(set, d.test, predicted) : Result<Metrics>(s.error());
       const bool ok = bool(m);
+      if (m && options.on_fold_probabilities) {
+        std::lock_guard<std::mutex> lock(observer_mutex);
+        options.on_fold_probabilities(ctx, set, d.test, probs);
+      }
       if (m && options.progress) {
         char line[160];
         std::snprintf(line, sizeof line, "%s %-8s train %6zu test %6zu  accuracy %.4f", protocol_code(proto),

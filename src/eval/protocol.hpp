@@ -160,6 +160,12 @@ struct RunOptions {
   /// Folds trained at the same time (threads), >= 1. With > 1 the callback is called concurrently and must be
   /// thread-safe (make_network_fit_predict and make_lda_fit_predict are). Results do not depend on it.
   std::size_t parallel_folds = 1;
+  /// Optional: called after each fold (one call at a time, in any fold order) with its test windows and the class
+  /// probabilities the model gave them ([test.size() x classes]; callbacks that write none leave NaN), e.g. to run
+  /// the live post-processing over them.
+  std::function<void(const FoldContext& fold, const WindowSet& windows, std::span<const std::size_t> test,
+                     std::span<const double> probabilities)>
+      on_fold_probabilities;
 };
 
 struct FoldScore {

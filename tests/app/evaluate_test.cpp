@@ -56,6 +56,16 @@ void expect_outputs(const fs::path& out, const std::vector<std::string>& codes, 
     EXPECT_NE(md.find("this run used other data"), std::string::npos);
   }
   EXPECT_NE(md.find("## By group"), std::string::npos);
+  // After the live post-processing, per protocol: what the exoskeleton would have been asked.
+  EXPECT_NE(md.find("## After post-processing"), std::string::npos);
+  ASSERT_TRUE(j.contains("post_processed"));
+  for (const auto& c : codes) {
+    const auto& u = j["post_processed"][c];
+    EXPECT_GT(u["decisions"].get<int>(), 0) << c;
+    EXPECT_GE(u["active_error_rate"].get<double>(), 0.0) << c;
+    EXPECT_LE(u["active_error_rate"].get<double>() + u["rejection_rate"].get<double>(), 1.0) << c;
+    EXPECT_FALSE(u["by_subject"].empty()) << c;
+  }
   EXPECT_NE(md.find("| knee pathology |"), std::string::npos);
   EXPECT_NE(md.find("this run"), std::string::npos);
   // The same page in HTML, its figures embedded.

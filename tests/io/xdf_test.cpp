@@ -135,7 +135,9 @@ TEST(Xdf, DamagedFilesAreErrorsNamingTheFileAndNeverCrash) {
   // Every truncation: an error or (cut at a chunk boundary after the EMG) a shorter recording, never a crash.
   for (std::size_t n = 0; n < good.size(); n += 3) {
     auto rec = io::parse_xdf(good.substr(0, n), "cut.xdf");
-    if (!rec) EXPECT_NE(rec.error().message().find("cut.xdf"), std::string::npos);
+    if (!rec) {
+      EXPECT_NE(rec.error().message().find("cut.xdf"), std::string::npos);
+    }
   }
   // Every byte flipped in turn.
   for (std::size_t i = 0; i < good.size(); i += 5) {
