@@ -12,6 +12,8 @@ PACKAGES=(
   libeigen3-dev libfftw3-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
   libbiosig-dev libplplot-dev plplot-driver-cairo libcmark-gfm-dev libcmark-gfm-extensions-dev libcpp-httplib-dev libssl-dev libzip-dev libpugixml-dev
   libserialport-dev libmujoco-dev libtorch-dev libzmq3-dev cppzmq-dev
+  # `evaluate` across MPI ranks and its multi-rank test
+  openmpi-bin libopenmpi-dev
   # the Python module (python/) and its tests
   pybind11-dev python3-dev python3-pytest python3-zmq python3-onnx
   # firmware/ compiles with Debian's AVR tool chain

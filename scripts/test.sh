@@ -9,7 +9,7 @@ jobs=$(nproc)
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (non-LibTorch tests) =="
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMYOEXO_SANITIZE=ON \
-      -DMYOEXO_BUILD_BENCH=OFF -DMYOEXO_NATIVE=OFF
+      -DMYOEXO_BUILD_BENCH=OFF -DMYOEXO_NATIVE=OFF -DMYOEXO_WITH_MPI=OFF
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan -j"$jobs" --output-on-failure -LE "torch|slow|browser"

@@ -81,7 +81,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   app.set_version_flag("--version", std::function<std::string()>([] {
     const auto resources = find_resource_dir();
     return std::string("myoexo ") + MYOEXO_VERSION + "\nresources: " +
-           (resources ? resources->string() : std::string("none found (set $") + kResourcesEnvVar + ")");
+           (resources ? resources->string() : std::string("none found (set $") + kResourcesEnvVar + ")") +
+           "\ncompiled for: " + MYOEXO_CPU_TARGET;
   }));
 
   std::string data_dir;
@@ -405,8 +406,28 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                                                                "(default: chosen per fold from 0.1-1000 by inner "
                                                                "validation on the training windows)")
                            ->check(kFiniteNumber)->check(CLI::NonNegativeNumber)->default_str("");
+  std::string ev_shard;
+  auto* ev_shard_opt = ev_cmd->add_option("--shard", ev_shard, "Run shard I of N (0-based) of the task list (one task "
+                                                               "per seed, protocol and fold): records in OUT/tasks, "
+                                                               "no report; `myoexo merge` combines the shards")
+                           ->type_name("I/N");
+  ev_cmd->add_flag("--resume", ev.resume, "Keep the finished tasks of an interrupted run with the same settings in "
+                                          "OUT/tasks and run only the rest");
   FrontEndCli ev_front;
   add_front_end_options(ev_cmd, ev_front);
+  MergeOptions mg;
+  std::string mg_out = "evaluation", mg_data;
+  bool mg_no_plots = false;
+  auto* mg_cmd = app.add_subcommand("merge", "Combine the task records of `evaluate --shard` runs into the report one "
+                                             "whole run writes (metrics.json, summary.md, plots)");
+  mg_cmd->add_option("shards", mg.shards, "The shards' output folders (or their tasks/ folders)")
+      ->required()
+      ->type_name("DIR...");
+  mg_cmd->add_option("--out", mg_out, "Output folder of the report (created if missing)");
+  auto* mg_data_opt = mg_cmd->add_option("--dataset", mg_data, "Data-set folder (default: where the shards read it)")
+                          ->type_name("DIR")->default_str("");
+  mg_cmd->add_flag("--no-plots", mg_no_plots, "metrics.json and summary.md only");
+  mg_cmd->add_flag("--json", json_out, json_help);
   std::string ev_model_file;
   auto* ev_model_file_opt = ev_cmd->add_option("--model-file", ev_model_file, "A trained model file (`myoexo train`: "
                                                  "pipeline-model JSON or network): score it window by window on the "
@@ -595,7 +616,22 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ev.out_dir = ev_out;
       ev.front_end = front_end_override(ev_front);
       ev.plots = !ev_no_plots;
-      status = run_evaluate(ctx, ev);
+      if (ev_shard_opt->count() > 0) {
+        auto sh = parse_shard(ev_shard);
+        if (!sh) {
+          status = sh.error();
+        } else {
+          ev.shard = *sh;
+          status = run_evaluate(ctx, ev);
+        }
+      } else {
+        status = run_evaluate(ctx, ev);
+      }
+    } else if (mg_cmd->parsed()) {
+      mg.out_dir = mg_out;
+      if (mg_data_opt->count() > 0) mg.data = mg_data;
+      mg.plots = !mg_no_plots;
+      status = run_merge(ctx, mg);
     } else if (rv_cmd->parsed()) {
       rv.run_dir = rv_dir;
       status = run_review(ctx, rv);

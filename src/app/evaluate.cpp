@@ -10,12 +10,14 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <span>
 #include <thread>
 #include <system_error>
 
 #include "app/common.hpp"
+#include "app/evaluate_tasks.hpp"
 #include "models/front_end_settings.hpp"
 #include "io/io.hpp"
 #include "control/intent.hpp"
@@ -265,11 +267,10 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Per-epoch curves of one trained fold (torch-free copy of train::TrainHistory's series).
-struct FoldCurves {
-  std::string fold;
-  std::vector<double> train_loss, val_loss, train_accuracy, val_accuracy;
-  std::size_t best_epoch = 0;
+// The training curves of the folds trained so far, by protocol code (fold threads add, the task records take).
+struct CurveStore {
+  std::mutex mutex;
+  std::map<std::string, std::vector<FoldCurves>> by_protocol;
 };
 
 // The model a protocol run uses: LDA or a network config.
@@ -281,8 +282,7 @@ struct ProtocolModel {
   std::size_t parallel_folds = 1;
   /// Callback for one protocol run; `record` = keep its training curves (first seed only).
   std::function<eval::FitPredictFn(eval::Protocol, std::uint64_t seed, bool record)> fit_predict;
-  std::shared_ptr<std::map<std::string, std::vector<FoldCurves>>> curves =
-      std::make_shared<std::map<std::string, std::vector<FoldCurves>>>();  ///< by protocol code
+  std::shared_ptr<CurveStore> curves = std::make_shared<CurveStore>();
   std::string training_note;  ///< epochs, batch, lr ... for summary.md
   std::size_t context = 0;    ///< past samples per input (declared variant)
   std::shared_ptr<std::vector<fs::path>> saved_models = std::make_shared<std::vector<fs::path>>();
@@ -434,9 +434,12 @@ Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOpti
       c.history_csv = history_dir / "history.csv";  // becomes history_<protocol>_<fold>.csv per fold
       o.on_trained = [curves, save, model_dir, saved](const eval::FoldContext& f, const train::TrainHistory& h,
                                                       const models::TorchClassifier& model) {
-        FoldCurves fc{f.name, h.series("train_loss"), h.series("val_loss"), h.series("train_accuracy"),
+        FoldCurves fc{f.name, f.index, h.series("train_loss"), h.series("val_loss"), h.series("train_accuracy"),
                       h.series("val_accuracy"), h.best_epoch};
-        (*curves)[eval::protocol_code(f.protocol)].push_back(std::move(fc));
+        {
+          std::lock_guard<std::mutex> lock(curves->mutex);
+          curves->by_protocol[eval::protocol_code(f.protocol)].push_back(std::move(fc));
+        }
         if (f.protocol == eval::Protocol::leave_one_subject_out &&
             (std::find(save.begin(), save.end(), f.name) != save.end() ||
              std::find(save.begin(), save.end(), "all") != save.end())) {
@@ -499,6 +502,31 @@ Status write_training_curves(const std::string& code, const std::string& model_n
   loss.series = {series("train", &FoldCurves::train_loss, 1.0), series("validation", &FoldCurves::val_loss, 1.0)};
   if (acc.series.size() == 1) loss.series.pop_back();
   return report::plot_lines(loss, loss_png);
+}
+
+// What identifies an evaluation run in its task records: every option that changes a result, the seeds, the
+// prepared data's fingerprint and the number of tasks. Records of runs that differ in any of them never mix.
+// (data_path is where the data were read, for `myoexo merge`; it is not compared: shards may run on machines that
+// mount the data elsewhere.)
+nlohmann::json evaluation_run_settings(const EvaluateOptions& opt, const std::vector<std::uint64_t>& seeds,
+                                       const std::string& fingerprint, std::size_t n_tasks) {
+  auto opt_num = [](const auto& o) { return o ? nlohmann::json(*o) : nlohmann::json(); };
+  return {{"options",
+           {{"model", opt.model},
+            {"protocol", opt.protocol},
+            {"subjects", opt.subjects},
+            {"seeds", seeds},
+            {"epochs", opt_num(opt.epochs)},
+            {"epochs_loso", opt_num(opt.epochs_loso)},
+            {"features", opt.features},
+            {"threshold", opt.zc_ssc_threshold},
+            {"context", opt.context},
+            {"band_low_hz", opt_num(opt.front_end.band_low_hz)},
+            {"band_high_hz", opt_num(opt.front_end.band_high_hz)},
+            {"wavelet", opt_num(opt.front_end.wavelet)}}},
+          {"data_fingerprint", fingerprint},
+          {"tasks", n_tasks},
+          {"data_path", opt.data ? fs::absolute(*opt.data).lexically_normal().string() : std::string()}};
 }
 
 }  // namespace
@@ -584,10 +612,81 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
       class_intent.push_back(*intent);
     }
   }
-  std::map<eval::Protocol, std::vector<eval::DecisionSequence>> streams;  // per protocol, one per test recording
+  // The run as a list of tasks, one per (seed, protocol, fold); every finished task leaves a record in
+  // OUT/tasks, and the report below is assembled from the records in task order.
+  const std::vector<std::string> held_out = opt.subjects.empty() ? data->subjects : opt.subjects;
+  for (const auto& s : held_out)
+    if (std::find(data->subjects.begin(), data->subjects.end(), s) == data->subjects.end())
+      return make_error(ErrorCode::invalid_argument, "unknown subject '" + s + "' (the data set has " + [&] {
+        std::string all;
+        for (const auto& n : data->subjects) all += (all.empty() ? "" : ", ") + n;
+        return all;
+      }() + ")");
+  const std::vector<TaskKey> tasks = make_task_list(seeds, *protocols, held_out);
+  auto mpi = mpi_world_active();
+  if (!mpi) return mpi.error();
+  if (*mpi && !opt.shard.whole())
+    return make_error(ErrorCode::invalid_argument, "--shard splits a run across separate processes; under mpirun the "
+                                                   "ranks share the tasks already: leave --shard out");
+  const nlohmann::json run_id = evaluation_run_settings(opt, seeds, data_fingerprint(*data), tasks.size());
+  const fs::path tasks_dir = opt.out_dir / "tasks";
+  const std::size_t k = data->class_names.size();
+  std::vector<std::optional<TaskRecord>> records(tasks.size());
+  std::size_t reused = 0;
+  const bool merging = !opt.merge_from.empty();
+  if (merging) {
+    for (const auto& dir : opt.merge_from) {
+      auto got = read_task_records(tasks_folder(dir), run_id, tasks, k);
+      if (!got) return got.error();
+      for (auto& rec : *got) {
+        auto& slot = records[rec.key.task];
+        if (slot && slot->score.metrics.confusion != rec.score.metrics.confusion)
+          return make_error(ErrorCode::mismatch, dir.string(), 0,
+                            "task " + std::to_string(rec.key.task) + " (" + eval::protocol_code(rec.key.protocol) +
+                                " " + rec.key.fold_name + ") is in two shards with different results");
+        if (!slot) slot = std::move(rec);
+      }
+    }
+    std::vector<std::string> missing;
+    for (const auto& t : tasks)
+      if (!records[t.task])
+        missing.push_back(std::to_string(t.task) + " (" + eval::protocol_code(t.protocol) + " " + t.fold_name +
+                          (seeds.size() > 1 ? ", seed " + std::to_string(t.seed) : std::string()) + ")");
+    if (!missing.empty()) {
+      std::string list;
+      for (std::size_t i = 0; i < missing.size() && i < 12; ++i) list += (i ? ", " : "") + missing[i];
+      if (missing.size() > 12) list += ", ...";
+      return make_error(ErrorCode::empty, "merge: " + std::to_string(missing.size()) + " of " +
+                                              std::to_string(tasks.size()) + " tasks have no result in the shards given: " +
+                                              list + ". Is a shard missing or unfinished? Nothing was written.");
+    }
+    reused = tasks.size();
+  } else if (opt.resume) {
+    auto got = read_task_records(tasks_dir, run_id, tasks, k);
+    if (!got) return got.error();
+    for (auto& rec : *got) {
+      ++reused;
+      records[rec.key.task] = std::move(rec);
+    }
+    if (reused) log_line(ctx, "resuming: " + std::to_string(reused) + " of " + std::to_string(tasks.size()) +
+                                  " tasks were finished by an earlier run and are not redone");
+  } else if (opt.shard.whole()) {
+    std::error_code e;
+    std::vector<fs::path> stale;  // a fresh run: an earlier run's records go
+    for (const auto& f : fs::directory_iterator(tasks_dir, e))
+      if (f.path().filename().string().rfind("task_", 0) == 0) stale.push_back(f.path());
+    for (const auto& f : stale) fs::remove(f, e);
+  }
+  if (!opt.shard.whole()) {
+    std::size_t mine = 0;
+    for (const auto& t : tasks) mine += opt.shard.owns(t.task);
+    log_line(ctx, "shard " + std::to_string(opt.shard.index) + "/" + std::to_string(opt.shard.count) + ": " +
+                      std::to_string(mine) + " of " + std::to_string(tasks.size()) + " tasks");
+  }
+
+  // A fold's test windows, in order, through the live post-processing: one decision stream per recording.
   auto observe = [&](const eval::FoldContext& fold, const eval::WindowSet& set, std::span<const std::size_t> test,
-                     std::span<const double> probs) {
-    const std::size_t k = set.data->class_names.size();
+                     std::span<const double> probs, std::vector<eval::DecisionSequence>& seqs) {
     std::vector<std::size_t> order(test.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -607,47 +706,166 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
         seq.subject = fold.protocol == eval::Protocol::pooled ? set.data->subjects[std::size_t(w.subject)] : fold.name;
         seq.increment_s = double(spec.window.increment) / set.data->sample_rate_hz;
         seq.rest = int(control::IntentLabel::rest);
-        streams[fold.protocol].push_back(std::move(seq));
+        seqs.push_back(std::move(seq));
       }
       const double* p = probs.data() + i * k;
       const realtime::PostDecision d = pp->step({p, k}, !std::isnan(p[0]));
-      eval::DecisionSequence& seq = streams[fold.protocol].back();
+      eval::DecisionSequence& seq = seqs.back();
       seq.truth.push_back(w.label >= 0 ? int(class_intent[std::size_t(w.label)]) : -1);
       seq.output.push_back(int(d.label));
       seq.rejected.push_back(d.rejected ? 1 : 0);
     }
   };
 
-  // One full run per seed; the first is the one the plots and tables show, the others give the spread.
-  std::vector<eval::EvaluationResult> runs;
-  for (std::size_t si = 0; si < seeds.size(); ++si) {
-    eval::EvaluationResult merged;
-    for (eval::Protocol proto : *protocols) {
-      eval::RunOptions run;
-      run.protocols = {proto};
-      run.subjects = opt.subjects;
-      run.model_name = model->name;
-      run.parallel_folds = model->parallel_folds;
-      if (si == 0 && !class_intent.empty()) run.on_fold_probabilities = observe;
-      if (!ctx.quiet) run.progress = [&ctx](const std::string& line) { ctx.err << "myoexo: " << line << '\n'; };
-      if (seeds.size() > 1) log_line(ctx, "seed " + std::to_string(seeds[si]) + " (" + std::to_string(si + 1) + "/" +
-                                              std::to_string(seeds.size()) + "), protocol " + eval::protocol_code(proto));
-      auto res = eval::run_protocol(*data, spec, model->fit_predict(proto, seeds[si], si == 0), run);
-      if (!res) return res.error();
-      if (merged.protocols.empty()) {
-        auto keep = std::move(res->protocols);
-        merged = std::move(*res);
-        merged.protocols = std::move(keep);
-      } else {
-        for (auto& p : res->protocols) merged.protocols.push_back(std::move(p));
+  // Runs every task the broker grants this process, one (seed, protocol) at a time so a protocol's windows and
+  // features are prepared once for all its folds here.
+  std::size_t ran = 0;
+  std::mutex ran_mutex;
+  const bool on_mpi = *mpi;
+  auto compute = [&](TaskBroker& broker) -> Status {
+    std::size_t first = 0;  // the task number of the current (seed, protocol)'s fold 0
+    for (std::size_t si = 0; si < seeds.size(); ++si) {
+      for (eval::Protocol proto : *protocols) {
+        const std::size_t base = first;
+        first += proto == eval::Protocol::pooled ? 1 : held_out.size();
+        bool any = false;
+        for (std::size_t t = base; t < first && !any; ++t) any = broker.wanted(t);
+        if (!any) continue;
+        // Per finished fold: its post-processed test streams (first seed), until its record takes them.
+        std::map<std::pair<int, std::size_t>, std::vector<eval::DecisionSequence>> fold_streams;
+        eval::RunOptions run;
+        run.protocols = {proto};
+        run.subjects = opt.subjects;
+        run.model_name = model->name;
+        run.parallel_folds = on_mpi ? 1 : model->parallel_folds;  // on MPI the ranks are the parallelism
+        if (si == 0 && !class_intent.empty())
+          run.on_fold_probabilities = [&](const eval::FoldContext& fold, const eval::WindowSet& set,
+                                          std::span<const std::size_t> test, std::span<const double> probs) {
+            observe(fold, set, test, probs, fold_streams[{int(fold.protocol), fold.index}]);
+          };
+        run.claim_fold = [&, base](const eval::FoldContext& f) { return broker.claim(base + f.index); };
+        Status done_status;
+        run.on_fold_done = [&, base, si](const eval::FoldContext& f, const eval::FoldScore& score) {
+          TaskRecord rec{tasks[base + f.index], score, {}, std::nullopt};
+          if (auto it = fold_streams.find({int(f.protocol), f.index}); it != fold_streams.end()) {
+            rec.decisions = std::move(it->second);
+            fold_streams.erase(it);
+          }
+          if (si == 0) {
+            std::lock_guard<std::mutex> lock(model->curves->mutex);
+            for (const auto& c : model->curves->by_protocol[eval::protocol_code(f.protocol)])
+              if (c.index == f.index) rec.curves = c;
+          }
+          if (auto w = broker.done(std::move(rec)); !w && done_status) done_status = w;
+          std::lock_guard<std::mutex> lock(ran_mutex);
+          ++ran;
+        };
+        if (!ctx.quiet) {
+          const std::string who = on_mpi ? "rank " + std::to_string(mpi_rank()) + ": " : std::string();
+          run.progress = [&ctx, who](const std::string& line) { ctx.err << "myoexo: " << who << line << '\n'; };
+        }
+        if (seeds.size() > 1) log_line(ctx, "seed " + std::to_string(seeds[si]) + " (" + std::to_string(si + 1) + "/" +
+                                                std::to_string(seeds.size()) + "), protocol " + eval::protocol_code(proto));
+        auto res = eval::run_protocol(*data, spec, model->fit_predict(proto, seeds[si], si == 0), run);
+        if (!res) return res.error();
+        if (!done_status) return done_status.error();  // stop: the broker could not keep a result
       }
     }
-    runs.push_back(std::move(merged));
+    return {};
+  };
+
+  std::optional<MpiTaskStats> mpi_stats;
+  if (on_mpi && !merging) {
+    auto st = mpi_run_tasks(tasks, run_id, k, tasks_dir, records, compute,
+                            [&ctx](const std::string& line) { log_line(ctx, line); });
+    if (!st) return st.error();
+    mpi_stats = *st;
+    if (mpi_rank() != 0) {  // a worker: rank 0 writes the report
+      EvaluateOutcome worker;
+      worker.partial = true;
+      worker.tasks_run = ran;
+      return worker;
+    }
+  } else if (!merging) {
+    // This process alone: every task without a record, or a shard's share of them.
+    class LocalBroker final : public TaskBroker {
+     public:
+      LocalBroker(std::vector<std::optional<TaskRecord>>& records, const ShardSpec& shard, const fs::path& dir,
+                  const nlohmann::json& run)
+          : records_(records), shard_(shard), dir_(dir), run_(run) {}
+      bool wanted(std::size_t t) override { return !records_[t] && shard_.owns(t); }
+      bool claim(std::size_t t) override { return wanted(t); }
+      Status done(TaskRecord record) override {
+        auto w = write_task_record(dir_, record, run_);
+        const std::size_t t = record.key.task;
+        records_[t] = std::move(record);
+        return w;
+      }
+
+     private:
+      std::vector<std::optional<TaskRecord>>& records_;
+      const ShardSpec& shard_;
+      const fs::path& dir_;
+      const nlohmann::json& run_;
+    } broker(records, opt.shard, tasks_dir, run_id);
+    if (Status s = compute(broker); !s) return s.error();
   }
-  auto res = Result<eval::EvaluationResult>(runs.front());
+
   EvaluateOutcome outcome;
-  outcome.result = std::move(res).value();
+  if (mpi_stats) {
+    outcome.mpi_ranks = std::size_t(mpi_size());
+    outcome.mpi_handed_back = mpi_stats->handed_back;
+    outcome.mpi_wall_seconds = mpi_stats->wall_seconds;
+  }
+  outcome.tasks_total = tasks.size();
+  outcome.tasks_run = ran;
+  outcome.tasks_reused = reused;
   for (const auto& f : *model->saved_models) outcome.files.push_back(fs::relative(f, opt.out_dir));
+  if (!opt.shard.whole()) {  // a shard: its records are its output; `myoexo merge` writes the report
+    outcome.partial = true;
+    return outcome;
+  }
+  for (const auto& t : tasks)
+    if (!records[t.task])
+      return make_error(ErrorCode::empty, "task " + std::to_string(t.task) + " (" + eval::protocol_code(t.protocol) + " " +
+                                              t.fold_name + ") has no result");
+
+  // One full run per seed, assembled from the task records in task order; the first seed is the one the plots and
+  // tables show, the others give the spread.
+  std::vector<eval::EvaluationResult> runs;
+  std::map<eval::Protocol, std::vector<eval::DecisionSequence>> streams;  // per protocol, one per test recording
+  std::map<std::string, std::vector<FoldCurves>> curves;                  // per protocol code, first seed
+  double task_seconds = 0.0, longest_task = 0.0;
+  for (std::size_t si = 0; si < seeds.size(); ++si) {
+    eval::EvaluationResult one;
+    one.spec_name = spec.name;
+    one.model_name = model->name;
+    one.class_names = data->class_names;
+    one.channel_names = data->channel_names;
+    one.subjects = data->subjects;
+    one.excluded = data->excluded;
+    one.window = spec.window;
+    one.split_fraction = spec.split_fraction;
+    for (eval::Protocol proto : *protocols) {
+      std::vector<eval::FoldScore> folds;
+      for (const auto& rec : records) {
+        if (rec->key.seed_index != si || rec->key.protocol != proto) continue;
+        folds.push_back(rec->score);
+        task_seconds += rec->score.seconds;
+        longest_task = std::max(longest_task, rec->score.seconds);
+        if (si > 0) continue;
+        for (const auto& d : rec->decisions) streams[proto].push_back(d);
+        if (rec->curves) curves[eval::protocol_code(proto)].push_back(*rec->curves);
+      }
+      auto scores = eval::summarise_folds(proto, std::move(folds), k);
+      if (!scores) return scores.error();
+      one.protocols.push_back(std::move(*scores));
+    }
+    runs.push_back(std::move(one));
+  }
+  outcome.task_seconds = task_seconds;
+  outcome.longest_task_seconds = longest_task;
+  outcome.result = runs.front();
   const eval::EvaluationResult& r = outcome.result;
 
   {
@@ -842,7 +1060,7 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
       md.push_back("*What this shows: per movement, precision (of the windows decided as it, the share that were it), "
                    "recall (of its windows, the share found) and F1 (their harmonic mean), from the summed confusion.*");
       md.push_back("");
-      if (auto it = model->curves->find(code); it != model->curves->end() && !it->second.empty()) {
+      if (auto it = curves.find(code); it != curves.end() && !it->second.empty()) {
         const std::string acc = "training_accuracy_" + code + ".png", loss = "training_loss_" + code + ".png";
         if (auto s = write_training_curves(code, r.model_name, it->second, opt.out_dir / acc, opt.out_dir / loss); !s)
           return s.error();
@@ -894,6 +1112,9 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
 }
 
 Status run_evaluate(const Context& ctx, const EvaluateOptions& opt) {
+  if ((!opt.shard.whole() || opt.resume) && (opt.target != "class" || opt.model_file))
+    return make_error(ErrorCode::invalid_argument, "--shard and --resume split the class protocols (W, P, L) into "
+                                                   "tasks; they do not apply to --target knee_angle or --model-file");
   if (opt.target == "knee_angle") return run_evaluate_angle(ctx, opt);
   if (opt.target != "class")
     return make_error(ErrorCode::invalid_argument, "--target '" + opt.target + "': expected class or knee_angle");
@@ -905,8 +1126,78 @@ Status run_evaluate(const Context& ctx, const EvaluateOptions& opt) {
   if (!ds) return ds.error();
   auto outcome = evaluate_recordings(ctx, ds->recordings, opt);
   if (!outcome) return outcome.error();
+  if (outcome->partial && opt.shard.whole()) return {};  // an MPI rank other than 0: rank 0 reports
+  if (outcome->partial) {
+    ctx.out << "shard " << opt.shard.index << "/" << opt.shard.count << ": " << outcome->tasks_run << " task(s) run"
+            << (outcome->tasks_reused ? ", " + std::to_string(outcome->tasks_reused) + " kept from an earlier run"
+                                      : std::string())
+            << ", records in " << fs::absolute(opt.out_dir / "tasks").lexically_normal().string()
+            << "\nwhen every shard has finished: myoexo merge --out DIR SHARD_OUT...\n";
+    return {};
+  }
   if (ctx.json) return print_json_file(ctx, opt.out_dir / "metrics.json");
   ctx.out << eval::format_summary(outcome->result);
+  if (outcome->mpi_ranks > 0) {
+    char line[200];
+    std::snprintf(line, sizeof line, "%zu tasks on %zu MPI ranks in %.1f s (task compute %.1f s in all, the longest "
+                  "%.1f s)%s\n", outcome->tasks_total, outcome->mpi_ranks, outcome->mpi_wall_seconds,
+                  outcome->task_seconds, outcome->longest_task_seconds,
+                  outcome->mpi_handed_back ? "; tasks handed out again after a rank lost them: see above" : "");
+    ctx.out << line;
+  }
+  if (outcome->tasks_reused > 0)
+    ctx.out << outcome->tasks_reused << " of " << outcome->tasks_total << " tasks kept from the interrupted run\n";
+  ctx.out << "evaluation written to " << fs::absolute(opt.out_dir).lexically_normal().string()
+          << " (open summary.md)\n";
+  return {};
+}
+
+Status run_merge(const Context& ctx, const MergeOptions& mopt) {
+  if (mopt.shards.empty()) return make_error(ErrorCode::invalid_argument, "merge: no shard folders given");
+  auto run = read_run_of_first_record(tasks_folder(mopt.shards.front()));
+  if (!run) return run.error();
+  EvaluateOptions opt;
+  try {
+    const nlohmann::json& o = run->at("options");
+    opt.model = o.at("model").get<std::string>();
+    opt.protocol = o.at("protocol").get<std::string>();
+    opt.subjects = o.at("subjects").get<std::vector<std::string>>();
+    opt.seeds = o.at("seeds").get<std::vector<std::uint64_t>>();
+    if (!o.at("epochs").is_null()) opt.epochs = o["epochs"].get<std::size_t>();
+    if (!o.at("epochs_loso").is_null()) opt.epochs_loso = o["epochs_loso"].get<std::size_t>();
+    opt.features = o.at("features").get<std::string>();
+    opt.zc_ssc_threshold = o.at("threshold").get<double>();
+    opt.context = o.at("context").get<std::size_t>();
+    if (!o.at("band_low_hz").is_null()) opt.front_end.band_low_hz = o["band_low_hz"].get<double>();
+    if (!o.at("band_high_hz").is_null()) opt.front_end.band_high_hz = o["band_high_hz"].get<double>();
+    if (!o.at("wavelet").is_null()) opt.front_end.wavelet = o["wavelet"].get<bool>();
+    const std::string path = run->value("data_path", "");
+    if (mopt.data) opt.data = *mopt.data;
+    else if (!path.empty()) opt.data = fs::path(path);
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(ErrorCode::parse, tasks_folder(mopt.shards.front()).string(), 0,
+                      std::string("a task record's settings are damaged: ") + e.what());
+  }
+  opt.out_dir = mopt.out_dir;
+  opt.plots = mopt.plots;
+  opt.merge_from = mopt.shards;
+  log_line(ctx, "merging " + std::to_string(mopt.shards.size()) + " shard folder(s): " + opt.model + ", protocol " +
+                    opt.protocol + ", " + std::to_string(run->value("tasks", 0)) + " tasks");
+  auto ds = load_data_folder(ctx, opt.data);
+  if (!ds) return ds.error();
+  std::error_code ec;
+  const bool existed = fs::exists(opt.out_dir, ec);
+  auto outcome = evaluate_recordings(ctx, ds->recordings, opt);
+  if (!outcome) {
+    if (!existed) fs::remove(opt.out_dir, ec);  // only removes it if still empty: nothing half-merged is left
+    return outcome.error();
+  }
+  if (ctx.json) return print_json_file(ctx, opt.out_dir / "metrics.json");
+  ctx.out << eval::format_summary(outcome->result);
+  char line[200];
+  std::snprintf(line, sizeof line, "%zu tasks merged; their compute: %.1f s in all, the longest %.1f s\n",
+                outcome->tasks_total, outcome->task_seconds, outcome->longest_task_seconds);
+  ctx.out << line;
   ctx.out << "evaluation written to " << fs::absolute(opt.out_dir).lexically_normal().string()
           << " (open summary.md)\n";
   return {};

@@ -15,6 +15,7 @@
 
 #include "app/app.hpp"
 #include "app/common.hpp"
+#include "app/evaluate_tasks.hpp"
 #include "core/error.hpp"
 #include "eval/eval.hpp"
 #include "io/recording.hpp"
@@ -63,7 +64,17 @@ struct EvaluateOptions {
   std::string angle_convention = "detect";     ///< knee_angle: detect | flexion_positive | flexion_negative
   /// knee_angle: ridge penalty on the standardised features; unset = chosen per fold by inner validation
   std::optional<double> ridge_alpha;
-  double smoothing_ms = 0.0;                   ///< knee_angle: causal smoothing of the estimate stream (time constant)                    ///< knee_angle: ridge penalty on the standardised features
+  double smoothing_ms = 0.0;                   ///< knee_angle: causal smoothing of the estimate stream (time constant)
+  /// Run only this shard of the task list (one task per seed, protocol and fold; task n belongs to shard n % N):
+  /// each finished task leaves its record in out_dir/tasks and no report is written; `myoexo merge` combines the
+  /// shards' records into the report a whole run writes.
+  ShardSpec shard;
+  /// Keep the records in out_dir/tasks of an earlier, interrupted run with the same settings and data, and run only
+  /// the tasks that have none.
+  bool resume = false;
+  /// `myoexo merge`: take every task's result from the records in these folders (each DIR/tasks, or DIR holding
+  /// task_*.json) and train nothing; a task without a record is an error and nothing is written.
+  std::vector<std::filesystem::path> merge_from;
 };
 
 /// "W" | "P" | "L" | "all" -> protocols in W, P, L order. invalid_argument otherwise.
@@ -76,6 +87,13 @@ struct EvaluateOutcome {
   /// A markdown section (headline table against the peers, links prefixed by `link_prefix`) for a
   /// surrounding report; summary.md holds the full version.
   std::vector<std::string> headline_md;
+  bool partial = false;               ///< a shard: records only, no report
+  std::size_t tasks_total = 0, tasks_run = 0, tasks_reused = 0;
+  double task_seconds = 0.0;          ///< sum of the tasks' wall times (every seed and protocol)
+  double longest_task_seconds = 0.0;
+  std::size_t mpi_ranks = 0;          ///< > 0: the tasks ran on this many MPI ranks
+  std::size_t mpi_handed_back = 0;    ///< tasks a rank lost and another ran
+  double mpi_wall_seconds = 0.0;      ///< first task handed out to last record
 };
 
 /// Evaluates `recordings` (a loaded uci-lower-limb folder) and writes the report into opt.out_dir.
@@ -95,6 +113,19 @@ Result<std::string> evaluate_angle_recordings(const Context& ctx, std::span<cons
 /// Errors: those of load_model and model_window_probabilities, invalid_argument (unknown subject), empty
 /// (nothing left to test), io.
 Status run_evaluate_model_file(const Context& ctx, const EvaluateOptions& opt);
+
+struct MergeOptions {
+  std::vector<std::filesystem::path> shards;  ///< the shards' output folders (or their tasks/ folders)
+  std::filesystem::path out_dir = "evaluation";
+  std::optional<std::filesystem::path> data;  ///< unset = where the shards read it (their records say)
+  bool plots = true;
+};
+
+/// `myoexo merge`: the settings come from the shards' records; the data are loaded again (the report's plots and
+/// the fingerprint check need them) and the report is written as `evaluate` would have. Errors: empty (no
+/// records, or a task no shard finished: nothing written), mismatch (records of different runs or data), those of
+/// evaluate_recordings.
+Status run_merge(const Context& ctx, const MergeOptions& opt);
 
 /// `myoexo evaluate`: loads the data folder, runs evaluate_recordings, prints the summary on ctx.out.
 Status run_evaluate(const Context& ctx, const EvaluateOptions& opt);

@@ -1,6 +1,7 @@
 #include "eval/protocol.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -234,6 +235,41 @@ Result<Metrics> score_fold(const WindowSet& set, std::span<const std::size_t> te
 
 }  // namespace
 
+Result<ProtocolScores> summarise_folds(Protocol protocol, std::vector<FoldScore> folds, std::size_t n_classes) {
+  if (folds.empty())
+    return make_error(ErrorCode::empty, std::string("protocol ") + protocol_code(protocol) + ": no folds to summarise");
+  std::sort(folds.begin(), folds.end(), [](const FoldScore& a, const FoldScore& b) { return a.index < b.index; });
+  ProtocolScores scores;
+  scores.protocol = protocol;
+  std::vector<std::size_t> summed(n_classes * n_classes, 0);
+  for (const auto& f : folds) {
+    if (f.metrics.confusion.size() != summed.size())
+      return make_error(ErrorCode::invalid_argument, std::string("protocol ") + protocol_code(protocol) + ", fold '" +
+                                                         f.name + "': its confusion matrix is not " +
+                                                         std::to_string(n_classes) + " x " + std::to_string(n_classes));
+    for (std::size_t i = 0; i < summed.size(); ++i) summed[i] += f.metrics.confusion[i];
+  }
+  auto total = metrics_from_confusion(summed, n_classes);
+  if (!total) return total.error();
+  scores.summed = std::move(*total);
+  scores.min_accuracy = 2.0;
+  for (const auto& f : folds) {
+    scores.mean_accuracy += f.metrics.accuracy;
+    scores.mean_balanced_accuracy += f.metrics.balanced_accuracy;
+    scores.mean_macro_f1 += f.metrics.macro_f1;
+    if (f.metrics.accuracy < scores.min_accuracy) {
+      scores.min_accuracy = f.metrics.accuracy;
+      scores.min_fold = f.name;
+    }
+  }
+  const double nf = double(folds.size());
+  scores.mean_accuracy /= nf;
+  scores.mean_balanced_accuracy /= nf;
+  scores.mean_macro_f1 /= nf;
+  scores.folds = std::move(folds);
+  return scores;
+}
+
 Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& spec, const FitPredictFn& fit_predict,
                                       const RunOptions& options) {
   const std::size_t len = spec.window.length, inc = spec.window.increment;
@@ -334,10 +370,7 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
         break;
     }
 
-    ProtocolScores scores;
-    scores.protocol = proto;
     const std::size_t k = data.class_names.size();
-    std::vector<std::size_t> summed(k * k, 0);
     for (FoldDef& d : defs) {
       std::sort(d.train.begin(), d.train.end());
       std::sort(d.test.begin(), d.test.end());
@@ -348,6 +381,7 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
     // Folds run on `parallel_folds` threads, each taking the next unclaimed fold; results land in fold order,
     // so the scores do not depend on the thread count. The first error stops further folds from starting.
     std::vector<std::optional<Result<Metrics>>> fold_metrics(defs.size());
+    std::vector<double> fold_seconds(defs.size(), 0.0);
     std::mutex progress_mutex, observer_mutex;
     for_each_index_parallel(defs.size(), options.parallel_folds, [&](std::size_t f) {
       const FoldDef& d = defs[f];
@@ -355,12 +389,17 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
       std::vector<double> probs;
       if (options.on_fold_probabilities) probs.assign(d.test.size() * k, std::numeric_limits<double>::quiet_NaN());
       const FoldContext ctx{proto, d.name, f, defs.size(), probs};
+      if (options.claim_fold && !options.claim_fold(ctx)) return true;  // another process's (or already done)
+      const auto t0 = std::chrono::steady_clock::now();
       Status s = fit_predict(set, d.train, d.test, predicted, ctx);
       Result<Metrics> m = s ? score_fold(set, d.test, predicted) : Result<Metrics>(s.error());
+      fold_seconds[f] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const bool ok = bool(m);
-      if (m && options.on_fold_probabilities) {
+      if (m && (options.on_fold_probabilities || options.on_fold_done)) {
         std::lock_guard<std::mutex> lock(observer_mutex);
-        options.on_fold_probabilities(ctx, set, d.test, probs);
+        if (options.on_fold_probabilities) options.on_fold_probabilities(ctx, set, d.test, probs);
+        if (options.on_fold_done)
+          options.on_fold_done(ctx, FoldScore{d.name, f, d.train.size(), d.test.size(), fold_seconds[f], *m});
       }
       if (m && options.progress) {
         char line[160];
@@ -373,32 +412,23 @@ Result<EvaluationResult> run_protocol(const PreparedData& data, const DataSpec& 
       return ok;
     });
     for (std::size_t f = 0; f < defs.size(); ++f) {
-      if (!fold_metrics[f]) continue;  // not started because an earlier fold failed
+      if (!fold_metrics[f]) continue;  // declined, or not started because an earlier fold failed
       if (!*fold_metrics[f]) return fold_metrics[f]->error();
     }
-    for (std::size_t f = 0; f < defs.size(); ++f) {
-      Metrics& m = **fold_metrics[f];
-      for (std::size_t i = 0; i < k * k; ++i) summed[i] += m.confusion[i];
-      scores.folds.push_back({defs[f].name, defs[f].train.size(), defs[f].test.size(), std::move(m)});
+    std::vector<FoldScore> folds;
+    for (std::size_t f = 0; f < defs.size(); ++f)
+      if (fold_metrics[f])
+        folds.push_back({defs[f].name, f, defs[f].train.size(), defs[f].test.size(), fold_seconds[f],
+                         std::move(**fold_metrics[f])});
+    if (folds.empty()) {  // every fold declined: nothing to summarise here
+      ProtocolScores none;
+      none.protocol = proto;
+      result.protocols.push_back(std::move(none));
+      continue;
     }
-    auto total = metrics_from_confusion(summed, k);
-    if (!total) return total.error();
-    scores.summed = std::move(*total);
-    scores.min_accuracy = 2.0;
-    for (const auto& f : scores.folds) {
-      scores.mean_accuracy += f.metrics.accuracy;
-      scores.mean_balanced_accuracy += f.metrics.balanced_accuracy;
-      scores.mean_macro_f1 += f.metrics.macro_f1;
-      if (f.metrics.accuracy < scores.min_accuracy) {
-        scores.min_accuracy = f.metrics.accuracy;
-        scores.min_fold = f.name;
-      }
-    }
-    const double nf = double(scores.folds.size());
-    scores.mean_accuracy /= nf;
-    scores.mean_balanced_accuracy /= nf;
-    scores.mean_macro_f1 /= nf;
-    result.protocols.push_back(std::move(scores));
+    auto scores = summarise_folds(proto, std::move(folds), k);
+    if (!scores) return scores.error();
+    result.protocols.push_back(std::move(*scores));
   }
   return result;
 }

@@ -150,6 +150,15 @@ using FitPredictFn = std::function<Status(const WindowSet& windows, std::span<co
                                           std::span<const std::size_t> test, std::span<int> predicted,
                                           const FoldContext& fold)>;
 
+struct FoldScore {
+  std::string name;
+  std::size_t index = 0;   ///< the fold's place in its protocol (FoldContext::index)
+  std::size_t n_train = 0;
+  std::size_t n_test = 0;
+  double seconds = 0.0;    ///< wall time of the fold (fit and predict)
+  Metrics metrics;
+};
+
 struct RunOptions {
   std::vector<Protocol> protocols{Protocol::within_subject, Protocol::pooled, Protocol::leave_one_subject_out};
   /// Held-out subjects for W and L (empty = all). L still trains on every other subject.
@@ -166,13 +175,13 @@ struct RunOptions {
   std::function<void(const FoldContext& fold, const WindowSet& windows, std::span<const std::size_t> test,
                      std::span<const double> probabilities)>
       on_fold_probabilities;
-};
-
-struct FoldScore {
-  std::string name;
-  std::size_t n_train = 0;
-  std::size_t n_test = 0;
-  Metrics metrics;
+  /// Optional: asked just before a fold starts whether this process runs it (a shard's share of the task list, a
+  /// resumed run's unfinished folds). Declined folds are left out of the result; a protocol none of whose folds ran
+  /// has no folds and a zero summary. May be called from several threads at once when parallel_folds > 1.
+  std::function<bool(const FoldContext& fold)> claim_fold;
+  /// Optional: called after each fold that ran (one call at a time, after on_fold_probabilities), e.g. to keep
+  /// its result on disk so a crashed run resumes where it stopped.
+  std::function<void(const FoldContext& fold, const FoldScore& score)> on_fold_done;
 };
 
 struct ProtocolScores {
@@ -203,6 +212,11 @@ struct EvaluationResult {
     return nullptr;
   }
 };
+
+/// A protocol's scores from its folds (any order; they are put in index order): summed confusion, mean and min
+/// over folds — what run_protocol reports, so folds computed by different processes combine to the same numbers.
+/// Errors: empty (no folds), invalid_argument (a fold's confusion of another size than n_classes^2).
+Result<ProtocolScores> summarise_folds(Protocol protocol, std::vector<FoldScore> folds, std::size_t n_classes);
 
 /// Runs the requested protocols on prepared data with `fit_predict` as the model. Errors: those of the
 /// callback (first one stops the run), invalid_argument (bad window/split/k, unknown subject), empty (a

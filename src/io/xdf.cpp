@@ -267,11 +267,15 @@ Result<Recording> parse_xdf(std::string_view bytes, const std::string& name) {
   const double t0 = emg->stamps.front(), step = 1.0 / emg->srate;
   std::size_t gaps = 0;
   for (std::size_t i = 1; i < emg->stamps.size(); ++i)
-    if (emg->stamps[i] - emg->stamps[i - 1] > 1.5 * step) {
-      if (++gaps <= 10)
-        rec.warnings.push_back("stream '" + emg->name + "': " +
-                               std::to_string(std::lround((emg->stamps[i] - emg->stamps[i - 1]) / step) - 1) +
-                               " samples missing at " + std::to_string(emg->stamps[i - 1] - t0) + " s (kept contiguous)");
+    if (const double jump = emg->stamps[i] - emg->stamps[i - 1]; !(jump <= 1.5 * step)) {
+      if (++gaps > 10) continue;
+      // A damaged time stamp can be infinite or absurd: the count is only spelled out when it is a count.
+      const double missing = jump / step - 1.0;
+      rec.warnings.push_back("stream '" + emg->name + "': " +
+                             (std::isfinite(missing) && missing < 1e12
+                                  ? std::to_string(static_cast<long long>(std::llround(missing))) + " samples missing"
+                                  : std::string("time stamps jump by an implausible amount")) +
+                             " at " + std::to_string(emg->stamps[i - 1] - t0) + " s (kept contiguous)");
     }
   if (gaps > 10) rec.warnings.push_back(std::to_string(gaps) + " gaps in the EMG stream's time stamps in all");
   // Markers (string streams): annotations at their time on the EMG's time line.
@@ -280,7 +284,7 @@ Result<Recording> parse_xdf(std::string_view bytes, const std::string& name) {
     if (s.format != "string") continue;
     for (std::size_t k = 0; k < s.texts.size(); ++k) {
       const double onset = s.stamps[k] - t0;
-      if (onset < 0 || onset > rec.duration_s()) continue;
+      if (!(onset >= 0 && onset <= rec.duration_s())) continue;  // NaN stamps land here too
       rec.annotations.push_back(Event{onset, 0.0, s.texts[k]});
     }
   }

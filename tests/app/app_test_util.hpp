@@ -33,6 +33,14 @@ inline CliRun run_myoexo(std::vector<std::string> args) {
   return r;
 }
 
+/// The whole content of a text file ("" when it cannot be read).
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 /// A fresh empty folder for one test (removed first if a previous run left it).
 inline std::filesystem::path fresh_dir(const std::string& name) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

@@ -14,19 +14,13 @@
 #include "session/model.hpp"
 
 using myoexo::test::fresh_dir;
+using myoexo::test::slurp;
 namespace fs = std::filesystem;
 namespace app = myoexo::app;
 namespace session = myoexo::session;
 using myoexo::ErrorCode;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // metrics.json has every requested protocol with an accuracy in (0, 1]; the PNGs are real PNGs.
 // same_data: the run is on the 16 UCI subjects the Python reference rows were measured on (then they are shown).

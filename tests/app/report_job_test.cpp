@@ -10,17 +10,11 @@
 #include "report/png_check.hpp"
 
 using myoexo::test::fresh_dir;
+using myoexo::test::slurp;
 using myoexo::test::run_myoexo;
 namespace fs = std::filesystem;
 
 namespace {
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void expect_report(const fs::path& out, std::size_t n_subjects) {
   const auto j = nlohmann::json::parse(slurp(out / "dataset.json"));
   EXPECT_EQ(j["subjects"].size(), n_subjects);

@@ -24,15 +24,9 @@
 
 namespace fs = std::filesystem;
 using myoexo::test::run_myoexo;
+using myoexo::test::slurp;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::optional<fs::path> uci_root() {
   const auto root = myoexo::test::data_root();
