@@ -11,6 +11,7 @@
 
 #include "app/app.hpp"
 #include "app/evaluate.hpp"
+#include "app/sweep.hpp"
 #ifdef MYOEXO_HAVE_TORCH
 #include "app/train_cmd.hpp"
 #endif
@@ -428,6 +429,23 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                           ->type_name("DIR")->default_str("");
   mg_cmd->add_flag("--no-plots", mg_no_plots, "metrics.json and summary.md only");
   mg_cmd->add_flag("--json", json_out, json_help);
+  SweepOptions sw;
+  std::string sw_file, sw_out = "sweep", sw_data, sw_shard;
+  bool sw_plots = false;
+  auto* sw_cmd = app.add_subcommand("sweep", "A grid of evaluation settings from a TOML file (models, feature sets, "
+                                             "band-passes, wavelet stage, context, epochs, thresholds; seeds and "
+                                             "protocols), one evaluation folder each and a results table sorted best "
+                                             "first; resumable, shardable, shared across MPI ranks");
+  sw_cmd->add_option("file", sw_file, "The sweep file (docs/cluster.md; configs/sweeps/)")->required()->type_name("SWEEP.toml");
+  sw_cmd->add_option("--out", sw_out, "Output folder (created if missing; an earlier sweep's records there are kept)");
+  auto* sw_data_opt = sw_cmd->add_option("--dataset", sw_data, "Data-set folder (default: <data root>/uci-lower-limb)")
+                          ->type_name("DIR")->default_str("");
+  auto* sw_shard_opt = sw_cmd->add_option("--shard", sw_shard, "Run shard I of N of every setting's tasks (records "
+                                                               "only); the same command without --shard then writes "
+                                                               "the table")
+                           ->type_name("I/N");
+  sw_cmd->add_flag("--plots", sw_plots, "Also draw each setting's confusion and per-class PNGs");
+  sw_cmd->add_flag("--json", json_out, json_help);
   std::string ev_model_file;
   auto* ev_model_file_opt = ev_cmd->add_option("--model-file", ev_model_file, "A trained model file (`myoexo train`: "
                                                  "pipeline-model JSON or network): score it window by window on the "
@@ -626,6 +644,21 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         }
       } else {
         status = run_evaluate(ctx, ev);
+      }
+    } else if (sw_cmd->parsed()) {
+      sw.file = sw_file;
+      sw.out_dir = sw_out;
+      if (sw_data_opt->count() > 0) sw.data = sw_data;
+      sw.plots = sw_plots;
+      if (sw_shard_opt->count() > 0) {
+        if (auto sh = parse_shard(sw_shard); sh) {
+          sw.shard = *sh;
+          status = run_sweep(ctx, sw);
+        } else {
+          status = sh.error();
+        }
+      } else {
+        status = run_sweep(ctx, sw);
       }
     } else if (mg_cmd->parsed()) {
       mg.out_dir = mg_out;

@@ -534,14 +534,35 @@ nlohmann::json evaluation_run_settings(const EvaluateOptions& opt, const std::ve
 
 Result<std::vector<eval::Protocol>> parse_protocols(const std::string& name) {
   using eval::Protocol;
-  const std::string n = lower(name);
-  if (n == "all") return std::vector<Protocol>{Protocol::within_subject, Protocol::pooled, Protocol::leave_one_subject_out};
-  if (n == "w" || n == "within" || n == "within_subject") return std::vector<Protocol>{Protocol::within_subject};
-  if (n == "p" || n == "pooled") return std::vector<Protocol>{Protocol::pooled};
-  if (n == "l" || n == "loso" || n == "leave_one_subject_out")
-    return std::vector<Protocol>{Protocol::leave_one_subject_out};
-  return make_error(ErrorCode::invalid_argument, "--protocol must be W (within), P (pooled), L (loso) or all, not '" +
-                                                     name + "'");
+  bool want[3] = {false, false, false};  // W, P, L
+  std::size_t a = 0;
+  while (a <= name.size()) {
+    const std::size_t b = std::min(name.find(',', a), name.size());
+    const std::string n = lower(name.substr(a, b - a));
+    if (n == "all") {
+      want[0] = want[1] = want[2] = true;
+    } else if (n == "w" || n == "within" || n == "within_subject") {
+      want[0] = true;
+    } else if (n == "p" || n == "pooled") {
+      want[1] = true;
+    } else if (n == "l" || n == "loso" || n == "leave_one_subject_out") {
+      want[2] = true;
+    } else {
+      return make_error(ErrorCode::invalid_argument, "--protocol must be W (within), P (pooled), L (loso), a list "
+                                                     "such as W,L, or all; not '" + name + "'");
+    }
+    a = b + 1;
+  }
+  std::vector<Protocol> out;
+  if (want[0]) out.push_back(Protocol::within_subject);
+  if (want[1]) out.push_back(Protocol::pooled);
+  if (want[2]) out.push_back(Protocol::leave_one_subject_out);
+  return out;
+}
+
+Status check_protocol_model(const std::string& model) {
+  if (auto c = resolve_model_config(model); !c) return c.error();
+  return {};
 }
 
 // UCI-LL v1 with the band and wavelet stage the model asks for (a network config's [input.filter] and
@@ -818,7 +839,7 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
     outcome.mpi_wall_seconds = mpi_stats->wall_seconds;
   }
   outcome.tasks_total = tasks.size();
-  outcome.tasks_run = ran;
+  outcome.tasks_run = mpi_stats ? tasks.size() - reused : ran;  // on MPI: every rank's
   outcome.tasks_reused = reused;
   for (const auto& f : *model->saved_models) outcome.files.push_back(fs::relative(f, opt.out_dir));
   if (!opt.shard.whole()) {  // a shard: its records are its output; `myoexo merge` writes the report

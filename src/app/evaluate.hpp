@@ -77,8 +77,12 @@ struct EvaluateOptions {
   std::vector<std::filesystem::path> merge_from;
 };
 
-/// "W" | "P" | "L" | "all" -> protocols in W, P, L order. invalid_argument otherwise.
+/// "W" | "P" | "L" | "all" or a comma list ("W,L") -> protocols in W, P, L order. invalid_argument otherwise.
 Result<std::vector<eval::Protocol>> parse_protocols(const std::string& name);
+
+/// Whether `model` names a protocol model (lda, lda_context, a network config name or .toml, A+B ensembles) this
+/// build can run. Errors: invalid_argument with the reason.
+Status check_protocol_model(const std::string& model);
 
 /// What one evaluation wrote.
 struct EvaluateOutcome {

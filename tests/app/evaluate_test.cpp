@@ -84,6 +84,12 @@ TEST(Evaluate, ParsesProtocolNamesAndRejectsUnknown) {
   ASSERT_TRUE(w);
   ASSERT_EQ(w->size(), 1u);
   EXPECT_EQ((*w)[0], myoexo::eval::Protocol::within_subject);
+  auto list = app::parse_protocols("L,w");  // a list comes back in W, P, L order
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0], myoexo::eval::Protocol::within_subject);
+  EXPECT_EQ((*list)[1], myoexo::eval::Protocol::leave_one_subject_out);
+  EXPECT_FALSE(app::parse_protocols("W,,L"));
   auto bad = app::parse_protocols("X");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, myoexo::ErrorCode::invalid_argument);
