@@ -296,8 +296,8 @@ Result<Recording> parse_csv(std::string_view text, const std::string& display_na
 
   if (options.sample_rate_hz) {
     rec.sample_rate_hz = *options.sample_rate_hz;
-  } else if (headerless) {
-    rec.sample_rate_hz = *options.headerless_rate_hz;
+  } else if (headerless || (time_col < 0 && options.headerless_rate_hz)) {
+    rec.sample_rate_hz = *options.headerless_rate_hz;  // the file states no rate: the one given for that case
   } else if (time_col < 0) {
     return make_error(ErrorCode::invalid_argument, file, 1,
                       "no sample rate: no time column (time, t, time_s, time_ms) and none given");

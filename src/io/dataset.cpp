@@ -153,10 +153,17 @@ Result<Recording> read_recording(const fs::path& path) {
   if (format == FileFormat::unknown)
     return make_error(ErrorCode::unsupported, path.string(), 0,
                       "unrecognised format (expected UCI lower-limb/gestures text, CSV/TSV with a header row, EDF/BDF, XDF)");
+  // BIDS sidecars (`myoexo record` writes them) state the rate and units: a file without a header row needs no
+  // --csv-rate then, and a recording that disagrees with them is refused.
+  auto sidecars = read_bids_sidecars(path);
+  if (!sidecars) return sidecars.error();
   CsvOptions csv;
   if (const double hz = g_headerless_csv_rate.load(); hz > 0) csv.headerless_rate_hz = hz;
+  else if (*sidecars && (*sidecars)->sampling_frequency_hz) csv.headerless_rate_hz = *(*sidecars)->sampling_frequency_hz;
   Result<Recording> rec = format == FileFormat::csv ? read_csv(path, csv) : read_edf(path);
   if (!rec) return rec;
+  if (*sidecars)
+    if (auto s = apply_bids_sidecars(*rec, **sidecars); !s) return s.error();
   // A labelled recording (`myoexo record --cues`): its events sidecar labels every sample.
   const fs::path events = events_sidecar_path(path);
   if (fs::is_regular_file(events, ec)) {

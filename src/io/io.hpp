@@ -54,8 +54,9 @@ struct CsvOptions {
   std::string time_column = "";           ///< name of the time column; "" = auto ("time", "t", "time_s", "time_ms")
   double time_scale_s = 0.0;              ///< seconds per time unit; 0 = auto (by name suffix/median step)
   std::string label_column = "";          ///< name of a per-sample integer label column ("" = auto: "class"/"label")
-  /// The rate of a file without a header row (its first row holds numbers): channels are then ch1..chN. Unset:
-  /// such a file is refused with a reason. Lines starting with '%' or '#' are comments in any file.
+  /// The rate of a file that states none: one without a header row (its first row holds numbers; channels are then
+  /// ch1..chN) or one with a header but no time column. Unset: such a file is refused with a reason. (A time column
+  /// and sample_rate_hz win over it.) Lines starting with '%' or '#' are comments in any file.
   std::optional<double> headerless_rate_hz;
 };
 
@@ -125,6 +126,31 @@ Status write_events_tsv(const std::filesystem::path& path, std::span<const Event
 /// Reads an events.tsv (columns found by name). Errors: io, parse (file and line: missing columns, bad numbers,
 /// duration <= 0, empty trial_type).
 Result<std::vector<Event>> read_events_tsv(const std::filesystem::path& path);
+/// One row of a BIDS `_channels.tsv`.
+struct BidsChannel {
+  std::string name, type, units;                ///< units "" when "n/a"
+  std::optional<double> sampling_frequency_hz;
+  std::string status;                           ///< "good", "bad" or ""
+};
+
+/// What the BIDS sidecars beside a recording state (`<stem>_channels.tsv`, `<stem>_emg.json`).
+struct BidsSidecars {
+  std::string channels_file, emg_file;          ///< paths of the sidecars found ("" when absent)
+  std::vector<BidsChannel> channels;
+  std::optional<double> sampling_frequency_hz;  ///< _emg.json's, or the channel rows' (they must agree)
+  std::optional<double> recording_duration_s;
+  std::string task;
+};
+
+/// The sidecars beside `recording` (nullopt when it has none). Errors: io, parse (file and line: missing name / type
+/// / units columns, bad numbers, a channel listed twice, JSON that is not an object), mismatch (rates that disagree).
+Result<std::optional<BidsSidecars>> read_bids_sidecars(const std::filesystem::path& recording);
+/// Checks a recording against its sidecars and fills what it lacks: the rate must agree; every channel row must name
+/// a channel of the recording (a file without a header row takes the rows' names in order) and its unit must agree
+/// (µV = uV) or fills an unknown one; `bad` channels and a duration off by more than 1 s become warnings. Errors:
+/// mismatch naming the sidecar.
+Status apply_bids_sidecars(Recording& rec, const BidsSidecars& sidecars);
+
 /// The labelled runs of rec.sample_labels as events (ids < 0 skipped; names from label_names, else "class<id>").
 std::vector<Event> events_from_labels(const Recording& rec);
 /// Per-sample labels from events (label_names sorted, samples outside every event -1); clears the per-file label.

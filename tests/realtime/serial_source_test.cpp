@@ -412,7 +412,9 @@ TEST(SerialSource, AVersionTwoBoardThatKeptStreamingAcrossAReconnectIsCountedFro
   for (int i = 0; i < 20 && disconnects < 3; ++i) {
     const ReadResult r = s.read(buf);
     if (r.status == ReadStatus::disconnected) {
-      if (++disconnects < 3) ASSERT_TRUE(s.start().ok());
+      if (++disconnects < 3) {
+        ASSERT_TRUE(s.start().ok());
+      }
     } else if (r.status == ReadStatus::ok) {
       runs.push_back(r);
       if (runs.size() == 2) after_reconnect = s.wire_stats();
