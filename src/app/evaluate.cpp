@@ -655,6 +655,11 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
   std::vector<std::optional<TaskRecord>> records(tasks.size());
   std::size_t reused = 0;
   const bool merging = !opt.merge_from.empty();
+  if (merging && *mpi && mpi_rank() != 0) {  // `merge` under mpirun: rank 0 alone writes the report
+    EvaluateOutcome idle;
+    idle.partial = true;
+    return idle;
+  }
   if (merging) {
     for (const auto& dir : opt.merge_from) {
       auto got = read_task_records(tasks_folder(dir), run_id, tasks, k);
@@ -682,6 +687,8 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
                                               list + ". Is a shard missing or unfinished? Nothing was written.");
     }
     reused = tasks.size();
+  } else if (*mpi && mpi_rank() != 0) {
+    // Another rank: rank 0 alone reads and clears the records and decides who runs what.
   } else if (opt.resume) {
     auto got = read_task_records(tasks_dir, run_id, tasks, k);
     if (!got) return got.error();
@@ -1213,6 +1220,7 @@ Status run_merge(const Context& ctx, const MergeOptions& mopt) {
     if (!existed) fs::remove(opt.out_dir, ec);  // only removes it if still empty: nothing half-merged is left
     return outcome.error();
   }
+  if (outcome->partial) return {};  // an MPI rank other than 0
   if (ctx.json) return print_json_file(ctx, opt.out_dir / "metrics.json");
   ctx.out << eval::format_summary(outcome->result);
   char line[200];
