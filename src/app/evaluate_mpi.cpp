@@ -74,8 +74,9 @@ class WorkerBroker final : public TaskBroker {
   explicit WorkerBroker(const nlohmann::json& run) : run_(run) {
     if (const char* v = std::getenv("MYOEXO_TEST_LOSE_TASK"); v && std::atoi(v) == mpi_rank()) lose_first_ = true;
   }
-  bool wanted(std::size_t) override { return true; }
+  bool wanted(std::size_t) override { return !failed_; }
   bool claim(std::size_t task) override {
+    if (failed_) return false;  // after a failure this rank takes no more tasks: it reports and stops
     send_text(std::to_string(task), 0, kClaim);
     int granted = 0;
     MPI_Recv(&granted, 1, MPI_INT, 0, kReply, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
@@ -83,20 +84,22 @@ class WorkerBroker final : public TaskBroker {
     return granted != 0;
   }
   Status done(TaskRecord record) override {
+    current_.reset();
     if (lose_first_) {
       lose_first_ = false;
+      failed_ = record.key.task;
       return make_error(ErrorCode::io, "rank " + std::to_string(mpi_rank()) + " lost task " +
                                            std::to_string(record.key.task) + " (MYOEXO_TEST_LOSE_TASK)");
     }
     send_text(task_record_to_json(record, run_).dump(), 0, kDone);
-    current_.reset();
     return {};
   }
-  std::optional<std::size_t> current() const { return current_; }
+  /// The task this rank failed: one whose result it could not hand over, or one claimed and never finished.
+  std::optional<std::size_t> failed_task() const { return failed_ ? failed_ : current_; }
 
  private:
   const nlohmann::json& run_;
-  std::optional<std::size_t> current_;
+  std::optional<std::size_t> current_, failed_;
   bool lose_first_ = false;
 };
 
@@ -190,7 +193,7 @@ Result<MpiTaskStats> mpi_run_tasks(const std::vector<TaskKey>& tasks, const nloh
     WorkerBroker broker(run);
     Status s = compute(broker);
     if (!s) {
-      if (auto t = broker.current()) {
+      if (auto t = broker.failed_task()) {
         send_text(nlohmann::json{{"task", *t}, {"reason", s.error().message()}}.dump(), 0, kFailed);
         log("rank " + std::to_string(rank) + ": task " + std::to_string(*t) + " failed (" + s.error().message() +
             "); rank 0 hands it out again");
