@@ -58,6 +58,12 @@ Status filter_channels(io::Recording& rec, const dsp::SosDesign& design, const s
 /// A double as the shortest text that reads back to the same value (std::to_chars).
 std::string format_double(double v);
 
+/// `s` with ASCII letters in lower case (names typed in any case: models, protocols, data sets).
+std::string ascii_lower(std::string s);
+
+/// A share as "88.8 %" (one decimal).
+std::string format_percent(double share);
+
 /// The data-set folder of a command: `data` (resolved like any input path) or <data root>/uci-lower-limb,
 /// loaded with io::load_dataset. Errors: io (no root / not a folder), those of load_dataset.
 Result<io::Dataset> load_data_folder(const Context& ctx, const std::optional<std::filesystem::path>& data);

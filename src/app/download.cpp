@@ -25,11 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 struct ParsedUrl {
   std::string scheme_host_port;  // "https://archive.ics.uci.edu" (what httplib::Client takes)
   std::string path;              // "/static/public/278/..."
@@ -38,7 +33,7 @@ struct ParsedUrl {
 Result<ParsedUrl> parse_url(const std::string& url) {
   const auto sep = url.find("://");
   if (sep == std::string::npos) return make_error(ErrorCode::invalid_argument, "--url '" + url + "' has no scheme (http:// or https://)");
-  const std::string scheme = lower(url.substr(0, sep));
+  const std::string scheme = ascii_lower(url.substr(0, sep));
   if (scheme != "http" && scheme != "https")
     return make_error(ErrorCode::invalid_argument, "--url '" + url + "': only http:// and https:// are supported");
   const auto slash = url.find('/', sep + 3);
@@ -215,14 +210,14 @@ Status unzip(const fs::path& zip_path, const fs::path& dest, std::ostream& log) 
 bool has_txt(const fs::path& dir) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_regular_file(ec) && lower(e.path().extension().string()) == ".txt") return true;
+    if (e.is_regular_file(ec) && ascii_lower(e.path().extension().string()) == ".txt") return true;
   return false;
 }
 
 std::optional<fs::path> child_named(const fs::path& dir, const std::string& name) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_directory(ec) && lower(e.path().filename().string()) == lower(name)) return e.path();
+    if (e.is_directory(ec) && ascii_lower(e.path().filename().string()) == ascii_lower(name)) return e.path();
   return std::nullopt;
 }
 
@@ -272,7 +267,7 @@ Status unpack_uci_lower_limb(const fs::path& zip_path, const fs::path& dest_dir,
   if (!layout) {
     // Some archives wrap the data in a second zip: unpack one level of those and look again.
     for (const auto& e : fs::recursive_directory_iterator(staging, ec)) {
-      if (!e.is_regular_file(ec) || lower(e.path().extension().string()) != ".zip") continue;
+      if (!e.is_regular_file(ec) || ascii_lower(e.path().extension().string()) != ".zip") continue;
       const fs::path inner = e.path().parent_path() / (e.path().stem().string() + ".inner");
       if (auto s = unzip(e.path(), inner, log); !s) return fail(s.error());
       if ((layout = find_uci_lower_limb_layout(inner)) || (layout = find_uci_lower_limb_layout(e.path().parent_path()))) break;

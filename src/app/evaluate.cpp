@@ -38,12 +38,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string pct(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f %%", 100.0 * v);
-  return buf;
-}
-
 std::string num(double v, int decimals = 3) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
@@ -71,8 +65,8 @@ double min_over_folds(const eval::ProtocolScores& p, Get get) {
 // "88.8 % (71.6 %)" for folds-per-subject protocols, "72.4 %" for P (one fold).
 std::string mean_min_cell(const eval::ProtocolScores* p) {
   if (!p) return "—";
-  if (p->protocol == eval::Protocol::pooled) return pct(p->mean_accuracy);
-  return pct(p->mean_accuracy) + " (" + pct(p->min_accuracy) + ")";
+  if (p->protocol == eval::Protocol::pooled) return format_percent(p->mean_accuracy);
+  return format_percent(p->mean_accuracy) + " (" + format_percent(p->min_accuracy) + ")";
 }
 
 // The 16 subjects the reference rows below were measured on (UCI lower-limb as kept in ../shared).
@@ -138,7 +132,7 @@ std::vector<std::string> group_table(const eval::EvaluationResult& r, std::span<
             mn = std::min(mn, f.metrics.accuracy);
             ++n;
           }
-      row += n ? " " + pct(sum / double(n)) + " (" + pct(mn) + ") |" : " — |";
+      row += n ? " " + format_percent(sum / double(n)) + " (" + format_percent(mn) + ") |" : " — |";
     }
     t.push_back(row);
   }
@@ -156,7 +150,7 @@ Status write_text(const fs::path& file, const std::vector<std::string>& lines) {
 Status write_confusion(const eval::EvaluationResult& r, const eval::ProtocolScores& p, const fs::path& png) {
   report::MatrixPlot m;
   m.title = std::string("Protocol ") + eval::protocol_code(p.protocol) + " - " + r.model_name +
-            ": confusion (rows normalised), accuracy " + pct(p.summed.accuracy);
+            ": confusion (rows normalised), accuracy " + format_percent(p.summed.accuracy);
   m.row_names = r.class_names;
   m.col_names = r.class_names;
   m.values = p.summed.confusion_normalised;
@@ -262,11 +256,6 @@ Status write_class_spectrograms(const Context& ctx, const eval::PreparedData& da
   return {};
 }
 
-std::string lower(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
 // The training curves of the folds trained so far, by protocol code (fold threads add, the task records take).
 struct CurveStore {
   std::mutex mutex;
@@ -301,7 +290,7 @@ Result<fs::path> resolve_model_config(const std::string& model) {
     }
     return fs::path();
   }
-  if (lower(model) == "lda" || lower(model) == "lda_context") return fs::path();
+  if (ascii_lower(model) == "lda" || ascii_lower(model) == "lda_context") return fs::path();
   fs::path config = model;
   if (config.extension() != ".toml") config = resource_path(fs::path("configs") / (model + ".toml"));
   std::error_code ec;
@@ -354,7 +343,7 @@ Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOpti
     };
     return m;
   }
-  const bool context_lda = lower(opt.model) == "lda_context";
+  const bool context_lda = ascii_lower(opt.model) == "lda_context";
   const std::string fset = !opt.features.empty() ? opt.features : context_lda ? "MAV,WL,ZC,SSC,RMS,AR" : "HTD";
   auto fspec = features::make_feature_spec(fset);
   if (!fspec) return fspec.error();
@@ -363,12 +352,12 @@ Result<ProtocolModel> make_protocol_model(const Context& ctx, const EvaluateOpti
   fspec->thresholds.ssc = threshold;
   const features::FeatureSpec fs_sel = *fspec;
   const std::string thr = "ZC/SSC threshold " + format_double(threshold);
-  if (lower(opt.model) == "lda") {
+  if (ascii_lower(opt.model) == "lda") {
     m.name = "LDA on " + fset + " features (" + thr + ")";
     m.fit_predict = [fs_sel](eval::Protocol, std::uint64_t, bool) { return eval::make_lda_fit_predict(fs_sel); };
     return m;
   }
-  if (lower(opt.model) == "lda_context") {
+  if (ascii_lower(opt.model) == "lda_context") {
     // Declared variant: log amplitudes and a second feature block over the window plus up
     // to 750 past samples (never before the segment start); --context changes the 750.
     eval::LdaVariant v;
@@ -538,7 +527,7 @@ Result<std::vector<eval::Protocol>> parse_protocols(const std::string& name) {
   std::size_t a = 0;
   while (a <= name.size()) {
     const std::size_t b = std::min(name.find(',', a), name.size());
-    const std::string n = lower(name.substr(a, b - a));
+    const std::string n = ascii_lower(name.substr(a, b - a));
     if (n == "all") {
       want[0] = want[1] = want[2] = true;
     } else if (n == "w" || n == "within" || n == "within_subject") {
@@ -1052,11 +1041,11 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
     md.push_back("");
     md.push_back("| metric | mean over folds | min over folds | summed confusion |");
     md.push_back("|---|---|---|---|");
-    md.push_back("| accuracy | " + pct(p.mean_accuracy) + " | " + pct(p.min_accuracy) + " (" + p.min_fold + ") | " +
-                 pct(p.summed.accuracy) + " |");
-    md.push_back("| balanced accuracy | " + pct(p.mean_balanced_accuracy) + " | " +
-                 pct(min_over_folds(p, [](const eval::Metrics& m) { return m.balanced_accuracy; })) + " | " +
-                 pct(p.summed.balanced_accuracy) + " |");
+    md.push_back("| accuracy | " + format_percent(p.mean_accuracy) + " | " + format_percent(p.min_accuracy) + " (" + p.min_fold + ") | " +
+                 format_percent(p.summed.accuracy) + " |");
+    md.push_back("| balanced accuracy | " + format_percent(p.mean_balanced_accuracy) + " | " +
+                 format_percent(min_over_folds(p, [](const eval::Metrics& m) { return m.balanced_accuracy; })) + " | " +
+                 format_percent(p.summed.balanced_accuracy) + " |");
     md.push_back("| macro-F1 | " + num(p.mean_macro_f1) + " | " +
                  num(min_over_folds(p, [](const eval::Metrics& m) { return m.macro_f1; })) + " | " +
                  num(p.summed.macro_f1) + " |");
@@ -1067,7 +1056,7 @@ Result<EvaluateOutcome> evaluate_recordings(const Context& ctx, std::span<const 
     md.push_back("|---|---|---|---|---|---|");
     for (const auto& f : p.folds)
       md.push_back("| " + f.name + " | " + std::to_string(f.n_train) + " | " + std::to_string(f.n_test) + " | " +
-                   pct(f.metrics.accuracy) + " | " + pct(f.metrics.balanced_accuracy) + " | " +
+                   format_percent(f.metrics.accuracy) + " | " + format_percent(f.metrics.balanced_accuracy) + " | " +
                    num(f.metrics.macro_f1) + " |");
     md.push_back("");
     if (opt.plots) {

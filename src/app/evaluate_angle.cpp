@@ -24,15 +24,6 @@ namespace myoexo::app {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string lower_case(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-}  // namespace
-
 Result<eval::AngleSpec> angle_spec_from_options(const EvaluateOptions& opt, double sample_rate_hz) {
   eval::AngleSpec spec;
   spec.data = eval::uci_ll_v1_spec();
@@ -53,7 +44,7 @@ Result<eval::AngleSpec> angle_spec_from_options(const EvaluateOptions& opt, doub
 
 Result<std::string> evaluate_angle_recordings(const Context& ctx, std::span<const io::Recording> recordings,
                                               const EvaluateOptions& opt) {
-  const std::string model = lower_case(opt.model);
+  const std::string model = ascii_lower(opt.model);
   // "lda" is the command's default model name: here it means the linear model on the same rows, ridge.
   const bool linear = model == "ridge" || model == "lda" || model == "lda_context";
   std::filesystem::path network_config;

@@ -27,19 +27,14 @@ namespace {
 // The grid's axes in the order of a setting's name and the table's columns.
 const std::vector<std::string> kAxes = {"model", "features", "threshold", "bandpass", "wavelet", "context", "epochs"};
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-bool is_lda(const std::string& model) { return lower(model) == "lda" || lower(model) == "lda_context"; }
+bool is_lda(const std::string& model) { return ascii_lower(model) == "lda" || ascii_lower(model) == "lda_context"; }
 
 // Which axes a model uses: lda the features and threshold; lda_context those and the context; networks the
 // context and epochs; every model the band-pass and the wavelet stage.
 bool applies(const std::string& axis, const std::string& model) {
   if (axis == "model" || axis == "bandpass" || axis == "wavelet") return true;
   if (axis == "features" || axis == "threshold") return is_lda(model);
-  if (axis == "context") return lower(model) == "lda_context" || (!is_lda(model) && model.find('+') == std::string::npos);
+  if (axis == "context") return ascii_lower(model) == "lda_context" || (!is_lda(model) && model.find('+') == std::string::npos);
   if (axis == "epochs") return !is_lda(model);
   return false;
 }
@@ -53,12 +48,6 @@ struct AxisValue {
 };
 
 std::string trimmed_number(double v) { return format_double(v); }
-
-std::string pct(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.1f %%", 100.0 * v);
-  return b;
-}
 
 Result<nlohmann::json> read_json(const fs::path& file) {
   std::ifstream in(file);
@@ -385,8 +374,8 @@ Status run_sweep(const Context& ctx, const SweepOptions& opt) {
     for (auto p : plan->protocols) {
       const std::string c = eval::protocol_code(p);
       const eval::ProtocolScores* s = r.scores.at(p);
-      line += " " + pct(s->mean_accuracy) + " |";
-      if (p != eval::Protocol::pooled) line += " " + pct(s->min_accuracy) + " (" + s->min_fold + ") |";
+      line += " " + format_percent(s->mean_accuracy) + " |";
+      if (p != eval::Protocol::pooled) line += " " + format_percent(s->min_accuracy) + " (" + s->min_fold + ") |";
       const auto sp = r.spread.find(c);
       if (seeds) line += sp != r.spread.end() ? " " + format_double(std::round(1000.0 * sp->second) / 10.0) + " points |" : " — |";
       csv << ',' << s->mean_accuracy << ',' << s->min_accuracy << ",\"" << s->min_fold << "\","

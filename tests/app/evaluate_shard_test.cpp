@@ -104,6 +104,23 @@ TEST(Shard, ThreeShardsMergedWriteTheWholeRunsReport) {
   EXPECT_TRUE(j.contains("post_processed"));
   EXPECT_NE(mo.str().find("33 tasks merged"), std::string::npos) << mo.str();
 
+  // A folder holding no records at all (a shard that never started, a typo) is named.
+  m.shards = {out / "whole" / "nothing-here"};
+  m.out_dir = out / "empty";
+  auto none = app::run_merge(mctx, m);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::empty);
+  EXPECT_NE(none.error().message().find("holds no task records"), std::string::npos) << none.error().message();
+  EXPECT_FALSE(fs::exists(out / "empty"));
+  // A record whose JSON was replaced by something else entirely is refused naming the file.
+  fs::create_directories(out / "hostile" / "tasks");
+  std::ofstream(out / "hostile" / "tasks" / "task_00000.json") << "[1, 2, 3]";
+  m.shards = {out / "hostile"};
+  auto hostile = app::run_merge(mctx, m);
+  ASSERT_FALSE(hostile);
+  EXPECT_EQ(hostile.error().code, ErrorCode::parse);
+  EXPECT_NE(hostile.error().message().find("task_00000.json"), std::string::npos) << hostile.error().message();
+
   // A shard missing: the tasks without a result are named and nothing is written.
   m.shards = {shards[0], shards[1]};
   m.out_dir = out / "incomplete";
