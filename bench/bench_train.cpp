@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -29,6 +30,24 @@
 namespace {
 
 using namespace myoexo;
+
+// The BLAS libraries mapped into this process (the system's libblas.so.3 alternative: reference BLAS, OpenBLAS,
+// ...), as their resolved paths: every speed figure says which BLAS it ran with.
+std::string loaded_blas() {
+  std::ifstream maps("/proc/self/maps");
+  std::vector<std::string> seen;
+  std::string line;
+  while (std::getline(maps, line)) {
+    const auto slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    const std::string path = line.substr(slash);
+    if (path.find("blas") == std::string::npos) continue;
+    if (std::find(seen.begin(), seen.end(), path) == seen.end()) seen.push_back(path);
+  }
+  std::string s;
+  for (const auto& p : seen) s += (s.empty() ? "" : ", ") + p;
+  return s.empty() ? "none loaded" : s;
+}
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0.0;
@@ -98,6 +117,7 @@ int main(int argc, char** argv) {
   std::printf("bench_train: %s, %zu ch x %zu samples, %d windows, batch 64, %d thread(s), %d rounds x %d epochs\n",
               models::arch_kind_name(spec->arch.kind), channels, length, a.windows, a.threads, a.rounds, a.epochs);
   Side cpp, py;
+  std::string py_blas;
   std::vector<double> window(channels * length), probs(static_cast<std::size_t>(classes), 0.0);
   for (double& v : window) v = nd(rng);
   for (int round = 0; round < a.rounds; ++round) {
@@ -125,7 +145,10 @@ int main(int argc, char** argv) {
     cpp.p50.push_back(pc[0]);
     cpp.p99.push_back(pc[1]);
     // ---- PyTorch peer
-    const std::string cmd = a.python + " " + a.peer + " --threads " + std::to_string(a.threads) + " --windows " +
+    // The peer's BLAS (OpenBLAS keeps its own pool) gets the same thread count as LibTorch on both sides.
+    const std::string threads = std::to_string(a.threads);
+    const std::string cmd = "OPENBLAS_NUM_THREADS=" + threads + " OMP_NUM_THREADS=" + threads + " " + a.python + " " +
+                            a.peer + " --threads " + std::to_string(a.threads) + " --windows " +
                             std::to_string(a.windows) + " --channels " + std::to_string(channels) + " --length " +
                             std::to_string(length) + " --classes " + std::to_string(classes) + " --epochs " +
                             std::to_string(a.epochs) + " --latency-runs " + std::to_string(a.latency_runs);
@@ -140,6 +163,7 @@ int main(int argc, char** argv) {
       py.rate.push_back(median(er));
       py.p50.push_back(j.at("latency_p50_us").get<double>());
       py.p99.push_back(j.at("latency_p99_us").get<double>());
+      if (round == 0) py_blas = j.value("blas", std::string("?"));
     } catch (const std::exception& e) {
       std::cerr << "peer failed (" << cmd << "): " << e.what() << "\n" << out << "\n";
       return 1;
@@ -154,7 +178,8 @@ int main(int argc, char** argv) {
     train_ratio.push_back(cpp.rate[i] / py.rate[i]);
     p99_ratio.push_back(py.p99[i] / cpp.p99[i]);
   }
-  std::printf("\nmedian over rounds       myoexo (C++)   PyTorch eager   ratio\n");
+  std::printf("\nBLAS: myoexo (LibTorch's calls) %s; PyTorch %s\n", loaded_blas().c_str(), py_blas.c_str());
+  std::printf("median over rounds       myoexo (C++)   PyTorch eager   ratio\n");
   std::printf("training samples/s       %12.0f   %13.0f   x%.2f (target >= 1.2)\n", median(cpp.rate), median(py.rate),
               median(train_ratio));
   std::printf("batch-1 latency p50 (us) %12.1f   %13.1f   x%.1f\n", median(cpp.p50), median(py.p50),

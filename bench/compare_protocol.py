@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Side-by-side wall time of a full protocol run with the CNN: `myoexo evaluate` (C++/LibTorch) against the
-PyTorch peer bench/peer_protocol_torch.py, same machine, same thread count, one run (issue 3 section 8:
-"a full L run on 16 subjects at 10 epochs in <= 0.5x the PyTorch peer's wall time").
+PyTorch peer bench/peer_protocol_torch.py, same machine, same thread count, one run (the goal: a full L run on
+16 subjects at 10 epochs in <= 0.5x the PyTorch peer's wall time). Both sides call the same system BLAS
+(libblas.so.3: OpenBLAS after scripts/setup.sh), one BLAS thread per training thread.
 
 Both train the same network (configs/cnn1d.toml's architecture = the peer's) on the same windows with Adam 1e-3,
 batch 64, for the same epochs, without a validation split (the config's validation is switched off here so the

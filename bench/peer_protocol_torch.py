@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch peer of the CNN on protocol UCI-LL v1 (issue 3 sections 5 and 8): the issue's peer CNN
+"""PyTorch peer of the CNN on protocol UCI-LL v1 (section "Speed" of the README): the reference CNN
 (3 x [Conv1d k7 + BN + ReLU + MaxPool 2], 16/32/64 filters, flatten, dense softmax; Adam 1e-3, batch 64,
 cross-entropy) on the filtered 250-sample windows, per-channel standardisation fitted on the training windows,
 no validation split, a fixed number of epochs (W/P 30, L 10 by default).

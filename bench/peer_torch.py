@@ -22,6 +22,17 @@ def make_model(channels, length, classes, filters=(16, 32, 64), kernel=7, pool=2
     return nn.Sequential(*layers)
 
 
+def loaded_blas():
+    """The BLAS libraries mapped into this process (the system's libblas.so.3 alternative), as resolved paths."""
+    seen = []
+    with open("/proc/self/maps") as f:
+        for line in f:
+            i = line.find("/")
+            if i >= 0 and "blas" in line[i:] and line[i:].strip() not in seen:
+                seen.append(line[i:].strip())
+    return ", ".join(seen) or "none loaded"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
@@ -76,6 +87,7 @@ def main():
     print(json.dumps({
         "torch": torch.__version__,
         "threads": a.threads,
+        "blas": loaded_blas(),
         "epoch_samples_per_s": epoch_rates,
         "latency_p50_us": lat[len(lat) // 2] * 1e6,
         "latency_p99_us": lat[int(len(lat) * 0.99)] * 1e6,

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Peer implementation of evaluation protocol UCI-LL v1 (issue 3, section 5) with SciPy + scikit-learn.
+"""Peer implementation of evaluation protocol UCI-LL v1 with SciPy + scikit-learn.
 
 LDA (LinearDiscriminantAnalysis(), solver 'svd') on HTD features (per channel MAV, WL, ZC, SSC; ZC and SSC
 thresholds 0.005 mV by default, the definitions of src/features/features.hpp), so its numbers can be compared with
 the C++ protocol (`myoexo evaluate --model lda [--threshold T]`: make_lda_fit_predict on HTD). With 0.005 mV it
-reproduces the scikit-learn peer numbers of issue 3 (W 88.8 % (71.6 %), P 72.4 %, L 70.8 % (39.2 %)).
+reproduces the scikit-learn numbers the README quotes (W 88.8 % (71.6 %), P 72.4 %, L 70.8 % (39.2 %)).
 
   - channels RF, BF, VM, ST; files 2Npie and 2Nsen dropped (copies of 1Npie / 1Nsen)
   - sosfilt(butter(4, [20, 450], 'bandpass', fs=1000, output='sos')) per recording from zero state

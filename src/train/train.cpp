@@ -1,6 +1,7 @@
 // Training loop: split, normalisation, fused Adam, schedule, checkpoint, early stopping, progress, history.
 #include "train/train.hpp"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -386,9 +387,20 @@ class ProgressBar {
   clock::time_point t0_, last_{};
 };
 
+/// OpenBLAS (Debian's libopenblas0-pthread, when the system BLAS points to it) keeps its own thread pool that
+/// torch::set_num_threads does not reach: LibTorch's BLAS calls would each start one thread per core under every
+/// fold thread. It gets the training's thread count; with another BLAS the symbol is absent and nothing changes.
+void set_blas_threads(int threads) {
+  using SetThreads = void (*)(int);
+  if (auto* f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(threads);
+}
+
 /// Applies the threads and determinism settings for the duration of training.
 void configure_torch(const TrainConfig& c) {
-  if (c.threads > 0) ::torch::set_num_threads(c.threads);
+  if (c.threads > 0) {
+    ::torch::set_num_threads(c.threads);
+    set_blas_threads(c.threads);
+  }
   at::globalContext().setDeterministicAlgorithms(c.deterministic, /*warn_only=*/true);
   ::torch::manual_seed(c.seed);
 }

@@ -93,31 +93,61 @@ TEST(Networks, EigenLinearMatchesLibTorchValuesAndGradients) {
 }
 
 TEST(Networks, FrozenCnnMatchesTheLibTorchForwardWithBatchNormStatistics) {
-  auto spec = test::tiny_spec(ArchKind::cnn1d, 3, 66);  // 66 -> 33 -> 16: odd tail dropped in block 2
-  spec.arch.dense_units = {9};
-  spec.normalisation.mean = {0.2, -0.1, 0.0};
-  spec.normalisation.std = {0.7, 1.3, 2.0};
-  ::torch::manual_seed(2);
-  Network net(spec);
-  {
-    ::torch::NoGradGuard g;
-    for (auto& item : net->named_buffers()) {
-      if (item.key().find("running_mean") != std::string::npos) item.value().uniform_(-0.5, 0.5);
-      if (item.key().find("running_var") != std::string::npos) item.value().uniform_(0.5, 2.0);
+  // The direct convolution kernel tiles 4 output channels x 4 SIMD vectors of time: geometries whose filter
+  // counts are not multiples of 4 and whose lengths are not whole tiles, and the real-time one (4 x 250,
+  // 16/32/64 filters, kernel 7).
+  struct Geometry {
+    std::size_t channels, length;
+    std::vector<std::size_t> filters;
+    std::size_t kernel, pool;
+    std::vector<std::size_t> dense;
+  };
+  const std::vector<Geometry> geometries = {
+      {3, 66, {4, 8}, 5, 2, {9}},  // 66 -> 33 -> 16: odd tail dropped in block 2
+      {3, 97, {5, 7, 3}, 3, 3, {}},
+      {4, 250, {16, 32, 64}, 7, 2, {}},
+  };
+  for (const Geometry& g : geometries) {
+    SCOPED_TRACE(std::to_string(g.channels) + " x " + std::to_string(g.length) + ", kernel " + std::to_string(g.kernel));
+    auto spec = test::tiny_spec(ArchKind::cnn1d, g.channels, g.length);
+    spec.arch.filters = g.filters;
+    spec.arch.kernel_size = g.kernel;
+    spec.arch.pool_size = g.pool;
+    spec.arch.dense_units = g.dense;
+    spec.normalisation.mean.assign(g.channels, 0.0);
+    spec.normalisation.std.assign(g.channels, 1.0);
+    for (std::size_t c = 0; c < g.channels; ++c) {
+      spec.normalisation.mean[c] = 0.2 - 0.1 * double(c);
+      spec.normalisation.std[c] = 0.7 + 0.6 * double(c);
     }
-    for (auto& item : net->named_parameters())
-      if (item.key().rfind("bn", 0) == 0) item.value().uniform_(0.5, 1.5);
-  }
-  net->eval();
-  auto frozen = net->freeze();
-  ASSERT_TRUE(frozen.has_value());
-  auto data = test::make_synthetic_windows(5, 3, 66, 3, 5);
-  Tensor x = ::torch::from_blob(data.x.data(), {5, 3, 66}, ::torch::kFloat);
-  Tensor ref = ::torch::softmax(net->forward(x), 1).contiguous();
-  for (int64_t r = 0; r < 5; ++r) {
-    float out[3];
-    frozen->forward(data.x.data() + r * 3 * 66, out, true);
-    for (int64_t c = 0; c < 3; ++c) EXPECT_NEAR(out[c], ref[r][c].item<float>(), 1e-5);
+    ::torch::manual_seed(2);
+    Network net(spec);
+    {
+      ::torch::NoGradGuard guard;
+      for (auto& item : net->named_buffers()) {
+        if (item.key().find("running_mean") != std::string::npos) item.value().uniform_(-0.5, 0.5);
+        if (item.key().find("running_var") != std::string::npos) item.value().uniform_(0.5, 2.0);
+      }
+      for (auto& item : net->named_parameters())
+        if (item.key().rfind("bn", 0) == 0) item.value().uniform_(0.5, 1.5);
+    }
+    net->eval();
+    auto frozen = net->freeze();
+    ASSERT_TRUE(frozen.has_value());
+    const auto n = std::int64_t(g.channels), len = std::int64_t(g.length);
+    auto data = test::make_synthetic_windows(5, g.channels, g.length, 3, 5);
+    Tensor x = ::torch::from_blob(data.x.data(), {5, n, len}, ::torch::kFloat);
+    Tensor ref = ::torch::softmax(net->forward(x), 1).contiguous();
+    Tensor ref_logits = net->forward(x).contiguous();
+    for (int64_t r = 0; r < 5; ++r) {
+      float out[3], logits[3];
+      frozen->forward(data.x.data() + r * n * len, out, true);
+      frozen->forward(data.x.data() + r * n * len, logits, false);
+      for (int64_t c = 0; c < 3; ++c) {
+        EXPECT_NEAR(out[c], ref[r][c].item<float>(), 1e-5);
+        EXPECT_NEAR(logits[c], ref_logits[r][c].item<float>(), 1e-4 * (1.0 + std::abs(ref_logits[r][c].item<float>())));
+      }
+    }
   }
 }
 
