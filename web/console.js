@@ -148,6 +148,7 @@ function onFrame(f) {
   for (const e of f.events || []) state.events.push(e.t.toFixed(3) + " s  " + e.reason + (e.joint >= 0 ? " (joint " + e.joint + ")" : ""));
   if (state.events.length > 200) state.events.splice(0, state.events.length - 200);
   if (f.now) state.now = f.now;
+  if ("cue" in f) state.cue = f.cue;
   if (f.timing) state.timing = f.timing;
   state.pendingTiming = f.timing;
   state.dirty = true;
@@ -174,6 +175,20 @@ function drawFigure(hipDeg, kneeDeg) {
   g.fillText("hip " + hipDeg.toFixed(1) + " deg, knee " + kneeDeg.toFixed(1) + " deg", 8, cv.height - 8);
 }
 
+// The cue protocol of a labelled recording: what to do now (large, for the person), how long is left, what comes
+// next, how far the protocol is. Hidden when the session has no protocol.
+function renderCue(c) {
+  const panel = $("cue_panel");
+  if (!c) { panel.style.display = "none"; return; }
+  panel.style.display = "block";
+  panel.className = "live " + (c.label === "rest" ? "rest" : "move");
+  $("cue_title").textContent = "Cue protocol " + c.protocol + (c.state === "running" ? " (recording, cue " + c.index + " of " + c.count + ")" : "");
+  $("cue_prompt").textContent = c.prompt;
+  $("cue_time").textContent = c.state === "running" ? Math.ceil(c.remaining_s) + " s" : "";
+  $("cue_next").textContent = c.next ? "next: " + c.next : "";
+  $("cue_progress").value = c.length_s > 0 ? Math.min(1, c.elapsed_s / c.length_s) : 0;
+}
+
 function render() {
   requestAnimationFrame(render);
   if (!state.dirty || !plots) return;
@@ -197,6 +212,7 @@ function render() {
     const order = x.map((_, i) => i).sort((a, b) => x[a] - x[b]);
     plots.intents.setData([order.map((i) => x[i]), order.map((i) => ai[i]), order.map((i) => di[i])]);
   }
+  renderCue(state.cue);
   const now = state.now;
   if (now) {
     const mode = $("mode");

@@ -221,6 +221,10 @@ struct RunCommandOptions {
   int console_port = 8765;
   bool console_allow_remote = false;
   std::string console_token;                        ///< "" = a fresh random token, printed at start
+  /// With console: a cue protocol TOML (configs/cues/). The console shows it; a recording started from the console
+  /// runs it from its first sample, is written as EDF+ with every sample's cue as annotations (and a BIDS
+  /// _events.tsv beside it), and ends with the protocol.
+  std::filesystem::path cues;
   double seconds = 0.0;                             ///< replay at most this much stream time (0 = all)
   /// Injected faults "KIND:START_S:DURATION_S[:CHANNEL]" (KIND = nan_burst, flat_line, saturation,
   /// dropped_chunk, stall, out_of_order; CHANNEL index, default all).

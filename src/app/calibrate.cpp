@@ -129,6 +129,10 @@ Status run_calibrate_person(const Context& ctx, const CalibrateOptions& opt) {
   const bool network = base->network != nullptr;
   if (network && opt.modes.size() != 1)
     return make_error(ErrorCode::invalid_argument, "--modes: one fine-tuning mode (head or full) with --model");
+  if (network && opt.lda_method != "refit")
+    return make_error(ErrorCode::invalid_argument, "--lda-method: the model is a network (it is fine-tuned)");
+  if (opt.lda_method != "refit" && opt.lda_method != "adapt")
+    return make_error(ErrorCode::invalid_argument, "--lda-method: refit or adapt, not '" + opt.lda_method + "'");
   if (network && opt.modes[0] != "head" && opt.modes[0] != "full")
     return make_error(ErrorCode::invalid_argument, "--modes: head or full, not '" + opt.modes[0] + "'");
   if (const auto ext = opt.model_out->extension().string(); network ? ext != ".pt" : ext != ".json")
@@ -211,6 +215,16 @@ Status run_calibrate_person(const Context& ctx, const CalibrateOptions& opt) {
     if (auto s = copy.save(*opt.model_out); !s) return s;
     how = opt.modes[0] + " fine-tuning, " + std::to_string(ft.epochs) + " epochs on " + std::to_string(idx.size()) +
           " windows";
+  } else if (opt.lda_method == "adapt") {
+    // The LDA family, adapted: the base's class means and pooled covariance move towards the person's, so a few
+    // seconds shift the boundaries without the person's few windows having to define them alone.
+    auto adapted = session::adapt_pipeline_model(calib, *base, opt.base_weight_windows);
+    if (!adapted) return adapted.error();
+    adapted->class_intents = base->class_intents;
+    adapted->adapted_from = from + " (class means and covariance adapted to the person's windows, the base weighing " +
+                            format_double(opt.base_weight_windows) + " windows; filter and features kept)";
+    if (auto s = session::save_pipeline_model(*adapted, *opt.model_out); !s) return s;
+    how = "class means and covariance adapted, base weight " + format_double(opt.base_weight_windows) + " windows";
   } else {
     // The LDA family: the same filter, windows and features, the discriminant refitted on the person's windows.
     // Seconds of data give fewer windows than the features need for a covariance of their own: Ledoit-Wolf

@@ -278,6 +278,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   run_cmd->add_option("--bind", run.console_bind, "--console: address to listen on (a non-loopback address needs "
                                                   "--allow-remote)");
   run_cmd->add_flag("--allow-remote", run.console_allow_remote, "--console: allow a non-loopback --bind");
+  run_cmd->add_option("--cues", run.cues, "--console: a cue protocol TOML (configs/cues/): the console prompts each "
+                                          "movement; a recording started from it is labelled with the cues (EDF+ "
+                                          "annotations, BIDS _events.tsv) and ends with the protocol")
+      ->check(CLI::ExistingFile);
   run_cmd->add_option("--token", run.console_token, "--console: the session token (default: a fresh random one)");
   run_cmd->add_option("--input-unit", run.input_unit,
                       "Unit of a replayed recording that states none (mV, V, uV, adc); the model's unit is never guessed");
@@ -548,10 +552,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* cal_test_from_opt = cal_cmd->add_option("--test-from", cal_test_from, "With --model: score on the windows after "
                                                                               "this many seconds (default: --seconds)")
                                 ->check(kFiniteNumber)->check(CLI::PositiveNumber);
+  auto* cal_lda_method_opt =
+      cal_cmd->add_option("--lda-method", cal.lda_method, "With an LDA --model: refit (the discriminant fitted on the "
+                                                          "person's windows alone) or adapt (class means and covariance "
+                                                          "moved towards the person's)")
+          ->check(CLI::IsMember({"refit", "adapt"}));
+  auto* cal_base_weight_opt =
+      cal_cmd->add_option("--base-weight", cal.base_weight_windows, "With --lda-method adapt: how many of the person's "
+                                                                    "windows the base model weighs as much as")
+          ->check(kFiniteNumber)->check(CLI::NonNegativeNumber);
   std::string cal_model;
   auto* cal_model_opt = cal_cmd->add_option(
       "--model", cal_model,
-      "Calibrate this model (a network .pt: fine-tuned; an LDA .json: refitted) to the person in --dataset/--subject "
+      "Calibrate this model (a network .pt: fine-tuned; an LDA .json: refitted or adapted) to the person in --dataset/--subject "
       "with the first --seconds of each recording, and write the calibrated model to --out FILE (`run` loads it); "
       "the rest of each recording scores both")->check(CLI::ExistingFile);
 #endif
@@ -698,6 +711,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       cal.out_dir = cal_out;
       cal.plots = !cal_no_plots;
       if (cal_loso_opt->count() > 0) cal.loso_models = cal_loso;
+      if (cal_model_opt->count() == 0 && cal_lda_method_opt->count() + cal_base_weight_opt->count() > 0)
+        throw CLI::ValidationError("--lda-method/--base-weight", "need --model (an LDA model to calibrate)");
+      if (cal.lda_method != "adapt" && cal_base_weight_opt->count() > 0)
+        throw CLI::ValidationError("--base-weight", "needs --lda-method adapt");
       if (cal_model_opt->count() > 0) {
         cal.model = cal_model;
         cal.model_out = cal_out;

@@ -28,15 +28,8 @@ extern "C" void on_sigint(int) { g_stop.store(true); }
 // time.
 std::vector<io::Event> cue_events(const std::vector<realtime::Cue>& schedule, double end_s,
                                   const realtime::SessionReport* rep) {
-  std::vector<io::Event> events;
-  for (const auto& c : schedule) {
-    if (c.onset_s >= end_s) break;
-    const double stop = std::min(c.onset_s + c.duration_s, end_s);
-    const double a = std::max(0.0, rep ? rep->file_seconds(c.onset_s) : c.onset_s);
-    const double b = rep ? rep->file_seconds(stop) : stop;
-    if (b > a) events.push_back({a, b - a, c.label});
-  }
-  return events;
+  if (!rep) return realtime::cue_label_events(schedule, end_s);
+  return realtime::cue_label_events(schedule, end_s, [rep](double t) { return rep->file_seconds(t); });
 }
 
 Status write_cue_sidecars(const RecordOptions& opt, const realtime::SerialSource& src,

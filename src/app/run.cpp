@@ -22,6 +22,7 @@
 #include "dsp/windowing.hpp"
 #include "hw/mock_exo.hpp"
 #include "io/io.hpp"
+#include "realtime/cue_protocol.hpp"
 #include "realtime/pipeline.hpp"
 #include "realtime/postprocess.hpp"
 #include "realtime/recorder.hpp"
@@ -466,20 +467,108 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   bool hw_fault_logged = false;
   const std::size_t live_keep = std::size_t(60.0 * fs_hz) * nch;  // the EMG plot shows the last minute at most
   Status host_failure;
-  // A recording started from the console: the EMG as the session converted it (model unit), one CSV per start.
+  // A recording started from the console: the EMG as the session converted it (model unit), one CSV per start,
+  // or with a cue protocol one EDF+ per start, labelled with the cues and ended by the protocol.
   std::optional<realtime::Recorder> console_recording;
   std::size_t console_recordings = 0;
+  struct CueRun {
+    std::string name;
+    std::vector<realtime::Cue> schedule;
+    double length_s = 0.0;
+    std::optional<double> t0;                        // stream time of the recording's first sample
+    double next_frame_s = 0.0;                       // stream time the next frame should have (gaps)
+    std::vector<std::pair<double, double>> gaps;     // (schedule time after the gap, seconds lost so far)
+    std::size_t shown = std::size_t(-1);
+    long shown_s = -1;
+    std::string last_file;
+  };
+  std::optional<CueRun> cues;
+  if (!opt.cues.empty()) {
+    auto protocol = realtime::load_cue_protocol(opt.cues);
+    if (!protocol) return protocol.error();
+    CueRun c;
+    c.name = opt.cues.stem().string();
+    c.schedule = realtime::cue_schedule(*protocol);
+    c.length_s = realtime::cue_schedule_end_s(c.schedule);
+    cues = std::move(c);
+  }
+  // Schedule time (seconds since the recording's first sample) -> the file's time: the time lost in gaps is not in
+  // the file (it holds the intact frames back to back).
+  const auto cue_file_s = [&](double t) {
+    double lost = 0.0;
+    for (const auto& [after, lost_so_far] : cues->gaps)
+      if (after <= t) lost = lost_so_far;
+    return t - lost;
+  };
+  const auto show_cue = [&](bool force) {
+    if (!cues || !con) return;
+    CueRun& c = *cues;
+    json j = {{"protocol", c.name}, {"count", c.schedule.size()}, {"length_s", c.length_s}};
+    if (!console_recording || !c.t0) {
+      if (!force && c.shown == std::size_t(-2)) return;
+      c.shown = std::size_t(-2);
+      j["state"] = c.last_file.empty() ? "ready" : "done";
+      j["prompt"] = c.last_file.empty() ? "Press Record to start (" + format_double(std::round(c.length_s)) + " s)"
+                                        : "Done: " + c.last_file;
+      j["label"] = "rest";
+      j["elapsed_s"] = 0.0;
+      con->set_cue(std::move(j));
+      return;
+    }
+    const double elapsed = c.next_frame_s - *c.t0;
+    const std::size_t i = realtime::cue_at(c.schedule, elapsed);
+    if (i >= c.schedule.size()) return;
+    const realtime::Cue& cue = c.schedule[i];
+    const double remaining = cue.onset_s + cue.duration_s - elapsed;
+    const long whole_s = long(std::ceil(remaining));
+    if (i != c.shown) {
+      log_line(ctx, "cue " + std::to_string(i + 1) + "/" + std::to_string(c.schedule.size()) + ": " + cue.prompt +
+                        " (" + format_double(cue.duration_s) + " s)" +
+                        (i + 1 < c.schedule.size() ? "   next: " + c.schedule[i + 1].prompt : ""));
+    } else if (whole_s == c.shown_s && !force) {
+      return;
+    }
+    c.shown = i;
+    c.shown_s = whole_s;
+    j["state"] = "running";
+    j["index"] = i + 1;
+    j["prompt"] = cue.prompt;
+    j["label"] = cue.label;
+    j["remaining_s"] = remaining;
+    j["elapsed_s"] = elapsed;
+    // What comes next, and the movement after a rest, so the person can prepare.
+    std::string next = i + 1 < c.schedule.size() ? c.schedule[i + 1].prompt : "";
+    if (i + 2 < c.schedule.size() && c.schedule[i + 1].label == realtime::kRestLabel)
+      next += ", then " + c.schedule[i + 2].prompt;
+    j["next"] = next;
+    con->set_cue(std::move(j));
+  };
   auto stop_console_recording = [&] {
     if (!console_recording) return;
+    std::vector<io::Event> labels;
+    if (cues && cues->t0) {
+      labels = realtime::cue_label_events(cues->schedule, cues->next_frame_s - *cues->t0, cue_file_s);
+      console_recording->set_labels(labels);
+    }
+    const fs::path path = console_recording->path();
     if (auto s = console_recording->finish(); !s && host_failure.ok()) host_failure = s;
+    if (cues) {
+      if (auto s = io::write_events_tsv(io::events_sidecar_path(path), labels); !s && host_failure.ok()) host_failure = s;
+      log_line(ctx, "console: " + path.string() + " written, " + std::to_string(labels.size()) + " labelled intervals");
+      cues->last_file = path.filename().string();
+      cues->t0.reset();
+      cues->gaps.clear();
+    }
     console_recording.reset();
     if (con) con->set_recording("");
+    show_cue(true);
   };
+  show_cue(true);
   auto service = [&] {
     if (con)
       if (const auto req = con->take_recording_request()) {
         if (*req && !console_recording) {
-          const fs::path p = opt.out_dir / ("recording_" + std::to_string(++console_recordings) + ".csv");
+          const fs::path p = opt.out_dir / ("recording_" + std::to_string(++console_recordings) + (cues ? ".edf" : ".csv"));
           auto r = realtime::Recorder::create(p, model->channels, std::vector<std::string>(nch, model->signal_unit), fs_hz);
           if (r) {
             console_recording.emplace(std::move(*r));
@@ -568,15 +657,38 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
       for (std::size_t m; (m = sess.pop_emg(chunk, t)) > 0;) {
         if (con) con->feed_emg(std::span<const double>(chunk.data(), m * nch), t.first_sample_s, t.arrival_ns);
         if (pub) pub->emg(std::span<const double>(chunk.data(), m * nch), t.first_sample_s);
-        if (console_recording)
-          if (auto s = console_recording->append(std::span<const double>(chunk.data(), m * nch), t.first_sample_s);
-              !s && host_failure.ok())
-            host_failure = s;
+        if (console_recording) {
+          std::size_t keep = m;
+          if (cues) {
+            CueRun& c = *cues;
+            if (!c.t0) {
+              c.t0 = t.first_sample_s;
+              c.next_frame_s = t.first_sample_s;
+            }
+            if (t.first_sample_s > c.next_frame_s + 0.5 / fs_hz) {  // frames lost before this chunk
+              const double lost = t.first_sample_s - c.next_frame_s;
+              const double lost_so_far = (c.gaps.empty() ? 0.0 : c.gaps.back().second) + lost;
+              c.gaps.emplace_back(t.first_sample_s - *c.t0, lost_so_far);
+              console_recording->annotate({console_recording->written_s(), 0.0,
+                                           "gap: " + std::to_string(std::llround(lost * fs_hz)) + " samples lost"});
+            }
+            // The protocol's end ends the recording: frames past it are not written.
+            const double left_s = *c.t0 + c.length_s - t.first_sample_s;
+            keep = std::min(m, std::size_t(std::max(0.0, std::ceil(left_s * fs_hz - 1e-9))));
+            c.next_frame_s = t.first_sample_s + double(keep) / fs_hz;
+          }
+          if (keep > 0)
+            if (auto s = console_recording->append(std::span<const double>(chunk.data(), keep * nch), t.first_sample_s);
+                !s && host_failure.ok())
+              host_failure = s;
+          if (cues && keep < m) stop_console_recording();
+        }
         if (live) live_frames.insert(live_frames.end(), chunk.begin(), chunk.begin() + std::ptrdiff_t(m * nch));
       }
       if (live_frames.size() > 2 * live_keep)
         live_frames.erase(live_frames.begin(), live_frames.end() - std::ptrdiff_t(live_keep));
     }
+    show_cue(false);
     if (auto s = sess.flush_events([&](const SafetyEvent& e) {
           if (con) con->feed_event(e);
           if (pub) pub->event(e);
@@ -970,6 +1082,9 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
   if (opt.model && opt.lda_context > 0)
     return make_error(ErrorCode::invalid_argument,
                       "--lda-context applies to --train-on (a --model file carries its own context)");
+  if (!opt.cues.empty() && !opt.console)
+    return make_error(ErrorCode::invalid_argument, "--cues is shown in the console: use `myoexo serve` (or run "
+                                                   "--console); `myoexo record --cues` prompts on the terminal");
   std::error_code ec;
   const fs::path replay = opt.replay.empty() ? fs::path() : resolve_input_path(ctx, opt.replay);
   if (!opt.replay.empty() && !fs::is_regular_file(replay, ec))

@@ -125,6 +125,10 @@ struct CalibrateOptions {
   /// With `model`: score on the windows after this time (default: the calibration seconds). One value for several
   /// calibration times scores them all on the same windows.
   std::optional<double> test_from_s;
+  /// With an LDA `model`: "refit" (the discriminant fitted on the person's windows alone) or "adapt" (class means
+  /// and covariance moved towards the person's, the base weighing as much as `base_weight_windows` of them).
+  std::string lda_method = "refit";
+  double base_weight_windows = 100.0;
 };
 
 /// Runs eval::run_calibration and writes out_dir/calibration.json (the cells, means and

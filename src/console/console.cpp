@@ -420,6 +420,7 @@ void ConsoleServer::publish(bool force) {
                 {"recording", recording_path_},
                 {"channels", ch}};
   }
+  f["cue"] = cue_;
   const auto lat = decision_latency_.summary();
   // For the page's "sample arrival -> pixel" figure: how old the newest sample is as the frame leaves, and when it
   // leaves on the wall clock the browser shares on this machine.

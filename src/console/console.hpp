@@ -84,6 +84,9 @@ class ConsoleServer {
   std::optional<bool> take_recording_request();
   /// What the host is recording to now ("" = nothing), shown in the page.
   void set_recording(const std::string& path) { recording_path_ = path; }
+  /// The cue protocol's state for the page (null = none): {"protocol", "state" ready|running|done, "prompt",
+  /// "label", "remaining_s", "next", "index", "count", "elapsed_s", "length_s"}; sent with every frame.
+  void set_cue(nlohmann::json cue) { cue_ = std::move(cue); }
   /// Publishes one frame when 1/frame_hz has passed since the last one.
   void publish(bool force = false);
 
@@ -117,6 +120,7 @@ class ConsoleServer {
   std::atomic<std::uint64_t> commands_accepted_{0}, commands_refused_{0};
   std::atomic<int> recording_request_{-1};  // -1 none, 0 stop, 1 start
   std::string recording_path_;
+  nlohmann::json cue_;  // null: no cue protocol
   std::atomic<std::int64_t> estop_request_ns_{0};  // an accepted stop not yet seen cutting the torque
   std::vector<double> estop_cut_ms_;               // request received -> the tick that cut the torque (under mu_)
   std::mutex cmd_mu_;

@@ -180,6 +180,7 @@ Result<LdaClassifier> LdaClassifier::fit(const double* features, std::size_t n_r
 
   Mat coef(K, p);
   Vec intercept(K);
+  Eigen::MatrixXd within;  // the pooled within-class covariance, kept for adapt()
 
   auto class_rows = [&](Eigen::Index k) {
     Mat xg(static_cast<Eigen::Index>(counts[std::size_t(present[std::size_t(k)])]), p);
@@ -249,14 +250,19 @@ Result<LdaClassifier> LdaClassifier::fit(const double* features, std::size_t n_r
     for (Eigen::Index k = 0; k < K; ++k) intercept[k] = -0.5 * c.row(k).squaredNorm() + std::log(priors[k]);
     coef = c * scalings2.transpose();
     intercept -= coef * xbar.transpose();
+    // The covariance the svd solver whitens with: the pooled within-class scatter over n - K (not the
+    // prior-weighted class covariances of lsqr/eigen).
+    within = (xc.transpose() * xc) / double(n - K);
   } else if (options.solver == LdaSolver::lsqr) {
     const Eigen::MatrixXd cov = class_cov();
+    within = cov;
     // Minimum-norm least squares like scipy.linalg.lstsq (gelsd).
     Eigen::BDCSVD<Eigen::MatrixXd> svd(cov, Eigen::ComputeThinU | Eigen::ComputeThinV);
     coef = svd.solve(Eigen::MatrixXd(means.transpose())).transpose();
     for (Eigen::Index k = 0; k < K; ++k) intercept[k] = -0.5 * means.row(k).dot(coef.row(k)) + std::log(priors[k]);
   } else {
     const Eigen::MatrixXd sw = class_cov();
+    within = sw;
     const Eigen::MatrixXd st = shrunk_cov(Mat(X), options);
     const Eigen::MatrixXd sb = st - sw;
     Eigen::GeneralizedSelfAdjointEigenSolver<Eigen::MatrixXd> ges(sb, sw, Eigen::ComputeEigenvectors | Eigen::ABx_lx);
@@ -290,6 +296,85 @@ Result<LdaClassifier> LdaClassifier::fit(const double* features, std::size_t n_r
   }
   if (!all_finite(m.coef_.data(), m.coef_.size()))
     return make_error(ErrorCode::invalid_argument, "LDA fit: non-finite coefficients (degenerate data)");
+  m.covariance_.assign(within.data(), within.data() + within.size());  // symmetric: storage order does not matter
+  return m;
+}
+
+Result<LdaClassifier> LdaClassifier::adapt(const double* features, std::size_t n_rows, std::size_t n_cols,
+                                           std::span<const int> labels, double prior_windows) const {
+  const std::size_t k_total = class_names_.size(), pn = n_features_;
+  if (covariance_.size() != pn * pn)
+    return make_error(ErrorCode::unsupported, "LDA adapt: the model does not carry its within-class covariance "
+                                              "(a file written before it was stored): train the base again");
+  if (n_cols != pn)
+    return make_error(ErrorCode::invalid_argument, "LDA adapt: " + std::to_string(n_cols) + " feature columns, the "
+                                                       "model has " + std::to_string(pn));
+  if (n_rows == 0 || features == nullptr) return make_error(ErrorCode::empty, "LDA adapt: no windows of the person");
+  if (labels.size() != n_rows) return make_error(ErrorCode::invalid_argument, "LDA adapt: one label per row");
+  if (!(prior_windows >= 0.0) || !std::isfinite(prior_windows))
+    return make_error(ErrorCode::invalid_argument, "LDA adapt: the base's weight in windows must be >= 0");
+  if (!all_finite(features, n_rows * n_cols))
+    return make_error(ErrorCode::invalid_argument, "LDA adapt: non-finite feature value");
+  std::vector<std::size_t> counts(k_total, 0);
+  for (int y : labels) {
+    if (y < 0 || std::size_t(y) >= k_total)
+      return make_error(ErrorCode::invalid_argument, "LDA adapt: label " + std::to_string(y) + " outside [0, " +
+                                                         std::to_string(k_total) + ")");
+    if (!trained_[std::size_t(y)])
+      return make_error(ErrorCode::invalid_argument, "LDA adapt: class '" + class_names_[std::size_t(y)] +
+                                                         "' was not in the base model's training data (refit instead)");
+    ++counts[std::size_t(y)];
+  }
+  const Eigen::Index p = Eigen::Index(pn);
+  const Eigen::Map<const Mat> X(features, Eigen::Index(n_rows), p);
+  const double n_total = double(n_rows);
+
+  // The person's class means and pooled covariance (class covariances weighted by the person's frequencies).
+  LdaOptions person_options;
+  person_options.solver = LdaSolver::lsqr;
+  person_options.shrinkage = LdaShrinkage::ledoit_wolf;
+  Mat person_means = Mat::Zero(Eigen::Index(k_total), p);
+  Eigen::MatrixXd person_cov = Eigen::MatrixXd::Zero(p, p);
+  for (std::size_t k = 0; k < k_total; ++k) {
+    if (counts[k] == 0) continue;
+    Mat xk(Eigen::Index(counts[k]), p);
+    Eigen::Index r = 0;
+    for (std::size_t i = 0; i < n_rows; ++i)
+      if (std::size_t(labels[i]) == k) xk.row(r++) = X.row(Eigen::Index(i));
+    person_means.row(Eigen::Index(k)) = xk.colwise().mean();
+    person_cov += (double(counts[k]) / n_total) * shrunk_cov(xk, person_options);
+  }
+  const Eigen::Map<const Eigen::MatrixXd> base_cov(covariance_.data(), p, p);
+  const double lambda = n_total / (n_total + prior_windows);
+  const Eigen::MatrixXd cov = (1.0 - lambda) * base_cov + lambda * person_cov;
+
+  LdaClassifier m = *this;
+  m.options_.solver = LdaSolver::lsqr;
+  m.options_.shrinkage = LdaShrinkage::ledoit_wolf;
+  std::vector<std::size_t> trained_ids;
+  for (std::size_t k = 0; k < k_total; ++k)
+    if (trained_[k]) trained_ids.push_back(k);
+  Mat means(Eigen::Index(trained_ids.size()), p);
+  for (std::size_t t = 0; t < trained_ids.size(); ++t) {
+    const std::size_t k = trained_ids[t];
+    const double lk = double(counts[k]) / (double(counts[k]) + prior_windows);
+    for (Eigen::Index j = 0; j < p; ++j)
+      means(Eigen::Index(t), j) = (1.0 - lk) * means_[k * pn + std::size_t(j)] + lk * person_means(Eigen::Index(k), j);
+  }
+  // The same least-squares solve as fit(lsqr).
+  Eigen::BDCSVD<Eigen::MatrixXd> svd(cov, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  const Eigen::MatrixXd coef = svd.solve(Eigen::MatrixXd(means.transpose())).transpose();
+  for (std::size_t t = 0; t < trained_ids.size(); ++t) {
+    const std::size_t k = trained_ids[t];
+    m.intercept_[k] = -0.5 * means.row(Eigen::Index(t)).dot(coef.row(Eigen::Index(t))) + std::log(priors_[k]);
+    for (std::size_t j = 0; j < pn; ++j) {
+      m.means_[k * pn + j] = means(Eigen::Index(t), Eigen::Index(j));
+      m.coef_[k * pn + j] = coef(Eigen::Index(t), Eigen::Index(j));
+    }
+  }
+  if (!all_finite(m.coef_.data(), m.coef_.size()))
+    return make_error(ErrorCode::invalid_argument, "LDA adapt: non-finite coefficients (degenerate data)");
+  m.covariance_.assign(cov.data(), cov.data() + cov.size());
   return m;
 }
 
@@ -367,6 +452,7 @@ std::string LdaClassifier::to_json() const {
   j["means"] = std::move(means);
   j["coef"] = std::move(coef);
   j["intercept"] = std::move(icpt);
+  if (!covariance_.empty()) j["covariance"] = covariance_;  // [n_inputs x n_inputs], symmetric, row-major
   return j.dump(1);
 }
 
@@ -429,6 +515,12 @@ Result<LdaClassifier> LdaClassifier::from_json(std::string_view text, const std:
       return make_error(ErrorCode::parse, display_name, 0, "LDA model: non-finite coefficient");
     if (std::none_of(m.trained_.begin(), m.trained_.end(), [](bool b) { return b; }))
       return make_error(ErrorCode::parse, display_name, 0, "LDA model: no trained class");
+    if (j.contains("covariance")) {
+      m.covariance_ = j.at("covariance").get<std::vector<double>>();
+      if (m.covariance_.size() != p * p || !all_finite(m.covariance_.data(), m.covariance_.size()))
+        return make_error(ErrorCode::parse, display_name, 0, "LDA model: covariance is not n_inputs x n_inputs finite "
+                                                             "values");
+    }
     return m;
   } catch (const json::exception& e) {
     return make_error(ErrorCode::parse, display_name, 0, std::string("LDA model: ") + e.what());

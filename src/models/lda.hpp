@@ -64,6 +64,17 @@ class LdaClassifier final : public Classifier {
   /// Decision values coef * x + intercept, [n_rows x n_classes] (-inf for classes absent from training).
   Status decision_function(const double* inputs, std::size_t n_rows, std::size_t n_cols, double* out) const;
 
+  /// The model adapted to a new person's windows (same feature columns; labels index class_names()): each
+  /// trained class's mean moves to the person's by n_k / (n_k + prior_windows), the pooled within-class
+  /// covariance to the person's (Ledoit-Wolf shrinkage, as a refit on a few seconds needs) by N / (N +
+  /// prior_windows), and the discriminant is solved again (lsqr) with the model's priors. prior_windows is how
+  /// many of the person's windows weigh as much as the base model: 0 = the person's statistics only (a refit
+  /// with those priors), large = the base unchanged. Classes the person did not record keep the base's mean.
+  /// Errors: invalid_argument (shapes, labels, non-finite values, a class the model was not trained on,
+  /// prior_windows < 0), unsupported (a model without its covariance: files written before it was stored).
+  Result<LdaClassifier> adapt(const double* features, std::size_t n_rows, std::size_t n_cols,
+                              std::span<const int> labels, double prior_windows) const;
+
   // ---- fitted parameters (all classes; rows of untrained classes are zero) ----
   const LdaOptions& options() const noexcept { return options_; }
   const std::vector<double>& coef() const noexcept { return coef_; }            ///< [n_classes x n_inputs]
@@ -71,10 +82,15 @@ class LdaClassifier final : public Classifier {
   const std::vector<double>& means() const noexcept { return means_; }          ///< [n_classes x n_inputs]
   const std::vector<double>& priors() const noexcept { return priors_; }        ///< [n_classes]
   const std::vector<bool>& trained() const noexcept { return trained_; }        ///< class seen in fit
+  /// The pooled within-class covariance the discriminant was solved with, [n_inputs x n_inputs] (lsqr, eigen: the
+  /// sum over classes of prior * class covariance, shrunk as the options say; svd: the within-class scatter over
+  /// n - n_classes); empty in files written before it was kept.
+  const std::vector<double>& covariance() const noexcept { return covariance_; }
 
   // ---- files ----
   /// JSON text: {"model":"lda","version":1,"solver","shrinkage","class_names","feature_names","n_inputs",
-  /// "trained","priors","means","coef","intercept"}; doubles round-trip exactly.
+  /// "trained","priors","means","coef","intercept","covariance"}; doubles round-trip exactly; "covariance" is
+  /// optional when reading.
   std::string to_json() const;
   static Result<LdaClassifier> from_json(std::string_view text, const std::string& display_name = "<json>");
   Status save(const std::filesystem::path& path) const;
@@ -86,7 +102,7 @@ class LdaClassifier final : public Classifier {
   std::vector<std::string> class_names_;
   std::vector<std::string> feature_names_;
   std::vector<bool> trained_;
-  std::vector<double> priors_, means_, coef_, intercept_;
+  std::vector<double> priors_, means_, coef_, intercept_, covariance_;
 };
 
 }  // namespace myoexo::models

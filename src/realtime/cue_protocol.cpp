@@ -122,4 +122,24 @@ double cue_schedule_end_s(const std::vector<Cue>& schedule) noexcept {
   return schedule.empty() ? 0.0 : schedule.back().onset_s + schedule.back().duration_s;
 }
 
+std::size_t cue_at(const std::vector<Cue>& schedule, double t_s) noexcept {
+  // The first cue that has not ended by t_s (cues are back to back and sorted).
+  const auto it = std::upper_bound(schedule.begin(), schedule.end(), t_s,
+                                   [](double t, const Cue& c) { return t < c.onset_s + c.duration_s; });
+  return std::size_t(it - schedule.begin());
+}
+
+std::vector<io::Event> cue_label_events(const std::vector<Cue>& schedule, double end_s,
+                                        const std::function<double(double)>& to_file_s) {
+  std::vector<io::Event> events;
+  for (const auto& c : schedule) {
+    if (c.onset_s >= end_s) break;
+    const double stop = std::min(c.onset_s + c.duration_s, end_s);
+    const double a = std::max(0.0, to_file_s ? to_file_s(c.onset_s) : c.onset_s);
+    const double b = to_file_s ? to_file_s(stop) : stop;
+    if (b > a) events.push_back({a, b - a, c.label});
+  }
+  return events;
+}
+
 }  // namespace myoexo::realtime

@@ -19,10 +19,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "io/recording.hpp"
 
 namespace myoexo::realtime {
 
@@ -62,5 +64,14 @@ std::vector<Cue> cue_schedule(const CueProtocol& protocol);
 
 /// The stream time the schedule ends.
 double cue_schedule_end_s(const std::vector<Cue>& schedule) noexcept;
+
+/// The index of the cue in force at stream time `t_s` (schedule.size() once it has ended; 0 before it starts).
+std::size_t cue_at(const std::vector<Cue>& schedule, double t_s) noexcept;
+
+/// The schedule's cues up to stream time `end_s` as labelled intervals on a file's time line (what the EDF+
+/// annotations and the BIDS _events.tsv hold): `to_file_s` maps a stream time to the file's (none = the same:
+/// the file holds the stream from time 0 without gaps). Intervals that come to nothing on the file are left out.
+std::vector<io::Event> cue_label_events(const std::vector<Cue>& schedule, double end_s,
+                                        const std::function<double(double)>& to_file_s = {});
 
 }  // namespace myoexo::realtime

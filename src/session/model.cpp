@@ -516,21 +516,25 @@ Status for_each_training_row(
 
 }  // namespace
 
-Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel m,
-                                           const models::LdaOptions& lda_options) {
-  // Classes: the files' labels, and the names of per-sample labels (a cue-labelled recording) that occur.
+namespace {
+
+// The class names the labelled recordings of `train` use: the files' labels and the per-sample label names that
+// occur (a cue-labelled recording), sorted.
+std::vector<std::string> recording_classes(std::span<const io::Recording> train) {
   std::set<std::string> label_set;
   for (const auto& r : train) {
     if (!r.label.empty()) label_set.insert(r.label);
     for (int id : r.sample_labels)
       if (id >= 0 && std::size_t(id) < r.label_names.size()) label_set.insert(r.label_names[std::size_t(id)]);
   }
-  if (label_set.size() < 2)
-    return make_error(ErrorCode::invalid_argument, "training needs recordings of at least two classes (found " +
-                                                       std::to_string(label_set.size()) + ")");
-  const std::vector<std::string> classes(label_set.begin(), label_set.end());
-  // The class of the window starting at sample s: the file's, or the one per-sample label all its samples share
-  // (-1: a window across a change of label, or unlabelled, is not trained on).
+  return {label_set.begin(), label_set.end()};
+}
+
+// The feature rows of every labelled window of `train` as the live pipeline computes them, with the index of
+// the window's class in `classes` (every class of the recordings must be there). Sets m's signal unit and
+// trained_on. Windows across a change of label, or unlabelled, are left out.
+Status labelled_rows(std::span<const io::Recording> train, PipelineModel& m, const std::vector<std::string>& classes,
+                     std::vector<double>& X, std::vector<int>& y, std::vector<std::string>& cols) {
   const auto window_class = [&](const io::Recording& r, std::size_t s) -> int {
     if (!r.label.empty()) return int(std::find(classes.begin(), classes.end(), r.label) - classes.begin());
     if (s + m.window_len > r.sample_labels.size()) return -1;
@@ -544,9 +548,6 @@ Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train,
   auto unit = training_signal_unit(train, m.channels);
   if (!unit) return unit.error();
   if (!unit->empty()) m.signal_unit = *unit;
-  std::vector<double> X;
-  std::vector<int> y;
-  std::vector<std::string> cols;
   m.trained_on.clear();
   auto rows = for_each_training_row(
       train, m, [](const io::Recording& r) { return !r.label.empty() || !r.sample_labels.empty(); },
@@ -559,7 +560,49 @@ Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train,
       cols, m.trained_on);
   if (!rows) return rows.error();
   if (y.empty()) return make_error(ErrorCode::empty, "no training windows");
+  return {};
+}
+
+}  // namespace
+
+Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel m,
+                                           const models::LdaOptions& lda_options) {
+  const std::vector<std::string> classes = recording_classes(train);
+  if (classes.size() < 2)
+    return make_error(ErrorCode::invalid_argument, "training needs recordings of at least two classes (found " +
+                                                       std::to_string(classes.size()) + ")");
+  std::vector<double> X;
+  std::vector<int> y;
+  std::vector<std::string> cols;
+  if (auto s = labelled_rows(train, m, classes, X, y, cols); !s) return s.error();
   auto lda = models::LdaClassifier::fit(X.data(), y.size(), cols.size(), y, classes, cols, lda_options);
+  if (!lda) return lda.error();
+  m.lda = std::move(*lda);
+  m.provenance = current_provenance();
+  return m;
+}
+
+Result<PipelineModel> adapt_pipeline_model(std::span<const io::Recording> train, PipelineModel m,
+                                           double prior_windows) {
+  if (m.network)
+    return make_error(ErrorCode::invalid_argument, "adapting the discriminant needs an LDA pipeline model; this "
+                                                   "model is a network (fine-tune it)");
+  const std::vector<std::string>& classes = m.lda.class_names();
+  for (const auto& c : recording_classes(train))
+    if (std::find(classes.begin(), classes.end(), c) == classes.end())
+      return make_error(ErrorCode::mismatch, "the person's recordings have class '" + c + "', which the model does "
+                                             "not decide");
+  const std::string unit_before = m.signal_unit;
+  std::vector<double> X;
+  std::vector<int> y;
+  std::vector<std::string> cols;
+  if (auto s = labelled_rows(train, m, classes, X, y, cols); !s) return s.error();
+  if (m.signal_unit != unit_before)
+    return make_error(ErrorCode::mismatch, "the person's recordings are in " + m.signal_unit + "; the model was "
+                                           "trained in " + unit_before);
+  if (cols != m.lda.input_names())
+    return make_error(ErrorCode::mismatch, "the person's feature rows do not have the model's columns");
+  auto lda = m.lda.adapt(X.data(), y.size(), cols.size(), y, prior_windows);
   if (!lda) return lda.error();
   m.lda = std::move(*lda);
   m.provenance = current_provenance();

@@ -144,6 +144,14 @@ Result<std::string> training_signal_unit(std::span<const io::Recording> train, c
 Result<PipelineModel> train_pipeline_model(std::span<const io::Recording> train, PipelineModel base,
                                            const models::LdaOptions& lda = {});
 
+/// The LDA of `base` adapted to the labelled windows of `train` (rows as train_pipeline_model computes them;
+/// models::LdaClassifier::adapt: class means and pooled covariance move towards the person's, the base weighing
+/// as much as `prior_windows` of the person's windows). Filter, features and class list stay the base's; the
+/// person may record only some of the classes. Errors: those of adapt, mismatch (a class or unit the base does
+/// not have), invalid_argument (a network model).
+Result<PipelineModel> adapt_pipeline_model(std::span<const io::Recording> train, PipelineModel base,
+                                           double prior_windows);
+
 /// How the knee-angle regressor is trained: target (channel, convention, smoothing), lead, ridge penalty.
 struct KneeAngleTraining {
   models::KneeAngleTargetSpec target;

@@ -517,4 +517,62 @@ TEST(TrainCmd, CalibrateModelWritesAPersonalModelThatRunLoads) {
   EXPECT_FALSE(fs::exists(dir / "y.json"));
 }
 
+TEST(TrainCmd, CalibrateAdaptsAnLdaModelFromTwoSecondsAndFromOneClass) {
+  REQUIRE_DATA();
+  const Shared& s = shared();
+  const fs::path dir = s.dir / "adapt";
+  fs::create_directories(dir);
+  const fs::path base = dir / "base.json";
+  ASSERT_EQ(run_myoexo({"train", "-q", "--model", "lda_context", "--dataset", s.data.string(), "--subject", "1A,2A",
+                        "--out", base.string()}).rc, 0);
+  // 2 s per recording: the base moved towards the person; the report and the model card say how.
+  const fs::path adapted = dir / "1N_adapt.json";
+  const auto r = run_myoexo({"calibrate", "-q", "--model", base.string(), "--dataset", s.data.string(), "--subject",
+                             "1N", "--seconds", "2", "--test-from", "10", "--lda-method", "adapt", "--base-weight",
+                             "100", "--out", adapted.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto m = myoexo::app::load_model(adapted);
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_NE(m->adapted_from.find("adapted"), std::string::npos) << m->adapted_from;
+  EXPECT_EQ(m->lda.covariance().size(), m->lda.n_inputs() * m->lda.n_inputs());
+  fs::path report = adapted;
+  report.replace_extension(".calibration.json");
+  const auto j = nlohmann::json::parse(slurp(report));
+  EXPECT_NE(j["calibration"]["method"].get<std::string>().find("adapted"), std::string::npos);
+  const double before = j["test"]["base_accuracy"].get<double>(), after = j["test"]["calibrated_accuracy"].get<double>();
+  EXPECT_GT(after, before) << "two seconds of the person already help the adapted model";
+  // One class recorded (a refit needs two): the adapted model keeps the other classes' means from the base.
+  const fs::path one_class = dir / "one_class";
+  fs::create_directories(one_class / "N_TXT");
+  fs::create_symlink(*uci_root() / "N_TXT" / "1Nmar.txt", one_class / "N_TXT" / "1Nmar.txt");
+  const fs::path partial = dir / "1N_gait.json";
+  EXPECT_EQ(run_myoexo({"calibrate", "-q", "--model", base.string(), "--dataset", one_class.string(), "--seconds", "5",
+                        "--lda-method", "adapt", "--out", partial.string()}).rc, 0);
+  auto pm = myoexo::app::load_model(partial);
+  ASSERT_TRUE(pm) << pm.error().message();
+  auto bm = myoexo::app::load_model(base);
+  ASSERT_TRUE(bm);
+  const std::size_t p = bm->lda.n_inputs();
+  const auto& names = bm->lda.class_names();
+  const std::size_t gait = std::size_t(std::find(names.begin(), names.end(), "gait") - names.begin());
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    const bool same = std::equal(pm->lda.means().begin() + std::ptrdiff_t(k * p), pm->lda.means().begin() + std::ptrdiff_t((k + 1) * p),
+                                 bm->lda.means().begin() + std::ptrdiff_t(k * p));
+    EXPECT_EQ(same, k != gait) << names[k];
+  }
+  // Refused: --base-weight without adapt, --lda-method on a network, a negative weight.
+  EXPECT_NE(run_myoexo({"calibrate", "-q", "--model", base.string(), "--dataset", s.data.string(), "--subject", "1N",
+                        "--seconds", "2", "--base-weight", "50", "--out", (dir / "z.json").string()}).rc, 0);
+  const auto net = run_myoexo({"calibrate", "-q", "--config", s.config.string(), "--model", s.model.string(),
+                               "--dataset", s.data.string(), "--subject", "1N", "--seconds", "2", "--lda-method",
+                               "adapt", "--out", (dir / "z.pt").string()});
+  EXPECT_NE(net.rc, 0);
+  EXPECT_NE(net.err.find("network"), std::string::npos) << net.err;
+  EXPECT_NE(run_myoexo({"calibrate", "-q", "--model", base.string(), "--dataset", s.data.string(), "--subject", "1N",
+                        "--seconds", "2", "--lda-method", "adapt", "--base-weight", "-1", "--out",
+                        (dir / "z.json").string()}).rc, 0);
+  EXPECT_FALSE(fs::exists(dir / "z.json"));
+  EXPECT_FALSE(fs::exists(dir / "z.pt"));
+}
+
 #endif  // MYOEXO_HAVE_TORCH

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
 #include <random>
+
+#include <nlohmann/json.hpp>
 
 #include "common/test_data.hpp"
 
@@ -149,10 +152,126 @@ TEST(LdaClassifier, JsonRoundTripGivesBitIdenticalProbabilities) {
   EXPECT_EQ(back->class_names(), m->class_names());
   EXPECT_EQ(back->input_names(), m->input_names());
   EXPECT_EQ(back->trained(), m->trained());
+  EXPECT_EQ(back->covariance(), m->covariance());
+  EXPECT_EQ(back->covariance().size(), t.p * t.p);
   std::vector<double> a(t.n * 3), b(t.n * 3);
   ASSERT_TRUE(m->predict_proba(t.x.data(), t.n, t.p, a.data()).ok());
   ASSERT_TRUE(back->predict_proba(t.x.data(), t.n, t.p, b.data()).ok());
   EXPECT_EQ(a, b);
+}
+
+// A new person: the same classes, every feature offset by `shift` (electrodes placed elsewhere, another skin).
+Toy shifted_person(double shift, unsigned seed) {
+  Toy t = make_toy(false, seed);
+  for (double& v : t.x) v += shift;
+  return t;
+}
+
+double accuracy(LdaClassifier& m, const Toy& t) {
+  std::vector<double> probs(t.n * 3);
+  EXPECT_TRUE(m.predict_proba(t.x.data(), t.n, t.p, probs.data()).ok());
+  std::size_t right = 0;
+  for (std::size_t r = 0; r < t.n; ++r) {
+    const double* q = probs.data() + r * 3;
+    right += std::size_t(std::max_element(q, q + 3) - q) == std::size_t(t.y[r]);
+  }
+  return double(right) / double(t.n);
+}
+
+TEST(LdaClassifier, AdaptWithNoBaseWeightIsTheRefitOnThePersonsWindows) {
+  const Toy base_data = make_toy(false, 1), person = shifted_person(1.5, 2);
+  auto base = LdaClassifier::fit(base_data.x.data(), base_data.n, base_data.p, base_data.y, {"a", "b", "c"});
+  ASSERT_TRUE(base.ok());
+  auto adapted = base->adapt(person.x.data(), person.n, person.p, person.y, 0.0);
+  ASSERT_TRUE(adapted.ok()) << adapted.error().message();
+  LdaOptions lw;
+  lw.solver = LdaSolver::lsqr;
+  lw.shrinkage = LdaShrinkage::ledoit_wolf;
+  auto refit = LdaClassifier::fit(person.x.data(), person.n, person.p, person.y, {"a", "b", "c"}, {}, lw);
+  ASSERT_TRUE(refit.ok());
+  ASSERT_EQ(adapted->coef().size(), refit->coef().size());
+  for (std::size_t i = 0; i < refit->coef().size(); ++i) EXPECT_NEAR(adapted->coef()[i], refit->coef()[i], 1e-9);
+  for (std::size_t k = 0; k < 3; ++k) EXPECT_NEAR(adapted->intercept()[k], refit->intercept()[k], 1e-9);
+  for (std::size_t i = 0; i < refit->covariance().size(); ++i)
+    EXPECT_NEAR(adapted->covariance()[i], refit->covariance()[i], 1e-12);
+}
+
+TEST(LdaClassifier, AdaptWithAHeavyBaseKeepsTheBasesDecisions) {
+  const Toy base_data = make_toy(false, 1), person = shifted_person(1.5, 2);
+  for (LdaSolver solver : {LdaSolver::svd, LdaSolver::lsqr, LdaSolver::eigen}) {
+    SCOPED_TRACE(lda_solver_name(solver));
+    LdaOptions o;
+    o.solver = solver;
+    auto base = LdaClassifier::fit(base_data.x.data(), base_data.n, base_data.p, base_data.y, {"a", "b", "c"}, {}, o);
+    ASSERT_TRUE(base.ok());
+    auto adapted = base->adapt(person.x.data(), person.n, person.p, person.y, 1e12);
+    ASSERT_TRUE(adapted.ok()) << adapted.error().message();
+    std::vector<double> a(person.n * 3), b(person.n * 3);
+    ASSERT_TRUE(base->predict_proba(person.x.data(), person.n, person.p, a.data()).ok());
+    ASSERT_TRUE(adapted->predict_proba(person.x.data(), person.n, person.p, b.data()).ok());
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6);
+  }
+}
+
+TEST(LdaClassifier, AdaptMovesTheMeansPartWayAndRecoversTheShiftedPerson) {
+  const Toy base_data = make_toy(false, 1), person = shifted_person(1.5, 2), later = shifted_person(1.5, 3);
+  auto base = LdaClassifier::fit(base_data.x.data(), base_data.n, base_data.p, base_data.y, {"a", "b", "c"});
+  ASSERT_TRUE(base.ok());
+  // 30 windows per class against a base weighing 30: each class mean moves half-way to the person's.
+  auto adapted = base->adapt(person.x.data(), person.n, person.p, person.y, 30.0);
+  ASSERT_TRUE(adapted.ok());
+  for (std::size_t k = 0; k < 3; ++k)
+    for (std::size_t j = 0; j < 3; ++j) {
+      double person_mean = 0;
+      for (std::size_t r = 0; r < person.n; ++r)
+        if (std::size_t(person.y[r]) == k) person_mean += person.x[r * 3 + j] / 30.0;
+      EXPECT_NEAR(adapted->means()[k * 3 + j], 0.5 * (base->means()[k * 3 + j] + person_mean), 1e-12);
+    }
+  // Scored on other windows of the same person: the base misses the shift, the adapted model much less.
+  const double before = accuracy(*base, later), after = accuracy(*adapted, later);
+  EXPECT_LT(before, 0.85);
+  EXPECT_GT(after, before + 0.05);
+}
+
+TEST(LdaClassifier, AdaptKeepsTheMeansOfClassesThePersonDidNotRecord) {
+  const Toy base_data = make_toy(false, 1), person = make_toy(true, 2);  // no windows of class b
+  auto base = LdaClassifier::fit(base_data.x.data(), base_data.n, base_data.p, base_data.y, {"a", "b", "c"});
+  ASSERT_TRUE(base.ok());
+  auto adapted = base->adapt(person.x.data(), person.n, person.p, person.y, 10.0);
+  ASSERT_TRUE(adapted.ok());
+  EXPECT_TRUE(adapted->trained()[1]);
+  for (std::size_t j = 0; j < 3; ++j) {
+    EXPECT_EQ(adapted->means()[3 + j], base->means()[3 + j]);
+    EXPECT_NE(adapted->means()[j], base->means()[j]);
+  }
+}
+
+TEST(LdaClassifier, AdaptRefusesWhatItCannotUse) {
+  const Toy base_data = make_toy(true, 1), person = make_toy(false, 2);
+  auto base = LdaClassifier::fit(base_data.x.data(), base_data.n, base_data.p, base_data.y, {"a", "b", "c"});
+  ASSERT_TRUE(base.ok());
+  // Class b was not in the base's training data: the adapted discriminant would have no base to move from.
+  auto r = base->adapt(person.x.data(), person.n, person.p, person.y, 10.0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(r.error().message().find("'b'"), std::string::npos) << r.error().message();
+  const Toy ac = make_toy(true, 3);
+  EXPECT_EQ(base->adapt(ac.x.data(), ac.n, 2, ac.y, 10.0).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(base->adapt(ac.x.data(), ac.n, ac.p, ac.y, -1.0).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(base->adapt(ac.x.data(), ac.n, ac.p, ac.y, std::nan("")).error().code, ErrorCode::invalid_argument);
+  std::vector<double> bad = ac.x;
+  bad[4] = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(base->adapt(bad.data(), ac.n, ac.p, ac.y, 10.0).error().code, ErrorCode::invalid_argument);
+  // A file without the covariance (as written before it was kept) loads, predicts, and refuses to adapt.
+  auto j = nlohmann::json::parse(base->to_json());
+  j.erase("covariance");
+  auto old = LdaClassifier::from_json(j.dump());
+  ASSERT_TRUE(old.ok()) << old.error().message();
+  EXPECT_EQ(old->adapt(ac.x.data(), ac.n, ac.p, ac.y, 10.0).error().code, ErrorCode::unsupported);
+  // A damaged covariance is a parse error.
+  j = nlohmann::json::parse(base->to_json());
+  j["covariance"] = std::vector<double>{1.0, 2.0};
+  EXPECT_EQ(LdaClassifier::from_json(j.dump()).error().code, ErrorCode::parse);
 }
 
 TEST(LdaClassifier, LoadRejectsMalformedFilesWithTypedErrors) {

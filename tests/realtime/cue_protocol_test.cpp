@@ -50,6 +50,34 @@ TEST(CueProtocol, ScheduleIsBackToBackWithRestAfterEveryMovement) {
   EXPECT_EQ(s[s.size() - 2].label, "leg lift");
 }
 
+TEST(CueProtocol, TheCueInForceAndTheLabelsOnAFilesTimeLine) {
+  auto p = load_cue_protocol(write("labels", kTwoMovements));
+  ASSERT_TRUE(p) << p.error().message();
+  const auto s = cue_schedule(*p);
+  EXPECT_EQ(cue_at(s, -1.0), 0u);
+  EXPECT_EQ(cue_at(s, 0.0), 0u);
+  EXPECT_EQ(cue_at(s, 1.999), 0u);
+  EXPECT_EQ(cue_at(s, 2.0), 1u) << "a cue starts at its onset";
+  EXPECT_EQ(cue_at(s, s[5].onset_s + 0.01), 5u);
+  EXPECT_EQ(cue_at(s, cue_schedule_end_s(s)), s.size()) << "after the end: none";
+  // Cut at 3 s (lead-in 2 s, then 1 s of the first movement): two intervals, the second cut short.
+  auto e = cue_label_events(s, 3.0);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].label, kRestLabel);
+  EXPECT_DOUBLE_EQ(e[1].onset_s, 2.0);
+  EXPECT_DOUBLE_EQ(e[1].duration_s, 1.0);
+  EXPECT_EQ(e[1].label, s[1].label);
+  // The whole schedule covers its length; a time line that lost 0.5 s in a gap at 2.5 s is shorter by that much.
+  const double end = cue_schedule_end_s(s);
+  double total = 0;
+  for (const auto& ev : cue_label_events(s, end)) total += ev.duration_s;
+  EXPECT_NEAR(total, end, 1e-9);
+  const auto lost = [](double t) { return t >= 2.5 ? t - 0.5 : std::min(t, 2.5); };
+  total = 0;
+  for (const auto& ev : cue_label_events(s, end, lost)) total += ev.duration_s;
+  EXPECT_NEAR(total, end - 0.5, 1e-9);
+}
+
 TEST(CueProtocol, BadFilesAreErrorsNamingFileAndLine) {
   struct Case {
     const char* text;

@@ -3,7 +3,9 @@
 // Starts `myoexo serve` on a real UCI recording with an LDA model trained on other subjects, then checks what an
 // operator sees and does: the traces move; a click on EMERGENCY STOP latches the supervisor (click -> latched and
 // click -> "EMERGENCY STOP" on screen, timed); a viewer without the token cannot reset; 5 viewers at once are
-// served while the control loop keeps its timing; Ctrl-C ends a served run in order. Saves console.png in OUT_DIR. Exit 0 = pass, 77 = skipped.
+// served while the control loop keeps its timing; Ctrl-C ends a served run in order; with a cue protocol the console
+// prompts each movement and the recording it starts is labelled and ends with the protocol. Saves console.png and
+// console_cues.png in OUT_DIR. Exit 0 = pass, 77 = skipped.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -32,9 +34,9 @@ const tr = spawnSync(myoexo, ["-q", "run", "--replay", replay, "--seconds", "1",
   path.join(uci, "N_TXT"), "--lda-context", "750", "--save-model", model, "--no-plots", "--out", path.join(outDir, "train")]);
 if (tr.status !== 0) { console.log("FAIL: training the model: " + tr.stderr); process.exit(1); }
 
-function serve(out, seconds) {
+function serve(out, seconds, extra = []) {
   const p = spawn(myoexo, ["serve", "--replay", replay, "--model", model,
-    "--http-port", "0", "--seconds", String(seconds), "--no-plots", "--out", out]);
+    "--http-port", "0", "--seconds", String(seconds), "--no-plots", "--out", out].concat(extra));
   let text = "";
   const url = new Promise((resolve, reject) => {
     p.stdout.on("data", (d) => {
@@ -160,6 +162,44 @@ try {
   console.log(`server CPU: no viewer ${(1000 * r0).toFixed(0)} ms/s, 5 viewers ${(1000 * r5).toFixed(0)} ms/s ` +
               `(~${(1000 * (r5 - r0) / 5).toFixed(1)} ms/s per viewer), over ${s5.sim_time_s.toFixed(1)} s each`);
   check(s5.console.frames_published > 100, `the console published ${s5.console.frames_published} frames`);
+
+  // ---- a labelled recording guided by a cue protocol in the console ---------------------------------------------
+  // 1 s lead-in, "leg lift" 2 s, 1 s rest, "leg descent" 2 s, 1 s rest: 7 s.
+  const cueFile = path.join(outDir, "cues.toml");
+  fs.writeFileSync(cueFile, 'lead_in_s = 1\nrest_s = 1\nrandomise = false\n' +
+    '[[movement]]\nname = "leg lift"\nprompt = "Lift the straight leg"\nrepetitions = 1\nduration_s = 2\n' +
+    '[[movement]]\nname = "leg descent"\nprompt = "Lower the leg slowly"\nrepetitions = 1\nduration_s = 2\n');
+  const runC = serve(path.join(outDir, "cues"), 16, ["--cues", cueFile]);
+  const uc = await runC.url;
+  const cp = await browser.newPage();
+  await cp.goto(uc.base + "#token=" + uc.token);
+  await cp.waitForFunction(() => /Press Record/.test(document.getElementById("cue_prompt").textContent), { timeout: 5000 });
+  check(await cp.evaluate(() => getComputedStyle(document.getElementById("cue_panel")).display !== "none"),
+        "with --cues the console shows the cue panel, waiting for Record");
+  await click(cp, "#record_start");
+  await cp.waitForFunction(() => document.getElementById("cue_prompt").textContent === "Lift the straight leg", { timeout: 5000 });
+  const lift = await cp.evaluate(() => ({ time: document.getElementById("cue_time").textContent,
+    next: document.getElementById("cue_next").textContent, title: document.getElementById("cue_title").textContent }));
+  check(/^[12] s$/.test(lift.time) && lift.next === "next: rest, then Lower the leg slowly" && /cue 2 of 5/.test(lift.title),
+        `the first movement is prompted with its countdown and what comes next (${lift.time}, "${lift.next}", "${lift.title}")`);
+  await cp.screenshot({ path: path.join(outDir, "console_cues.png") });
+  await cp.waitForFunction(() => document.getElementById("cue_prompt").textContent === "Lower the leg slowly", { timeout: 6000 });
+  check(true, "the second movement follows on time");
+  await cp.waitForFunction(() => /^Done/.test(document.getElementById("cue_prompt").textContent) &&
+                                 document.getElementById("recording").textContent === "", { timeout: 8000 });
+  check(true, "the recording ends by itself with the protocol");
+  const events = fs.readFileSync(path.join(outDir, "cues", "recording_1_events.tsv"), "utf8").trim().split("\n").slice(1)
+    .map((l) => l.split("\t"));
+  const labels = events.map((e) => e[2]).join(",");
+  const total = events.reduce((a, e) => a + Number(e[1]), 0);
+  check(labels === "rest,leg lift,rest,leg descent,rest" && Math.abs(total - 7) < 0.01,
+        `the recording's events are the protocol's (${labels}; ${total.toFixed(3)} s)`);
+  const info = spawnSync(myoexo, ["info", path.join(outDir, "cues", "recording_1.edf")], { encoding: "utf8" });
+  check(info.status === 0 && /leg lift/.test(info.stdout) && /leg descent/.test(info.stdout),
+        "the EDF+ recording reads back with the cue labels (myoexo info)");
+  await cp.close();
+  runC.proc.kill("SIGINT");
+  check((await runC.done) === 0, "the cue run ends cleanly");
 } finally {
   await browser.close();
 }

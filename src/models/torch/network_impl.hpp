@@ -29,8 +29,9 @@ namespace myoexo::models {
 /// to float rounding.
 ::torch::Tensor bn_relu_maxpool1d(const ::torch::Tensor& x, ::torch::nn::BatchNorm1d& bn, int64_t pool);
 
-/// x [N, in] -> x W^T + b [N, out] with Eigen GEMM forward and backward (LibTorch's CPU mm goes to the
-/// system BLAS, which on Debian is the slow reference implementation). b may be undefined.
+/// x [N, in] -> x W^T + b [N, out] with Eigen GEMM forward and backward. LibTorch's CPU mm goes to the system
+/// BLAS: with the reference BLAS (Debian's default) this is much faster, with OpenBLAS the same speed (measured
+/// with bench_train), so the speed does not depend on which BLAS the machine selects. b may be undefined.
 ::torch::Tensor linear_eigen(const ::torch::Tensor& x, const ::torch::Tensor& weight, const ::torch::Tensor& bias);
 
 /// Every architecture of ArchKind as one module; unused members stay empty. Parameter names are stable

@@ -6,7 +6,7 @@
 // the internal header models/torch/network_impl.hpp.
 //
 // Inference paths:
-//  - CNN1d: a frozen copy (BatchNorm folded, Eigen GEMM, see frozen_cnn1d.hpp) serves every row: no
+//  - CNN1d: a frozen copy (BatchNorm folded, a direct convolution kernel, see frozen_cnn1d.hpp) serves every row: no
 //    LibTorch dispatch and no allocation after reserve(); the batch-1 real-time path.
 //  - other architectures: LibTorch under torch::InferenceMode on a tensor preallocated by reserve() and
 //    warmed up once (LibTorch itself may still allocate intermediates inside its operators).
