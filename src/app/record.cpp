@@ -44,28 +44,14 @@ Status write_cue_sidecars(const RecordOptions& opt, const realtime::SerialSource
     std::error_code ec;
     fs::remove(partial, ec);
   }
-  {
-    std::ofstream f(dir / (stem.string() + "_channels.tsv"), std::ios::trunc);
-    f << "name\ttype\tunits\tsampling_frequency\n";
-    for (std::size_t c = 0; c < src.n_channels(); ++c)
-      f << src.channel_names()[c] << "\tEMG\t" << src.channel_units()[c] << '\t' << format_double(src.sample_rate_hz())
-        << '\n';
-    if (!f) return make_error(ErrorCode::io, (dir / (stem.string() + "_channels.tsv")).string(), 0, "cannot be written");
-  }
-  {
-    nlohmann::json j;
-    j["TaskName"] = task;
-    j["SamplingFrequency"] = src.sample_rate_hz();
-    j["EMGChannelCount"] = src.n_channels();
-    j["RecordingDuration"] = end_s;
-    j["RecordingType"] = "continuous";
-    j["EMGReference"] = "n/a";
-    j["SoftwareFilters"] = "n/a";
-    j["Manufacturer"] = "MyoWare 2.0 on an Arduino (firmware/myoware_stream)";
-    std::ofstream f(dir / (stem.string() + "_emg.json"), std::ios::trunc);
-    f << j.dump(2) << '\n';
-    if (!f) return make_error(ErrorCode::io, (dir / (stem.string() + "_emg.json")).string(), 0, "cannot be written");
-  }
+  io::BidsRecordingDescription d;
+  d.task = task;
+  d.sample_rate_hz = src.sample_rate_hz();
+  d.channels.assign(src.channel_names().begin(), src.channel_names().begin() + std::ptrdiff_t(src.n_channels()));
+  d.units.assign(src.channel_units().begin(), src.channel_units().begin() + std::ptrdiff_t(src.n_channels()));
+  d.duration_s = end_s;
+  d.manufacturer = "MyoWare 2.0 on an Arduino (firmware/myoware_stream)";
+  if (auto s = io::write_bids_sidecars(opt.output, d); !s) return s;
   return {};
 }
 

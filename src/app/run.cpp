@@ -551,9 +551,18 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
       console_recording->set_labels(labels);
     }
     const fs::path path = console_recording->path();
+    const double written_s = console_recording->written_s();
     if (auto s = console_recording->finish(); !s && host_failure.ok()) host_failure = s;
     if (cues) {
       if (auto s = io::write_events_tsv(io::events_sidecar_path(path), labels); !s && host_failure.ok()) host_failure = s;
+      io::BidsRecordingDescription d;
+      d.task = cues->name;
+      d.sample_rate_hz = fs_hz;
+      d.channels = model->channels;
+      d.units.assign(nch, model->signal_unit);
+      d.duration_s = written_s;
+      d.manufacturer = sess.conversion().description;
+      if (auto s = io::write_bids_sidecars(path, d); !s && host_failure.ok()) host_failure = s;
       log_line(ctx, "console: " + path.string() + " written, " + std::to_string(labels.size()) + " labelled intervals");
       cues->last_file = path.filename().string();
       cues->t0.reset();

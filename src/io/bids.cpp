@@ -3,6 +3,7 @@
 // recording that says otherwise is refused, never guessed (units are explicit from the ADC code to the model).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -155,6 +156,34 @@ Status apply_bids_sidecars(Recording& rec, const BidsSidecars& s) {
   if (s.recording_duration_s && std::fabs(*s.recording_duration_s - rec.duration_s()) > 1.0)
     rec.warnings.push_back(rate_file + " gives a duration of " + std::to_string(*s.recording_duration_s) +
                            " s, the recording holds " + std::to_string(rec.duration_s()) + " s");
+  return {};
+}
+
+Status write_bids_sidecars(const fs::path& recording, const BidsRecordingDescription& d) {
+  if (d.units.size() != d.channels.size())
+    return make_error(ErrorCode::invalid_argument, recording.string(), 0, "BIDS sidecars: one unit per channel");
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%.17g", d.sample_rate_hz);
+  const fs::path channels = sidecar(recording, "_channels.tsv"), emg = sidecar(recording, "_emg.json");
+  {
+    std::ofstream f(channels, std::ios::trunc);
+    f << "name\ttype\tunits\tsampling_frequency\n";
+    for (std::size_t c = 0; c < d.channels.size(); ++c)
+      f << d.channels[c] << "\tEMG\t" << (d.units[c].empty() ? "n/a" : d.units[c]) << '\t' << rate << '\n';
+    if (!f) return make_error(ErrorCode::io, channels.string(), 0, "cannot be written");
+  }
+  nlohmann::json j;
+  j["TaskName"] = d.task;
+  j["SamplingFrequency"] = d.sample_rate_hz;
+  j["EMGChannelCount"] = d.channels.size();
+  j["RecordingDuration"] = d.duration_s;
+  j["RecordingType"] = "continuous";
+  j["EMGReference"] = "n/a";
+  j["SoftwareFilters"] = "n/a";
+  j["Manufacturer"] = d.manufacturer;
+  std::ofstream f(emg, std::ios::trunc);
+  f << j.dump(2) << '\n';
+  if (!f) return make_error(ErrorCode::io, emg.string(), 0, "cannot be written");
   return {};
 }
 

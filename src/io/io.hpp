@@ -151,6 +151,19 @@ Result<std::optional<BidsSidecars>> read_bids_sidecars(const std::filesystem::pa
 /// mismatch naming the sidecar.
 Status apply_bids_sidecars(Recording& rec, const BidsSidecars& sidecars);
 
+/// What a recorder states beside a recording it wrote (the inverse of read_bids_sidecars).
+struct BidsRecordingDescription {
+  std::string task;                      ///< TaskName (e.g. the cue protocol's name)
+  double sample_rate_hz = 0.0;
+  std::vector<std::string> channels, units;  ///< one unit per channel ("" = n/a)
+  double duration_s = 0.0;
+  std::string manufacturer = "n/a";
+};
+/// Writes `<stem>_channels.tsv` (name, type EMG, units, sampling_frequency) and `<stem>_emg.json` (TaskName,
+/// SamplingFrequency, EMGChannelCount, RecordingDuration, RecordingType, EMGReference, SoftwareFilters,
+/// Manufacturer) beside `recording`. Errors: io naming the file, invalid_argument (a unit list of another length).
+Status write_bids_sidecars(const std::filesystem::path& recording, const BidsRecordingDescription& d);
+
 /// The labelled runs of rec.sample_labels as events (ids < 0 skipped; names from label_names, else "class<id>").
 std::vector<Event> events_from_labels(const Recording& rec);
 /// Per-sample labels from events (label_names sorted, samples outside every event -1); clears the per-file label.

@@ -76,6 +76,31 @@ TEST(Bids, ARecordingThatContradictsItsSidecarsIsRefusedNamingThem) {
   EXPECT_EQ(r.error().code, ErrorCode::mismatch);
 }
 
+TEST(Bids, WrittenSidecarsReadBackAsWritten) {
+  TempDir dir;
+  const auto rec = dir.write("P01_legs.edf", "");  // only its name matters here
+  BidsRecordingDescription d;
+  d.task = "leg_movements";
+  d.sample_rate_hz = 1000.0;
+  d.channels = {"RF", "BF"};
+  d.units = {"mV", ""};
+  d.duration_s = 12.5;
+  ASSERT_TRUE(write_bids_sidecars(rec, d));
+  auto back = read_bids_sidecars(rec);
+  ASSERT_TRUE(back) << back.error().message();
+  ASSERT_TRUE(back->has_value());
+  const BidsSidecars& b = **back;
+  EXPECT_EQ(b.task, "leg_movements");
+  EXPECT_EQ(b.sampling_frequency_hz, 1000.0);
+  EXPECT_EQ(b.recording_duration_s, 12.5);
+  ASSERT_EQ(b.channels.size(), 2u);
+  EXPECT_EQ(b.channels[0].name, "RF");
+  EXPECT_EQ(b.channels[0].units, "mV");
+  EXPECT_EQ(b.channels[1].units, "") << "an unknown unit is written as n/a and read back as unknown";
+  d.units = {"mV"};
+  EXPECT_EQ(write_bids_sidecars(rec, d).error().code, ErrorCode::invalid_argument);
+}
+
 TEST(Bids, DamagedSidecarsAreParseErrorsWithTheirLine) {
   TempDir dir;
   struct Case {

@@ -132,20 +132,34 @@ try {
   check(s1.session.stopped_by_user === true, "summary.json says the run was stopped by the user");
 
   // ---- no viewer, then five viewers at once, for the same 8 s of the same replay --------------------------------
-  const run0 = serve(path.join(outDir, "run0"), 8);
-  await run0.url;
-  check((await run0.done) === 0, "a served run nobody watches ends by itself");
-  const s0 = JSON.parse(fs.readFileSync(path.join(outDir, "run0", "summary.json")));
-  const run5 = serve(path.join(outDir, "run5"), 8);
-  const u5 = await run5.url;
-  const pages = [];
-  for (let i = 0; i < 5; i++) { const p = await browser.newPage(); await p.goto(u5.base); pages.push(p); }
-  await sleep(3000);
-  const st5 = await stats(u5.base);
-  check(st5.viewers_now === 5, `5 viewers connected (${st5.viewers_now})`);
-  check((await run5.done) === 0, "the watched run ends by itself with 5 viewers connected");
-  for (const p of pages) await p.close();
-  const s5 = JSON.parse(fs.readFileSync(path.join(outDir, "run5", "summary.json")));
+  // MYOEXO_JITTER_ROUNDS=N repeats the pair N times (alternating) and reports each round's p99 ratio and their
+  // median: on a shared VM one pair says little (two unwatched runs differ by more than viewers change them).
+  const rounds = Math.max(1, Number(process.env.MYOEXO_JITTER_ROUNDS || 1));
+  const ratios = [];
+  let s0, s5;
+  for (let round = 0; round < rounds; round++) {
+    const suffix = round ? "_" + round : "";
+    const run0 = serve(path.join(outDir, "run0" + suffix), 8);
+    await run0.url;
+    check((await run0.done) === 0, "a served run nobody watches ends by itself");
+    s0 = JSON.parse(fs.readFileSync(path.join(outDir, "run0" + suffix, "summary.json")));
+    const run5 = serve(path.join(outDir, "run5" + suffix), 8);
+    const u5 = await run5.url;
+    const pages = [];
+    for (let i = 0; i < 5; i++) { const p = await browser.newPage(); await p.goto(u5.base); pages.push(p); }
+    await sleep(3000);
+    const st5 = await stats(u5.base);
+    check(st5.viewers_now === 5, `5 viewers connected (${st5.viewers_now})`);
+    check((await run5.done) === 0, "the watched run ends by itself with 5 viewers connected");
+    for (const p of pages) await p.close();
+    s5 = JSON.parse(fs.readFileSync(path.join(outDir, "run5" + suffix, "summary.json")));
+    const j0 = s0.session.control_tick.jitter, j5 = s5.session.control_tick.jitter;
+    ratios.push(j5.p99_us / j0.p99_us);
+    if (rounds > 1) console.log(`round ${round + 1}: p99 jitter no viewer ${j0.p99_us.toFixed(0)} us, 5 viewers ` +
+                                `${j5.p99_us.toFixed(0)} us, ratio ${ratios.at(-1).toFixed(2)}`);
+  }
+  if (rounds > 1) console.log(`p99 jitter ratio, 5 viewers / no viewer, median of ${rounds} rounds: ` +
+                              `${quantile(ratios, 0.5).toFixed(2)} (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)})`);
   const j0 = s0.session.control_tick.jitter, j1 = s1.session.control_tick.jitter, j5 = s5.session.control_tick.jitter;
   const fmt = (j) => `${j.p50_us.toFixed(0)}/${j.p99_us.toFixed(0)}/${j.max_us.toFixed(0)} us`;
   console.log(`control-tick jitter p50/p99/max: no viewer ${fmt(j0)}, 1 viewer ${fmt(j1)}, 5 viewers ${fmt(j5)}; ` +
@@ -194,6 +208,9 @@ try {
   const total = events.reduce((a, e) => a + Number(e[1]), 0);
   check(labels === "rest,leg lift,rest,leg descent,rest" && Math.abs(total - 7) < 0.01,
         `the recording's events are the protocol's (${labels}; ${total.toFixed(3)} s)`);
+  check(["_channels.tsv", "_emg.json"].every((x) => fs.existsSync(path.join(outDir, "cues", "recording_1" + x))) &&
+        JSON.parse(fs.readFileSync(path.join(outDir, "cues", "recording_1_emg.json"))).TaskName === "cues",
+        "its BIDS _channels.tsv and _emg.json are beside it");
   const info = spawnSync(myoexo, ["info", path.join(outDir, "cues", "recording_1.edf")], { encoding: "utf8" });
   check(info.status === 0 && /leg lift/.test(info.stdout) && /leg descent/.test(info.stdout),
         "the EDF+ recording reads back with the cue labels (myoexo info)");
