@@ -474,10 +474,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   struct CueRun {
     std::string name;
     std::vector<realtime::Cue> schedule;
-    double length_s = 0.0;
-    std::optional<double> t0;                        // stream time of the recording's first sample
-    double next_frame_s = 0.0;                       // stream time the next frame should have (gaps)
-    std::vector<std::pair<double, double>> gaps;     // (schedule time after the gap, seconds lost so far)
+    std::optional<realtime::CueRecording> active;  // the recording running the protocol now
     std::size_t shown = std::size_t(-1);
     long shown_s = -1;
     std::string last_file;
@@ -489,34 +486,26 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
     CueRun c;
     c.name = opt.cues.stem().string();
     c.schedule = realtime::cue_schedule(*protocol);
-    c.length_s = realtime::cue_schedule_end_s(c.schedule);
     cues = std::move(c);
   }
-  // Schedule time (seconds since the recording's first sample) -> the file's time: the time lost in gaps is not in
-  // the file (it holds the intact frames back to back).
-  const auto cue_file_s = [&](double t) {
-    double lost = 0.0;
-    for (const auto& [after, lost_so_far] : cues->gaps)
-      if (after <= t) lost = lost_so_far;
-    return t - lost;
-  };
   const auto show_cue = [&](bool force) {
     if (!cues || !con) return;
     CueRun& c = *cues;
-    json j = {{"protocol", c.name}, {"count", c.schedule.size()}, {"length_s", c.length_s}};
-    if (!console_recording || !c.t0) {
+    const double length_s = realtime::cue_schedule_end_s(c.schedule);
+    json j = {{"protocol", c.name}, {"count", c.schedule.size()}, {"length_s", length_s}};
+    if (!c.active || !c.active->started()) {
       if (!force && c.shown == std::size_t(-2)) return;
       c.shown = std::size_t(-2);
       j["state"] = c.last_file.empty() ? "ready" : "done";
-      j["prompt"] = c.last_file.empty() ? "Press Record to start (" + format_double(std::round(c.length_s)) + " s)"
+      j["prompt"] = c.last_file.empty() ? "Press Record to start (" + format_double(std::round(length_s)) + " s)"
                                         : "Done: " + c.last_file;
       j["label"] = "rest";
       j["elapsed_s"] = 0.0;
       con->set_cue(std::move(j));
       return;
     }
-    const double elapsed = c.next_frame_s - *c.t0;
-    const std::size_t i = realtime::cue_at(c.schedule, elapsed);
+    const double elapsed = c.active->elapsed_s();
+    const std::size_t i = c.active->current();
     if (i >= c.schedule.size()) return;
     const realtime::Cue& cue = c.schedule[i];
     const double remaining = cue.onset_s + cue.duration_s - elapsed;
@@ -546,8 +535,8 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
   auto stop_console_recording = [&] {
     if (!console_recording) return;
     std::vector<io::Event> labels;
-    if (cues && cues->t0) {
-      labels = realtime::cue_label_events(cues->schedule, cues->next_frame_s - *cues->t0, cue_file_s);
+    if (cues && cues->active) {
+      labels = cues->active->labels();
       console_recording->set_labels(labels);
     }
     const fs::path path = console_recording->path();
@@ -565,8 +554,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
       if (auto s = io::write_bids_sidecars(path, d); !s && host_failure.ok()) host_failure = s;
       log_line(ctx, "console: " + path.string() + " written, " + std::to_string(labels.size()) + " labelled intervals");
       cues->last_file = path.filename().string();
-      cues->t0.reset();
-      cues->gaps.clear();
+      cues->active.reset();
     }
     console_recording.reset();
     if (con) con->set_recording("");
@@ -581,6 +569,7 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
           auto r = realtime::Recorder::create(p, model->channels, std::vector<std::string>(nch, model->signal_unit), fs_hz);
           if (r) {
             console_recording.emplace(std::move(*r));
+            if (cues) cues->active.emplace(cues->schedule);
             con->set_recording(p.string());
             log_line(ctx, "console: recording to " + p.string());
           } else {
@@ -668,29 +657,19 @@ Result<RunSummary> run_chain(const Context& ctx, const RunCommandOptions& opt, c
         if (pub) pub->emg(std::span<const double>(chunk.data(), m * nch), t.first_sample_s);
         if (console_recording) {
           std::size_t keep = m;
-          if (cues) {
-            CueRun& c = *cues;
-            if (!c.t0) {
-              c.t0 = t.first_sample_s;
-              c.next_frame_s = t.first_sample_s;
-            }
-            if (t.first_sample_s > c.next_frame_s + 0.5 / fs_hz) {  // frames lost before this chunk
-              const double lost = t.first_sample_s - c.next_frame_s;
-              const double lost_so_far = (c.gaps.empty() ? 0.0 : c.gaps.back().second) + lost;
-              c.gaps.emplace_back(t.first_sample_s - *c.t0, lost_so_far);
+          if (cues && cues->active) {
+            const auto chunk_plan = cues->active->add_chunk(t.first_sample_s, m, fs_hz);
+            keep = chunk_plan.keep;
+            if (chunk_plan.lost_s > 0)
               console_recording->annotate({console_recording->written_s(), 0.0,
-                                           "gap: " + std::to_string(std::llround(lost * fs_hz)) + " samples lost"});
-            }
-            // The protocol's end ends the recording: frames past it are not written.
-            const double left_s = *c.t0 + c.length_s - t.first_sample_s;
-            keep = std::min(m, std::size_t(std::max(0.0, std::ceil(left_s * fs_hz - 1e-9))));
-            c.next_frame_s = t.first_sample_s + double(keep) / fs_hz;
+                                           "gap: " + std::to_string(std::llround(chunk_plan.lost_s * fs_hz)) +
+                                               " samples lost"});
           }
           if (keep > 0)
             if (auto s = console_recording->append(std::span<const double>(chunk.data(), keep * nch), t.first_sample_s);
                 !s && host_failure.ok())
               host_failure = s;
-          if (cues && keep < m) stop_console_recording();
+          if (cues && cues->active && cues->active->finished()) stop_console_recording();
         }
         if (live) live_frames.insert(live_frames.end(), chunk.begin(), chunk.begin() + std::ptrdiff_t(m * nch));
       }

@@ -5,21 +5,18 @@
 #include <cstring>
 #include <string>
 
+#include "core/simd.hpp"
+
 namespace myoexo::dsp {
 
 namespace {
 
-// One SIMD vector holds one sample of `kLanes` channels. GCC/Clang vector extensions: the same source
-// compiles to AVX-512, AVX or SSE2 instructions; the width follows the target so vectors are always native
-// (no ABI-changing wide vectors on narrow targets).
+// One SIMD vector holds one sample of `kLanes` channels (GCC/Clang vector extensions, the target's width:
+// core/simd.hpp).
 #if defined(MYOEXO_DSP_LANES)
 constexpr std::size_t kLanes = MYOEXO_DSP_LANES;
-#elif defined(__AVX512F__)
-constexpr std::size_t kLanes = 8;
-#elif defined(__AVX__)
-constexpr std::size_t kLanes = 4;
 #else
-constexpr std::size_t kLanes = 2;
+constexpr std::size_t kLanes = core::kSimdBytes / sizeof(double);
 #endif
 typedef double Vec __attribute__((vector_size(kLanes * sizeof(double))));
 

@@ -142,4 +142,41 @@ std::vector<io::Event> cue_label_events(const std::vector<Cue>& schedule, double
   return events;
 }
 
+CueRecording::CueRecording(std::vector<Cue> schedule)
+    : schedule_(std::move(schedule)), length_s_(cue_schedule_end_s(schedule_)) {}
+
+CueRecording::Chunk CueRecording::add_chunk(double first_sample_s, std::size_t frames, double rate_hz) {
+  Chunk out;
+  if (!started_) {
+    started_ = true;
+    t0_ = next_s_ = first_sample_s;
+  }
+  if (finished() || !(rate_hz > 0)) return out;
+  double start = next_s_;
+  if (first_sample_s > next_s_ + 0.5 / rate_hz) {  // frames lost before this chunk
+    out.lost_s = first_sample_s - next_s_;
+    gaps_.emplace_back(next_s_ - t0_, first_sample_s - t0_);
+    start = first_sample_s;
+  }
+  // Frames past the protocol's end are not the recording's.
+  const double left_s = t0_ + length_s_ - start;
+  out.keep = std::min(frames, std::size_t(std::max(0.0, std::ceil(left_s * rate_hz - 1e-9))));
+  next_s_ = start + double(out.keep) / rate_hz;
+  return out;
+}
+
+double CueRecording::file_s(double schedule_s) const noexcept {
+  double lost = 0.0;
+  for (const auto& [a, b] : gaps_) {
+    if (schedule_s >= b) lost += b - a;
+    else if (schedule_s > a) return a - lost;  // inside the gap: where it is in the file
+    else break;
+  }
+  return schedule_s - lost;
+}
+
+std::vector<io::Event> CueRecording::labels() const {
+  return cue_label_events(schedule_, elapsed_s(), [this](double t) { return file_s(t); });
+}
+
 }  // namespace myoexo::realtime

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -73,5 +74,44 @@ std::size_t cue_at(const std::vector<Cue>& schedule, double t_s) noexcept;
 /// the file holds the stream from time 0 without gaps). Intervals that come to nothing on the file are left out.
 std::vector<io::Event> cue_label_events(const std::vector<Cue>& schedule, double end_s,
                                         const std::function<double(double)>& to_file_s = {});
+
+/// A recording that runs a cue protocol from its first sample (the console's guided recording): which frames of each
+/// chunk belong to it (the protocol's end ends it), the stream's gaps (time the file does not hold), the cue in force
+/// and the labels on the file's time line. Times: "schedule time" = stream time since the recording's first sample.
+class CueRecording {
+ public:
+  explicit CueRecording(std::vector<Cue> schedule);
+
+  struct Chunk {
+    std::size_t keep = 0;      ///< the first `keep` frames belong to the recording (the rest is past its end)
+    double lost_s = 0.0;       ///< stream time lost just before this chunk (> 0: a gap to annotate in the file)
+  };
+  /// The next chunk that reached the host: `frames` frames from stream time `first_sample_s` at `rate_hz`. The first
+  /// call starts the protocol. A chunk that starts before the previous one ended (time going backwards) is kept
+  /// where the file is (no negative gap).
+  Chunk add_chunk(double first_sample_s, std::size_t frames, double rate_hz);
+
+  bool started() const noexcept { return started_; }
+  /// The protocol's end has been recorded.
+  bool finished() const noexcept { return started_ && elapsed_s() >= length_s_ - 1e-9; }
+  /// Schedule time reached (the end of the last frame kept).
+  double elapsed_s() const noexcept { return started_ ? next_s_ - t0_ : 0.0; }
+  /// The cue in force now (schedule().size() once finished).
+  std::size_t current() const noexcept { return cue_at(schedule_, elapsed_s()); }
+  const std::vector<Cue>& schedule() const noexcept { return schedule_; }
+  double length_s() const noexcept { return length_s_; }
+  /// A schedule time on the file's time line: the time lost in earlier gaps taken out; inside a gap, where the gap
+  /// is in the file.
+  double file_s(double schedule_s) const noexcept;
+  /// The cues recorded so far as labelled intervals on the file's time line.
+  std::vector<io::Event> labels() const;
+
+ private:
+  std::vector<Cue> schedule_;
+  double length_s_ = 0.0;
+  bool started_ = false;
+  double t0_ = 0.0, next_s_ = 0.0;
+  std::vector<std::pair<double, double>> gaps_;  // [start, end) in schedule time
+};
 
 }  // namespace myoexo::realtime

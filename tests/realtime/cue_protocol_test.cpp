@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -76,6 +77,58 @@ TEST(CueProtocol, TheCueInForceAndTheLabelsOnAFilesTimeLine) {
   total = 0;
   for (const auto& ev : cue_label_events(s, end, lost)) total += ev.duration_s;
   EXPECT_NEAR(total, end - 0.5, 1e-9);
+}
+
+TEST(CueProtocol, ARecordingRunsTheProtocolAcrossGapsAndEndsWithIt) {
+  // 1 s rest, 2 s "lift", 1 s rest, 2 s "lower", 1 s rest: 7 s. Chunks of 50 frames at 1 kHz, as a board's.
+  auto p = load_cue_protocol(write("rec", "lead_in_s = 1\nrest_s = 1\nrandomise = false\n"
+                                          "[[movement]]\nname = \"lift\"\nrepetitions = 1\nduration_s = 2\n"
+                                          "[[movement]]\nname = \"lower\"\nrepetitions = 1\nduration_s = 2\n"));
+  ASSERT_TRUE(p) << p.error().message();
+  CueRecording rec(cue_schedule(*p));
+  EXPECT_FALSE(rec.started());
+  const double fs = 1000.0, t0 = 12.345;  // the stream had been running before Record
+  std::size_t kept = 0;
+  double lost = 0;
+  double t = t0;
+  int chunks = 0;
+  while (!rec.finished() && chunks < 1000) {
+    if (std::abs(t - (t0 + 2.5)) < 1e-9) t += 0.3;   // 300 frames lost inside "lift" (2.5-2.8 s)
+    if (std::abs(t - (t0 + 3.95)) < 1e-9) t += 0.1;  // 100 frames lost across rest -> "lower" at 4 s (3.95-4.05 s)
+    const auto c = rec.add_chunk(t, 50, fs);
+    kept += c.keep;
+    lost += c.lost_s;
+    t += 0.05;
+    ++chunks;
+  }
+  ASSERT_TRUE(rec.finished());
+  EXPECT_NEAR(lost, 0.4, 1e-9);
+  EXPECT_EQ(kept, 6600u) << "7 s of schedule, 0.4 s of it lost: the file holds 6.6 s, none past the end";
+  EXPECT_EQ(rec.current(), rec.schedule().size());
+  EXPECT_EQ(rec.add_chunk(t, 50, fs).keep, 0u) << "after the end nothing more is the recording's";
+  const auto labels = rec.labels();
+  ASSERT_EQ(labels.size(), 5u);
+  const char* names[] = {"rest", "lift", "rest", "lower", "rest"};
+  // On the file's time line: lift (1-3 s) loses 0.3 s; the gap at 3.95-4.05 s takes 0.05 s of the rest before
+  // "lower" and 0.05 s of "lower", which starts where the gap is in the file.
+  const double onsets[] = {0.0, 1.0, 2.7, 3.65, 5.6}, durations[] = {1.0, 1.7, 0.95, 1.95, 1.0};
+  double total = 0;
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(labels[i].label, names[i]);
+    EXPECT_NEAR(labels[i].onset_s, onsets[i], 1e-9) << i;
+    EXPECT_NEAR(labels[i].duration_s, durations[i], 1e-9) << i;
+    total += labels[i].duration_s;
+  }
+  EXPECT_NEAR(total, kept / fs, 1e-9) << "the labels cover the file exactly";
+  // A time inside a gap maps to where the gap is in the file; time going backwards makes no negative gap.
+  EXPECT_NEAR(rec.file_s(2.6), 2.5, 1e-12);
+  EXPECT_NEAR(rec.file_s(4.0), 3.65, 1e-12);
+  CueRecording back(cue_schedule(*p));
+  (void)back.add_chunk(5.0, 50, fs);
+  const auto c = back.add_chunk(4.0, 50, fs);
+  EXPECT_EQ(c.lost_s, 0.0);
+  EXPECT_EQ(c.keep, 50u);
+  EXPECT_NEAR(back.elapsed_s(), 0.1, 1e-12);
 }
 
 TEST(CueProtocol, BadFilesAreErrorsNamingFileAndLine) {

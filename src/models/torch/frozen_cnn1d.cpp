@@ -6,6 +6,8 @@
 
 #include <Eigen/Core>
 
+#include "core/simd.hpp"
+
 namespace myoexo::models {
 
 namespace {
@@ -18,13 +20,7 @@ using CMapVec = Eigen::Map<const Eigen::VectorXf>;
 // accumulators that stay in registers while the kernel runs over every input channel and tap (each step: kTime
 // unaligned loads of the padded input, kOut broadcast weights, kOut * kTime multiply-adds). GCC vector
 // extensions, so the width follows the target (AVX-512, AVX or SSE2) as in the filter kernel.
-#if defined(__AVX512F__)
-constexpr std::size_t kLanes = 16;
-#elif defined(__AVX__)
-constexpr std::size_t kLanes = 8;
-#else
-constexpr std::size_t kLanes = 4;
-#endif
+constexpr std::size_t kLanes = core::kSimdBytes / sizeof(float);
 constexpr std::size_t kOut = 4, kTime = 4, kTile = kLanes * kTime;
 typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
 static_assert(kTime % 2 == 0, "the pool-2 epilogue pairs the tile's vectors");
