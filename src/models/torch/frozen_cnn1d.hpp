@@ -3,8 +3,8 @@
 // Why a second forward pass next to LibTorch's: at batch 1 LibTorch falls back to im2col + the system's BLAS
 // for Conv1d and spends most of its 0.2-0.7 ms (OpenBLAS / reference BLAS) in dispatch and GEMM set-up.
 // Folding each BatchNorm into its convolution (w' = w * gamma / sqrt(var + eps), b' = (b - mean) * gamma /
-// sqrt(var + eps) + beta) and running a direct convolution kernel (register-blocked over 4 output channels x
-// 4 SIMD vectors of time, no im2col copy) + a fused max-pool/ReLU on preallocated buffers gives the same
+// sqrt(var + eps) + beta) and running the direct convolution kernel of direct_conv1d.hpp (register-blocked over 4
+// output channels x 4 SIMD vectors of time, no im2col copy) + a fused max-pool/ReLU on preallocated buffers gives the same
 // probabilities (float32, tests compare to the LibTorch forward to 1e-5) in a fraction of the time, with no
 // allocation and no exception after create().
 #pragma once
@@ -47,6 +47,8 @@ class FrozenCnn1d {
   /// One window [channels x window_length] channel-major -> n_classes() probabilities (softmax).
   /// Allocation-free; not thread-safe on one object (owns scratch).
   void predict_proba(const double* window, double* out_probs) noexcept;
+  /// The raw outputs (no softmax: a one-output regressor's value), n_classes() of them. Allocation-free.
+  void predict_outputs(const double* window, double* out) noexcept;
   /// Same on a float window; logits only (n_classes floats) when `probs` is false.
   void forward(const float* window, float* out, bool probs) noexcept;
 

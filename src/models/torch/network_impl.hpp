@@ -17,6 +17,12 @@
 
 namespace myoexo::models {
 
+/// conv->forward(x) for x [N, C, L] float32 on the CPU through the direct kernels of direct_conv1d.hpp when the
+/// layer is a "same" convolution (odd kernel, padding kernel / 2, stride 1, no dilation or groups), with their own
+/// backward (~2x less time per training step than LibTorch's Conv1d at the CNN1d's shapes, measured with
+/// bench_train); LibTorch's forward otherwise. Values and gradients match LibTorch's to float rounding.
+::torch::Tensor conv1d_direct(const ::torch::Tensor& x, ::torch::nn::Conv1d& conv);
+
 /// relu(max_pool1d(x, pool, pool)) = max_pool1d(relu(x)) on x [N, C, L] -> [N, C, L / pool], as one pass
 /// with its own backward (LibTorch's max_pool1d with indices + relu cost ~4x more per training step).
 /// Gradients match LibTorch's (first maximum wins ties; no gradient where the maximum is <= 0).

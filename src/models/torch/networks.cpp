@@ -3,6 +3,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "models/torch/bn_pool_kernels.hpp"
+#include "models/torch/direct_conv1d.hpp"
 #include "models/torch/network_impl.hpp"
 
 namespace myoexo::models {
@@ -107,47 +109,26 @@ struct BnReluMaxPool1d : ::torch::autograd::Function<BnReluMaxPool1d> {
     std::vector<double> var_unbiased(static_cast<std::size_t>(c));
     at::parallel_for(0, c, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t ch = c0; ch < c1; ++ch) {
-        // Float partial sums per row (vectorised: `omp simd` allows reassociating them), double across rows.
-        double sum = 0.0;
-        for (int64_t i = 0; i < n; ++i) {
-          const float* a = xp + (i * c + ch) * len;
-          float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-          for (int64_t j = 0; j < len; ++j) s += a[j];
-          sum += s;
-        }
-        const double mu = sum / count;
-        double ss = 0.0;
-        for (int64_t i = 0; i < n; ++i) {
-          const float* a = xp + (i * c + ch) * len;
-          const float m = static_cast<float>(mu);
-          float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-          for (int64_t j = 0; j < len; ++j) s += (a[j] - m) * (a[j] - m);
-          ss += s;
-        }
+        // Float partial sums per row (vector lanes), double across rows.
+        const float* xc = xp + ch * len;
+        const double mu = bn_pool_kernels::sum(xc, std::size_t(n), std::size_t(c * len), std::size_t(len)) / count;
+        const double ss = bn_pool_kernels::squared_deviations(xc, std::size_t(n), std::size_t(c * len),
+                                                              std::size_t(len), static_cast<float>(mu));
         const double var = ss / count;
         const double is = 1.0 / std::sqrt(var + eps);
         mp[ch] = static_cast<float>(mu);
         sp[ch] = static_cast<float>(is);
         var_unbiased[std::size_t(ch)] = count > 1 ? ss / (count - 1) : var;
         const float scale = static_cast<float>(wp[ch] * is), shift = static_cast<float>(bp[ch] - mu * wp[ch] * is);
+        if (pool == 2) {
+          bn_pool_kernels::normalise_relu_pool2(xc, std::size_t(n), std::size_t(c * len), std::size_t(len), scale,
+                                                shift, yp + ch * lo, ip + ch * lo, std::size_t(c * lo));
+          continue;
+        }
         for (int64_t i = 0; i < n; ++i) {
           const float* a = xp + (i * c + ch) * len;
           float* o = yp + (i * c + ch) * lo;
           uint8_t* id = ip + (i * c + ch) * lo;
-          if (pool == 2) {
-#pragma omp simd
-            for (int64_t j = 0; j < lo; ++j) {
-              const float u = scale * a[2 * j] + shift, v = scale * a[2 * j + 1] + shift;
-              const bool second = v > u;
-              const float m = second ? v : u;
-              const bool pos = m > 0.0f;
-              o[j] = pos ? m : 0.0f;
-              id[j] = static_cast<uint8_t>(pos ? (second ? 2 : 1) : 0);
-            }
-            continue;
-          }
           for (int64_t j = 0; j < lo; ++j) {
             float m = scale * a[j * pool] + shift;
             int64_t best = 0;
@@ -198,7 +179,11 @@ struct BnReluMaxPool1d : ::torch::autograd::Function<BnReluMaxPool1d> {
       for (int64_t ch = c0; ch < c1; ++ch) {
         const float mu = mp[ch], is = sp[ch];
         double sum_dz = 0.0, sum_dz_xhat = 0.0;  // dL/dbeta and dL/dgamma
-        for (int64_t i = 0; i < n; ++i) {
+        const float* xc = xp + ch * len;
+        if (pool == 2)
+          bn_pool_kernels::pool2_gradient_sums(xc, gp + ch * lo, ip + ch * lo, std::size_t(n), std::size_t(c * len),
+                                               std::size_t(len), std::size_t(c * lo), &sum_dz, &sum_dz_xhat);
+        for (int64_t i = 0; i < n && pool != 2; ++i) {
           const float* a = xp + (i * c + ch) * len;
           const float* g = gp + (i * c + ch) * lo;
           const uint8_t* id = ip + (i * c + ch) * lo;
@@ -225,31 +210,107 @@ struct BnReluMaxPool1d : ::torch::autograd::Function<BnReluMaxPool1d> {
         const float kf = static_cast<float>(k);
         const float beta = static_cast<float>(-k * is * mean_dz_xhat);
         const float alpha = static_cast<float>(-k * mean_dz + k * is * mean_dz_xhat * mu);
+        if (pool == 2) {
+          bn_pool_kernels::pool2_input_gradient(xc, gp + ch * lo, ip + ch * lo, std::size_t(n), std::size_t(c * len),
+                                                std::size_t(len), std::size_t(c * lo), kf, alpha, beta,
+                                                gxp + ch * len);
+          continue;
+        }
         for (int64_t i = 0; i < n; ++i) {
           const float* a = xp + (i * c + ch) * len;
           const float* g = gp + (i * c + ch) * lo;
           const uint8_t* id = ip + (i * c + ch) * lo;
           float* o = gxp + (i * c + ch) * len;
-          // Branch-free (the winners are random: a branch would mispredict half the time).
-          if (pool == 2) {
-#pragma omp simd
-            for (int64_t j = 0; j < lo; ++j) {
-              const float gz = kf * g[j];
-              o[2 * j] = alpha + beta * a[2 * j] + (id[j] == 1 ? gz : 0.0f);
-              o[2 * j + 1] = alpha + beta * a[2 * j + 1] + (id[j] == 2 ? gz : 0.0f);
-            }
-          } else {
-            for (int64_t j = 0; j < lo; ++j) {
-              const float gz = kf * g[j];
-              for (int64_t q = 0; q < pool; ++q)
-                o[j * pool + q] = alpha + beta * a[j * pool + q] + (id[j] == q + 1 ? gz : 0.0f);
-            }
+          for (int64_t j = 0; j < lo; ++j) {
+            const float gz = kf * g[j];
+            for (int64_t q = 0; q < pool; ++q)
+              o[j * pool + q] = alpha + beta * a[j * pool + q] + (id[j] == q + 1 ? gz : 0.0f);
           }
           for (int64_t j = lo * pool; j < len; ++j) o[j] = alpha + beta * a[j];
         }
       }
     });
     return {gx, gw, gb, Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
+  }
+};
+
+// ------------------------------------------------------------ direct Conv1d ("same" padding, stride 1)
+
+// Conv1d through the direct kernels of direct_conv1d.hpp: forward, input gradient (the same kernel with the
+// weights transposed and flipped) and weight gradient. Every sum runs in a fixed order whatever the thread count:
+// samples are split across threads for the forward and the input gradient, output-channel blocks for the weight
+// gradient.
+struct DirectConv1d : ::torch::autograd::Function<DirectConv1d> {
+  static Tensor forward(AutogradContext* ctx, Tensor x, Tensor weight, Tensor bias) {
+    namespace dc = direct_conv1d;
+    x = x.contiguous();
+    Tensor w = weight.contiguous();
+    const int64_t n = x.size(0), c = x.size(1), len = x.size(2), out = w.size(0), k = w.size(2);
+    const auto padded = dc::padded_length(std::size_t(len)), stride = padded + std::size_t(k) - 1;
+    Tensor xpad = ::torch::empty({n, c, int64_t(stride)}, x.options());
+    Tensor y = ::torch::empty({n, out, len}, x.options());
+    const std::vector<float> packed =
+        dc::pack_weights(w.data_ptr<float>(), std::size_t(out), std::size_t(c), std::size_t(k), false);
+    // No bias: an empty tensor (autograd functions cannot take undefined inputs).
+    const bool has_bias = bias.numel() > 0;
+    Tensor b = has_bias ? bias.contiguous() : Tensor();
+    const float* bp = has_bias ? b.data_ptr<float>() : nullptr;
+    const float* xp = x.data_ptr<float>();
+    float* xpp = xpad.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    at::parallel_for(0, n, 1, [&](int64_t n0, int64_t n1) {
+      dc::pad_rows(xp, std::size_t(n0), std::size_t(n1), std::size_t(c), std::size_t(len), std::size_t(k / 2),
+                   stride, xpp);
+      std::vector<float> scratch((std::size_t(out) + dc::kOutBlock - 1) / dc::kOutBlock * dc::kOutBlock * padded);
+      dc::forward_batch(xpp, std::size_t(n0), std::size_t(n1), std::size_t(c), std::size_t(len), std::size_t(k),
+                        packed.data(), bp, std::size_t(out), scratch.data(), yp);
+    });
+    ctx->save_for_backward({xpad, w});
+    ctx->saved_data["len"] = len;
+    ctx->saved_data["has_bias"] = has_bias;
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    namespace dc = direct_conv1d;
+    auto saved = ctx->get_saved_variables();
+    Tensor xpad = saved[0], w = saved[1];
+    Tensor gy = grads[0].contiguous();
+    const int64_t n = xpad.size(0), c = xpad.size(1), len = ctx->saved_data["len"].toInt(), out = w.size(0),
+                  k = w.size(2);
+    const auto padded = dc::padded_length(std::size_t(len)), stride = padded + std::size_t(k) - 1;
+    Tensor gypad = ::torch::empty({n, out, int64_t(stride)}, gy.options());
+    dc::pad_rows(gy.data_ptr<float>(), 0, std::size_t(n), std::size_t(out), std::size_t(len), std::size_t(k / 2),
+                 stride, gypad.data_ptr<float>());
+    const float* gpp = gypad.data_ptr<float>();
+    Tensor gx, gw, gb;
+    if (ctx->needs_input_grad(0)) {
+      gx = ::torch::empty({n, c, len}, gy.options());
+      const std::vector<float> packed =
+          dc::pack_weights(w.data_ptr<float>(), std::size_t(out), std::size_t(c), std::size_t(k), true);
+      float* gxp = gx.data_ptr<float>();
+      at::parallel_for(0, n, 1, [&](int64_t n0, int64_t n1) {
+        std::vector<float> scratch((std::size_t(c) + dc::kOutBlock - 1) / dc::kOutBlock * dc::kOutBlock * padded);
+        dc::forward_batch(gpp, std::size_t(n0), std::size_t(n1), std::size_t(out), std::size_t(len), std::size_t(k),
+                          packed.data(), nullptr, std::size_t(c), scratch.data(), gxp);
+      });
+    }
+    const bool want_bias = ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2);
+    if (ctx->needs_input_grad(1) || want_bias) {
+      gw = ::torch::empty_like(w);
+      if (want_bias) gb = ::torch::empty({out}, w.options());
+      float* gwp = gw.data_ptr<float>();
+      float* gbp = want_bias ? gb.data_ptr<float>() : nullptr;
+      const float* xpp = xpad.data_ptr<float>();
+      const int64_t blocks = (out + int64_t(dc::kOutBlock) - 1) / int64_t(dc::kOutBlock);
+      at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+        dc::weight_grad_batch(xpp, gpp, std::size_t(n), std::size_t(c), std::size_t(len), std::size_t(k),
+                              std::size_t(out), std::size_t(b0) * dc::kOutBlock, std::size_t(b1) * dc::kOutBlock,
+                              gwp, gbp);
+      });
+      if (!ctx->needs_input_grad(1)) gw = Tensor();
+    }
+    return {gx, gw, gb};
   }
 };
 
@@ -302,6 +363,18 @@ std::string fmt_double(double v) {
 }
 
 }  // namespace
+
+Tensor conv1d_direct(const Tensor& x, ::torch::nn::Conv1d& conv) {
+  const auto& o = conv->options;
+  const int64_t k = o.kernel_size()->front();
+  const auto* pad = c10::get_if<::torch::ExpandingArray<1>>(&o.padding());
+  const bool direct = x.scalar_type() == ::torch::kFloat && x.device().is_cpu() && x.dim() == 3 && k % 2 == 1 &&
+                      o.stride()->front() == 1 && o.dilation()->front() == 1 && o.groups() == 1 &&
+                      pad != nullptr && (*pad)->front() == k / 2 &&
+                      c10::holds_alternative<::torch::enumtype::kZeros>(o.padding_mode()) && x.size(2) > 0;
+  if (!direct) return conv->forward(x);
+  return DirectConv1d::apply(x, conv->weight, conv->bias.defined() ? conv->bias : ::torch::empty({0}, x.options()));
+}
 
 Tensor relu_maxpool1d(const Tensor& x, int64_t pool) {
   if (pool <= 1) return ::torch::relu(x);
@@ -410,7 +483,7 @@ std::vector<Tensor> NetworkImpl::head_parameters() {
 Tensor NetworkImpl::conv_features(Tensor x) {
   const int64_t pool = static_cast<int64_t>(spec_.arch.pool_size);
   if (!conv1d_.empty()) {
-    for (std::size_t i = 0; i < conv1d_.size(); ++i) x = bn_relu_maxpool1d(conv1d_[i]->forward(x), bn1d_[i], pool);
+    for (std::size_t i = 0; i < conv1d_.size(); ++i) x = bn_relu_maxpool1d(conv1d_direct(x, conv1d_[i]), bn1d_[i], pool);
   } else {
     for (std::size_t i = 0; i < conv2d_.size(); ++i) {
       x = bn2d_[i]->forward(conv2d_[i]->forward(x));

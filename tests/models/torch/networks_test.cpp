@@ -32,7 +32,9 @@ TEST(Networks, FusedReluMaxPoolMatchesLibTorchValuesAndGradients) {
 TEST(Networks, FusedTrainingBatchNormReluMaxPoolMatchesLibTorchValuesGradientsAndRunningStatistics) {
   ::torch::manual_seed(3);
   for (int64_t pool : {2, 4}) {
-    for (int64_t len : {12, 15}) {  // 15: a tail the pool drops still counts in the batch statistics
+    // 15: a tail the pool drops still counts in the batch statistics; 67 and 100: whole vectors of pairs plus a
+    // part vector on every SIMD width.
+    for (int64_t len : {12, 15, 67, 100}) {
       ::torch::nn::BatchNorm1d fused(5), reference(5);
       {
         ::torch::NoGradGuard g;
@@ -60,6 +62,49 @@ TEST(Networks, FusedTrainingBatchNormReluMaxPoolMatchesLibTorchValuesGradientsAn
       EXPECT_TRUE(::torch::allclose(fused->bias.grad(), reference->bias.grad(), 1e-4, 1e-5));
     }
   }
+}
+
+TEST(Networks, DirectConvolutionMatchesLibTorchValuesAndGradients) {
+  ::torch::manual_seed(7);
+  struct Shape {
+    int64_t n, in, out, len, kernel;
+    bool bias, input_grad;
+  };
+  // The CNN1d's layers; lengths and channel counts that are not whole tiles or blocks; a kernel longer than the
+  // weight-gradient tile (9 > 7 taps) and longer than the signal; kernel 1; the first layer (no input gradient).
+  const Shape shapes[] = {{5, 4, 16, 250, 7, true, false}, {3, 16, 32, 125, 7, true, true},
+                          {4, 32, 64, 62, 7, true, true},  {2, 5, 6, 61, 9, false, true},
+                          {3, 3, 5, 17, 1, true, true},    {2, 2, 3, 3, 5, true, true}};
+  for (const Shape& sh : shapes) {
+    ::torch::nn::Conv1d conv(::torch::nn::Conv1dOptions(sh.in, sh.out, sh.kernel).padding(sh.kernel / 2).bias(sh.bias));
+    Tensor x = ::torch::randn({sh.n, sh.in, sh.len});
+    Tensor xa = x.clone().requires_grad_(sh.input_grad), xb = x.clone().requires_grad_(sh.input_grad);
+    Tensor ya = conv1d_direct(xa, conv);
+    Tensor yb = ::torch::conv1d(xb, conv->weight, sh.bias ? conv->bias : Tensor(), 1, sh.kernel / 2);
+    const std::string what = "in " + std::to_string(sh.in) + " out " + std::to_string(sh.out) + " len " +
+                             std::to_string(sh.len) + " kernel " + std::to_string(sh.kernel);
+    ASSERT_EQ(ya.sizes(), yb.sizes()) << what;
+    EXPECT_TRUE(::torch::allclose(ya, yb, 1e-5, 1e-5)) << what;
+    Tensor g = ::torch::randn(ya.sizes());
+    const auto grads_a = ::torch::autograd::grad({ya}, sh.bias ? std::vector<Tensor>{conv->weight, conv->bias}
+                                                               : std::vector<Tensor>{conv->weight},
+                                                 {g});
+    const auto grads_b = ::torch::autograd::grad({yb}, sh.bias ? std::vector<Tensor>{conv->weight, conv->bias}
+                                                               : std::vector<Tensor>{conv->weight},
+                                                 {g});
+    for (std::size_t i = 0; i < grads_a.size(); ++i)
+      EXPECT_TRUE(::torch::allclose(grads_a[i], grads_b[i], 1e-4, 1e-4)) << what << " parameter " << i;
+    if (sh.input_grad) {
+      ya = conv1d_direct(xa, conv);
+      yb = ::torch::conv1d(xb, conv->weight, sh.bias ? conv->bias : Tensor(), 1, sh.kernel / 2);
+      ya.backward(g);
+      yb.backward(g);
+      EXPECT_TRUE(::torch::allclose(xa.grad(), xb.grad(), 1e-4, 1e-4)) << what;
+    }
+  }
+  // An even kernel is not a "same" convolution: LibTorch's own Conv1d runs (one more output sample).
+  ::torch::nn::Conv1d even(::torch::nn::Conv1dOptions(2, 3, 4).padding(2));
+  EXPECT_EQ(conv1d_direct(::torch::randn({1, 2, 10}), even).size(2), 11);
 }
 
 TEST(Networks, BatchNormReluMaxPoolInEvalModeUsesTheRunningStatistics) {
