@@ -23,10 +23,12 @@
 #include <vector>
 
 #include "models/lda.hpp"
+#include "models/ridge.hpp"
 #include "realtime/realtime.hpp"
 #ifdef MYOEXO_HAVE_TORCH
 #include <ATen/Parallel.h>
 
+#include "models/torch/network_regressor.hpp"
 #include "models/torch/network_spec.hpp"
 #include "models/torch/torch_classifier.hpp"
 #endif
@@ -131,7 +133,8 @@ BENCHMARK(BM_DecisionCompute)
 
 /// The lda_context variant (`myoexo evaluate --model lda_context`, `myoexo run` with a context model): log
 /// amplitudes, MAV WL ZC SSC RMS AR1-4 over the window plus the same over the window and `ctx` past samples.
-/// args: channels, window length, increment, context (samples at 1 kHz), knee-angle regressor (0/1). Same loop as
+/// args: channels, window length, increment, context (samples at 1 kHz), knee-angle regressor (0 none, 1 ridge,
+/// 2 the cnn1d_context network). Same loop as
 /// BM_DecisionCompute.
 void BM_DecisionComputeLdaContext(benchmark::State& state) {
   const auto nch = static_cast<std::size_t>(state.range(0));
@@ -155,7 +158,24 @@ void BM_DecisionComputeLdaContext(benchmark::State& state) {
   }
   auto lda = std::make_unique<models::LdaClassifier>(
       models::LdaClassifier::fit(rows.data(), y.size(), row.size(), y, {"rest", "gait"}).value());
-  if (state.range(4) != 0) {
+  if (state.range(4) == 2) {
+#ifdef MYOEXO_HAVE_TORCH
+    // Proportional mode with a knee-angle network: configs/cnn1d_context.toml's CNN (1000-sample windows = the
+    // window + the 750 past samples the context keeps, pool 4) with one output; untrained (timing only).
+    auto ns = models::load_network_spec(std::filesystem::path(MYOEXO_CONFIG_DIR) / "cnn1d_context.toml");
+    if (!ns) {
+      state.SkipWithError(ns.error().message().c_str());
+      return;
+    }
+    ns->class_names = {models::kKneeAngleOutputName};
+    at::set_num_threads(1);
+    auto knee = models::NetworkAngleRegressor::create(models::TorchClassifier::create(*ns, 1).value()).value();
+    spec.knee_angle = std::make_shared<const models::NetworkAngleRegressor>(std::move(knee));
+#else
+    state.SkipWithError("built without LibTorch");
+    return;
+#endif
+  } else if (state.range(4) != 0) {
     // Proportional mode: a knee-angle ridge on the same row (targets: any smooth function of the rows will do
     // for timing; the estimate is one clipped dot product).
     std::vector<double> t(y.size());
@@ -173,6 +193,7 @@ BENCHMARK(BM_DecisionComputeLdaContext)
     ->Args({4, 250, 50, 0, 0})    // log-amplitude MAV WL ZC SSC RMS AR over the window only
     ->Args({4, 250, 50, 750, 0})  // + the context block: the declared lda_context variant
     ->Args({4, 250, 50, 750, 1})  // + the knee-angle estimate from the same row (proportional mode)
+    ->Args({4, 250, 50, 750, 2})  // + the knee-angle network on the window and its 750 past samples
     ->Unit(benchmark::kMicrosecond);
 
 #ifdef MYOEXO_HAVE_TORCH

@@ -3,11 +3,12 @@
 #  1. `myoexo evaluate --target knee_angle` for each model (ridge by default; networks by config name) under
 #     W and L, per movement and pooled: RMSE, NMAE, R^2 (mean / worst subject), from each run's angle_metrics.json.
 #  2. Replays of every sitting (sen) and standing (pie) recording through the whole chain into the simulated
-#     exoskeleton, with an lda_context LDA + knee-angle ridge trained on the other subjects, proportional mode on
+#     exoskeleton, with an lda_context LDA + knee-angle ridge (or network) trained on the other subjects, proportional mode on
 #     and off: the exoskeleton knee against the recorded goniometer (RMSE, lag) and the estimate's own RMSE.
 # Usage: bash scripts/knee_angle_table.sh [OUT_DIR] [MODELS...]
 #   defaults: OUT_DIR=knee-angle-table, MODELS=ridge; networks: MYOEXO_EPOCHS=30 MYOEXO_EPOCHS_LOSO=10 bash
-#   scripts/knee_angle_table.sh out ridge cnn1d_context.  MYOEXO_REPLAYS=0 skips part 2.
+#   scripts/knee_angle_table.sh out ridge cnn1d_context.  MYOEXO_REPLAYS=0 skips part 2; part 2 with the knee-angle
+#   network in the live chain: MYOEXO_KNEE_MODEL=cnn1d_context MYOEXO_KNEE_EPOCHS=10.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 myoexo=$root/build/src/app/myoexo
@@ -40,20 +41,30 @@ EOF
 done
 
 [ "${MYOEXO_REPLAYS:-1}" = "0" ] && exit 0
+# The live knee model: ridge (default) or a network config (MYOEXO_KNEE_MODEL=cnn1d_context MYOEXO_KNEE_EPOCHS=10);
+# MYOEXO_REPLAY_FILTER=sen keeps the sitting recordings only.
+knee_model=${MYOEXO_KNEE_MODEL:-ridge}
+knee_epochs=()
+[ -n "${MYOEXO_KNEE_EPOCHS:-}" ] && knee_epochs+=(--knee-epochs "$MYOEXO_KNEE_EPOCHS")
 echo
 echo "| recording | knee RMSE vs goniometer, proportional off / on (deg) | lag off / on (ms) | estimate RMSE (deg) | following |"
 echo "|---|---|---|---|---|"
 for f in "$data"/*/*sen.txt "$data"/*/*pie.txt; do
   name=$(basename "$f" .txt)
+  [[ "$name" == *"${MYOEXO_REPLAY_FILTER:-}"* ]] || continue
   # 2Npie and 2Nsen are copies of 1N's files: training on "the other subjects" would include their content.
   case "$name" in 2Npie|2Nsen) continue ;; esac
-  for mode in off on; do
-    flag=--knee-angle
-    [ "$mode" = on ] && flag=--proportional
-    "$myoexo" -q run --replay "$f" --train-on "$data" --lda-context 750 "$flag" --no-plots \
-              --out "$out/replay/${name}_$mode" > "$out/replay_${name}_$mode.log" 2>&1 ||
-      { echo "  $name $mode failed: $(tail -1 "$out/replay_${name}_$mode.log")" >&2; continue 2; }
-  done
+  # Trained once per replay (the LDA and the knee model, without the replayed subject), then replayed with
+  # proportional mode off and on from the saved model.
+  model="$out/replay/${name}_model.json"
+  mkdir -p "$out/replay"
+  "$myoexo" -q run --replay "$f" --train-on "$data" --lda-context 750 --knee-angle --knee-model "$knee_model" \
+            "${knee_epochs[@]}" --no-plots --save-model "$model" \
+            --out "$out/replay/${name}_off" > "$out/replay_${name}_off.log" 2>&1 ||
+    { echo "  $name off failed: $(tail -1 "$out/replay_${name}_off.log")" >&2; continue; }
+  "$myoexo" -q run --replay "$f" --model "$model" --proportional --no-plots \
+            --out "$out/replay/${name}_on" > "$out/replay_${name}_on.log" 2>&1 ||
+    { echo "  $name on failed: $(tail -1 "$out/replay_${name}_on.log")" >&2; continue; }
   /usr/bin/python3 - "$out/replay/${name}_off/summary.json" "$out/replay/${name}_on/summary.json" "$name" <<'EOF'
 import json, sys
 off, on = (json.load(open(p))["knee_tracking"] for p in sys.argv[1:3])

@@ -206,6 +206,10 @@ struct RunCommandOptions {
   /// train_on: also train the knee-angle regressor (implied by proportional), predicting this far ahead [ms].
   bool knee_angle = false;
   double knee_angle_lead_ms = 0.0;
+  /// train_on: the knee-angle regressor: "ridge" (on the LDA's feature row) or a network config (e.g.
+  /// "cnn1d_context": the filtered window and its past, which the LDA's context must cover).
+  std::string knee_model = "ridge";
+  std::optional<std::size_t> knee_epochs;  ///< network knee model: overrides its config's epochs
   std::filesystem::path out_dir = "run";            ///< run_log.csv, events.csv, summary.json, *.png
   std::filesystem::path sim_model;                  ///< MJCF; "" = models/exo_leg.xml of the source tree
   double control_hz = 500.0;                        ///< control rate; the model timestep must divide its period

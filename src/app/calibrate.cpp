@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "app/common.hpp"
+#include "app/knee_network.hpp"
 #include "app/model_file.hpp"
 #include "session/model.hpp"
 #include "app/train_cmd.hpp"
@@ -223,7 +224,7 @@ Status run_calibrate_person(const Context& ctx, const CalibrateOptions& opt) {
     adapted->class_intents = base->class_intents;
     adapted->adapted_from = from + " (class means and covariance adapted to the person's windows, the base weighing " +
                             format_double(opt.base_weight_windows) + " windows; filter and features kept)";
-    if (auto s = session::save_pipeline_model(*adapted, *opt.model_out); !s) return s;
+    if (auto s = save_pipeline_model_files(*adapted, *opt.model_out); !s) return s;
     how = "class means and covariance adapted, base weight " + format_double(opt.base_weight_windows) + " windows";
   } else {
     // The LDA family: the same filter, windows and features, the discriminant refitted on the person's windows.
@@ -241,7 +242,7 @@ Status run_calibrate_person(const Context& ctx, const CalibrateOptions& opt) {
     refit->class_intents = base->class_intents;
     refit->adapted_from = from + " (the discriminant refitted on the person's windows with Ledoit-Wolf shrinkage; "
                                  "filter and features kept)";
-    if (auto s = session::save_pipeline_model(*refit, *opt.model_out); !s) return s;
+    if (auto s = save_pipeline_model_files(*refit, *opt.model_out); !s) return s;
     how = "the discriminant refitted on the person's windows, Ledoit-Wolf shrinkage";
   }
   const double calib_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

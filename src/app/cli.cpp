@@ -250,6 +250,13 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   run_cmd->add_option("--knee-lead-ms", run.knee_angle_lead_ms, "Knee-angle regressor: estimate the angle this far "
                                                                 "after the window's end (0..500 ms)")
       ->check(kFiniteNumber)->check(CLI::Range(0.0, 500.0));
+  run_cmd->add_option("--knee-model", run.knee_model,
+                      "With --train-on: the knee-angle regressor: ridge (on the LDA's feature row; default) or a "
+                      "network config (cnn1d_context, a .toml): a one-output network on the filtered window and the "
+                      "past samples the LDA's context keeps (--lda-context must cover them)");
+  run_cmd->add_option("--knee-epochs", run.knee_epochs, "With a network --knee-model: training epochs (default: the "
+                                                        "config's)")
+      ->check(CLI::Range(1, 100000));
   run_cmd->add_option("--lda-context", run.lda_context,
                       "With --train-on: train the lda_context LDA of `evaluate` (log-amplitude MAV WL ZC SSC RMS AR "
                       "over the window, plus the same over the window and N past samples, clipped at the stream "

@@ -1,6 +1,8 @@
 // Model files: detection, the one loader, and offline window probabilities (see model_file.hpp).
 #include "app/model_file.hpp"
 
+#include "app/knee_network.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -88,7 +90,11 @@ Result<session::PipelineModel> load_torch_model(const fs::path& path) {
 Result<session::PipelineModel> load_model(const fs::path& path) {
   auto kind = detect_model_file_kind(path);
   if (!kind) return kind.error();
-  return *kind == ModelFileKind::torch ? load_torch_model(path) : session::load_pipeline_model(path);
+  if (*kind == ModelFileKind::torch) return load_torch_model(path);
+  auto m = session::load_pipeline_model(path);
+  if (!m) return m.error();
+  if (Status s = attach_knee_angle_network(*m); !s) return s.error();
+  return m;
 }
 
 

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "app/common.hpp"
+#include "app/knee_network.hpp"
 #include "control/control.hpp"
 #include "dsp/butterworth.hpp"
 #include "dsp/windowing.hpp"
@@ -1120,11 +1121,20 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
     if (opt.knee_angle || opt.proportional) {
       session::KneeAngleTraining kt;
       kt.lead_samples = std::size_t(std::lround(opt.knee_angle_lead_ms * model.sample_rate_hz / 1000.0));
-      log_line(ctx, "training the knee-angle regressor (ridge, alpha " + format_double(kt.ridge.alpha) +
-                        ", on the same rows; target: the goniometer " + kt.target.channel + ", flexion positive) ...");
-      auto k = session::train_knee_angle_regressor(keep, model, kt);
-      if (!k) return k.error();
-      model = std::move(*k);
+      if (ascii_lower(opt.knee_model) == "ridge") {
+        log_line(ctx, "training the knee-angle regressor (ridge, alpha " + format_double(kt.ridge.alpha) +
+                          ", on the same rows; target: the goniometer " + kt.target.channel + ", flexion positive) ...");
+        auto k = session::train_knee_angle_regressor(keep, model, kt);
+        if (!k) return k.error();
+        model = std::move(*k);
+      } else {
+        KneeNetworkOptions kn;
+        kn.config = opt.knee_model;
+        kn.epochs = opt.knee_epochs;
+        auto k = train_knee_angle_network(ctx, keep, model, kt, kn);
+        if (!k) return k.error();
+        model = std::move(*k);
+      }
     }
   }
   if (opt.proportional && !model.knee_angle)
@@ -1139,7 +1149,7 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
         fs::copy_file(model.network_file, *opt.save_model, fs::copy_options::overwrite_existing, cec);
         if (cec) return make_error(ErrorCode::io, opt.save_model->string(), 0, "cannot be written: " + cec.message());
       }
-    } else if (auto s = save_pipeline_model(model, *opt.save_model); !s) {
+    } else if (auto s = save_pipeline_model_files(model, *opt.save_model); !s) {
       return s;
     }
   }

@@ -10,6 +10,7 @@
 
 #include "eval/metrics.hpp"
 #include "eval/parallel.hpp"
+#include "models/torch/network_regressor.hpp"
 
 namespace myoexo::eval {
 
@@ -156,28 +157,49 @@ FitPredictFn make_network_fit_predict(const models::NetworkSpec& spec, const tra
   };
 }
 
+Result<train::TrainResult> train_angle_network(const models::NetworkSpec& spec, const WindowSet& set,
+                                               std::span<const std::size_t> idx, std::span<const double> targets,
+                                               const train::TrainConfig& cfg, std::size_t context_samples) {
+  if (targets.size() != idx.size())
+    return make_error(ErrorCode::invalid_argument, "knee-angle network: one target per window is needed");
+  models::NetworkSpec s = spec;
+  s.class_names = {models::kKneeAngleOutputName};
+  train::TrainConfig c = cfg;
+  c.balance_classes = false;
+  train::TrainingSet data = make_training_set(set, idx, context_samples);
+  double mean = 0, var = 0;
+  for (double t : targets) mean += t;
+  mean /= double(std::max<std::size_t>(targets.size(), 1));
+  for (double t : targets) var += (t - mean) * (t - mean);
+  const double sd = std::max(std::sqrt(var / double(std::max<std::size_t>(targets.size(), 1))), 1e-6);
+  data.target.resize(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) data.target[i] = float((targets[i] - mean) / sd);
+  std::fill(data.y.begin(), data.y.end(), 0);
+  auto trained = train::train_network(s, data, c);
+  if (!trained) return trained.error();
+  if (Status st = trained->model.scale_outputs(sd, mean); !st) return st.error();
+  return trained;
+}
+
 RegressFn make_network_regress(const models::NetworkSpec& spec, const train::TrainConfig& cfg,
                                const NetworkFitOptions& options) {
   auto callback_mutex = std::make_shared<std::mutex>();
   return [spec, cfg, options, callback_mutex](const WindowSet& set, std::span<const std::size_t> train_idx,
                                               std::span<const double> targets, std::span<const std::size_t> test_idx,
                                               std::span<double> estimates, const FoldContext& fold) -> Status {
-    models::NetworkSpec s = fold_network_spec(set, spec, options);
-    s.class_names = {"knee_angle"};  // one output: the standardised angle
+    const models::NetworkSpec s = fold_network_spec(set, spec, options);
     train::TrainConfig c = cfg;
     c.seed = cfg.seed + options.seed_stride * fold.index;
-    c.balance_classes = false;
-    train::TrainingSet data = make_training_set(set, train_idx, options.context_samples);
-    double mean = 0, var = 0;
-    for (double t : targets) mean += t;
-    mean /= double(std::max<std::size_t>(targets.size(), 1));
-    for (double t : targets) var += (t - mean) * (t - mean);
-    const double sd = std::max(std::sqrt(var / double(std::max<std::size_t>(targets.size(), 1))), 1e-6);
-    data.target.resize(targets.size());
-    for (std::size_t i = 0; i < targets.size(); ++i) data.target[i] = float((targets[i] - mean) / sd);
-    std::fill(data.y.begin(), data.y.end(), 0);
-    auto trained = train_fold(s, data, c, fold, options, *callback_mutex);
-    if (!trained) return trained.error();
+    auto trained = train_angle_network(s, set, train_idx, targets, c, options.context_samples);
+    if (!trained) {
+      Error e = trained.error();
+      e.reason = std::string("fold ") + protocol_code(fold.protocol) + " " + fold.name + ": " + e.reason;
+      return e;
+    }
+    if (options.on_trained) {
+      std::lock_guard<std::mutex> lock(*callback_mutex);
+      options.on_trained(fold, trained->history, trained->model);
+    }
     models::TorchClassifier& model = trained->model;
     const std::size_t cols = model.n_inputs(), batch = std::max<std::size_t>(options.predict_batch, 1);
     if (Status st = model.reserve(std::min(batch, std::max<std::size_t>(test_idx.size(), 1))); !st) return st;
@@ -190,7 +212,7 @@ RegressFn make_network_regress(const models::NetworkSpec& spec, const train::Tra
         std::copy(rowf.begin(), rowf.end(), rows.begin() + std::ptrdiff_t(r * cols));
       }
       if (Status st = model.predict_outputs(rows.data(), nb, cols, out.data()); !st) return st;
-      for (std::size_t r = 0; r < nb; ++r) estimates[b0 + r] = mean + sd * out[r];
+      for (std::size_t r = 0; r < nb; ++r) estimates[b0 + r] = out[r];  // degrees (scale folded in)
     }
     return {};
   };

@@ -55,6 +55,15 @@ FitPredictFn make_network_fit_predict(const models::NetworkSpec& spec, const tra
 RegressFn make_network_regress(const models::NetworkSpec& spec, const train::TrainConfig& cfg,
                                const NetworkFitOptions& options = {});
 
+/// Trains a knee-angle network: a fresh network from `spec` (class names replaced by one output,
+/// models::kKneeAngleOutputName) on windows `idx` of `set` (each with `context_samples` past samples) and their
+/// targets in degrees, with the mean squared error on the targets standardised by their mean and standard
+/// deviation; the standardisation is then folded into the output layer, so the model answers in degrees.
+/// Validation per cfg.validation inside these windows. Errors: those of train::train_network.
+Result<train::TrainResult> train_angle_network(const models::NetworkSpec& spec, const WindowSet& set,
+                                               std::span<const std::size_t> idx, std::span<const double> targets,
+                                               const train::TrainConfig& cfg, std::size_t context_samples);
+
 /// The network spec for prepared data: channels, rate, window length (+ context), increment, filter settings
 /// and class names from `data`/`spec`, architecture from `arch_spec`.
 models::NetworkSpec network_spec_for(const PreparedData& data, const DataSpec& spec, const models::NetworkSpec& arch_spec,

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "models/angle_regressor.hpp"
 
 namespace myoexo::models {
 
@@ -27,7 +28,7 @@ struct RidgeOptions {
   bool clip_to_training_range = false;
 };
 
-class RidgeRegressor {
+class RidgeRegressor final : public AngleRegressor {
  public:
   RidgeRegressor() = default;
 
@@ -37,7 +38,6 @@ class RidgeRegressor {
                                     std::span<const double> targets, std::vector<std::string> feature_names = {},
                                     const RidgeOptions& options = {});
 
-  std::size_t n_inputs() const noexcept { return coef_.size(); }
   const std::vector<std::string>& input_names() const noexcept { return feature_names_; }
   const RidgeOptions& options() const noexcept { return options_; }
   /// Coefficients in the input's scale and the intercept: estimate = coef . x + intercept.
@@ -55,6 +55,13 @@ class RidgeRegressor {
   Status predict(const double* inputs, std::size_t n_rows, std::size_t n_cols, double* out) const noexcept;
   /// One row; NaN when the row holds a non-finite value or has the wrong length.
   double predict_one(std::span<const double> row) const noexcept;
+
+  // ---- AngleRegressor: on the classifier's feature row ----
+  InputKind input_kind() const noexcept override { return InputKind::features; }
+  std::size_t n_inputs() const noexcept override { return coef_.size(); }
+  std::string kind_name() const override { return "ridge"; }
+  double estimate(std::span<const double> row) noexcept override { return predict_one(row); }
+  std::unique_ptr<AngleRegressor> clone() const override { return std::make_unique<RidgeRegressor>(*this); }
 
   /// JSON text: {"model":"ridge","version":1,"alpha","standardize","clip_to_training_range","feature_names",
   /// "mean","scale","min","max","coef","intercept"}; doubles round-trip exactly.

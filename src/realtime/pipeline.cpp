@@ -17,6 +17,9 @@ struct Parts {
   std::optional<IntentPostProcessor> post;
   std::size_t n_inputs = 0;
   std::size_t n_classes = 0;
+  std::unique_ptr<models::AngleRegressor> knee;     // the pipeline's own copy of spec.knee_angle
+  std::vector<double> knee_window;                  // a window regressor's input
+  std::size_t knee_past = 0;                        // samples it reads before the decision window
 };
 
 Result<Parts> build_parts(PipelineSpec spec, models::Classifier& clf) {
@@ -53,19 +56,44 @@ Result<Parts> build_parts(PipelineSpec spec, models::Classifier& clf) {
     p.n_inputs = fx->n_columns();
     p.extractor.emplace(std::move(*fx));
   } else {
-    if (spec.context_samples > 0 || spec.log_amplitude_features)
+    const bool window_knee = spec.knee_angle && spec.knee_angle->input_kind() == models::InputKind::windows;
+    const std::size_t knee_past =
+        window_knee && spec.knee_angle->window_length() > spec.window_len
+            ? spec.knee_angle->window_length() - spec.window_len
+            : 0;
+    if (spec.log_amplitude_features || (spec.context_samples > 0 && spec.context_samples != knee_past))
       return make_error(ErrorCode::invalid_argument,
-                        "pipeline: context_samples and log_amplitude_features apply to feature classifiers only");
+                        "pipeline: context_samples and log_amplitude_features apply to feature classifiers only "
+                        "(a window classifier keeps past samples only for a knee-angle network that reads them)");
     p.n_inputs = spec.n_channels * spec.window_len;
   }
   if (spec.knee_angle) {
-    if (clf.input_kind() != models::InputKind::features)
-      return make_error(ErrorCode::invalid_argument, "pipeline: a knee-angle regressor needs a feature classifier "
-                                                     "(it reads the same feature row)");
-    if (spec.knee_angle->n_inputs() != p.n_inputs)
-      return make_error(ErrorCode::mismatch, "pipeline: the knee-angle regressor takes " +
-                                                 std::to_string(spec.knee_angle->n_inputs()) + " inputs, the row has " +
-                                                 std::to_string(p.n_inputs));
+    const models::AngleRegressor& k = *spec.knee_angle;
+    if (k.input_kind() == models::InputKind::features) {
+      if (clf.input_kind() != models::InputKind::features)
+        return make_error(ErrorCode::invalid_argument, "pipeline: a feature-row knee-angle regressor (" +
+                                                           k.kind_name() + ") needs a feature classifier (it reads "
+                                                           "the same feature row)");
+      if (k.n_inputs() != p.n_inputs)
+        return make_error(ErrorCode::mismatch, "pipeline: the knee-angle regressor takes " +
+                                                   std::to_string(k.n_inputs()) + " inputs, the row has " +
+                                                   std::to_string(p.n_inputs));
+    } else {
+      const std::size_t wl = k.window_length();
+      if (wl < spec.window_len || k.n_inputs() != spec.n_channels * wl)
+        return make_error(ErrorCode::mismatch,
+                          "pipeline: the knee-angle network reads " + std::to_string(k.n_inputs()) + " values (" +
+                              std::to_string(wl) + " samples per channel); the stream has " +
+                              std::to_string(spec.n_channels) + " channels and " + std::to_string(spec.window_len) +
+                              "-sample windows");
+      p.knee_past = wl - spec.window_len;
+      if (p.knee_past > spec.context_samples)
+        return make_error(ErrorCode::mismatch, "pipeline: the knee-angle network reads " +
+                                                   std::to_string(p.knee_past) + " samples before each window; the "
+                                                   "stream keeps " + std::to_string(spec.context_samples));
+      p.knee_window.assign(k.n_inputs(), 0.0);
+    }
+    p.knee = k.clone();
   }
   if (clf.n_inputs() != p.n_inputs)
     return make_error(ErrorCode::mismatch,
@@ -143,8 +171,22 @@ void classify_window(Parts& p, models::Classifier& clf, const double* window, st
       nonfinite = true;
       valid = false;
     }
-    // The knee angle from the same row (one dot product); the estimate is checked downstream (the follower).
-    if (valid && p.spec.knee_angle) d.knee_angle_deg = p.spec.knee_angle->predict_one({input, p.n_inputs});
+    // The knee angle, from the same row (ridge) or from the window and its past (a network); the estimate is
+    // checked downstream (the proportional follower).
+    if (valid && p.knee) {
+      if (p.knee->input_kind() == models::InputKind::features) {
+        d.knee_angle_deg = p.knee->estimate({input, p.n_inputs});
+      } else {
+        const std::size_t wl = p.spec.window_len, past = p.knee_past, have = std::min(past, window_start_sample);
+        double* dst = p.knee_window.data();
+        for (std::size_t c = 0; c < p.spec.n_channels; ++c, dst += past + wl) {
+          std::fill(dst, dst + (past - have), 0.0);  // before the stream start: zeros, as offline
+          std::copy_n(window + c * channel_stride - have, have + wl, dst + (past - have));
+        }
+        if (all_finite(p.knee_window.data(), p.knee_window.size()))
+          d.knee_angle_deg = p.knee->estimate(p.knee_window);
+      }
+    }
     if (!valid) {
       // not classified (counted above)
     } else if (Status s = clf.predict_proba(input, 1, p.n_inputs, probs.data()); !s) {

@@ -42,7 +42,7 @@
 #include "dsp/windowing.hpp"
 #include "features/features.hpp"
 #include "models/classifier.hpp"
-#include "models/ridge.hpp"
+#include "models/angle_regressor.hpp"
 #include "realtime/frame_ring.hpp"
 #include "realtime/postprocess.hpp"
 #include "realtime/timing.hpp"
@@ -63,19 +63,23 @@ struct PipelineSpec {
   std::size_t window_len = 250;             ///< samples (>= 3)
   std::size_t increment = 50;               ///< samples between window starts (>= 1)
   features::FeatureSpec features;           ///< used when the classifier takes feature rows
-  /// Feature classifiers only: > 0 adds a second feature block over the window and up to this many past
+  /// Feature classifiers: > 0 adds a second feature block over the window and up to this many past
   /// (filtered) samples, clipped at the stream start (create/reset), count and sum features divided by the
   /// samples covered: the row is [window block | context block] exactly as features::ContextFeatureExtractor
   /// and offline evaluation's "lda_context" define it. 0 = the window block alone. Bounded by
-  /// features::kMaxContextLengths context lengths (ceil(context_samples / increment) + 1).
+  /// features::kMaxContextLengths context lengths (ceil(context_samples / increment) + 1). Window classifiers
+  /// take none, except the past samples a window knee-angle regressor reads (then exactly those).
   std::size_t context_samples = 0;
   /// Feature classifiers only: log(max(v, 1e-12)) of the amplitude features (features::is_amplitude_feature)
   /// in every block.
   bool log_amplitude_features = false;
   PostProcessOptions post;                  ///< rejection (default 0.9), vote, dwell
-  /// Feature classifiers only: a knee-angle regressor on the same feature row (its inputs = the classifier's);
-  /// every decision then carries its estimate (Decision::knee_angle_deg). Null = none.
-  std::shared_ptr<const models::RidgeRegressor> knee_angle;
+  /// A knee-angle regressor; every decision then carries its estimate (Decision::knee_angle_deg). Null = none.
+  /// On feature rows (ridge): a feature classifier's own row (same inputs). On windows (a network): the filtered
+  /// window of regressor->window_length() samples ending at the decision window's last sample, which may reach
+  /// up to context_samples before the window (zeros before the stream start, as offline evaluation pads). The
+  /// pipeline runs its own clone() (a network owns scratch).
+  std::shared_ptr<const models::AngleRegressor> knee_angle;
   std::vector<control::IntentLabel> class_intents;  ///< per classifier class; empty = by class name
   std::size_t max_block_frames = 256;       ///< frames filtered per internal block (scratch size)
   /// Clock for emit stamps [ns]; empty = steady_now_ns. A simulation passes its own clock.

@@ -170,13 +170,20 @@ json pipeline_model_to_json(const PipelineModel& m) {
                          {"lowpass_hz", m.knee_angle_target.lowpass_hz},
                          {"lowpass_order", m.knee_angle_target.lowpass_order}}},
                        {"lead_samples", m.knee_angle_lead_samples},
-                       {"trained_on", m.knee_angle_trained_on},
-                       {"ridge", json::parse(m.knee_angle->to_json())}};
+                       {"trained_on", m.knee_angle_trained_on}};
+    if (const auto* ridge = dynamic_cast<const models::RidgeRegressor*>(m.knee_angle.get()))
+      j["knee_angle"]["ridge"] = json::parse(ridge->to_json());
+    else
+      j["knee_angle"]["network_file"] = m.knee_angle_network_file.filename().string();
   }
   return j;
 }
 
 Status save_pipeline_model(const PipelineModel& m, const fs::path& path) {
+  if (m.knee_angle && !dynamic_cast<const models::RidgeRegressor*>(m.knee_angle.get()) &&
+      (m.knee_angle_network_file.empty() || m.knee_angle_network_file.parent_path() != path.parent_path()))
+    return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                      "the knee-angle network must be saved next to the model first (knee_angle_network_file)");
   if (auto s = ensure_parent_dir(path); !s) return s;
   std::ofstream out(path, std::ios::trunc);
   out << pipeline_model_to_json(m).dump(1) << '\n';
@@ -259,8 +266,17 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
       }
       if (j.contains("knee_angle")) {
         const json& k = j.at("knee_angle");
-        auto ridge = models::RidgeRegressor::from_json(k.at("ridge").dump(), path.string());
-        if (!ridge) return ridge.error();
+        if (k.contains("ridge")) {
+          auto ridge = models::RidgeRegressor::from_json(k.at("ridge").dump(), path.string());
+          if (!ridge) return ridge.error();
+          m.knee_angle = std::make_shared<const models::RidgeRegressor>(std::move(*ridge));
+        } else {
+          const std::string name = k.at("network_file").get<std::string>();
+          if (name.empty() || fs::path(name).filename().string() != name)
+            return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                              "knee_angle.network_file must name a file next to the model, got '" + name + "'");
+          m.knee_angle_network_file = path.parent_path() / name;
+        }
         const json& t = k.at("target");
         if (t.value("unit", "") != "deg" || t.value("output_convention", "") != "flexion_positive")
           return make_error(ErrorCode::unsupported, path.string(), 0,
@@ -279,7 +295,6 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
             !s)
           return s.error();
         m.knee_angle_trained_on = k.value("trained_on", std::vector<std::string>{});
-        m.knee_angle = std::make_shared<const models::RidgeRegressor>(std::move(*ridge));
       }
       if (j.contains("provenance") && j["provenance"].is_object()) {
         const json& p = j["provenance"];
@@ -360,6 +375,9 @@ Result<realtime::PipelineSpec> pipeline_spec_for(const PipelineModel& m, double 
     ps.log_amplitude_features = m.log_amplitude;
   }
   ps.post = post;
+  if (!m.knee_angle && !m.knee_angle_network_file.empty())
+    return make_error(ErrorCode::unsupported, m.knee_angle_network_file.string(), 0,
+                      "the model's knee-angle network is not loaded (load the model with the app's loader)");
   ps.knee_angle = m.knee_angle;
   auto intents = model_class_intents(m);
   if (!intents) return intents.error();

@@ -79,10 +79,14 @@ struct PipelineModel {
   std::string network_arch;                ///< "cnn1d", ... (network set)
   std::filesystem::path network_file;      ///< where it was loaded from (network set)
   bool network_trained_zero_phase = false; ///< the network saw zero-phase windows; the stream is causal
-  /// Knee angle from the same feature row (proportional mode; LDA models only): the regressor, the target it was
-  /// trained on (channel, convention, smoothing: scoring a recording uses the same, so a recording read the other
-  /// way round is refused when the convention was stated), the lead it predicts ahead, its training files.
-  std::shared_ptr<const models::RidgeRegressor> knee_angle;
+  /// Knee angle (proportional mode; LDA models only): the regressor (ridge on the same feature row, or a network
+  /// on the filtered window and its past), the target it was trained on (channel, convention, smoothing: scoring a
+  /// recording uses the same, so a recording read the other way round is refused when the convention was stated),
+  /// the lead it predicts ahead, its training files.
+  std::shared_ptr<const models::AngleRegressor> knee_angle;
+  /// A network regressor's file. The JSON names it relative to itself ("knee_angle":{"network_file": ...});
+  /// load_pipeline_model sets this path and leaves knee_angle empty: the app's loader (models/torch) reads it.
+  std::filesystem::path knee_angle_network_file;
   models::KneeAngleTargetSpec knee_angle_target;
   std::size_t knee_angle_lead_samples = 0;
   std::vector<std::string> knee_angle_trained_on;

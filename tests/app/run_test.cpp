@@ -742,6 +742,63 @@ TEST(RunCommand, LibTorchModelWhoseChannelsTheRecordingLacksIsAMismatchNamingThe
   EXPECT_NE(r.err.find("lacks channel(s) TA, GM"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("RF, BF, VM, ST"), std::string::npos) << r.err;  // what the recording has
 }
+
+// The knee-angle network in the live chain: trained with the LDA on the same recordings, it reads the window and
+// the 750 past samples the LDA's context keeps, the knee follows it, and the model saved with it (JSON + network
+// file beside it) replays the same estimates.
+TEST(RunCommand, AKneeAngleNetworkDrivesProportionalModeAndTravelsWithTheModel) {
+  const auto root = myoexo::test::data_root();
+  if (!root || !fs::exists(*root / "uci-lower-limb" / "N_TXT" / "3Nsen.txt")) GTEST_SKIP() << "UCI data absent";
+  const fs::path d = *root / "uci-lower-limb";
+  std::string train;
+  for (const char* f : {"A_TXT/5Asen.txt", "A_TXT/5Apie.txt", "N_TXT/6Nsen.txt", "N_TXT/6Npie.txt"}) {
+    if (!train.empty()) train.push_back(',');
+    train.append((d / f).string());
+  }
+  const auto out = fresh_dir("out");
+  const auto model = out / "model.json";
+  const auto r = run_myoexo({"run", "--replay", (d / "N_TXT" / "3Nsen.txt").string(), "--train-on", train,
+                             "--lda-context", "750", "--proportional", "--knee-model", "cnn1d_context",
+                             "--knee-epochs", "2", "--seconds", "8", "--out", out.string(), "--no-plots",
+                             "--save-model", model.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("training the knee-angle network (cnn1d"), std::string::npos) << r.err;
+  const json s = read_json(out / "summary.json");
+  const json& k = s["knee_tracking"];
+  EXPECT_TRUE(k["proportional"].get<bool>());
+  EXPECT_TRUE(k["estimate_rmse_deg"].is_number());
+  EXPECT_GT(k["following_fraction"].get<double>(), 0.0);
+  const Log log = read_log(out / "run_log.csv");
+  const int est = log.col("knee_estimate_deg");
+  ASSERT_GE(est, 0);
+  std::size_t finite = 0;
+  for (const auto& row : log.rows)
+    finite += !row[std::size_t(est)].empty() && std::isfinite(std::stod(row[std::size_t(est)]));
+  EXPECT_GT(finite, log.rows.size() / 2);
+  // The model file names the network beside it; loaded back, the same replay gives the same estimates.
+  const json mj = read_json(model);
+  EXPECT_EQ(mj["knee_angle"]["network_file"], "model.knee_angle.pt");
+  EXPECT_FALSE(mj["knee_angle"].contains("ridge"));
+  ASSERT_TRUE(fs::exists(out / "model.knee_angle.pt"));
+  const auto out2 = fresh_dir("out2");
+  const auto r2 = run_myoexo({"run", "--replay", (d / "N_TXT" / "3Nsen.txt").string(), "--model", model.string(),
+                              "--proportional", "--seconds", "8", "--out", out2.string(), "--no-plots"});
+  ASSERT_EQ(r2.rc, 0) << r2.err;
+  const json s2 = read_json(out2 / "summary.json");
+  EXPECT_EQ(s2["knee_tracking"]["estimate_rmse_deg"], k["estimate_rmse_deg"]);
+  EXPECT_EQ(s2["knee_tracking"]["exo_rmse_deg"], k["exo_rmse_deg"]);
+  // A network file that is missing, or an LDA whose context is shorter than the network's past, is refused.
+  fs::remove(out / "model.knee_angle.pt");
+  const auto r3 = run_myoexo({"run", "--replay", (d / "N_TXT" / "3Nsen.txt").string(), "--model", model.string(),
+                              "--seconds", "1", "--out", fresh_dir("out3").string(), "--no-plots"});
+  EXPECT_NE(r3.rc, 0);
+  EXPECT_NE(r3.err.find("model.knee_angle.pt"), std::string::npos) << r3.err;
+  const auto r4 = run_myoexo({"run", "--replay", (d / "N_TXT" / "3Nsen.txt").string(), "--train-on", train,
+                              "--lda-context", "250", "--knee-angle", "--knee-model", "cnn1d_context", "--seconds",
+                              "1", "--out", fresh_dir("out4").string(), "--no-plots"});
+  EXPECT_NE(r4.rc, 0);
+  EXPECT_NE(r4.err.find("--lda-context 750"), std::string::npos) << r4.err;
+}
 #else
 TEST(RunCommand, LibTorchModelFileWithoutLibTorchIsAClearError) {
   const auto data = fresh_dir("data");

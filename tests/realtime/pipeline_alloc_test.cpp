@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <new>
@@ -13,6 +14,7 @@
 #include "realtime/pipeline.hpp"
 #include "realtime_test_util.hpp"
 #ifdef MYOEXO_HAVE_TORCH
+#include "models/torch/network_regressor.hpp"
 #include "models/torch/torch_classifier.hpp"
 #endif
 
@@ -114,7 +116,7 @@ struct Feeder {
   StreamingPipeline& p;
   const std::vector<double>& x;
   std::size_t nch;
-  std::size_t decisions = 0, flagged = 0;
+  std::size_t decisions = 0, flagged = 0, estimates = 0;  // estimates: decisions with a finite knee angle
   void operator()(std::size_t from, std::size_t to, std::size_t chunk) {
     for (std::size_t i = from; i < to; i += chunk) {
       const std::size_t m = std::min(chunk, to - i);
@@ -122,6 +124,7 @@ struct Feeder {
                       ChunkTiming{static_cast<double>(i) / 1000.0, steady_now_ns()}, [&](const Decision& d) {
                         ++decisions;
                         flagged += d.nonfinite_input;
+                        estimates += std::isfinite(d.knee_angle_deg);
                         p.record_command_sent(d, steady_now_ns());
                       });
     }
@@ -218,6 +221,39 @@ TEST(PipelineAllocation, TorchCnn1dSteadyStateAndNanBurstAllocateNothing) {
   EXPECT_GT(feed.flagged, 15u);
   EXPECT_EQ(p.stats().classifier_errors, 0u);
   EXPECT_EQ(n, 0u) << "allocations through the CNN1d pipeline (steady state and NaN burst)";
+}
+
+TEST(PipelineAllocation, KneeAngleNetworkEstimatesAllocateNothing) {
+  // The live proportional chain: the lda_context LDA and a one-output CNN1d on the window + its 750 past samples
+  // (pool 4, as configs/cnn1d_context.toml), estimating every decision, through clipped pasts and a NaN burst.
+  const auto rec = test::make_two_class_recording(6.0, 4, 3);
+  auto lda = test::train_context_lda(rec, 250, 50, 750, true);
+  ASSERT_TRUE(lda);
+  models::NetworkSpec ns;
+  ns.input.channel_names = {"ch0", "ch1", "ch2", "ch3"};
+  ns.input.window_length = 1000;
+  ns.input.window_increment = 50;
+  ns.arch.kind = models::ArchKind::cnn1d;
+  ns.arch.pool_size = 4;
+  ns.class_names = {models::kKneeAngleOutputName};
+  auto net = models::TorchClassifier::create(ns, 5);
+  ASSERT_TRUE(net) << net.error().message();
+  auto knee = models::NetworkAngleRegressor::create(std::move(*net));
+  ASSERT_TRUE(knee) << knee.error().message();
+  auto spec = test::make_context_spec(4, 250, 50, 750, true);
+  spec.knee_angle = std::make_shared<models::NetworkAngleRegressor>(std::move(*knee));
+  auto p = StreamingPipeline::create(spec, std::move(lda)).value();
+  const auto x = interleave_with_nan(rec, 3000, 3300);
+  Feeder feed{p, x, 4};
+  const std::size_t n = allocations_during([&] {
+    feed(0, 1500, 1);
+    feed(1500, 4500, 37);
+    feed(4500, 6000, 600);
+  });
+  EXPECT_EQ(feed.decisions, 116u);
+  EXPECT_GT(feed.flagged, 15u);
+  EXPECT_EQ(feed.estimates, feed.decisions - feed.flagged);  // every classified window carries an estimate
+  EXPECT_EQ(n, 0u) << "allocations on the knee-angle network's decision path";
 }
 #endif
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/test_data.hpp"
+#include "dsp/sos_filter.hpp"
 #include "io/io.hpp"
 #include "realtime_test_util.hpp"
 
@@ -456,6 +457,94 @@ TEST_F(ContextPipelineTest, CreateChecksTheContextAgainstTheClassifier) {
   spec = make_spec(4, 200, 25);
   spec.context_samples = 100;
   EXPECT_EQ(StreamingPipeline::create(spec, std::make_unique<EnergyWindowClassifier>(4, 200)).error().code,
+            ErrorCode::invalid_argument);
+}
+
+/// A window knee-angle regressor whose answer depends on every value and its place: sum of x[i] * (i % 97 + 1).
+class WindowProbe final : public models::AngleRegressor {
+ public:
+  WindowProbe(std::size_t channels, std::size_t length) : channels_(channels), length_(length) {}
+  models::InputKind input_kind() const noexcept override { return models::InputKind::windows; }
+  std::size_t n_inputs() const noexcept override { return channels_ * length_; }
+  std::size_t window_length() const noexcept override { return length_; }
+  std::string kind_name() const override { return "probe"; }
+  double estimate(std::span<const double> x) noexcept override {
+    if (x.size() != n_inputs()) return std::numeric_limits<double>::quiet_NaN();
+    double s = 0.0;
+    for (std::size_t i = 0; i < x.size(); ++i) s += x[i] * double(i % 97 + 1);
+    return s;
+  }
+  std::unique_ptr<models::AngleRegressor> clone() const override { return std::make_unique<WindowProbe>(*this); }
+
+ private:
+  std::size_t channels_, length_;
+};
+
+TEST_F(ContextPipelineTest, AKneeAngleNetworkReadsTheWindowAndItsPastInAnyChunking) {
+  auto spec = test::make_context_spec(4, 250, 50, 750, true);
+  WindowProbe probe(4, 1000);
+  spec.knee_angle = std::make_shared<WindowProbe>(probe);
+  // Expected: the causally filtered recording, each window's 1000 samples ending at its last sample, zeros
+  // before the stream start.
+  auto filter = dsp::SosFilter::create(*spec.filter, 4).value();
+  std::vector<double> y(rec_.samples.size());
+  ASSERT_TRUE(filter.process_channel_major(rec_.samples, y, rec_.n_samples).ok());
+  std::vector<double> input(4 * 1000);
+  const auto offline = decide_offline(spec, *lda_, rec_.samples, rec_.n_samples).value();
+  ASSERT_FALSE(offline.empty());
+  for (const Decision& d : offline) {
+    const std::size_t end = d.window_start_sample + 250;  // one past the window's last sample
+    for (std::size_t c = 0; c < 4; ++c)
+      for (std::size_t i = 0; i < 1000; ++i)
+        input[c * 1000 + i] = end + i >= 1000 ? y[c * rec_.n_samples + end + i - 1000] : 0.0;
+    ASSERT_NEAR(d.knee_angle_deg, probe.estimate(input), 1e-9 * std::abs(probe.estimate(input)))
+        << d.window_start_sample;
+  }
+  for (std::size_t max_chunk : {1u, 33u, 700u}) {
+    auto p = make_pipeline(spec);
+    const auto live = stream(p, rec_, 9, max_chunk);
+    ASSERT_EQ(live.size(), offline.size());
+    for (std::size_t k = 0; k < live.size(); ++k)
+      ASSERT_EQ(live[k].knee_angle_deg, offline[k].knee_angle_deg) << "chunks " << max_chunk << " decision " << k;
+  }
+  // A window with a replaced sample in the network's past gives no estimate.
+  io::Recording bad = rec_;
+  bad.samples[2 * bad.n_samples + 4000] = std::numeric_limits<double>::quiet_NaN();
+  for (const Decision& d : decide_offline(spec, *lda_, bad.samples, bad.n_samples).value()) {
+    const bool reads_it = d.window_start_sample + 249 >= 4000 && d.window_start_sample <= 4000 + 750;
+    EXPECT_EQ(std::isnan(d.knee_angle_deg), reads_it) << d.window_start_sample;
+  }
+}
+
+TEST_F(ContextPipelineTest, AKneeAngleNetworkMustFitTheStream) {
+  auto spec = test::make_context_spec(4, 250, 50, 750, true);
+  spec.knee_angle = std::make_shared<WindowProbe>(4, 1001);  // one sample more than window + context
+  auto r = StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda_));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::mismatch);
+  EXPECT_NE(r.error().message().find("751 samples before each window"), std::string::npos) << r.error().message();
+  spec.knee_angle = std::make_shared<WindowProbe>(3, 1000);  // another channel count
+  EXPECT_EQ(StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda_)).error().code,
+            ErrorCode::mismatch);
+  spec.knee_angle = std::make_shared<WindowProbe>(4, 200);  // shorter than the decision window
+  EXPECT_EQ(StreamingPipeline::create(spec, std::make_unique<models::LdaClassifier>(*lda_)).error().code,
+            ErrorCode::mismatch);
+  // A window classifier keeps past samples only for a network that reads them: 200 + 100 with context 100 works,
+  // and its decisions carry the estimate on both paths.
+  auto wspec = make_spec(4, 200, 25);
+  wspec.context_samples = 100;
+  wspec.knee_angle = std::make_shared<WindowProbe>(4, 300);
+  EnergyWindowClassifier clf(4, 200);
+  const auto offline = decide_offline(wspec, clf, rec_.samples, rec_.n_samples).value();
+  auto p = StreamingPipeline::create(wspec, std::make_unique<EnergyWindowClassifier>(4, 200)).value();
+  const auto live = stream(p, rec_, 12, 61);
+  ASSERT_EQ(live.size(), offline.size());
+  for (std::size_t k = 0; k < live.size(); ++k) {
+    ASSERT_TRUE(std::isfinite(live[k].knee_angle_deg)) << k;
+    ASSERT_EQ(live[k].knee_angle_deg, offline[k].knee_angle_deg) << k;
+  }
+  wspec.context_samples = 150;  // more than the network reads
+  EXPECT_EQ(StreamingPipeline::create(wspec, std::make_unique<EnergyWindowClassifier>(4, 200)).error().code,
             ErrorCode::invalid_argument);
 }
 

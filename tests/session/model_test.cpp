@@ -205,8 +205,11 @@ TEST(KneeAngleModel, TheRegressorRoundTripsAndRefusesWhatItCannotTrainOn) {
   fs::remove(p);
   ASSERT_TRUE(back) << back.error().message();
   ASSERT_TRUE(back->knee_angle);
-  EXPECT_EQ(back->knee_angle->coef(), m->knee_angle->coef());
-  EXPECT_EQ(back->knee_angle->intercept(), m->knee_angle->intercept());
+  const auto* ridge = dynamic_cast<const models::RidgeRegressor*>(m->knee_angle.get());
+  const auto* ridge_back = dynamic_cast<const models::RidgeRegressor*>(back->knee_angle.get());
+  ASSERT_TRUE(ridge && ridge_back);
+  EXPECT_EQ(ridge_back->coef(), ridge->coef());
+  EXPECT_EQ(ridge_back->intercept(), ridge->intercept());
   EXPECT_EQ(back->knee_angle_target.channel, "FX");
   EXPECT_EQ(back->knee_angle_trained_on, m->knee_angle_trained_on);
 

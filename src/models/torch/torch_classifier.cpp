@@ -191,9 +191,31 @@ Status TorchClassifier::predict_proba(const double* inputs, std::size_t n_rows, 
 Status TorchClassifier::predict_outputs(const double* inputs, std::size_t n_rows, std::size_t n_cols, double* out) {
   Impl& m = *impl_;
   if (Status s = check_rows(inputs, n_rows, n_cols, m.window_size()); !s) return s;
+  if (m.frozen) {
+    const std::size_t k = n_classes();
+    for (std::size_t r = 0; r < n_rows; ++r) m.frozen->predict_outputs(inputs + r * n_cols, out + r * k);
+    return {};
+  }
   if (m.reserved == 0)
     if (Status s = reserve(1); !s) return s;
   return torch_predict(m, inputs, n_rows, out, /*softmax=*/false);
+}
+
+Status TorchClassifier::scale_outputs(double scale, double offset) {
+  if (!std::isfinite(scale) || !std::isfinite(offset))
+    return make_error(ErrorCode::invalid_argument, "scale_outputs: the scale and offset must be finite");
+  try {
+    ::torch::NoGradGuard guard;
+    // The output layer is the last module registered as "out" (NetworkImpl).
+    for (auto& item : impl_->net->named_parameters()) {
+      if (item.key() == "out.weight") item.value().mul_(scale);
+      if (item.key() == "out.bias") item.value().mul_(scale).add_(offset);
+    }
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::invalid_argument, std::string("scale_outputs: ") + e.what());
+  }
+  impl_->refresh();
+  return {};
 }
 
 Status TorchClassifier::predict_proba_reference(const double* inputs, std::size_t n_rows, std::size_t n_cols,
@@ -248,8 +270,9 @@ Result<TorchClassifier> TorchClassifier::load(const std::filesystem::path& path,
                         "model made for channels " + join(spec->input.channel_names) + ", the data has " +
                             join(want));
   }
-  if (spec->class_names.size() < 2)
-    return make_error(ErrorCode::parse, path.string(), 0, "model file lists fewer than two classes");
+  // One output is a regressor (the knee angle); a classifier has two classes or more.
+  if (spec->class_names.empty())
+    return make_error(ErrorCode::parse, path.string(), 0, "model file lists no outputs (classes)");
   try {
     auto impl = std::make_unique<Impl>(*spec);
     impl->net->load(archive);

@@ -58,11 +58,16 @@ class TorchClassifier final : public Classifier {
   /// it was adapted from. The weights and the rest of the spec are untouched.
   void set_card(ModelCard card);
 
-  /// Logits-free convenience for tests and tools: probabilities of `n_rows` windows through LibTorch's own
-  /// forward (no frozen path), float32 inside. Same shapes as predict_proba.
   /// The network's raw outputs [n_rows x n_classes] (no softmax): the value of a one-output regressor (the
-  /// knee angle), on the LibTorch path. Same input checks as predict_proba.
+  /// knee angle). CNN1d: the frozen path (allocation-free on success); others: LibTorch's forward. Same input
+  /// checks as predict_proba.
   Status predict_outputs(const double* inputs, std::size_t n_rows, std::size_t n_cols, double* out);
+  /// Replaces every output y by scale * y + offset by rescaling the output layer (weights and bias): a regressor
+  /// trained on a standardised target then answers in the target's own unit. Errors: invalid_argument (a
+  /// non-finite scale or offset).
+  Status scale_outputs(double scale, double offset);
+  /// Probabilities of `n_rows` windows through LibTorch's own forward (no frozen path), for tests and tools.
+  /// Same shapes as predict_proba.
   Status predict_proba_reference(const double* inputs, std::size_t n_rows, std::size_t n_cols, double* out_probs);
 
   // ---- Classifier ----
