@@ -7,7 +7,7 @@
 #     and off: the exoskeleton knee against the recorded goniometer (RMSE, lag) and the estimate's own RMSE.
 # Usage: bash scripts/knee_angle_table.sh [OUT_DIR] [MODELS...]
 #   defaults: OUT_DIR=knee-angle-table, MODELS=ridge; networks: MYOEXO_EPOCHS=30 MYOEXO_EPOCHS_LOSO=10 bash
-#   scripts/knee_angle_table.sh out ridge cnn1d_context.  MYOEXO_REPLAYS=0 skips part 2; part 2 with the knee-angle
+#   scripts/knee_angle_table.sh out ridge cnn1d_context.  MYOEXO_REPLAYS=0 skips part 2, MYOEXO_TABLE=0 part 1; part 2 with the knee-angle
 #   network in the live chain: MYOEXO_KNEE_MODEL=cnn1d_context MYOEXO_KNEE_EPOCHS=10.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,8 +23,12 @@ epochs=()
 [ -n "${MYOEXO_EPOCHS:-}" ] && epochs+=(--epochs "$MYOEXO_EPOCHS")
 [ -n "${MYOEXO_EPOCHS_LOSO:-}" ] && epochs+=(--epochs-loso "$MYOEXO_EPOCHS_LOSO")
 
-echo "| model | protocol | movements | RMSE deg (mean / worst) | NMAE % (mean / worst) | R^2 (mean / worst) | fit s |"
-echo "|---|---|---|---|---|---|---|"
+if [ "${MYOEXO_TABLE:-1}" = "0" ]; then
+  models=""  # part 2 only
+else
+  echo "| model | protocol | movements | RMSE deg (mean / worst) | NMAE % (mean / worst) | R^2 (mean / worst) | fit s |"
+  echo "|---|---|---|---|---|---|---|"
+fi
 for m in $models; do
   dir="$out/$m"
   start=$(date +%s)

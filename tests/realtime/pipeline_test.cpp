@@ -510,7 +510,8 @@ TEST_F(ContextPipelineTest, AKneeAngleNetworkReadsTheWindowAndItsPastInAnyChunki
   // A window with a replaced sample in the network's past gives no estimate.
   io::Recording bad = rec_;
   bad.samples[2 * bad.n_samples + 4000] = std::numeric_limits<double>::quiet_NaN();
-  for (const Decision& d : decide_offline(spec, *lda_, bad.samples, bad.n_samples).value()) {
+  const auto with_nan = decide_offline(spec, *lda_, bad.samples, bad.n_samples).value();
+  for (const Decision& d : with_nan) {
     const bool reads_it = d.window_start_sample + 249 >= 4000 && d.window_start_sample <= 4000 + 750;
     EXPECT_EQ(std::isnan(d.knee_angle_deg), reads_it) << d.window_start_sample;
   }
