@@ -295,13 +295,11 @@ Status run_calibrate_person(const Context& ctx, const CalibrateOptions& opt) {
 Status run_calibrate(const Context& ctx, const CalibrateOptions& opt) {
   if (opt.model) return run_calibrate_person(ctx, opt);
   const auto t0 = std::chrono::steady_clock::now();
-  auto config = resolve_network_config(opt.config);
-  if (!config) return config.error();
-  auto net = models::load_network_spec(*config);
-  if (!net) return net.error();
-  auto cfg = train::load_train_config(*config);
-  if (!cfg) return cfg.error();
-  auto spec = data_spec_for_network(*net);
+  auto loaded = load_network_config(opt.config);
+  if (!loaded) return loaded.error();
+  const models::NetworkSpec& net = loaded->network;
+  const train::TrainConfig& cfg = loaded->train;
+  auto spec = data_spec_for_network(net);
   if (!spec) return spec.error();
 
   eval::CalibrationOptions co;
@@ -319,7 +317,7 @@ Status run_calibrate(const Context& ctx, const CalibrateOptions& opt) {
   if (co.modes.empty()) return make_error(ErrorCode::invalid_argument, "--modes: give head, full or both");
   if (opt.fine_tune_epochs == 0) return make_error(ErrorCode::invalid_argument, "--fine-tune-epochs must be >= 1");
 
-  co.base = *cfg;
+  co.base = cfg;
   if (opt.epochs) co.base.epochs = *opt.epochs;
   co.base.history_csv.clear();
   co.fine_tune = co.base;
@@ -388,8 +386,8 @@ Status run_calibrate(const Context& ctx, const CalibrateOptions& opt) {
   if (ctx.quiet) co.base.progress = false;
   if (!ctx.quiet) co.progress = [&ctx](const std::string& line) { ctx.err << "myoexo: " << line << '\n'; };
 
-  const std::string model_name = std::string(models::arch_kind_name(net->arch.kind)) + " (" +
-                                 config->filename().string() + ")";
+  const std::string model_name = std::string(models::arch_kind_name(net.arch.kind)) + " (" +
+                                 loaded->path.filename().string() + ")";
   log_line(ctx, "calibration of " + model_name + ": " + std::to_string(n_held) + " held-out subject(s), LOSO base " +
                     std::to_string(co.base.epochs) + " epoch(s), fine-tuning " + std::to_string(co.fine_tune.epochs) +
                     " epoch(s), " + std::to_string(jobs) + " job(s) ...");
@@ -403,7 +401,7 @@ Status run_calibrate(const Context& ctx, const CalibrateOptions& opt) {
       return models::TorchClassifier::load(file);
     };
   }
-  auto result = eval::run_calibration(*data, *spec, *net, co);
+  auto result = eval::run_calibration(*data, *spec, net, co);
   if (!result) return result.error();
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -411,7 +409,7 @@ Status run_calibrate(const Context& ctx, const CalibrateOptions& opt) {
   const double max_s = *std::max_element(opt.seconds.begin(), opt.seconds.end());
   nlohmann::json j = eval::calibration_to_json(*result);
   j["model"] = model_name;
-  j["config"] = config->string();
+  j["config"] = loaded->path.string();
   j["spec"] = spec->name;
   j["subjects"] = data->subjects;
   j["held_out"] = held_out;

@@ -46,18 +46,17 @@ Result<session::PipelineModel> train_knee_angle_network(const Context& ctx, std:
   if (m.network)
     return make_error(ErrorCode::invalid_argument, "a knee-angle network is added to an LDA pipeline model; this "
                                                    "model is a network");
-  auto cfg_path = resolve_network_config(options.config);
-  if (!cfg_path) return cfg_path.error();
-  auto net = models::load_network_spec(*cfg_path);
-  if (!net) return net.error();
-  auto cfg = train::load_train_config(*cfg_path);
-  if (!cfg) return cfg.error();
-  if (options.epochs) cfg->epochs = *options.epochs;
-  cfg->progress = false;
-  const std::size_t wl = net->input.window_length;
+  auto loaded = load_network_config(options.config);
+  if (!loaded) return loaded.error();
+  const fs::path& cfg_path = loaded->path;
+  const models::NetworkSpec& net = loaded->network;
+  train::TrainConfig& cfg = loaded->train;
+  if (options.epochs) cfg.epochs = *options.epochs;
+  cfg.progress = false;
+  const std::size_t wl = net.input.window_length;
   if (wl < m.window_len || wl - m.window_len > m.context_samples)
     return make_error(ErrorCode::invalid_argument,
-                      cfg_path->string(), 0,
+                      cfg_path.string(), 0,
                       "the network reads " + std::to_string(wl) + "-sample windows; the model's stream keeps its " +
                           std::to_string(m.window_len) + "-sample window and " + std::to_string(m.context_samples) +
                           " past samples (train the LDA with --lda-context " + std::to_string(wl - m.window_len) +
@@ -87,12 +86,12 @@ Result<session::PipelineModel> train_knee_angle_network(const Context& ctx, std:
     }
   }
   if (idx.size() < 2) return make_error(ErrorCode::empty, "knee angle: no training windows");
-  const models::NetworkSpec arch = eval::network_spec_for(data->emg, *ds, *net, context);
-  log_line(ctx, "training the knee-angle network (" + std::string(models::arch_kind_name(net->arch.kind)) + ", " +
-                    cfg_path->filename().string() + ", " + std::to_string(cfg->epochs) + " epochs, " +
+  const models::NetworkSpec arch = eval::network_spec_for(data->emg, *ds, net, context);
+  log_line(ctx, "training the knee-angle network (" + std::string(models::arch_kind_name(net.arch.kind)) + ", " +
+                    cfg_path.filename().string() + ", " + std::to_string(cfg.epochs) + " epochs, " +
                     std::to_string(idx.size()) + " windows of " + std::to_string(wl) +
                     " samples; target: the goniometer " + kt.target.channel + ", flexion positive) ...");
-  auto trained = eval::train_angle_network(arch, set, idx, targets, *cfg, context);
+  auto trained = eval::train_angle_network(arch, set, idx, targets, cfg, context);
   if (!trained) return trained.error();
   models::ModelCard card = trained->model.spec().card;
   card.signal_unit = m.signal_unit;

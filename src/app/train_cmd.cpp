@@ -114,6 +114,16 @@ std::vector<std::size_t> labelled_windows(const eval::PreparedData& data, const 
   return idx;
 }
 
+Result<NetworkConfig> load_network_config(const std::string& name_or_path) {
+  auto path = resolve_network_config(name_or_path);
+  if (!path) return path.error();
+  auto net = models::load_network_spec(*path);
+  if (!net) return net.error();
+  auto cfg = train::load_train_config(*path);
+  if (!cfg) return cfg.error();
+  return NetworkConfig{*path, std::move(*net), std::move(*cfg)};
+}
+
 Result<eval::DataSpec> data_spec_for_network(const models::NetworkSpec& net) {
   eval::DataSpec spec = eval::uci_ll_v1_spec();
   spec.channels = net.input.channel_names;

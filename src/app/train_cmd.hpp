@@ -21,12 +21,22 @@
 #include "eval/protocol.hpp"
 #include "io/io.hpp"
 #include "models/torch/network_spec.hpp"
+#include "train/train.hpp"
 
 namespace myoexo::app {
 
 /// A network config: a name ("cnn1d" -> <source tree>/configs/cnn1d.toml) or the path of a .toml file.
 /// Errors: invalid_argument (the file does not exist, naming the path tried).
 Result<std::filesystem::path> resolve_network_config(const std::string& name_or_path);
+
+/// A network config read whole: where it is, its network ([input], [model]) and its training ([train]).
+struct NetworkConfig {
+  std::filesystem::path path;
+  models::NetworkSpec network;
+  train::TrainConfig train;
+};
+/// resolve_network_config, then both tables. Errors: those of resolving and reading the file.
+Result<NetworkConfig> load_network_config(const std::string& name_or_path);
 
 /// Recordings of `ds` whose subject is in `keep` (empty = all) and not in `drop`. Every name in keep/drop
 /// must be a subject of `ds` (else invalid_argument listing the subjects there are).

@@ -787,7 +787,14 @@ TEST(RunCommand, AKneeAngleNetworkDrivesProportionalModeAndTravelsWithTheModel) 
   const json s2 = read_json(out2 / "summary.json");
   EXPECT_EQ(s2["knee_tracking"]["estimate_rmse_deg"], k["estimate_rmse_deg"]);
   EXPECT_EQ(s2["knee_tracking"]["exo_rmse_deg"], k["exo_rmse_deg"]);
-  // A network file that is missing, or an LDA whose context is shorter than the network's past, is refused.
+  // A network file cut short, a missing one, or an LDA whose context is shorter than the network's past, is refused
+  // with the file (or the fix) named.
+  const auto size = fs::file_size(out / "model.knee_angle.pt");
+  fs::resize_file(out / "model.knee_angle.pt", size / 2);
+  const auto cut = run_myoexo({"run", "--replay", (d / "N_TXT" / "3Nsen.txt").string(), "--model", model.string(),
+                               "--seconds", "1", "--out", fresh_dir("out_cut").string(), "--no-plots"});
+  EXPECT_NE(cut.rc, 0);
+  EXPECT_NE(cut.err.find("model.knee_angle.pt"), std::string::npos) << cut.err;
   fs::remove(out / "model.knee_angle.pt");
   const auto r3 = run_myoexo({"run", "--replay", (d / "N_TXT" / "3Nsen.txt").string(), "--model", model.string(),
                               "--seconds", "1", "--out", fresh_dir("out3").string(), "--no-plots"});

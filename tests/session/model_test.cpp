@@ -220,6 +220,43 @@ TEST(KneeAngleModel, TheRegressorRoundTripsAndRefusesWhatItCannotTrainOn) {
   j = pipeline_model_to_json(*m);
   j["knee_angle"]["target"]["output_convention"] = "flexion_negative";
   EXPECT_FALSE(load_json(j, "neg.json"));
+  // A knee-angle network is named beside the model: a path that leaves the folder, or an empty name, is refused.
+  for (const char* hostile : {"../elsewhere/knee.pt", "/etc/passwd", "sub/knee.pt", ""}) {
+    j = pipeline_model_to_json(*m);
+    j["knee_angle"].erase("ridge");
+    j["knee_angle"]["network_file"] = hostile;
+    auto r = load_json(j, "hostile.json");
+    ASSERT_FALSE(r) << hostile;
+    EXPECT_NE(r.error().message().find("next to the model"), std::string::npos) << r.error().message();
+  }
+  // A plain name loads as a file to read; until the app's loader has read it, no stream is built from the model.
+  j = pipeline_model_to_json(*m);
+  j["knee_angle"].erase("ridge");
+  j["knee_angle"]["network_file"] = "knee.knee_angle.pt";
+  auto named = load_json(j, "named.json");
+  ASSERT_TRUE(named) << named.error().message();
+  EXPECT_FALSE(named->knee_angle);
+  EXPECT_EQ(named->knee_angle_network_file.filename(), "knee.knee_angle.pt");
+  auto no_stream = pipeline_spec_for(*named, 1000.0);
+  ASSERT_FALSE(no_stream);
+  EXPECT_EQ(no_stream.error().code, ErrorCode::unsupported);
+  // Saving a model with a regressor that is not a ridge and has no file beside the JSON is refused, and nothing is
+  // written (the app saves the network first).
+  struct OtherRegressor final : models::AngleRegressor {
+    models::InputKind input_kind() const noexcept override { return models::InputKind::windows; }
+    std::size_t n_inputs() const noexcept override { return 4000; }
+    std::string kind_name() const override { return "other"; }
+    double estimate(std::span<const double>) noexcept override { return 0.0; }
+    std::unique_ptr<models::AngleRegressor> clone() const override { return std::make_unique<OtherRegressor>(); }
+  };
+  named->knee_angle = std::make_shared<OtherRegressor>();
+  named->knee_angle_network_file.clear();
+  const fs::path unsaved = temp_file("unsaved.json");
+  fs::remove(unsaved);
+  auto refused_save = save_pipeline_model(*named, unsaved);
+  ASSERT_FALSE(refused_save.ok());
+  EXPECT_NE(refused_save.error().message().find("knee-angle network must be saved"), std::string::npos);
+  EXPECT_FALSE(fs::exists(unsaved));
 
   // Training data without a goniometer: the error names the file and the missing channel.
   std::vector<io::Recording> no_fx{test::make_recording("rest", 5.0, 1), test::make_recording("gait", 5.0, 2)};
