@@ -234,6 +234,169 @@ struct BnReluMaxPool1d : ::torch::autograd::Function<BnReluMaxPool1d> {
   }
 };
 
+// ------------------------------------------------------------ fused BatchNorm (training) + ReLU + max-pool (2-D)
+
+// Training-mode BatchNorm2d followed by relu(max_pool2d(., pool x pool)) on x [N, C, H, W], the spectrogram
+// CNN's block. LibTorch runs it as three ops, keeps a normalised copy and int64 pool indices, and its CPU
+// max_pool2d alone was ~23 % of a paper_uci training step (perf). Here: two passes forward, one byte per output
+// for the winner (0 where the output was clamped to 0, else 1 + its row-major place in the pool), and a backward
+// that recomputes from x. Rows and columns past the last whole pool count in the statistics and get only the
+// BatchNorm part of the gradient, as in LibTorch.
+struct BnReluMaxPool2d : ::torch::autograd::Function<BnReluMaxPool2d> {
+  static Tensor forward(AutogradContext* ctx, Tensor x, Tensor weight, Tensor bias, Tensor running_mean,
+                        Tensor running_var, int64_t pool, double momentum, double eps) {
+    x = x.contiguous();
+    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), ho = h / pool, wo = w / pool;
+    const int64_t plane = h * w, oplane = ho * wo;
+    const double count = static_cast<double>(n * plane);
+    Tensor y = ::torch::empty({n, c, ho, wo}, x.options());
+    Tensor idx = ::torch::empty({n, c, ho, wo}, x.options().dtype(::torch::kUInt8));
+    Tensor mean = ::torch::empty({c}, x.options()), invstd = ::torch::empty({c}, x.options());
+    Tensor wt = weight.contiguous(), bt = bias.contiguous();
+    const float* xp = x.data_ptr<float>();
+    const float* wp = wt.data_ptr<float>();
+    const float* bp = bt.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    uint8_t* ip = idx.data_ptr<uint8_t>();
+    float* mp = mean.data_ptr<float>();
+    float* sp = invstd.data_ptr<float>();
+    std::vector<double> var_unbiased(static_cast<std::size_t>(c));
+    at::parallel_for(0, c, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const float* xc = xp + ch * plane;
+        const double mu = bn_pool_kernels::sum(xc, std::size_t(n), std::size_t(c * plane), std::size_t(plane)) / count;
+        const double ss = bn_pool_kernels::squared_deviations(xc, std::size_t(n), std::size_t(c * plane),
+                                                              std::size_t(plane), static_cast<float>(mu));
+        const double var = ss / count;
+        const double is = 1.0 / std::sqrt(var + eps);
+        mp[ch] = static_cast<float>(mu);
+        sp[ch] = static_cast<float>(is);
+        var_unbiased[std::size_t(ch)] = count > 1 ? ss / (count - 1) : var;
+        const float scale = static_cast<float>(wp[ch] * is), shift = static_cast<float>(bp[ch] - mu * wp[ch] * is);
+        for (int64_t i = 0; i < n; ++i) {
+          const float* a = xp + (i * c + ch) * plane;
+          float* o = yp + (i * c + ch) * oplane;
+          uint8_t* id = ip + (i * c + ch) * oplane;
+          if (pool == 2) {
+            // Straight-line 2x2: the first maximum in row-major order wins, as in LibTorch.
+            for (int64_t u = 0; u < ho; ++u) {
+              const float* r0 = a + 2 * u * w;
+              const float* r1 = r0 + w;
+              for (int64_t v = 0; v < wo; ++v) {
+                const float z0 = scale * r0[2 * v] + shift, z1 = scale * r0[2 * v + 1] + shift;
+                const float z2 = scale * r1[2 * v] + shift, z3 = scale * r1[2 * v + 1] + shift;
+                const bool top_second = z1 > z0, bottom_second = z3 > z2;
+                const float top = top_second ? z1 : z0, bottom = bottom_second ? z3 : z2;
+                const bool lower = bottom > top;
+                const float m = lower ? bottom : top;
+                const uint8_t best = static_cast<uint8_t>(lower ? (bottom_second ? 4 : 3) : (top_second ? 2 : 1));
+                const bool pos = m > 0.0f;
+                o[u * wo + v] = pos ? m : 0.0f;
+                id[u * wo + v] = pos ? best : 0;
+              }
+            }
+            continue;
+          }
+          for (int64_t u = 0; u < ho; ++u)
+            for (int64_t v = 0; v < wo; ++v) {
+              const float* corner = a + u * pool * w + v * pool;
+              float m = scale * corner[0] + shift;
+              int64_t best = 0;
+              for (int64_t r = 0; r < pool; ++r)
+                for (int64_t q = 0; q < pool; ++q) {
+                  const float val = scale * corner[r * w + q] + shift;
+                  if (val > m) m = val, best = r * pool + q;
+                }
+              const bool pos = m > 0.0f;
+              o[u * wo + v] = pos ? m : 0.0f;
+              id[u * wo + v] = pos ? static_cast<uint8_t>(best + 1) : 0;
+            }
+        }
+      }
+    });
+    {
+      ::torch::NoGradGuard guard;
+      float* rm = running_mean.data_ptr<float>();
+      float* rv = running_var.data_ptr<float>();
+      for (int64_t ch = 0; ch < c; ++ch) {
+        rm[ch] = static_cast<float>((1.0 - momentum) * rm[ch] + momentum * mp[ch]);
+        rv[ch] = static_cast<float>((1.0 - momentum) * rv[ch] + momentum * var_unbiased[std::size_t(ch)]);
+      }
+    }
+    ctx->save_for_backward({x, weight, idx, mean, invstd});
+    ctx->saved_data["pool"] = pool;
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    Tensor x = saved[0], wt = saved[1].contiguous(), idx = saved[2], mean = saved[3], invstd = saved[4];
+    const int64_t pool = ctx->saved_data["pool"].toInt();
+    Tensor go = grads[0].contiguous();
+    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), ho = h / pool, wo = w / pool;
+    const int64_t plane = h * w, oplane = ho * wo;
+    const double count = static_cast<double>(n * plane);
+    Tensor gx = ::torch::empty_like(x), gw = ::torch::empty({c}, wt.options()), gb = ::torch::empty({c}, wt.options());
+    const float* xp = x.data_ptr<float>();
+    const float* gp = go.data_ptr<float>();
+    const uint8_t* ip = idx.data_ptr<uint8_t>();
+    const float* mp = mean.data_ptr<float>();
+    const float* sp = invstd.data_ptr<float>();
+    const float* wp = wt.data_ptr<float>();
+    float* gxp = gx.data_ptr<float>();
+    float* gwp = gw.data_ptr<float>();
+    float* gbp = gb.data_ptr<float>();
+    // Offset of a pool's element from its corner, by winner byte - 1.
+    std::vector<int64_t> offset(static_cast<std::size_t>(pool * pool));
+    for (int64_t r = 0; r < pool; ++r)
+      for (int64_t q = 0; q < pool; ++q) offset[std::size_t(r * pool + q)] = r * w + q;
+    at::parallel_for(0, c, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const float mu = mp[ch], is = sp[ch];
+        double sum_dz = 0.0, sum_dz_x = 0.0;
+        for (int64_t i = 0; i < n; ++i) {
+          const float* a = xp + (i * c + ch) * plane;
+          const float* g = gp + (i * c + ch) * oplane;
+          const uint8_t* id = ip + (i * c + ch) * oplane;
+          float s0 = 0.0f, s1 = 0.0f;
+          for (int64_t u = 0; u < ho; ++u)
+            for (int64_t v = 0; v < wo; ++v) {
+              const int q = id[u * wo + v];
+              if (q == 0) continue;
+              const float gz = g[u * wo + v];
+              s0 += gz;
+              s1 += gz * a[u * pool * w + v * pool + offset[std::size_t(q - 1)]];
+            }
+          sum_dz += s0;
+          sum_dz_x += s1;
+        }
+        const double sum_dz_xhat = (sum_dz_x - static_cast<double>(mu) * sum_dz) * static_cast<double>(is);
+        gbp[ch] = static_cast<float>(sum_dz);
+        gwp[ch] = static_cast<float>(sum_dz_xhat);
+        const double k = static_cast<double>(wp[ch]) * is;
+        const double mean_dz = sum_dz / count, mean_dz_xhat = sum_dz_xhat / count;
+        const float kf = static_cast<float>(k);
+        const float beta = static_cast<float>(-k * is * mean_dz_xhat);
+        const float alpha = static_cast<float>(-k * mean_dz + k * is * mean_dz_xhat * mu);
+        for (int64_t i = 0; i < n; ++i) {
+          const float* a = xp + (i * c + ch) * plane;
+          const float* g = gp + (i * c + ch) * oplane;
+          const uint8_t* id = ip + (i * c + ch) * oplane;
+          float* o = gxp + (i * c + ch) * plane;
+#pragma omp simd
+          for (int64_t j = 0; j < plane; ++j) o[j] = alpha + beta * a[j];
+          for (int64_t u = 0; u < ho; ++u)
+            for (int64_t v = 0; v < wo; ++v) {
+              const int q = id[u * wo + v];
+              if (q != 0) o[u * pool * w + v * pool + offset[std::size_t(q - 1)]] += kf * g[u * wo + v];
+            }
+        }
+      }
+    });
+    return {gx, gw, gb, Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
+  }
+};
+
 // ------------------------------------------------------------ direct Conv1d ("same" padding, stride 1)
 
 // Conv1d through the direct kernels of direct_conv1d.hpp: forward, input gradient (the same kernel with the
@@ -397,6 +560,25 @@ Tensor bn_relu_maxpool1d(const Tensor& x, ::torch::nn::BatchNorm1d& bn, int64_t 
                                 o.eps());
 }
 
+Tensor bn_relu_maxpool2d(const Tensor& x, ::torch::nn::BatchNorm2d& bn, int64_t pool) {
+  const auto& o = bn->options;
+  const bool fusable = bn->is_training() && pool > 1 && pool <= 15 && o.affine() && o.track_running_stats() &&
+                       o.momentum().has_value() && x.scalar_type() == ::torch::kFloat && x.device().is_cpu() &&
+                       x.dim() == 4 && x.size(0) * x.size(2) * x.size(3) > 1 && x.size(2) / pool > 0 &&
+                       x.size(3) / pool > 0;
+  if (!fusable) {
+    Tensor z = bn->forward(x);
+    if (pool > 1) z = ::torch::max_pool2d(z, {pool, pool}, {pool, pool});
+    return ::torch::relu(z);
+  }
+  {
+    ::torch::NoGradGuard guard;
+    bn->num_batches_tracked += 1;
+  }
+  return BnReluMaxPool2d::apply(x, bn->weight, bn->bias, bn->running_mean, bn->running_var, pool, *o.momentum(),
+                                o.eps());
+}
+
 Tensor linear_eigen(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if (x.scalar_type() != ::torch::kFloat || !x.device().is_cpu() || x.dim() != 2)
     return ::torch::nn::functional::linear(x, weight, bias);
@@ -485,11 +667,7 @@ Tensor NetworkImpl::conv_features(Tensor x) {
   if (!conv1d_.empty()) {
     for (std::size_t i = 0; i < conv1d_.size(); ++i) x = bn_relu_maxpool1d(conv1d_direct(x, conv1d_[i]), bn1d_[i], pool);
   } else {
-    for (std::size_t i = 0; i < conv2d_.size(); ++i) {
-      x = bn2d_[i]->forward(conv2d_[i]->forward(x));
-      if (pool > 1) x = ::torch::max_pool2d(x, {pool, pool}, {pool, pool});
-      x = ::torch::relu(x);
-    }
+    for (std::size_t i = 0; i < conv2d_.size(); ++i) x = bn_relu_maxpool2d(conv2d_[i]->forward(x), bn2d_[i], pool);
   }
   return x;
 }

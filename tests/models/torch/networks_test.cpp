@@ -64,6 +64,53 @@ TEST(Networks, FusedTrainingBatchNormReluMaxPoolMatchesLibTorchValuesGradientsAn
   }
 }
 
+TEST(Networks, FusedTrainingBatchNorm2dReluMaxPoolMatchesLibTorchValuesGradientsAndRunningStatistics) {
+  ::torch::manual_seed(5);
+  // (129, 9): the paper configuration's spectrogram, whose last row and column no 2x2 pool covers; 13 x 5 with
+  // pool 3: a one-row, two-column tail.
+  struct Shape {
+    int64_t h, w, pool;
+  };
+  for (const Shape sh : {Shape{129, 9, 2}, Shape{8, 4, 2}, Shape{13, 5, 3}, Shape{64, 4, 2}}) {
+    ::torch::nn::BatchNorm2d fused(5), reference(5);
+    {
+      ::torch::NoGradGuard g;
+      for (auto* bn : {&fused, &reference}) {
+        (*bn)->weight.copy_(::torch::linspace(-1.5, 2.0, 5));  // a negative gamma flips the pool's winner
+        (*bn)->bias.copy_(::torch::linspace(0.3, -0.4, 5));
+        (*bn)->running_mean.fill_(0.2);
+        (*bn)->running_var.fill_(1.7);
+      }
+    }
+    Tensor x = ::torch::randn({6, 5, sh.h, sh.w}) * 3.0 + 1.0;
+    x.index_put_({0, 3, 0, 0}, 15.0);  // a tie for the maximum (gamma > 0 here): the first element wins
+    x.index_put_({0, 3, 0, 1}, 15.0);
+    x.index_put_({1, 4, 1, 0}, 20.0);  // a clear winner in the pool's second row
+    Tensor a = x.clone().requires_grad_(true), b = x.clone().requires_grad_(true);
+    Tensor ya = bn_relu_maxpool2d(a, fused, sh.pool);
+    Tensor yb = ::torch::relu(::torch::max_pool2d(reference->forward(b), {sh.pool, sh.pool}, {sh.pool, sh.pool}));
+    const std::string where = std::to_string(sh.h) + "x" + std::to_string(sh.w) + " pool " + std::to_string(sh.pool);
+    ASSERT_EQ(ya.sizes(), yb.sizes()) << where;
+    EXPECT_TRUE(::torch::allclose(ya, yb, 1e-5, 1e-5)) << where;
+    EXPECT_TRUE(::torch::allclose(fused->running_mean, reference->running_mean, 1e-6, 1e-6)) << where;
+    EXPECT_TRUE(::torch::allclose(fused->running_var, reference->running_var, 1e-5, 1e-6)) << where;
+    EXPECT_EQ(fused->num_batches_tracked.item<int64_t>(), reference->num_batches_tracked.item<int64_t>());
+    Tensor g = ::torch::randn(ya.sizes());
+    ya.backward(g);
+    yb.backward(g);
+    EXPECT_TRUE(::torch::allclose(a.grad(), b.grad(), 1e-4, 1e-5)) << where;
+    EXPECT_TRUE(::torch::allclose(fused->weight.grad(), reference->weight.grad(), 1e-4, 1e-5)) << where;
+    EXPECT_TRUE(::torch::allclose(fused->bias.grad(), reference->bias.grad(), 1e-4, 1e-5)) << where;
+  }
+  // Eval mode takes LibTorch's ops with the running statistics and leaves them alone.
+  ::torch::nn::BatchNorm2d bn(3);
+  bn->eval();
+  Tensor x = ::torch::randn({2, 3, 6, 4});
+  EXPECT_TRUE(::torch::allclose(bn_relu_maxpool2d(x, bn, 2),
+                                ::torch::relu(::torch::max_pool2d(bn->forward(x), {2, 2}, {2, 2})), 1e-6, 1e-6));
+  EXPECT_EQ(bn->num_batches_tracked.item<int64_t>(), 0);
+}
+
 TEST(Networks, DirectConvolutionMatchesLibTorchValuesAndGradients) {
   ::torch::manual_seed(7);
   struct Shape {
