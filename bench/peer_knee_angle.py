@@ -21,6 +21,7 @@ Models:
   mlp_pooled     StandardScaler + MLPRegressor((64,), alpha 1e-2, early stopping) on every subject's training
                  part of the movement, with a one-hot subject indicator as extra inputs (the test parts, the last
                  30 % of each recording, are never seen; the other subjects' early data is)
+  hgb_mlp_mean   the mean of the two estimates above
 
 Usage: /usr/bin/python3 bench/peer_knee_angle.py [--data ../shared/datasets] [--models ridge_lagged,hgb_subject]
                                                  [--json out.json]
@@ -45,7 +46,7 @@ LABELS = {"mar": "gait", "sen": "sitting", "pie": "standing"}
 EXCLUDE = {"2Npie", "2Nsen"}
 FILE_RE = re.compile(r"^(\d+[AN])(mar|sen|pie)\.txt$", re.IGNORECASE)
 WIN, INC, SPLIT, SEG, NSEG = 250, 50, 0.7, 50, 20
-MODELS = ("ridge_lagged", "hgb_subject", "mlp_pooled")
+MODELS = ("ridge_lagged", "hgb_subject", "mlp_pooled", "hgb_mlp_mean")
 
 
 def read_uci_ll(path):
@@ -193,7 +194,12 @@ def main():
         rows = {}
         for movement in ("gait", "sitting", "standing"):
             rs = [r for r in recs if r["movement"] == movement]
-            preds = mlp_pooled(rs, subjects) if model == "mlp_pooled" else [globals()[model](r) for r in rs]
+            if model == "mlp_pooled":
+                preds = mlp_pooled(rs, subjects)
+            elif model == "hgb_mlp_mean":
+                preds = [0.5 * (hgb_subject(r) + p) for r, p in zip(rs, mlp_pooled(rs, subjects))]
+            else:
+                preds = [globals()[model](r) for r in rs]
             rows[movement] = [dict(subject=r["subject"], **scores(p, r["yte"])) for r, p in zip(rs, preds)]
         result["models"][model] = {"seconds": time.perf_counter() - t0, "per_movement": rows}
         for movement, v in rows.items():
