@@ -12,6 +12,8 @@ PACKAGES=(
   libeigen3-dev libfftw3-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
   libbiosig-dev libplplot-dev plplot-driver-cairo libcmark-gfm-dev libcmark-gfm-extensions-dev libcpp-httplib-dev libssl-dev libzip-dev libpugixml-dev
   libserialport-dev libmujoco-dev libtorch-dev libzmq3-dev cppzmq-dev
+  # knee-angle trees are trained with XGBoost (estimating needs no library)
+  libxgboost-dev
   # the BLAS a user installs: LibTorch (and the PyTorch peer) call the system's libblas.so.3, reference BLAS
   # unless this is installed (the speed tables name the BLAS each figure ran with)
   libopenblas0-pthread

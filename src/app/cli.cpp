@@ -369,7 +369,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ev_cmd->add_option("--protocol", ev.protocol, "W (within), P (pooled), L (loso) or all");
   ev_cmd->add_option("--model", ev.model, "lda (HTD, the peers' baseline), lda_context (log-HTD + 750 past samples, "
                                           "a declared variant), a network config name (cnn1d, cnn1d_context, lstm, "
-                                          "cnn_lstm, spectrogram_cnn: configs/NAME.toml) or a network config (.toml)");
+                                          "cnn_lstm, spectrogram_cnn: configs/NAME.toml) or a network config (.toml); with --target "
+                                          "knee_angle also ridge (the default) and trees (gradient-boosted trees on "
+                                          "the log RMS of 20 x 50-sample segments per channel)");
   std::size_t ev_epochs = 0, ev_epochs_l = 0;
   auto* ev_epochs_opt = ev_cmd->add_option("--epochs", ev_epochs, "Networks: epochs for W and P (default: the "
                                                                   "config's [train] epochs)")

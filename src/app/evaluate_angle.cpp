@@ -47,8 +47,9 @@ Result<std::string> evaluate_angle_recordings(const Context& ctx, std::span<cons
   const std::string model = ascii_lower(opt.model);
   // "lda" is the command's default model name: here it means the linear model on the same rows, ridge.
   const bool linear = model == "ridge" || model == "lda" || model == "lda_context";
+  const bool trees = model == "trees";
   std::filesystem::path network_config;
-  if (!linear) {
+  if (!linear && !trees) {
 #ifdef MYOEXO_HAVE_TORCH
     auto c = resolve_network_config(opt.model);
     if (!c) return c.error();
@@ -106,6 +107,16 @@ Result<std::string> evaluate_angle_recordings(const Context& ctx, std::span<cons
     eval::RegressFn regress;
     if (linear) {
       regress = eval::make_ridge_regress(*fspec, variant, ro, alphas);
+    } else if (trees) {
+      const models::LaggedEnvelope envelope;
+      const models::GradientBoostingOptions go;
+      regress = eval::make_tree_regress(envelope, go);
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "gradient-boosted trees (XGBoost, %zu rounds, depth %zu, learning rate %g) on the "
+                    "log RMS of %zu x %zu-sample segments per channel (window + %zu past samples)", go.rounds,
+                    go.max_depth, go.learning_rate, envelope.segments, envelope.segment,
+                    envelope.window_length() - spec->data.window.length);
+      model_name = buf;
     } else {
 #ifdef MYOEXO_HAVE_TORCH
       auto net = models::load_network_spec(network_config);

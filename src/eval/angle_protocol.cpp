@@ -365,6 +365,45 @@ RegressFn make_ridge_regress(const features::FeatureSpec& feature_spec, const Ld
   };
 }
 
+RegressFn make_tree_regress(const models::LaggedEnvelope& envelope, const models::GradientBoostingOptions& options) {
+  struct Cache {
+    std::mutex mutex;
+    std::uint64_t set_id = 0;
+    std::vector<float> rows;  // [windows x n_features]
+  };
+  auto cache = std::make_shared<Cache>();
+  return [envelope, options, cache](const WindowSet& set, std::span<const std::size_t> train, std::span<const double> y,
+                                    std::span<const std::size_t> test, std::span<double> estimates,
+                                    const FoldContext&) -> Status {
+    if (envelope.window_length() < set.length)
+      return make_error(ErrorCode::invalid_argument, "trees: the envelope covers " +
+                                                         std::to_string(envelope.window_length()) + " samples, less "
+                                                         "than the " + std::to_string(set.length) + "-sample windows");
+    if (!models::gradient_boosting_available())
+      return make_error(ErrorCode::unsupported, "trees: this build has no XGBoost (install libxgboost-dev)");
+    const std::size_t ch = set.n_channels(), p = envelope.n_features(ch);
+    std::unique_lock<std::mutex> lock(cache->mutex);
+    if (cache->set_id != set.id || set.id == 0) {
+      const std::size_t context = envelope.window_length() - set.length;
+      cache->rows.assign(set.windows.size() * p, 0.0f);
+      std::vector<double> window(ch * envelope.window_length());
+      for (std::size_t i = 0; i < set.windows.size(); ++i) {
+        set.copy_window_with_context(i, context, window.data());
+        envelope.compute(window.data(), ch, cache->rows.data() + i * p);
+      }
+      cache->set_id = set.id;
+    }
+    std::vector<float> x(train.size() * p), xt(test.size() * p), yf(y.begin(), y.end());
+    for (std::size_t i = 0; i < train.size(); ++i) std::copy_n(cache->rows.data() + train[i] * p, p, x.data() + i * p);
+    for (std::size_t i = 0; i < test.size(); ++i) std::copy_n(cache->rows.data() + test[i] * p, p, xt.data() + i * p);
+    lock.unlock();
+    auto trees = models::fit_gradient_boosting(x, train.size(), p, yf, options);
+    if (!trees) return trees.error();
+    for (std::size_t i = 0; i < test.size(); ++i) estimates[i] = trees->predict(xt.data() + i * p);
+    return {};
+  };
+}
+
 nlohmann::json angle_evaluation_to_json(const AngleEvaluation& r) {
   using nlohmann::json;
   auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };

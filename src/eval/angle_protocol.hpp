@@ -25,7 +25,9 @@
 #include "core/error.hpp"
 #include "eval/protocol.hpp"
 #include "io/recording.hpp"
+#include "models/gradient_boosting.hpp"
 #include "models/knee_angle.hpp"
+#include "models/tree_ensemble.hpp"
 #include "models/ridge.hpp"
 
 namespace myoexo::eval {
@@ -122,6 +124,13 @@ Result<AngleEvaluation> run_angle_protocol(const AngleData& data, const AngleSpe
 /// with the lowest validation RMSE is refitted on all training windows. The test windows never take part.
 RegressFn make_ridge_regress(const features::FeatureSpec& feature_spec, const LdaVariant& variant,
                              const models::RidgeOptions& ridge_options = {}, std::vector<double> alphas = {});
+
+/// Gradient-boosted regression trees (models::fit_gradient_boosting, XGBoost) on the lagged envelope of each window
+/// and the envelope.window_length() - window length samples before it (zeros where that past would reach before
+/// the window's segment, as the live stream's zeros before its start); the envelope rows are computed once per
+/// WindowSet. Errors: invalid_argument (an envelope shorter than the protocol's windows), unsupported (a build
+/// without XGBoost), those of the fit.
+RegressFn make_tree_regress(const models::LaggedEnvelope& envelope, const models::GradientBoostingOptions& options);
 
 /// RMSE, MAE, NMAE (% of max - min of the targets), R^2 of estimates against targets (same size, >= 2).
 AngleFoldScore angle_scores(std::span<const double> targets, std::span<const double> estimates);

@@ -18,18 +18,7 @@ namespace {
 
 /// Writes window i (with `context` past samples, zeros before its origin) as float [channels x (context+len)].
 void copy_input(const WindowSet& set, std::size_t i, std::size_t context, float* out) {
-  const WindowRef& w = set.windows[i];
-  const PreparedRecording& rec = set.data->recordings[w.recording];
-  const std::size_t total = context + set.length;
-  const std::size_t first = std::size_t(w.start) >= context ? w.start - context : 0;  // unclamped sample index
-  const std::size_t begin = std::max<std::size_t>(first, w.origin);
-  const std::size_t pad = (begin - first) + (std::size_t(w.start) < context ? context - w.start : 0);
-  for (std::size_t c = 0; c < set.n_channels(); ++c) {
-    float* dst = out + c * total;
-    std::fill(dst, dst + pad, 0.0f);
-    const double* src = rec.samples.data() + c * rec.n_samples + begin;
-    for (std::size_t k = pad; k < total; ++k) dst[k] = static_cast<float>(src[k - pad]);
-  }
+  set.copy_window_with_context(i, context, out);
 }
 
 /// Predicted classes of windows `idx` with `model`, in batches.

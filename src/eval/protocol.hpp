@@ -118,6 +118,24 @@ struct WindowSet {
   std::size_t channel_stride(std::size_t i) const noexcept { return data->recordings[windows[i].recording].n_samples; }
   /// Copies window i to out, channel-major [n_channels x length].
   void copy_window(std::size_t i, double* out) const noexcept;
+  /// Window i with `context` past samples before it, channel-major [n_channels x (context + length)]; zeros where
+  /// the past would reach before the window's origin (the live stream's zeros before its start). T: float or double.
+  template <typename T>
+  void copy_window_with_context(std::size_t i, std::size_t context, T* out) const noexcept {
+    const WindowRef& w = windows[i];
+    const std::size_t n = data->recordings[w.recording].n_samples;
+    const double* samples = data->recordings[w.recording].samples.data();
+    const std::size_t total = context + length;
+    const std::size_t first = std::size_t(w.start) >= context ? w.start - context : 0;  // unclamped sample index
+    const std::size_t begin = first > w.origin ? first : std::size_t(w.origin);
+    const std::size_t pad = (begin - first) + (std::size_t(w.start) < context ? context - w.start : 0);
+    for (std::size_t c = 0; c < n_channels(); ++c) {
+      T* dst = out + c * total;
+      for (std::size_t k = 0; k < pad; ++k) dst[k] = T(0);
+      const double* src = samples + c * n + begin;
+      for (std::size_t k = pad; k < total; ++k) dst[k] = static_cast<T>(src[k - pad]);
+    }
+  }
 };
 
 /// A fresh WindowSet::id (process-wide, never 0).
