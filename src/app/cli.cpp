@@ -251,9 +251,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                                                                 "after the window's end (0..500 ms)")
       ->check(kFiniteNumber)->check(CLI::Range(0.0, 500.0));
   run_cmd->add_option("--knee-model", run.knee_model,
-                      "With --train-on: the knee-angle regressor: ridge (on the LDA's feature row; default) or a "
-                      "network config (cnn1d_context, a .toml): a one-output network on the filtered window and the "
-                      "past samples the LDA's context keeps (--lda-context must cover them)");
+                      "With --train-on: the knee-angle regressor: ridge (on the LDA's feature row; default), trees "
+                      "(gradient-boosted trees on the log RMS of 20 x 50-sample segments of the filtered window and "
+                      "its past; needs --lda-context 750) or a network config (cnn1d_context, a .toml): a one-output "
+                      "network on the filtered window and the past samples the LDA's context keeps (--lda-context "
+                      "must cover them)");
   run_cmd->add_option("--knee-epochs", run.knee_epochs, "With a network --knee-model: training epochs (default: the "
                                                         "config's)")
       ->check(CLI::Range(1, 100000));

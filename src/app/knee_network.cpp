@@ -2,9 +2,11 @@
 
 #include <cmath>
 
+#include "eval/angle_protocol.hpp"
+#include "models/gradient_boosting.hpp"
+#include "models/tree_ensemble.hpp"
 #ifdef MYOEXO_HAVE_TORCH
 #include "app/train_cmd.hpp"
-#include "eval/angle_protocol.hpp"
 #include "eval/network_protocol.hpp"
 #include "models/torch/network_regressor.hpp"
 #include "models/torch/network_spec.hpp"
@@ -15,7 +17,6 @@ namespace myoexo::app {
 
 namespace fs = std::filesystem;
 
-#ifdef MYOEXO_HAVE_TORCH
 namespace {
 
 /// The front end of an LDA pipeline model as the evaluation stage's DataSpec (band-pass or none).
@@ -35,8 +36,46 @@ Result<eval::DataSpec> model_data_spec(const session::PipelineModel& m) {
   return ds;
 }
 
+
+/// The windows a knee-angle model of `m` trains on: the model's front end over `train`, every window whose target
+/// (the goniometer at its last sample + lead) lies inside its recording, with the target. `set` indexes `data`.
+struct KneeTrainingWindows {
+  eval::AngleData data;
+  eval::WindowSet set;
+  std::vector<std::size_t> idx;
+  std::vector<double> targets;
+};
+
+Result<std::unique_ptr<KneeTrainingWindows>> knee_training_windows(std::span<const io::Recording> train,
+                                                                   const session::PipelineModel& m,
+                                                                   const session::KneeAngleTraining& kt) {
+  auto ds = model_data_spec(m);
+  if (!ds) return ds.error();
+  eval::AngleSpec as;
+  as.data = *ds;
+  as.target = kt.target;
+  as.lead_samples = kt.lead_samples;
+  auto data = eval::prepare_angle_data(train, as);
+  if (!data) return data.error();
+  auto w = std::make_unique<KneeTrainingWindows>();
+  w->data = std::move(*data);
+  w->set.data = &w->data.emg;
+  w->set.length = m.window_len;
+  w->set.id = eval::next_window_set_id();
+  for (std::size_t r = 0; r < w->data.emg.recordings.size(); ++r) {
+    const auto& target = w->data.targets[r].angle_deg;
+    for (std::size_t i : eval::append_windows(w->set, r, 0, w->data.emg.recordings[r].n_samples, m.increment)) {
+      const std::size_t at = w->set.windows[i].start + m.window_len - 1 + kt.lead_samples;
+      if (at >= target.size()) continue;
+      w->idx.push_back(i);
+      w->targets.push_back(target[at]);
+    }
+  }
+  if (w->idx.size() < 2) return make_error(ErrorCode::empty, "knee angle: no training windows");
+  return w;
+}
+
 }  // namespace
-#endif
 
 Result<session::PipelineModel> train_knee_angle_network(const Context& ctx, std::span<const io::Recording> train,
                                                         session::PipelineModel m,
@@ -62,31 +101,14 @@ Result<session::PipelineModel> train_knee_angle_network(const Context& ctx, std:
                           " past samples (train the LDA with --lda-context " + std::to_string(wl - m.window_len) +
                           ", or pick a network with a shorter window)");
   const std::size_t context = wl - m.window_len;
+  auto windows = knee_training_windows(train, m, kt);
+  if (!windows) return windows.error();
+  const eval::WindowSet& set = (*windows)->set;
+  const std::vector<std::size_t>& idx = (*windows)->idx;
+  const std::vector<double>& targets = (*windows)->targets;
   auto ds = model_data_spec(m);
   if (!ds) return ds.error();
-  eval::AngleSpec as;
-  as.data = *ds;
-  as.target = kt.target;
-  as.lead_samples = kt.lead_samples;
-  auto data = eval::prepare_angle_data(train, as);
-  if (!data) return data.error();
-  eval::WindowSet set;
-  set.data = &data->emg;
-  set.length = m.window_len;
-  set.id = eval::next_window_set_id();
-  std::vector<std::size_t> idx;
-  std::vector<double> targets;
-  for (std::size_t r = 0; r < data->emg.recordings.size(); ++r) {
-    const auto& target = data->targets[r].angle_deg;
-    for (std::size_t i : eval::append_windows(set, r, 0, data->emg.recordings[r].n_samples, m.increment)) {
-      const std::size_t at = set.windows[i].start + m.window_len - 1 + kt.lead_samples;
-      if (at >= target.size()) continue;
-      idx.push_back(i);
-      targets.push_back(target[at]);
-    }
-  }
-  if (idx.size() < 2) return make_error(ErrorCode::empty, "knee angle: no training windows");
-  const models::NetworkSpec arch = eval::network_spec_for(data->emg, *ds, net, context);
+  const models::NetworkSpec arch = eval::network_spec_for((*windows)->data.emg, *ds, net, context);
   log_line(ctx, "training the knee-angle network (" + std::string(models::arch_kind_name(net.arch.kind)) + ", " +
                     cfg_path.filename().string() + ", " + std::to_string(cfg.epochs) + " epochs, " +
                     std::to_string(idx.size()) + " windows of " + std::to_string(wl) +
@@ -112,6 +134,51 @@ Result<session::PipelineModel> train_knee_angle_network(const Context& ctx, std:
   return make_error(ErrorCode::unsupported, "a knee-angle network needs LibTorch; this myoexo was built without it "
                                             "(use the ridge regressor)");
 #endif
+}
+
+Result<session::PipelineModel> train_knee_angle_trees(const Context& ctx, std::span<const io::Recording> train,
+                                                      session::PipelineModel m, const session::KneeAngleTraining& kt,
+                                                      const models::LaggedEnvelope& envelope,
+                                                      const models::GradientBoostingOptions& options) {
+  if (m.network)
+    return make_error(ErrorCode::invalid_argument, "knee-angle trees are added to an LDA pipeline model; this model "
+                                                   "is a network");
+  const std::size_t wl = envelope.window_length();
+  if (wl < m.window_len || wl - m.window_len > m.context_samples)
+    return make_error(ErrorCode::invalid_argument,
+                      "the knee-angle trees read " + std::to_string(wl) + "-sample windows; the model's stream keeps its " +
+                          std::to_string(m.window_len) + "-sample window and " + std::to_string(m.context_samples) +
+                          " past samples (train the LDA with --lda-context " +
+                          std::to_string(wl > m.window_len ? wl - m.window_len : 0) + ")");
+  if (!models::gradient_boosting_available())
+    return make_error(ErrorCode::unsupported, "knee-angle trees are trained with XGBoost; this myoexo was built "
+                                              "without it (install libxgboost-dev and configure again)");
+  auto windows = knee_training_windows(train, m, kt);
+  if (!windows) return windows.error();
+  const eval::WindowSet& set = (*windows)->set;
+  const std::size_t ch = set.n_channels(), p = envelope.n_features(ch), n = (*windows)->idx.size();
+  log_line(ctx, "training the knee-angle trees (XGBoost, " + std::to_string(options.rounds) + " rounds of depth " +
+                    std::to_string(options.max_depth) + ", on the log RMS of " + std::to_string(envelope.segments) +
+                    " x " + std::to_string(envelope.segment) + "-sample segments per channel, " + std::to_string(n) +
+                    " windows; target: the goniometer " + kt.target.channel + ", flexion positive) ...");
+  std::vector<float> x(n * p), y(n);
+  std::vector<double> window(ch * wl);
+  for (std::size_t i = 0; i < n; ++i) {
+    set.copy_window_with_context((*windows)->idx[i], wl - m.window_len, window.data());
+    envelope.compute(window.data(), ch, x.data() + i * p);
+    y[i] = static_cast<float>((*windows)->targets[i]);
+  }
+  auto trees = models::fit_gradient_boosting(x, n, p, y, options);
+  if (!trees) return trees.error();
+  auto reg = models::EnvelopeTreeRegressor::create(envelope, ch, std::move(*trees));
+  if (!reg) return reg.error();
+  m.knee_angle = std::make_shared<const models::EnvelopeTreeRegressor>(std::move(*reg));
+  m.knee_angle_network_file.clear();
+  m.knee_angle_target = kt.target;
+  m.knee_angle_lead_samples = kt.lead_samples;
+  m.knee_angle_trained_on.clear();
+  for (const auto& r : train) m.knee_angle_trained_on.push_back(r.source_path.filename().string());
+  return m;
 }
 
 Status attach_knee_angle_network(session::PipelineModel& m) {

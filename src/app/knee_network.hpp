@@ -15,6 +15,8 @@
 #include "app/common.hpp"
 #include "core/error.hpp"
 #include "io/recording.hpp"
+#include "models/gradient_boosting.hpp"
+#include "models/tree_ensemble.hpp"
 #include "session/model.hpp"
 
 namespace myoexo::app {
@@ -34,6 +36,15 @@ Result<session::PipelineModel> train_knee_angle_network(const Context& ctx, std:
                                                         session::PipelineModel m,
                                                         const session::KneeAngleTraining& kt,
                                                         const KneeNetworkOptions& options);
+
+/// Adds knee-angle trees to the LDA pipeline model `m`: gradient-boosted trees (XGBoost) on the lagged envelope of
+/// the model's filtered window and the past samples before it (envelope.window_length() in all, which the model's
+/// context must cover), target as for the network. Errors: invalid_argument (a network pipeline model, an envelope
+/// longer than the stream keeps), unsupported (no XGBoost), mismatch (no angle channel), those of the fit.
+Result<session::PipelineModel> train_knee_angle_trees(const Context& ctx, std::span<const io::Recording> train,
+                                                      session::PipelineModel m, const session::KneeAngleTraining& kt,
+                                                      const models::LaggedEnvelope& envelope = {},
+                                                      const models::GradientBoostingOptions& options = {});
 
 /// Loads the knee-angle network a pipeline-model JSON names (m.knee_angle_network_file) and checks it against the
 /// model: same channels, same causal filter, a window of the model's window plus at most its context. Nothing to do

@@ -1127,6 +1127,10 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
         auto k = session::train_knee_angle_regressor(keep, model, kt);
         if (!k) return k.error();
         model = std::move(*k);
+      } else if (ascii_lower(opt.knee_model) == "trees") {
+        auto k = train_knee_angle_trees(ctx, keep, model, kt);
+        if (!k) return k.error();
+        model = std::move(*k);
       } else {
         KneeNetworkOptions kn;
         kn.config = opt.knee_model;

@@ -1,5 +1,7 @@
 #include "session/model.hpp"
 
+#include "models/tree_ensemble.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -173,6 +175,8 @@ json pipeline_model_to_json(const PipelineModel& m) {
                        {"trained_on", m.knee_angle_trained_on}};
     if (const auto* ridge = dynamic_cast<const models::RidgeRegressor*>(m.knee_angle.get()))
       j["knee_angle"]["ridge"] = json::parse(ridge->to_json());
+    else if (const auto* trees = dynamic_cast<const models::EnvelopeTreeRegressor*>(m.knee_angle.get()))
+      j["knee_angle"]["trees"] = trees->to_json();
     else
       j["knee_angle"]["network_file"] = m.knee_angle_network_file.filename().string();
   }
@@ -181,6 +185,7 @@ json pipeline_model_to_json(const PipelineModel& m) {
 
 Status save_pipeline_model(const PipelineModel& m, const fs::path& path) {
   if (m.knee_angle && !dynamic_cast<const models::RidgeRegressor*>(m.knee_angle.get()) &&
+      !dynamic_cast<const models::EnvelopeTreeRegressor*>(m.knee_angle.get()) &&
       (m.knee_angle_network_file.empty() || m.knee_angle_network_file.parent_path() != path.parent_path()))
     return make_error(ErrorCode::invalid_argument, path.string(), 0,
                       "the knee-angle network must be saved next to the model first (knee_angle_network_file)");
@@ -270,6 +275,18 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
           auto ridge = models::RidgeRegressor::from_json(k.at("ridge").dump(), path.string());
           if (!ridge) return ridge.error();
           m.knee_angle = std::make_shared<const models::RidgeRegressor>(std::move(*ridge));
+        } else if (k.contains("trees")) {
+          auto trees = models::EnvelopeTreeRegressor::from_json(k.at("trees"));
+          if (!trees) return make_error(trees.error().code, path.string(), 0, trees.error().message());
+          const std::size_t wl = trees->window_length();
+          if (trees->channels() != m.channels.size() || wl < m.window_len || wl - m.window_len > m.context_samples)
+            return make_error(ErrorCode::mismatch, path.string(), 0,
+                              "knee_angle.trees read " + std::to_string(trees->channels()) + " channels x " +
+                                  std::to_string(wl) + " samples; the model's stream has " +
+                                  std::to_string(m.channels.size()) + " channels and keeps " +
+                                  std::to_string(m.window_len) + " + " + std::to_string(m.context_samples) +
+                                  " samples");
+          m.knee_angle = std::make_shared<const models::EnvelopeTreeRegressor>(std::move(*trees));
         } else {
           const std::string name = k.at("network_file").get<std::string>();
           if (name.empty() || fs::path(name).filename().string() != name)

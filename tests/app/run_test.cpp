@@ -18,6 +18,7 @@
 #include "common/test_data.hpp"
 #include "control/exo_types.hpp"
 #include "io/io.hpp"
+#include "models/gradient_boosting.hpp"
 #include "realtime/wire_protocol.hpp"
 #include "report/png_check.hpp"
 #ifdef MYOEXO_HAVE_TORCH
@@ -409,6 +410,47 @@ TEST(RunCommand, ProportionalKneeFollowsTheEstimateOnARealRecording) {
   EXPECT_FALSE(s2["knee_tracking"]["proportional"].get<bool>());
   EXPECT_EQ(s2["knee_tracking"]["following_fraction"].get<double>(), 0.0);
   EXPECT_EQ(s2["knee_tracking"]["estimate_rmse_deg"], k["estimate_rmse_deg"]);
+}
+
+// Knee-angle trees in the live chain: trained with the LDA on the same recordings, read from the window and the 750
+// past samples the LDA's context keeps, followed by the knee, and carried inside the saved model's JSON.
+TEST(RunCommand, KneeAngleTreesDriveProportionalModeAndTravelInTheModel) {
+  if (!myoexo::models::gradient_boosting_available()) GTEST_SKIP() << "built without XGBoost";
+  const auto root = myoexo::test::data_root();
+  if (!root || !fs::exists(*root / "uci-lower-limb" / "N_TXT" / "3Nsen.txt")) GTEST_SKIP() << "UCI data absent";
+  const fs::path d = *root / "uci-lower-limb";
+  std::string train;
+  for (const char* f : {"A_TXT/5Asen.txt", "A_TXT/5Apie.txt", "N_TXT/6Nsen.txt", "N_TXT/6Npie.txt"}) {
+    if (!train.empty()) train.push_back(',');
+    train.append((d / f).string());
+  }
+  const auto out = fresh_dir("out");
+  const auto model = out / "model.json";
+  const auto r = run_myoexo({"run", "--replay", (d / "N_TXT" / "3Nsen.txt").string(), "--train-on", train,
+                             "--lda-context", "750", "--proportional", "--knee-model", "trees", "--seconds", "8",
+                             "--out", out.string(), "--no-plots", "--save-model", model.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("training the knee-angle trees (XGBoost"), std::string::npos) << r.err;
+  const json k = read_json(out / "summary.json")["knee_tracking"];
+  EXPECT_TRUE(k["proportional"].get<bool>());
+  EXPECT_GT(k["following_fraction"].get<double>(), 0.2);
+  EXPECT_TRUE(k["estimate_rmse_deg"].is_number());
+  const json mj = read_json(model);
+  EXPECT_EQ(mj["knee_angle"]["trees"]["kind"], "envelope_trees");
+  EXPECT_EQ(mj["knee_angle"]["trees"]["trees"]["trees"].size(), 300u);
+  const auto out2 = fresh_dir("out2");
+  const auto r2 = run_myoexo({"run", "--replay", (d / "N_TXT" / "3Nsen.txt").string(), "--model", model.string(),
+                              "--proportional", "--seconds", "8", "--out", out2.string(), "--no-plots"});
+  ASSERT_EQ(r2.rc, 0) << r2.err;
+  const json k2 = read_json(out2 / "summary.json")["knee_tracking"];
+  EXPECT_EQ(k2["estimate_rmse_deg"], k["estimate_rmse_deg"]);
+  EXPECT_EQ(k2["exo_rmse_deg"], k["exo_rmse_deg"]);
+  // The trees read 1000 samples: an LDA context of 250 cannot feed them, and the fix is named.
+  const auto r3 = run_myoexo({"run", "--replay", (d / "N_TXT" / "3Nsen.txt").string(), "--train-on", train,
+                              "--lda-context", "250", "--knee-angle", "--knee-model", "trees", "--seconds", "1",
+                              "--out", fresh_dir("out3").string(), "--no-plots"});
+  EXPECT_NE(r3.rc, 0);
+  EXPECT_NE(r3.err.find("--lda-context 750"), std::string::npos) << r3.err;
 }
 
 TEST(RunCommand, ProportionalWithoutAKneeAngleModelIsRefused) {

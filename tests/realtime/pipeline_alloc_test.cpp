@@ -10,6 +10,7 @@
 #include <new>
 #include <vector>
 
+#include "models/tree_ensemble.hpp"
 #include "realtime/frame_ring.hpp"
 #include "realtime/pipeline.hpp"
 #include "realtime_test_util.hpp"
@@ -192,6 +193,36 @@ TEST(PipelineAllocation, ContextVariantAllocatesNothingPerDecision) {
   EXPECT_GT(feed.flagged, 15u);
   EXPECT_EQ(p.stats().classifier_errors, 0u);
   EXPECT_EQ(n, 0u) << "allocations on the context-variant decision path";
+}
+
+TEST(PipelineAllocation, KneeAngleTreeEstimatesAllocateNothing) {
+  // The lda_context LDA and knee-angle trees on the lagged envelope of the window + its 750 past samples, every
+  // decision, through clipped pasts (zeros before the start, held from the oldest amplitude) and a NaN burst.
+  const auto rec = test::make_two_class_recording(6.0, 4, 3);
+  auto lda = test::train_context_lda(rec, 250, 50, 750, true);
+  ASSERT_TRUE(lda);
+  using N = models::TreeEnsemble::Node;
+  std::vector<std::vector<N>> trees;
+  for (std::int32_t f = 0; f < 80; f += 7)  // stumps over features of every channel and age
+    trees.push_back({N{f, -3.0f, 1, 2, f % 2 == 0}, N{-1, 1.0f}, N{-1, 2.5f}});
+  auto ensemble = models::TreeEnsemble::create(std::move(trees), 20.0, 80);
+  ASSERT_TRUE(ensemble) << ensemble.error().message();
+  auto knee = models::EnvelopeTreeRegressor::create(models::LaggedEnvelope{}, 4, std::move(*ensemble));
+  ASSERT_TRUE(knee) << knee.error().message();
+  auto spec = test::make_context_spec(4, 250, 50, 750, true);
+  spec.knee_angle = std::make_shared<models::EnvelopeTreeRegressor>(std::move(*knee));
+  auto p = StreamingPipeline::create(spec, std::move(lda)).value();
+  const auto x = interleave_with_nan(rec, 3000, 3300);
+  Feeder feed{p, x, 4};
+  const std::size_t n = allocations_during([&] {
+    feed(0, 1500, 1);
+    feed(1500, 4500, 37);
+    feed(4500, 6000, 600);
+  });
+  EXPECT_EQ(feed.decisions, 116u);
+  EXPECT_GT(feed.flagged, 15u);
+  EXPECT_EQ(feed.estimates, feed.decisions - feed.flagged);  // every classified window carries an estimate
+  EXPECT_EQ(n, 0u) << "allocations on the knee-angle trees' decision path";
 }
 
 #ifdef MYOEXO_HAVE_TORCH

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 #include <functional>
 #include <unistd.h>
 
+#include "models/tree_ensemble.hpp"
 #include "session/session_test_util.hpp"
 
 namespace myoexo::session {
@@ -273,6 +275,48 @@ TEST(KneeAngleModel, TheRegressorRoundTripsAndRefusesWhatItCannotTrainOn) {
   auto refused = train_knee_angle_regressor(neg, *base, kt);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message().find("flexion-negative"), std::string::npos);
+}
+
+// Knee-angle trees travel inside the model's JSON (no file beside it) and give the same estimates when loaded;
+// trees for other channels or a longer past than the stream keeps are refused on load, naming the model file.
+TEST(KneeAngleModel, TreesRoundTripInTheModelFileAndAMismatchIsRefused) {
+  auto base = test::make_angle_model();
+  ASSERT_TRUE(base);
+  PipelineModel m = *base;
+  using N = models::TreeEnsemble::Node;
+  std::vector<std::vector<N>> trees{{N{3, -2.0f, 1, 2, true}, N{-1, -4.0f}, N{-1, 6.5f}},
+                                    {N{45, -1.5f, 1, 2, false}, N{-1, 1.25f}, N{-1, -0.75f}}};
+  auto e = models::TreeEnsemble::create(trees, 40.0, 80).value();
+  m.knee_angle = std::make_shared<const models::EnvelopeTreeRegressor>(
+      models::EnvelopeTreeRegressor::create(models::LaggedEnvelope{}, 4, e).value());
+  const fs::path p = temp_file("trees.json");
+  ASSERT_TRUE(save_pipeline_model(m, p).ok());
+  EXPECT_FALSE(fs::exists(p.parent_path() / "trees.knee_angle.pt"));
+  auto back = load_pipeline_model(p);
+  fs::remove(p);
+  ASSERT_TRUE(back) << back.error().message();
+  ASSERT_TRUE(back->knee_angle);
+  EXPECT_EQ(back->knee_angle->window_length(), 1000u);
+  std::vector<double> w(4 * 1000);
+  std::mt19937 gen(3);
+  std::normal_distribution<double> n(0.0, 0.3);
+  for (int rep = 0; rep < 20; ++rep) {
+    for (double& v : w) v = n(gen) * (rep % 3 == 0 ? 0.01 : 1.0);
+    auto a = m.knee_angle->clone(), b = back->knee_angle->clone();
+    EXPECT_EQ(a->estimate(w), b->estimate(w));
+  }
+  json j = pipeline_model_to_json(m);
+  j["knee_angle"]["trees"]["channels"] = 3;  // the trees of a 3-channel model
+  EXPECT_FALSE(load_json(j, "three.json"));
+  j = pipeline_model_to_json(m);
+  j["knee_angle"]["trees"]["segments"] = 40;  // 2000 samples: more than the 250 + 750 the stream keeps
+  j["knee_angle"]["trees"]["trees"]["n_features"] = 160;
+  auto longer = load_json(j, "long.json");
+  ASSERT_FALSE(longer);
+  EXPECT_NE(longer.error().message().find("keeps 250 + 750"), std::string::npos) << longer.error().message();
+  j = pipeline_model_to_json(m);
+  j["knee_angle"]["trees"]["trees"]["trees"][0]["left"][0] = 0;  // a cycle
+  EXPECT_FALSE(load_json(j, "cycle.json"));
 }
 
 TEST(KneeAngleModel, TheStreamEstimatesTheAngleFromTheSameRowsAsTraining) {
