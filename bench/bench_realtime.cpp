@@ -23,7 +23,9 @@
 #include <vector>
 
 #include "models/lda.hpp"
+#include "models/gradient_boosting.hpp"
 #include "models/ridge.hpp"
+#include "models/tree_ensemble.hpp"
 #include "realtime/realtime.hpp"
 #ifdef MYOEXO_HAVE_TORCH
 #include <ATen/Parallel.h>
@@ -134,7 +136,7 @@ BENCHMARK(BM_DecisionCompute)
 /// The lda_context variant (`myoexo evaluate --model lda_context`, `myoexo run` with a context model): log
 /// amplitudes, MAV WL ZC SSC RMS AR1-4 over the window plus the same over the window and `ctx` past samples.
 /// args: channels, window length, increment, context (samples at 1 kHz), knee-angle regressor (0 none, 1 ridge,
-/// 2 the cnn1d_context network). Same loop as
+/// 2 the cnn1d_context network, 3 trees). Same loop as
 /// BM_DecisionCompute.
 void BM_DecisionComputeLdaContext(benchmark::State& state) {
   const auto nch = static_cast<std::size_t>(state.range(0));
@@ -175,6 +177,28 @@ void BM_DecisionComputeLdaContext(benchmark::State& state) {
     state.SkipWithError("built without LibTorch");
     return;
 #endif
+  } else if (state.range(4) == 3) {
+    // Proportional mode with knee-angle trees: XGBoost's 300 trees of depth 4 (the defaults) on the lagged envelope
+    // of the window + its 750 past samples, trained on this signal against a smooth target (timing only).
+    const models::LaggedEnvelope env;
+    std::vector<float> x, t;
+    std::vector<double> w(nch * env.window_length());
+    std::vector<float> f(env.n_features(nch));
+    for (std::size_t st = env.window_length(); st + 1 < rec.n_samples; st += inc) {
+      for (std::size_t c = 0; c < nch; ++c)
+        std::copy_n(rec.samples.data() + c * rec.n_samples + st - env.window_length(), env.window_length(),
+                    w.data() + c * env.window_length());
+      env.compute(w.data(), nch, f.data());
+      x.insert(x.end(), f.begin(), f.end());
+      t.push_back(float(40.0 + 30.0 * std::sin(0.001 * double(st))));
+    }
+    auto trees = models::fit_gradient_boosting(x, t.size(), f.size(), t);
+    if (!trees) {
+      state.SkipWithError(trees.error().message().c_str());
+      return;
+    }
+    spec.knee_angle = std::make_shared<const models::EnvelopeTreeRegressor>(
+        models::EnvelopeTreeRegressor::create(env, nch, std::move(*trees)).value());
   } else if (state.range(4) != 0) {
     // Proportional mode: a knee-angle ridge on the same row (targets: any smooth function of the rows will do
     // for timing; the estimate is one clipped dot product).
@@ -194,6 +218,7 @@ BENCHMARK(BM_DecisionComputeLdaContext)
     ->Args({4, 250, 50, 750, 0})  // + the context block: the declared lda_context variant
     ->Args({4, 250, 50, 750, 1})  // + the knee-angle estimate from the same row (proportional mode)
     ->Args({4, 250, 50, 750, 2})  // + the knee-angle network on the window and its 750 past samples
+    ->Args({4, 250, 50, 750, 3})  // + the knee-angle trees on the envelope of the window and its 750 past samples
     ->Unit(benchmark::kMicrosecond);
 
 #ifdef MYOEXO_HAVE_TORCH

@@ -8,7 +8,7 @@
 # Usage: bash scripts/knee_angle_table.sh [OUT_DIR] [MODELS...]
 #   defaults: OUT_DIR=knee-angle-table, MODELS=ridge; networks: MYOEXO_EPOCHS=30 MYOEXO_EPOCHS_LOSO=10 bash
 #   scripts/knee_angle_table.sh out ridge cnn1d_context.  MYOEXO_REPLAYS=0 skips part 2, MYOEXO_TABLE=0 part 1; part 2 with the knee-angle
-#   network in the live chain: MYOEXO_KNEE_MODEL=cnn1d_context MYOEXO_KNEE_EPOCHS=10.
+#   network in the live chain: MYOEXO_KNEE_MODEL=cnn1d_context MYOEXO_KNEE_EPOCHS=10; the trees: MYOEXO_KNEE_MODEL=trees.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 myoexo=$root/build/src/app/myoexo
