@@ -489,6 +489,16 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                            ->default_str("");
   tr_cmd->add_option("--context", tr.context_samples, "lda_context: past samples in the context block")
       ->check(CLI::Range(1, 4000));
+  tr_cmd->add_option("--knee-model", tr.knee_model, "lda, lda_context: also train a knee-angle regressor on the "
+                                                    "goniometer of the same recordings (proportional mode): ridge, "
+                                                    "trees or a network config (cnn1d_context); trees and "
+                                                    "cnn1d_context read the window and 750 past samples (lda_context "
+                                                    "with --context 750)")
+      ->default_str("");
+  std::size_t tr_knee_epochs = 0;
+  auto* tr_knee_epochs_opt = tr_cmd->add_option("--knee-epochs", tr_knee_epochs, "A network --knee-model: epochs "
+                                                                                 "(default: the config's)")
+                                 ->check(CLI::Range(1, 100000))->default_str("");
   tr_model_opt->excludes(tr_config_opt);
   auto* tr_data_opt = tr_cmd->add_option("--dataset", tr_data, "Data-set folder (default: <data root>/uci-lower-limb)")
                           ->type_name("DIR")->default_str("");
@@ -709,6 +719,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       tr.front_end = front_end_override(tr_front);
       tr.plots = !tr_no_plots;
       if (tr_init_opt->count() > 0) tr.init = tr_init;
+      if (tr_knee_epochs_opt->count() > 0) tr.knee_epochs = tr_knee_epochs;
       status = run_train(ctx, tr);
     } else if (pr_cmd->parsed()) {
       pr.model = pr_model;

@@ -148,8 +148,9 @@ Result<session::PipelineModel> train_knee_angle_trees(const Context& ctx, std::s
     return make_error(ErrorCode::invalid_argument,
                       "the knee-angle trees read " + std::to_string(wl) + "-sample windows; the model's stream keeps its " +
                           std::to_string(m.window_len) + "-sample window and " + std::to_string(m.context_samples) +
-                          " past samples (train the LDA with --lda-context " +
-                          std::to_string(wl > m.window_len ? wl - m.window_len : 0) + ")");
+                          " past samples (an LDA with a longer context: run --lda-context " +
+                          std::to_string(wl > m.window_len ? wl - m.window_len : 0) + ", train --model lda_context "
+                          "--context " + std::to_string(wl > m.window_len ? wl - m.window_len : 0) + ")");
   if (!models::gradient_boosting_available())
     return make_error(ErrorCode::unsupported, "knee-angle trees are trained with XGBoost; this myoexo was built "
                                               "without it (install libxgboost-dev and configure again)");

@@ -1143,7 +1143,8 @@ Status run_run(const Context& ctx, const RunCommandOptions& opt) {
   }
   if (opt.proportional && !model.knee_angle)
     return make_error(ErrorCode::invalid_argument, "--proportional needs a model with a knee-angle regressor (train "
-                                                   "one with --train-on DIR --proportional, or `train --knee-angle`)");
+                                                   "one with --train-on DIR --proportional, or `train --model lda_context --knee-model "
+                                                   "ridge`)");
   if (opt.save_model) {
     if (model.network) {
       // A network is saved as the model file it came from (a byte copy: same weights, same spec).

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "app/common.hpp"
+#include "app/knee_network.hpp"
 #include "control/intent.hpp"
 #include "eval/network_protocol.hpp"
 #include "models/torch/torch_classifier.hpp"
@@ -183,10 +184,30 @@ Status run_train_lda(const Context& ctx, const TrainCommandOptions& opt) {
   log_line(ctx, "training " + opt.model + " on " + std::to_string(train.size()) + " recordings ...");
   auto m = session::train_pipeline_model(train, base);
   if (!m) return m.error();
-  if (auto s = session::save_pipeline_model(*m, opt.out); !s) return s;
+  if (!opt.knee_model.empty()) {
+    session::KneeAngleTraining kt;
+    const std::string km = ascii_lower(opt.knee_model);
+    Result<session::PipelineModel> k = make_error(ErrorCode::invalid_argument, "no knee model");
+    if (km == "ridge") {
+      log_line(ctx, "training the knee-angle regressor (ridge on the same rows; target: the goniometer " +
+                        kt.target.channel + ", flexion positive) ...");
+      k = session::train_knee_angle_regressor(train, std::move(*m), kt);
+    } else if (km == "trees") {
+      k = train_knee_angle_trees(ctx, train, std::move(*m), kt);
+    } else {
+      KneeNetworkOptions kn;
+      kn.config = opt.knee_model;
+      kn.epochs = opt.knee_epochs;
+      k = train_knee_angle_network(ctx, train, std::move(*m), kt, kn);
+    }
+    if (!k) return k.error();
+    m = std::move(k);
+  }
+  if (auto s = save_pipeline_model_files(*m, opt.out); !s) return s;
   ctx.out << "trained " << opt.model << " (" << m->lda.n_inputs() << " features, classes " << join(m->lda.class_names())
-          << ", signal unit " << m->signal_unit << ", " << session::describe_model_filter(*m) << ") on " << m->trained_on.size() << " recordings; wrote "
-          << opt.out.string() << "\n";
+          << ", signal unit " << m->signal_unit << ", " << session::describe_model_filter(*m) << ")"
+          << (m->knee_angle ? " with a knee-angle " + m->knee_angle->kind_name() + " regressor" : std::string())
+          << " on " << m->trained_on.size() << " recordings; wrote " << opt.out.string() << "\n";
   return {};
 }
 

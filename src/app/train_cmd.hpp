@@ -80,6 +80,10 @@ struct TrainCommandOptions {
   /// Band-pass and wavelet stage instead of the config's (networks) or the default 20-450 Hz without wavelets
   /// (LDA); the model file records what was used, and `run` applies the same.
   FrontEndOverride front_end;
+  /// lda / lda_context: also a knee-angle regressor on the goniometer of the same recordings: "ridge", "trees" or
+  /// a network config (cnn1d_context); "" = none. Trees and networks read past samples the LDA's context must keep.
+  std::string knee_model;
+  std::optional<std::size_t> knee_epochs;           ///< a network knee_model: overrides its [train] epochs
 };
 
 /// Trains one network on the whole recordings of the chosen subjects: windows of the config's geometry,

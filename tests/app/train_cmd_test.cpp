@@ -18,6 +18,7 @@
 #include "control/intent.hpp"
 #include "common/test_data.hpp"
 #include "io/io.hpp"
+#include "models/gradient_boosting.hpp"
 #include "models/torch/torch_classifier.hpp"
 #include "report/png_check.hpp"
 #include "session/model.hpp"
@@ -373,6 +374,37 @@ TEST(TrainCmd, LdaModelTrainsPredictsAndConvertsOrRefusesUnits) {
   // Both kinds of model at once is a usage error.
   const auto both = run_myoexo({"train", "-q", "--model", "lda", "--config", "cnn1d", "--out", (dir / "x").string()});
   EXPECT_NE(both.rc, 0);
+}
+
+// `train --model lda_context --knee-model ridge|trees` adds the knee-angle regressor to the model file `run`
+// loads for proportional mode; trees on an LDA without the past they read are refused with the fix named.
+TEST(TrainCmd, AnLdaModelCarriesTheKneeAngleRegressorItWasAskedFor) {
+  const fs::path dir = myoexo::test::fresh_dir("knee_" + std::to_string(::getpid()));
+  const fs::path data = myoexo::test::write_uci_folder(dir / "data", 4000);
+  for (const char* kind : {"ridge", "trees"}) {
+    if (std::string(kind) == "trees" && !myoexo::models::gradient_boosting_available()) continue;
+    const fs::path model = dir / (std::string(kind) + ".json");
+    const auto tr = run_myoexo({"train", "-q", "--model", "lda_context", "--context", "750", "--knee-model", kind,
+                                "--dataset", data.string(), "--out", model.string()});
+    ASSERT_EQ(tr.rc, 0) << tr.err;
+    EXPECT_NE(tr.out.find(std::string("with a knee-angle ") + kind + " regressor"), std::string::npos) << tr.out;
+    auto m = myoexo::session::load_pipeline_model(model);
+    ASSERT_TRUE(m) << m.error().message();
+    ASSERT_TRUE(m->knee_angle);
+    EXPECT_EQ(m->knee_angle->kind_name(), kind);
+    const auto r = run_myoexo({"run", "--replay", (data / "N_TXT" / "1Nsen.txt").string(), "--model", model.string(),
+                               "--proportional", "--seconds", "3", "--out", (dir / kind).string(), "--no-plots"});
+    ASSERT_EQ(r.rc, 0) << r.err;
+    const auto s = nlohmann::json::parse(myoexo::test::slurp(dir / kind / "summary.json"));
+    EXPECT_TRUE(s["knee_tracking"]["estimate_rmse_deg"].is_number()) << kind;
+  }
+  if (myoexo::models::gradient_boosting_available()) {
+    const auto bad = run_myoexo({"train", "-q", "--model", "lda", "--knee-model", "trees", "--dataset", data.string(),
+                                 "--out", (dir / "bad.json").string()});
+    EXPECT_NE(bad.rc, 0);
+    EXPECT_NE(bad.err.find("--model lda_context --context 750"), std::string::npos) << bad.err;
+    EXPECT_FALSE(fs::exists(dir / "bad.json"));
+  }
 }
 
 TEST(TrainCmd, BadConfigOrSubjectIsAUsageError) {
