@@ -12,8 +12,10 @@
 #include "app/common.hpp"
 #include "app/evaluate.hpp"
 #include "app/info_json.hpp"
+#include "app/knee_network.hpp"
 #include "app/run.hpp"
 #include "io/io.hpp"
+#include "models/gradient_boosting.hpp"
 #include "report/html.hpp"
 #include "session/model.hpp"
 
@@ -392,12 +394,14 @@ Status step_evaluate_cnn(ReportState& st) {
 #endif
 }
 
-// Step 6: continuous knee angle from EMG: the ridge under W and L (knee_angle/), then the replayed subject's
-// sitting leg extension through the whole chain with the knee following the estimate, and without.
+// Step 6: continuous knee angle from EMG: the trees (the ridge in a quick report or without XGBoost) under W and L
+// (knee_angle/), then the replayed subject's sitting leg extension through the whole chain with the knee following
+// the estimate, and without.
 Status step_knee_angle(ReportState& st) {
+  const bool trees = !st.opt.quick && models::gradient_boosting_available();
   EvaluateOptions ev;
   ev.target = "knee_angle";
-  ev.model = "ridge";
+  ev.model = trees ? "trees" : "ridge";
   ev.out_dir = st.opt.out_dir / "knee_angle";
   if (st.opt.quick) ev.protocol = "W";
   auto table = evaluate_angle_recordings(st.ctx, st.dataset.recordings, ev);
@@ -405,9 +409,12 @@ Status step_knee_angle(ReportState& st) {
   auto& s = st.summary;
   s.push_back("## Continuous knee angle from EMG");
   s.push_back("");
-  s.push_back("Ridge regression on the lda_context feature rows against the goniometer (FX, flexion positive, "
-              "low-passed zero-phase at 6 Hz), per movement and pooled; W = within subject (70/30 chronological), "
-              "L = leave one subject out. Details: [knee_angle/summary.md](knee_angle/summary.md).");
+  s.push_back(std::string(trees ? "Gradient-boosted trees on the log RMS of 20 x 50-sample segments per channel (the "
+                                   "window and its 750 past samples)"
+                                 : "Ridge regression on the lda_context feature rows") +
+              " against the goniometer (FX, flexion positive, low-passed zero-phase at 6 Hz), per movement and "
+              "pooled; W = within subject (70/30 chronological), L = leave one subject out. Details: "
+              "[knee_angle/summary.md](knee_angle/summary.md).");
   s.push_back("");
   for (std::string line; const char c : *table) {
     if (c != '\n') {
@@ -433,10 +440,12 @@ Status step_knee_angle(ReportState& st) {
   base.sample_rate_hz = target->sample_rate_hz;
   auto model = train_pipeline_model(train, base);
   if (!model) return model.error();
-  auto knee = session::train_knee_angle_regressor(train, std::move(*model));
+  auto knee = trees ? train_knee_angle_trees(st.ctx, train, std::move(*model), {})
+                    : session::train_knee_angle_regressor(train, std::move(*model));
   if (!knee) return knee.error();
   s.push_back("`" + target->source_path.filename().string() + "` (subject " + subject + ", never trained on) "
-              "replayed with the lda_context LDA and a knee-angle ridge trained on the other subjects:");
+              "replayed with the lda_context LDA and knee-angle " + (trees ? "trees" : "ridge") +
+              " trained on the other subjects:");
   s.push_back("");
   s.push_back("| proportional mode | knee RMSE vs goniometer | lag | estimate RMSE | time following |");
   s.push_back("|---|---|---|---|---|");
@@ -477,7 +486,7 @@ std::vector<ReportStep> report_steps() {
       {"evaluation (the best model, lda_context, protocols W/P/L)", step_evaluate_best},
       {"evaluation (CNN, protocols W/P/L)", step_evaluate_cnn},
       {"replay into the simulated exoskeleton", step_replay},
-      {"knee angle from EMG (ridge, W/L; proportional replay)", step_knee_angle},
+      {"knee angle from EMG (trees or ridge, W/L; proportional replay)", step_knee_angle},
   };
 }
 
