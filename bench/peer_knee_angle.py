@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import pathlib
-import re
 import sys
 import time
 import warnings
@@ -42,36 +41,11 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 from scipy import signal  # noqa: E402
 
-LABELS = {"mar": "gait", "sen": "sitting", "pie": "standing"}
-EXCLUDE = {"2Npie", "2Nsen"}
-FILE_RE = re.compile(r"^(\d+[AN])(mar|sen|pie)\.txt$", re.IGNORECASE)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "scripts"))
+from peer_protocol import EXCLUDE, FILE_RE, LABELS, read_uci_ll  # noqa: E402  (the classifiers' peer reader)
+
 WIN, INC, SPLIT, SEG, NSEG = 250, 50, 0.7, 50, 20
 MODELS = ("ridge_lagged", "hgb_subject", "mlp_pooled", "hgb_mlp_mean")
-
-
-def read_uci_ll(path):
-    """[n, 5] RF, BF, VM, ST, FX; rows kept as the C++ reader keeps them (one token per header column)."""
-    n_cols, rows, in_header = 0, [], True
-    with open(path, "r", encoding="latin-1", newline="") as f:
-        for line in f:
-            line = line.rstrip("\r\n")
-            if in_header:
-                t = line.strip().lower()
-                if t == "":
-                    in_header = False
-                elif t.startswith("channel") or t.startswith("digitals"):
-                    n_cols += 1
-                continue
-            tok = line.split("\t")
-            if len(tok) != n_cols:
-                continue
-            try:
-                vals = [float(t) for t in tok[:5]]
-            except ValueError:
-                continue
-            if all(np.isfinite(vals)):
-                rows.append(vals)
-    return np.asarray(rows, dtype=np.float64)
 
 
 def flexion_sign(a):
@@ -111,7 +85,7 @@ def load(root):
         m = FILE_RE.match(p.name)
         if not m or p.stem in EXCLUDE:
             continue
-        d = read_uci_ll(p)
+        d = read_uci_ll(p, n_values=5)
         x = signal.sosfilt(sos, d[:, :4], axis=0).T
         a = d[:, 4] * (-1.0 if flexion_sign(d[:, 4]) < 0 else 1.0)
         a = signal.sosfiltfilt(lp, a)

@@ -41,9 +41,10 @@ WIN, INC, SPLIT = 250, 50, 0.7
 FILE_RE = re.compile(r"^(\d+[AN])(mar|sen|pie)\.txt$", re.IGNORECASE)
 
 
-def read_uci_ll(path):
-    """[n, 4] RF, BF, VM, ST. Rows are kept as the C++ reader keeps them: exactly one token per header column
-    ('Channel ...' and 'Digitals ...' lines), RF..FX finite numbers; other rows are skipped."""
+def read_uci_ll(path, n_values=4):
+    """[n, n_values] RF, BF, VM, ST (and FX with n_values=5). Rows are kept as the C++ reader keeps them: exactly one
+    token per header column ('Channel ...' and 'Digitals ...' lines), RF..FX finite numbers; other rows are
+    skipped."""
     n_cols, rows, in_header = 0, [], True
     with open(path, "r", encoding="latin-1", newline="") as f:
         for i, line in enumerate(f):
@@ -63,7 +64,7 @@ def read_uci_ll(path):
             except ValueError:
                 continue
             if all(np.isfinite(vals)):
-                rows.append(vals[:4])
+                rows.append(vals[:n_values])
     return np.asarray(rows, dtype=np.float64)
 
 

@@ -195,22 +195,14 @@ TEST(PipelineAllocation, ContextVariantAllocatesNothingPerDecision) {
   EXPECT_EQ(n, 0u) << "allocations on the context-variant decision path";
 }
 
-TEST(PipelineAllocation, KneeAngleTreeEstimatesAllocateNothing) {
-  // The lda_context LDA and knee-angle trees on the lagged envelope of the window + its 750 past samples, every
-  // decision, through clipped pasts (zeros before the start, held from the oldest amplitude) and a NaN burst.
+// The live proportional chain: the lda_context LDA and `knee` on the window + its 750 past samples, estimating every
+// decision, through clipped pasts and a NaN burst: no allocation, and an estimate on every classified window.
+void expect_knee_estimates_allocate_nothing(std::shared_ptr<const models::AngleRegressor> knee, const char* what) {
   const auto rec = test::make_two_class_recording(6.0, 4, 3);
   auto lda = test::train_context_lda(rec, 250, 50, 750, true);
   ASSERT_TRUE(lda);
-  using N = models::TreeEnsemble::Node;
-  std::vector<std::vector<N>> trees;
-  for (std::int32_t f = 0; f < 80; f += 7)  // stumps over features of every channel and age
-    trees.push_back({N{f, -3.0f, 1, 2, f % 2 == 0}, N{-1, 1.0f}, N{-1, 2.5f}});
-  auto ensemble = models::TreeEnsemble::create(std::move(trees), 20.0, 80);
-  ASSERT_TRUE(ensemble) << ensemble.error().message();
-  auto knee = models::EnvelopeTreeRegressor::create(models::LaggedEnvelope{}, 4, std::move(*ensemble));
-  ASSERT_TRUE(knee) << knee.error().message();
   auto spec = test::make_context_spec(4, 250, 50, 750, true);
-  spec.knee_angle = std::make_shared<models::EnvelopeTreeRegressor>(std::move(*knee));
+  spec.knee_angle = std::move(knee);
   auto p = StreamingPipeline::create(spec, std::move(lda)).value();
   const auto x = interleave_with_nan(rec, 3000, 3300);
   Feeder feed{p, x, 4};
@@ -222,7 +214,21 @@ TEST(PipelineAllocation, KneeAngleTreeEstimatesAllocateNothing) {
   EXPECT_EQ(feed.decisions, 116u);
   EXPECT_GT(feed.flagged, 15u);
   EXPECT_EQ(feed.estimates, feed.decisions - feed.flagged);  // every classified window carries an estimate
-  EXPECT_EQ(n, 0u) << "allocations on the knee-angle trees' decision path";
+  EXPECT_EQ(n, 0u) << "allocations on the decision path of " << what;
+}
+
+TEST(PipelineAllocation, KneeAngleTreeEstimatesAllocateNothing) {
+  // Trees on the lagged envelope (zeros before the start held from the oldest amplitude).
+  using N = models::TreeEnsemble::Node;
+  std::vector<std::vector<N>> trees;
+  for (std::int32_t f = 0; f < 80; f += 7)  // stumps over features of every channel and age
+    trees.push_back({N{f, -3.0f, 1, 2, f % 2 == 0}, N{-1, 1.0f}, N{-1, 2.5f}});
+  auto ensemble = models::TreeEnsemble::create(std::move(trees), 20.0, 80);
+  ASSERT_TRUE(ensemble) << ensemble.error().message();
+  auto knee = models::EnvelopeTreeRegressor::create(models::LaggedEnvelope{}, 4, std::move(*ensemble));
+  ASSERT_TRUE(knee) << knee.error().message();
+  expect_knee_estimates_allocate_nothing(std::make_shared<models::EnvelopeTreeRegressor>(std::move(*knee)),
+                                         "the knee-angle trees");
 }
 
 #ifdef MYOEXO_HAVE_TORCH
@@ -255,11 +261,7 @@ TEST(PipelineAllocation, TorchCnn1dSteadyStateAndNanBurstAllocateNothing) {
 }
 
 TEST(PipelineAllocation, KneeAngleNetworkEstimatesAllocateNothing) {
-  // The live proportional chain: the lda_context LDA and a one-output CNN1d on the window + its 750 past samples
-  // (pool 4, as configs/cnn1d_context.toml), estimating every decision, through clipped pasts and a NaN burst.
-  const auto rec = test::make_two_class_recording(6.0, 4, 3);
-  auto lda = test::train_context_lda(rec, 250, 50, 750, true);
-  ASSERT_TRUE(lda);
+  // A one-output CNN1d as configs/cnn1d_context.toml (1000-sample windows, pool 4).
   models::NetworkSpec ns;
   ns.input.channel_names = {"ch0", "ch1", "ch2", "ch3"};
   ns.input.window_length = 1000;
@@ -271,20 +273,8 @@ TEST(PipelineAllocation, KneeAngleNetworkEstimatesAllocateNothing) {
   ASSERT_TRUE(net) << net.error().message();
   auto knee = models::NetworkAngleRegressor::create(std::move(*net));
   ASSERT_TRUE(knee) << knee.error().message();
-  auto spec = test::make_context_spec(4, 250, 50, 750, true);
-  spec.knee_angle = std::make_shared<models::NetworkAngleRegressor>(std::move(*knee));
-  auto p = StreamingPipeline::create(spec, std::move(lda)).value();
-  const auto x = interleave_with_nan(rec, 3000, 3300);
-  Feeder feed{p, x, 4};
-  const std::size_t n = allocations_during([&] {
-    feed(0, 1500, 1);
-    feed(1500, 4500, 37);
-    feed(4500, 6000, 600);
-  });
-  EXPECT_EQ(feed.decisions, 116u);
-  EXPECT_GT(feed.flagged, 15u);
-  EXPECT_EQ(feed.estimates, feed.decisions - feed.flagged);  // every classified window carries an estimate
-  EXPECT_EQ(n, 0u) << "allocations on the knee-angle network's decision path";
+  expect_knee_estimates_allocate_nothing(std::make_shared<models::NetworkAngleRegressor>(std::move(*knee)),
+                                         "the knee-angle network");
 }
 #endif
 

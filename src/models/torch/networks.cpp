@@ -84,6 +84,64 @@ struct ReluMaxPool1d : ::torch::autograd::Function<ReluMaxPool1d> {
   }
 };
 
+// ------------------------------------------------------------ training-mode BatchNorm, shared by the fused ops
+
+// One channel's batch statistics over `rows` rows of `len` values `stride` apart (float partial sums per row in
+// vector lanes, double across rows), and the affine map they give: y = scale * x + shift.
+struct ChannelNormalisation {
+  float mean = 0, invstd = 0, scale = 0, shift = 0;
+  double var_unbiased = 0;
+};
+ChannelNormalisation batch_normalisation(const float* xc, int64_t rows, int64_t stride, int64_t len, float gamma,
+                                         float beta, double eps) {
+  const double count = static_cast<double>(rows * len);
+  const double mu = bn_pool_kernels::sum(xc, std::size_t(rows), std::size_t(stride), std::size_t(len)) / count;
+  const double ss = bn_pool_kernels::squared_deviations(xc, std::size_t(rows), std::size_t(stride), std::size_t(len),
+                                                        static_cast<float>(mu));
+  const double var = ss / count;
+  const double is = 1.0 / std::sqrt(var + eps);
+  ChannelNormalisation n;
+  n.mean = static_cast<float>(mu);
+  n.invstd = static_cast<float>(is);
+  n.var_unbiased = count > 1 ? ss / (count - 1) : var;
+  n.scale = static_cast<float>(gamma * is);
+  n.shift = static_cast<float>(beta - mu * gamma * is);
+  return n;
+}
+
+// Running statistics as torch's BatchNorm: unbiased variance, exponential average with `momentum`.
+void update_running_statistics(Tensor& running_mean, Tensor& running_var, const float* mean,
+                               const std::vector<double>& var_unbiased, double momentum) {
+  ::torch::NoGradGuard guard;
+  float* rm = running_mean.data_ptr<float>();
+  float* rv = running_var.data_ptr<float>();
+  for (std::size_t ch = 0; ch < var_unbiased.size(); ++ch) {
+    rm[ch] = static_cast<float>((1.0 - momentum) * rm[ch] + momentum * mean[ch]);
+    rv[ch] = static_cast<float>((1.0 - momentum) * rv[ch] + momentum * var_unbiased[ch]);
+  }
+}
+
+// The backward of one channel from the sums of the BatchNorm output's gradient dz and of dz * x over the channel:
+// the parameter gradients and dx = k * dz + alpha + beta * x for every input.
+struct ChannelGradient {
+  float grad_gamma = 0, grad_beta = 0, k = 0, alpha = 0, beta = 0;
+};
+ChannelGradient batch_normalisation_gradient(double sum_dz, double sum_dz_x, float mu, float is, float gamma,
+                                             double count) {
+  // sum(dz * xhat) = invstd * (sum(dz * x) - mu * sum(dz))
+  const double sum_dz_xhat = (sum_dz_x - static_cast<double>(mu) * sum_dz) * static_cast<double>(is);
+  // dx = gamma * invstd * (dz - mean(dz) - xhat * mean(dz * xhat)) = k * dz + alpha + beta * x
+  const double k = static_cast<double>(gamma) * is;
+  const double mean_dz = sum_dz / count, mean_dz_xhat = sum_dz_xhat / count;
+  ChannelGradient g;
+  g.grad_beta = static_cast<float>(sum_dz);
+  g.grad_gamma = static_cast<float>(sum_dz_xhat);
+  g.k = static_cast<float>(k);
+  g.beta = static_cast<float>(-k * is * mean_dz_xhat);
+  g.alpha = static_cast<float>(-k * mean_dz + k * is * mean_dz_xhat * mu);
+  return g;
+}
+
 // ------------------------------------------------------------ fused BatchNorm (training) + ReLU + max-pool (1-D)
 
 // Training-mode BatchNorm1d followed by relu(max_pool1d(., pool)), in two passes over the conv output forward
@@ -94,7 +152,6 @@ struct BnReluMaxPool1d : ::torch::autograd::Function<BnReluMaxPool1d> {
                         Tensor running_var, int64_t pool, double momentum, double eps) {
     x = x.contiguous();
     const int64_t n = x.size(0), c = x.size(1), len = x.size(2), lo = len / pool;
-    const double count = static_cast<double>(n * len);
     Tensor y = ::torch::empty({n, c, lo}, x.options());
     Tensor idx = ::torch::empty({n, c, lo}, x.options().dtype(::torch::kUInt8));
     Tensor mean = ::torch::empty({c}, x.options()), invstd = ::torch::empty({c}, x.options());
@@ -109,17 +166,12 @@ struct BnReluMaxPool1d : ::torch::autograd::Function<BnReluMaxPool1d> {
     std::vector<double> var_unbiased(static_cast<std::size_t>(c));
     at::parallel_for(0, c, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t ch = c0; ch < c1; ++ch) {
-        // Float partial sums per row (vector lanes), double across rows.
         const float* xc = xp + ch * len;
-        const double mu = bn_pool_kernels::sum(xc, std::size_t(n), std::size_t(c * len), std::size_t(len)) / count;
-        const double ss = bn_pool_kernels::squared_deviations(xc, std::size_t(n), std::size_t(c * len),
-                                                              std::size_t(len), static_cast<float>(mu));
-        const double var = ss / count;
-        const double is = 1.0 / std::sqrt(var + eps);
-        mp[ch] = static_cast<float>(mu);
-        sp[ch] = static_cast<float>(is);
-        var_unbiased[std::size_t(ch)] = count > 1 ? ss / (count - 1) : var;
-        const float scale = static_cast<float>(wp[ch] * is), shift = static_cast<float>(bp[ch] - mu * wp[ch] * is);
+        const ChannelNormalisation cn = batch_normalisation(xc, n, c * len, len, wp[ch], bp[ch], eps);
+        mp[ch] = cn.mean;
+        sp[ch] = cn.invstd;
+        var_unbiased[std::size_t(ch)] = cn.var_unbiased;
+        const float scale = cn.scale, shift = cn.shift;
         if (pool == 2) {
           bn_pool_kernels::normalise_relu_pool2(xc, std::size_t(n), std::size_t(c * len), std::size_t(len), scale,
                                                 shift, yp + ch * lo, ip + ch * lo, std::size_t(c * lo));
@@ -143,16 +195,7 @@ struct BnReluMaxPool1d : ::torch::autograd::Function<BnReluMaxPool1d> {
         }
       }
     });
-    {
-      // Running statistics as torch's BatchNorm: unbiased variance, exponential average with `momentum`.
-      ::torch::NoGradGuard guard;
-      float* rm = running_mean.data_ptr<float>();
-      float* rv = running_var.data_ptr<float>();
-      for (int64_t ch = 0; ch < c; ++ch) {
-        rm[ch] = static_cast<float>((1.0 - momentum) * rm[ch] + momentum * mp[ch]);
-        rv[ch] = static_cast<float>((1.0 - momentum) * rv[ch] + momentum * var_unbiased[std::size_t(ch)]);
-      }
-    }
+    update_running_statistics(running_mean, running_var, mp, var_unbiased, momentum);
     ctx->save_for_backward({x, weight, idx, mean, invstd});
     ctx->saved_data["pool"] = pool;
     return y;
@@ -178,11 +221,11 @@ struct BnReluMaxPool1d : ::torch::autograd::Function<BnReluMaxPool1d> {
     at::parallel_for(0, c, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t ch = c0; ch < c1; ++ch) {
         const float mu = mp[ch], is = sp[ch];
-        double sum_dz = 0.0, sum_dz_xhat = 0.0;  // dL/dbeta and dL/dgamma
+        double sum_dz = 0.0, sum_dz_x = 0.0;  // over the pool winners: dz and dz * x
         const float* xc = xp + ch * len;
         if (pool == 2)
           bn_pool_kernels::pool2_gradient_sums(xc, gp + ch * lo, ip + ch * lo, std::size_t(n), std::size_t(c * len),
-                                               std::size_t(len), std::size_t(c * lo), &sum_dz, &sum_dz_xhat);
+                                               std::size_t(len), std::size_t(c * lo), &sum_dz, &sum_dz_x);
         for (int64_t i = 0; i < n && pool != 2; ++i) {
           const float* a = xp + (i * c + ch) * len;
           const float* g = gp + (i * c + ch) * lo;
@@ -198,18 +241,12 @@ struct BnReluMaxPool1d : ::torch::autograd::Function<BnReluMaxPool1d> {
             s1 += gz * xv;
           }
           sum_dz += s0;
-          sum_dz_xhat += s1;
+          sum_dz_x += s1;
         }
-        // sum(dz * xhat) = invstd * (sum(dz * x) - mu * sum(dz))
-        sum_dz_xhat = (sum_dz_xhat - static_cast<double>(mu) * sum_dz) * static_cast<double>(is);
-        gbp[ch] = static_cast<float>(sum_dz);
-        gwp[ch] = static_cast<float>(sum_dz_xhat);
-        // dx = gamma * invstd * (dz - mean(dz) - xhat * mean(dz * xhat)) = k * dz + alpha + beta * x
-        const double k = static_cast<double>(wp[ch]) * is;
-        const double mean_dz = sum_dz / count, mean_dz_xhat = sum_dz_xhat / count;
-        const float kf = static_cast<float>(k);
-        const float beta = static_cast<float>(-k * is * mean_dz_xhat);
-        const float alpha = static_cast<float>(-k * mean_dz + k * is * mean_dz_xhat * mu);
+        const ChannelGradient cg = batch_normalisation_gradient(sum_dz, sum_dz_x, mu, is, wp[ch], count);
+        gbp[ch] = cg.grad_beta;
+        gwp[ch] = cg.grad_gamma;
+        const float kf = cg.k, alpha = cg.alpha, beta = cg.beta;
         if (pool == 2) {
           bn_pool_kernels::pool2_input_gradient(xc, gp + ch * lo, ip + ch * lo, std::size_t(n), std::size_t(c * len),
                                                 std::size_t(len), std::size_t(c * lo), kf, alpha, beta,
@@ -248,7 +285,6 @@ struct BnReluMaxPool2d : ::torch::autograd::Function<BnReluMaxPool2d> {
     x = x.contiguous();
     const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), ho = h / pool, wo = w / pool;
     const int64_t plane = h * w, oplane = ho * wo;
-    const double count = static_cast<double>(n * plane);
     Tensor y = ::torch::empty({n, c, ho, wo}, x.options());
     Tensor idx = ::torch::empty({n, c, ho, wo}, x.options().dtype(::torch::kUInt8));
     Tensor mean = ::torch::empty({c}, x.options()), invstd = ::torch::empty({c}, x.options());
@@ -264,15 +300,11 @@ struct BnReluMaxPool2d : ::torch::autograd::Function<BnReluMaxPool2d> {
     at::parallel_for(0, c, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t ch = c0; ch < c1; ++ch) {
         const float* xc = xp + ch * plane;
-        const double mu = bn_pool_kernels::sum(xc, std::size_t(n), std::size_t(c * plane), std::size_t(plane)) / count;
-        const double ss = bn_pool_kernels::squared_deviations(xc, std::size_t(n), std::size_t(c * plane),
-                                                              std::size_t(plane), static_cast<float>(mu));
-        const double var = ss / count;
-        const double is = 1.0 / std::sqrt(var + eps);
-        mp[ch] = static_cast<float>(mu);
-        sp[ch] = static_cast<float>(is);
-        var_unbiased[std::size_t(ch)] = count > 1 ? ss / (count - 1) : var;
-        const float scale = static_cast<float>(wp[ch] * is), shift = static_cast<float>(bp[ch] - mu * wp[ch] * is);
+        const ChannelNormalisation cn = batch_normalisation(xc, n, c * plane, plane, wp[ch], bp[ch], eps);
+        mp[ch] = cn.mean;
+        sp[ch] = cn.invstd;
+        var_unbiased[std::size_t(ch)] = cn.var_unbiased;
+        const float scale = cn.scale, shift = cn.shift;
         for (int64_t i = 0; i < n; ++i) {
           const float* a = xp + (i * c + ch) * plane;
           float* o = yp + (i * c + ch) * oplane;
@@ -314,15 +346,7 @@ struct BnReluMaxPool2d : ::torch::autograd::Function<BnReluMaxPool2d> {
         }
       }
     });
-    {
-      ::torch::NoGradGuard guard;
-      float* rm = running_mean.data_ptr<float>();
-      float* rv = running_var.data_ptr<float>();
-      for (int64_t ch = 0; ch < c; ++ch) {
-        rm[ch] = static_cast<float>((1.0 - momentum) * rm[ch] + momentum * mp[ch]);
-        rv[ch] = static_cast<float>((1.0 - momentum) * rv[ch] + momentum * var_unbiased[std::size_t(ch)]);
-      }
-    }
+    update_running_statistics(running_mean, running_var, mp, var_unbiased, momentum);
     ctx->save_for_backward({x, weight, idx, mean, invstd});
     ctx->saved_data["pool"] = pool;
     return y;
@@ -370,14 +394,10 @@ struct BnReluMaxPool2d : ::torch::autograd::Function<BnReluMaxPool2d> {
           sum_dz += s0;
           sum_dz_x += s1;
         }
-        const double sum_dz_xhat = (sum_dz_x - static_cast<double>(mu) * sum_dz) * static_cast<double>(is);
-        gbp[ch] = static_cast<float>(sum_dz);
-        gwp[ch] = static_cast<float>(sum_dz_xhat);
-        const double k = static_cast<double>(wp[ch]) * is;
-        const double mean_dz = sum_dz / count, mean_dz_xhat = sum_dz_xhat / count;
-        const float kf = static_cast<float>(k);
-        const float beta = static_cast<float>(-k * is * mean_dz_xhat);
-        const float alpha = static_cast<float>(-k * mean_dz + k * is * mean_dz_xhat * mu);
+        const ChannelGradient cg = batch_normalisation_gradient(sum_dz, sum_dz_x, mu, is, wp[ch], count);
+        gbp[ch] = cg.grad_beta;
+        gwp[ch] = cg.grad_gamma;
+        const float kf = cg.k, alpha = cg.alpha, beta = cg.beta;
         for (int64_t i = 0; i < n; ++i) {
           const float* a = xp + (i * c + ch) * plane;
           const float* g = gp + (i * c + ch) * oplane;
