@@ -11,6 +11,7 @@
 
 #include "app/app.hpp"
 #include "app/knee_network.hpp"
+#include "models/gradient_boosting.hpp"
 #include "control/exo_types.hpp"
 #include "control/sensor_fault.hpp"
 #include "hw/mock_exo.hpp"
@@ -66,13 +67,13 @@ struct SessionRun {
 // A stream-clock session with proportional mode on; `board` set: the source delivers ADC codes.
 // `resume_at_s`: the host asks to resume (after a hold) once the telemetry reaches that time.
 SessionRun run_session(const io::Recording& rec, std::optional<realtime::BoardProfile> board,
-                       double resume_at_s = -1.0) {
+                       double resume_at_s = -1.0, std::shared_ptr<const session::PipelineModel> model = nullptr) {
   SessionRun out;
   hw::MockExo exo;
   session::SessionSpec spec;
   spec.loop.proportional.enabled = true;
   spec.board = board;
-  auto s = session::Session::create(spec, knee_network_model(), replay_of(rec), exo);
+  auto s = session::Session::create(spec, model ? model : knee_network_model(), replay_of(rec), exo);
   EXPECT_TRUE(s) << (s ? "" : s.error().message());
   if (!s) return out;
   session::DriverOptions o;
@@ -239,6 +240,50 @@ TEST(KneeNetworkSession, ASaturatedElectrodeHoldsTheKneeUntilResumedAndAnOffsetL
   for (const auto& t : wrong.ticks) normal += t.mode == SupervisorMode::normal;
   EXPECT_LT(normal, wrong.ticks.size() / 10);
   EXPECT_EQ(outside_limits(wrong), 0u);
+}
+
+// The knee-angle trees behind the same session and the same board input: the codes give the mV estimates tick for
+// tick, the knee follows inside its limits, and a saturated electrode holds it until the operator resumes.
+TEST(KneeNetworkSession, KneeAngleTreesOnMyoWareCodesFollowAndHoldLikeTheNetwork) {
+  if (!models::gradient_boosting_available()) GTEST_SKIP() << "built without XGBoost";
+  std::vector<io::Recording> train{session::test::make_recording("rest", 20.0, 1),
+                                   session::test::make_angle_recording(40.0, 3),
+                                   session::test::make_angle_recording(40.0, 4)};
+  train[0].channel_names.push_back("FX");
+  train[0].channel_units.push_back("deg");
+  train[0].samples.resize(5 * train[0].n_samples, 5.0);
+  auto m = session::train_pipeline_model(train, session::lda_context_model(750));
+  ASSERT_TRUE(m) << m.error().message();
+  std::ostringstream o, e;
+  app::Context ctx{o, e, std::nullopt, true};
+  auto k = app::train_knee_angle_trees(ctx, train, std::move(*m), {});
+  ASSERT_TRUE(k) << k.error().message();
+  const auto model = std::make_shared<const session::PipelineModel>(std::move(*k));
+  ASSERT_EQ(model->knee_angle->kind_name(), "trees");
+  const auto board = realtime::default_board_profile();
+  io::Recording codes = session::test::to_board_codes(session::test::make_angle_recording(14.0, 11), board);
+  const SessionRun mv = run_session(session::test::codes_to_mv(codes, board), std::nullopt, -1.0, model);
+  const SessionRun live = run_session(codes, board, -1.0, model);
+  ASSERT_EQ(mv.ticks.size(), live.ticks.size());
+  std::size_t finite = 0;
+  for (std::size_t i = 0; i < live.ticks.size(); ++i) {
+    const double a = live.ticks[i].knee_estimate_deg, b = mv.ticks[i].knee_estimate_deg;
+    ASSERT_EQ(std::isfinite(a), std::isfinite(b)) << "tick " << i;
+    if (!std::isfinite(a)) continue;
+    ++finite;
+    EXPECT_EQ(a, b) << "tick " << i;
+  }
+  EXPECT_GT(finite, live.ticks.size() * 9 / 10);
+  EXPECT_GT(following_fraction(live), 0.5);
+  EXPECT_EQ(outside_limits(live), 0u);
+  EXPECT_EQ(live.stats.sensor_fault_onsets, 0u);
+  // RF saturated for 1 s: hold, no following until the operator resumes at 9 s.
+  for (std::size_t i = 6000; i < 7000; ++i) codes.samples[i] = board.max_code();
+  const SessionRun fault = run_session(codes, board, 9.0, model);
+  EXPECT_GE(fault.stats.sensor_fault_onsets, 1u);
+  EXPECT_EQ(following_fraction(fault, 6.1, 9.0), 0.0);
+  EXPECT_GT(following_fraction(fault, 10.0), 0.5);
+  EXPECT_EQ(outside_limits(fault), 0u);
 }
 
 #else
