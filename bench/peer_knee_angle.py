@@ -45,7 +45,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "scripts
 from peer_protocol import EXCLUDE, FILE_RE, LABELS, read_uci_ll  # noqa: E402  (the classifiers' peer reader)
 
 WIN, INC, SPLIT, SEG, NSEG = 250, 50, 0.7, 50, 20
-MODELS = ("ridge_lagged", "hgb_subject", "mlp_pooled", "hgb_mlp_mean")
+MODELS = ("ridge_lagged", "hgb_subject", "mlp_pooled", "hgb_mlp_mean", "hgb_person")
 
 
 def flexion_sign(a):
@@ -128,22 +128,35 @@ def hgb_subject(r):
     return m.predict(r["xte"])
 
 
+def with_subject(x, s, subjects):
+    """Rows x with the one-hot indicator of subject s among `subjects` appended."""
+    o = np.zeros((len(x), len(subjects)))
+    o[:, subjects.index(s)] = 1.0
+    return np.hstack([x, o])
+
+
 def mlp_pooled(recs, subjects):
     """One model per movement on every subject's training part, subject one-hot appended; predictions per record."""
     from sklearn.neural_network import MLPRegressor
     from sklearn.preprocessing import StandardScaler
 
-    def with_subject(x, s):
-        o = np.zeros((len(x), len(subjects)))
-        o[:, subjects.index(s)] = 1.0
-        return np.hstack([x, o])
-
-    xs = np.concatenate([with_subject(r["xtr"], r["subject"]) for r in recs])
+    xs = np.concatenate([with_subject(r["xtr"], r["subject"], subjects) for r in recs])
     ys = np.concatenate([r["ytr"] for r in recs])
     sc = StandardScaler().fit(xs)
     m = MLPRegressor((64,), alpha=1e-2, max_iter=300, early_stopping=True, random_state=0)
     m.fit(sc.transform(xs), ys)
-    return [m.predict(sc.transform(with_subject(r["xte"], r["subject"]))) for r in recs]
+    return [m.predict(sc.transform(with_subject(r["xte"], r["subject"], subjects))) for r in recs]
+
+
+def hgb_pooled(recs, subjects):
+    """One boosted model per movement on every subject's training part, subject one-hot appended."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    xs = np.concatenate([with_subject(r["xtr"], r["subject"], subjects) for r in recs])
+    ys = np.concatenate([r["ytr"] for r in recs])
+    m = HistGradientBoostingRegressor(max_iter=600, max_depth=6, learning_rate=0.05, early_stopping=False,
+                                      random_state=0).fit(xs, ys)
+    return [m.predict(with_subject(r["xte"], r["subject"], subjects)) for r in recs]
 
 
 def main():
@@ -172,6 +185,8 @@ def main():
                 preds = mlp_pooled(rs, subjects)
             elif model == "hgb_mlp_mean":
                 preds = [0.5 * (hgb_subject(r) + p) for r, p in zip(rs, mlp_pooled(rs, subjects))]
+            elif model == "hgb_person":
+                preds = [0.5 * (hgb_subject(r) + p) for r, p in zip(rs, hgb_pooled(rs, subjects))]
             else:
                 preds = [globals()[model](r) for r in rs]
             rows[movement] = [dict(subject=r["subject"], **scores(p, r["yte"])) for r, p in zip(rs, preds)]

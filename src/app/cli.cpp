@@ -373,7 +373,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                                           "a declared variant), a network config name (cnn1d, cnn1d_context, lstm, "
                                           "cnn_lstm, spectrogram_cnn: configs/NAME.toml) or a network config (.toml); with --target "
                                           "knee_angle also ridge (the default) and trees (gradient-boosted trees on "
-                                          "the log RMS of 20 x 50-sample segments per channel)");
+                                          "the log RMS of 20 x 50-sample segments per channel) and person_trees "
+                                          "(trees pooled over every subject's training part with a subject "
+                                          "indicator, averaged with the person's own trees; under W the other "
+                                          "subjects' training parts join each fold)");
   std::size_t ev_epochs = 0, ev_epochs_l = 0;
   auto* ev_epochs_opt = ev_cmd->add_option("--epochs", ev_epochs, "Networks: epochs for W and P (default: the "
                                                                   "config's [train] epochs)")
@@ -494,6 +497,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                                                     "trees or a network config (cnn1d_context); trees and "
                                                     "cnn1d_context read the window and 750 past samples (lda_context "
                                                     "with --context 750)")
+      ->default_str("");
+  tr_cmd->add_option("--knee-person", tr.knee_person, "With --knee-model trees: the knee-angle trees of this subject "
+                                                      "(a subject id of the training recordings, e.g. a new person "
+                                                      "recorded beside a base data set): trees pooled over every "
+                                                      "subject with a subject indicator, fixed at this person and "
+                                                      "averaged with trees on their own recordings")
       ->default_str("");
   std::size_t tr_knee_epochs = 0;
   auto* tr_knee_epochs_opt = tr_cmd->add_option("--knee-epochs", tr_knee_epochs, "A network --knee-model: epochs "

@@ -48,8 +48,9 @@ Result<std::string> evaluate_angle_recordings(const Context& ctx, std::span<cons
   // "lda" is the command's default model name: here it means the linear model on the same rows, ridge.
   const bool linear = model == "ridge" || model == "lda" || model == "lda_context";
   const bool trees = model == "trees";
+  const bool person_trees = model == "person_trees";
   std::filesystem::path network_config;
-  if (!linear && !trees) {
+  if (!linear && !trees && !person_trees) {
 #ifdef MYOEXO_HAVE_TORCH
     auto c = resolve_network_config(opt.model);
     if (!c) return c.error();
@@ -111,12 +112,28 @@ Result<std::string> evaluate_angle_recordings(const Context& ctx, std::span<cons
       const models::LaggedEnvelope envelope;
       const models::GradientBoostingOptions go;
       regress = eval::make_tree_regress(envelope, go);
-      char buf[256];
-      std::snprintf(buf, sizeof buf, "gradient-boosted trees (XGBoost, %zu rounds, depth %zu, learning rate %g) on the "
-                    "log RMS of %zu x %zu-sample segments per channel (window + %zu past samples)", go.rounds,
-                    go.max_depth, go.learning_rate, envelope.segments, envelope.segment,
+      char buf[384];
+      std::snprintf(buf, sizeof buf, "gradient-boosted trees (XGBoost, %zu rounds, depth %zu, learning rate %g, rows "
+                    "%g and features %g per tree) on the %s (window + %zu past samples)", go.rounds, go.max_depth,
+                    go.learning_rate, go.subsample, go.colsample_bytree, envelope.describe().c_str(),
                     envelope.window_length() - spec->data.window.length);
       model_name = buf;
+    } else if (person_trees) {
+      const models::LaggedEnvelope envelope;
+      const models::PersonTreeOptions po;
+      regress = eval::make_person_tree_regress(envelope, po);
+      // Under W every other subject's training part joins the fold (the pooled model); under L there is none of
+      // the person's own data, and the pooled trees see a person they have not met.
+      ro_run.w_other_subjects = proto == eval::Protocol::within_subject;
+      char buf[512];
+      std::snprintf(buf, sizeof buf, "person trees: the mean of XGBoost trees pooled over %s with a subject indicator "
+                    "(%zu rounds, depth %zu) and the person's own trees (%zu rounds, depth %zu, rows %g, features %g "
+                    "per tree), on the %s (window + %zu past samples)",
+                    proto == eval::Protocol::within_subject ? "every subject's training part" : "the other subjects",
+                    po.pooled.rounds, po.pooled.max_depth, po.own.rounds, po.own.max_depth, po.own.subsample,
+                    po.own.colsample_bytree, envelope.describe().c_str(),
+                    envelope.window_length() - spec->data.window.length);
+      model_name = merged.model_name.empty() ? buf : merged.model_name + "; " + buf;
     } else {
 #ifdef MYOEXO_HAVE_TORCH
       auto net = models::load_network_spec(network_config);

@@ -1,5 +1,6 @@
 #include "app/knee_network.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "eval/angle_protocol.hpp"
@@ -138,8 +139,8 @@ Result<session::PipelineModel> train_knee_angle_network(const Context& ctx, std:
 
 Result<session::PipelineModel> train_knee_angle_trees(const Context& ctx, std::span<const io::Recording> train,
                                                       session::PipelineModel m, const session::KneeAngleTraining& kt,
-                                                      const models::LaggedEnvelope& envelope,
-                                                      const models::GradientBoostingOptions& options) {
+                                                      const KneeTreeTraining& options) {
+  const models::LaggedEnvelope& envelope = options.envelope;
   if (m.network)
     return make_error(ErrorCode::invalid_argument, "knee-angle trees are added to an LDA pipeline model; this model "
                                                    "is a network");
@@ -158,18 +159,53 @@ Result<session::PipelineModel> train_knee_angle_trees(const Context& ctx, std::s
   if (!windows) return windows.error();
   const eval::WindowSet& set = (*windows)->set;
   const std::size_t ch = set.n_channels(), p = envelope.n_features(ch), n = (*windows)->idx.size();
-  log_line(ctx, "training the knee-angle trees (XGBoost, " + std::to_string(options.rounds) + " rounds of depth " +
-                    std::to_string(options.max_depth) + ", on the log RMS of " + std::to_string(envelope.segments) +
-                    " x " + std::to_string(envelope.segment) + "-sample segments per channel, " + std::to_string(n) +
-                    " windows; target: the goniometer " + kt.target.channel + ", flexion positive) ...");
+  const auto& subjects = (*windows)->data.emg.subjects;
+  int person = -1;
+  if (!options.person.empty()) {
+    person = int(std::find(subjects.begin(), subjects.end(), options.person) - subjects.begin());
+    if (person == int(subjects.size())) {
+      std::string known;
+      for (const auto& sj : subjects) known += (known.empty() ? "" : ", ") + sj;
+      return make_error(ErrorCode::invalid_argument, "knee-angle trees for person '" + options.person +
+                                                         "': no recording of theirs among the training recordings "
+                                                         "(subjects: " + known + ")");
+    }
+  }
   std::vector<float> x(n * p), y(n);
+  std::vector<int> subject_of(n);
   std::vector<double> window(ch * wl);
   for (std::size_t i = 0; i < n; ++i) {
     set.copy_window_with_context((*windows)->idx[i], wl - m.window_len, window.data());
     envelope.compute(window.data(), ch, x.data() + i * p);
     y[i] = static_cast<float>((*windows)->targets[i]);
+    subject_of[i] = set.windows[(*windows)->idx[i]].subject;
   }
-  auto trees = models::fit_gradient_boosting(x, n, p, y, options);
+  Result<models::TreeEnsemble> trees = make_error(ErrorCode::invalid_argument, "no trees");
+  if (person < 0) {
+    const models::GradientBoostingOptions& o = options.trees;
+    log_line(ctx, "training the knee-angle trees (XGBoost, " + std::to_string(o.rounds) + " rounds of depth " +
+                      std::to_string(o.max_depth) + ", on the " + envelope.describe() + ", " + std::to_string(n) +
+                      " windows; target: the goniometer " + kt.target.channel + ", flexion positive) ...");
+    trees = models::fit_gradient_boosting(x, n, p, y, o);
+  } else {
+    const models::PersonTreeOptions& o = options.person_trees;
+    std::vector<float> own_x, own_y;
+    for (std::size_t i = 0; i < n; ++i)
+      if (subject_of[i] == person) {
+        own_x.insert(own_x.end(), x.begin() + std::ptrdiff_t(i * p), x.begin() + std::ptrdiff_t((i + 1) * p));
+        own_y.push_back(y[i]);
+      }
+    log_line(ctx, "training the knee-angle trees of " + options.person + ": pooled over " +
+                      std::to_string(subjects.size()) + " subjects with a subject indicator (XGBoost, " +
+                      std::to_string(o.pooled.rounds) + " rounds of depth " + std::to_string(o.pooled.max_depth) + ", " +
+                      std::to_string(n) + " windows), mixed with their own trees (" + std::to_string(own_y.size()) +
+                      " windows" + (own_y.size() < o.min_own_rows ? ": too few, the pooled trees alone" : "") +
+                      "), on the " + envelope.describe() + "; target: the goniometer " + kt.target.channel +
+                      ", flexion positive) ...");
+    auto pooled = models::fit_pooled_trees(x, n, p, y, subject_of, subjects.size(), o.pooled);
+    if (!pooled) return pooled.error();
+    trees = models::fit_person_trees(*pooled, p, subjects.size(), person, own_x, own_y.size(), own_y, o);
+  }
   if (!trees) return trees.error();
   auto reg = models::EnvelopeTreeRegressor::create(envelope, ch, std::move(*trees));
   if (!reg) return reg.error();

@@ -40,11 +40,20 @@ Result<session::PipelineModel> train_knee_angle_network(const Context& ctx, std:
 /// Adds knee-angle trees to the LDA pipeline model `m`: gradient-boosted trees (XGBoost) on the lagged envelope of
 /// the model's filtered window and the past samples before it (envelope.window_length() in all, which the model's
 /// context must cover), target as for the network. Errors: invalid_argument (a network pipeline model, an envelope
-/// longer than the stream keeps), unsupported (no XGBoost), mismatch (no angle channel), those of the fit.
+/// longer than the stream keeps, a person without recordings), unsupported (no XGBoost), mismatch (no angle
+/// channel), those of the fit.
+/// The trees' settings. With `person` set, the trees are that person's: pooled over every subject of the training
+/// recordings with a subject indicator, fixed at the person and mixed with trees on the person's own recordings
+/// (models::fit_person_trees): how a new person's calibration joins a base data set.
+struct KneeTreeTraining {
+  models::LaggedEnvelope envelope;
+  models::GradientBoostingOptions trees;  ///< without a person: one model over every window
+  std::string person;                     ///< a subject of the training recordings, or "" (none)
+  models::PersonTreeOptions person_trees;
+};
 Result<session::PipelineModel> train_knee_angle_trees(const Context& ctx, std::span<const io::Recording> train,
                                                       session::PipelineModel m, const session::KneeAngleTraining& kt,
-                                                      const models::LaggedEnvelope& envelope = {},
-                                                      const models::GradientBoostingOptions& options = {});
+                                                      const KneeTreeTraining& options = {});
 
 /// Loads the knee-angle network a pipeline-model JSON names (m.knee_angle_network_file) and checks it against the
 /// model: same channels, same causal filter, a window of the model's window plus at most its context. Nothing to do

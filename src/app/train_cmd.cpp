@@ -156,6 +156,9 @@ Status run_train_lda(const Context& ctx, const TrainCommandOptions& opt) {
     return make_error(ErrorCode::invalid_argument, "--model must be lda or lda_context, got '" + opt.model + "'");
   if (opt.model == "lda_context" && (opt.context_samples == 0 || opt.context_samples > 4000))
     return make_error(ErrorCode::invalid_argument, "--context must be in [1, 4000] samples");
+  if (!opt.knee_person.empty() && ascii_lower(opt.knee_model) != "trees")
+    return make_error(ErrorCode::invalid_argument, "--knee-person picks whose knee-angle trees to train: it needs "
+                                                   "--knee-model trees");
   if (auto s = ensure_parent_dir(opt.out); !s) return s;
   auto ds = load_data_folder(ctx, opt.data);
   if (!ds) return ds.error();
@@ -193,7 +196,9 @@ Status run_train_lda(const Context& ctx, const TrainCommandOptions& opt) {
                         kt.target.channel + ", flexion positive) ...");
       k = session::train_knee_angle_regressor(train, std::move(*m), kt);
     } else if (km == "trees") {
-      k = train_knee_angle_trees(ctx, train, std::move(*m), kt);
+      KneeTreeTraining tt;
+      tt.person = opt.knee_person;
+      k = train_knee_angle_trees(ctx, train, std::move(*m), kt, tt);
     } else {
       KneeNetworkOptions kn;
       kn.config = opt.knee_model;

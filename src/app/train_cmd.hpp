@@ -83,6 +83,9 @@ struct TrainCommandOptions {
   /// lda / lda_context: also a knee-angle regressor on the goniometer of the same recordings: "ridge", "trees" or
   /// a network config (cnn1d_context); "" = none. Trees and networks read past samples the LDA's context must keep.
   std::string knee_model;
+  /// knee_model trees: that subject's trees, pooled over every training subject and mixed with their own ("" = one
+  /// model over everyone).
+  std::string knee_person;
   std::optional<std::size_t> knee_epochs;           ///< a network knee_model: overrides its [train] epochs
 };
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 
@@ -168,9 +169,9 @@ Result<AngleEvaluation> run_angle_protocol(const AngleData& data, const AngleSpe
         for (std::size_t r = 0; r < n_rec; ++r) {
           const bool own = emg.recordings[r].subject == sid;
           if (proto == Protocol::within_subject) {
-            if (!own) continue;
+            if (!own && !options.w_other_subjects) continue;
             take(d.train, split_train[r]);
-            take(d.test, split_test[r]);
+            if (own) take(d.test, split_test[r]);
           } else {
             take(own ? d.test : d.train, whole[r]);
           }
@@ -365,16 +366,17 @@ RegressFn make_ridge_regress(const features::FeatureSpec& feature_spec, const Ld
   };
 }
 
-RegressFn make_tree_regress(const models::LaggedEnvelope& envelope, const models::GradientBoostingOptions& options) {
-  struct Cache {
-    std::mutex mutex;
-    std::uint64_t set_id = 0;
-    std::vector<float> rows;  // [windows x n_features]
-  };
-  auto cache = std::make_shared<Cache>();
-  return [envelope, options, cache](const WindowSet& set, std::span<const std::size_t> train, std::span<const double> y,
-                                    std::span<const std::size_t> test, std::span<double> estimates,
-                                    const FoldContext&) -> Status {
+namespace {
+
+// The lagged-envelope rows of every window of a WindowSet, computed once per set (folds share them).
+struct EnvelopeRows {
+  std::mutex mutex;
+  std::uint64_t set_id = 0;
+  std::vector<float> rows;  // [windows x n_features]
+
+  // The rows of `train` and `test`, gathered; checks the envelope against the windows and XGBoost's presence.
+  Status gather(const models::LaggedEnvelope& envelope, const WindowSet& set, std::span<const std::size_t> train,
+                std::span<const std::size_t> test, std::vector<float>& x, std::vector<float>& xt) {
     if (envelope.window_length() < set.length)
       return make_error(ErrorCode::invalid_argument, "trees: the envelope covers " +
                                                          std::to_string(envelope.window_length()) + " samples, less "
@@ -382,22 +384,95 @@ RegressFn make_tree_regress(const models::LaggedEnvelope& envelope, const models
     if (!models::gradient_boosting_available())
       return make_error(ErrorCode::unsupported, "trees: this build has no XGBoost (install libxgboost-dev)");
     const std::size_t ch = set.n_channels(), p = envelope.n_features(ch);
-    std::unique_lock<std::mutex> lock(cache->mutex);
-    if (cache->set_id != set.id || set.id == 0) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (set_id != set.id || set.id == 0) {
       const std::size_t context = envelope.window_length() - set.length;
-      cache->rows.assign(set.windows.size() * p, 0.0f);
+      rows.assign(set.windows.size() * p, 0.0f);
       std::vector<double> window(ch * envelope.window_length());
       for (std::size_t i = 0; i < set.windows.size(); ++i) {
         set.copy_window_with_context(i, context, window.data());
-        envelope.compute(window.data(), ch, cache->rows.data() + i * p);
+        envelope.compute(window.data(), ch, rows.data() + i * p);
       }
-      cache->set_id = set.id;
+      set_id = set.id;
     }
-    std::vector<float> x(train.size() * p), xt(test.size() * p), yf(y.begin(), y.end());
-    for (std::size_t i = 0; i < train.size(); ++i) std::copy_n(cache->rows.data() + train[i] * p, p, x.data() + i * p);
-    for (std::size_t i = 0; i < test.size(); ++i) std::copy_n(cache->rows.data() + test[i] * p, p, xt.data() + i * p);
-    lock.unlock();
-    auto trees = models::fit_gradient_boosting(x, train.size(), p, yf, options);
+    x.resize(train.size() * p);
+    xt.resize(test.size() * p);
+    for (std::size_t i = 0; i < train.size(); ++i) std::copy_n(rows.data() + train[i] * p, p, x.data() + i * p);
+    for (std::size_t i = 0; i < test.size(); ++i) std::copy_n(rows.data() + test[i] * p, p, xt.data() + i * p);
+    return {};
+  }
+};
+
+}  // namespace
+
+RegressFn make_tree_regress(const models::LaggedEnvelope& envelope, const models::GradientBoostingOptions& options) {
+  auto cache = std::make_shared<EnvelopeRows>();
+  return [envelope, options, cache](const WindowSet& set, std::span<const std::size_t> train, std::span<const double> y,
+                                    std::span<const std::size_t> test, std::span<double> estimates,
+                                    const FoldContext&) -> Status {
+    std::vector<float> x, xt, yf(y.begin(), y.end());
+    if (Status s = cache->gather(envelope, set, train, test, x, xt); !s) return s;
+    auto trees = models::fit_gradient_boosting(x, train.size(), envelope.n_features(set.n_channels()), yf, options);
+    if (!trees) return trees.error();
+    const std::size_t p = trees->n_features();
+    for (std::size_t i = 0; i < test.size(); ++i) estimates[i] = trees->predict(xt.data() + i * p);
+    return {};
+  };
+}
+
+RegressFn make_person_tree_regress(const models::LaggedEnvelope& envelope, const models::PersonTreeOptions& options) {
+  struct Pooled {
+    std::mutex mutex;
+    std::uint64_t set_id = 0;
+    std::vector<std::size_t> train;  // the windows the cached trees were fitted on
+    std::vector<int> subject_column;  // PreparedData subject index -> indicator column (-1: not in the pool)
+    std::size_t n_columns = 0;
+    std::shared_ptr<const models::TreeEnsemble> trees;
+  };
+  auto rows = std::make_shared<EnvelopeRows>();
+  auto pooled = std::make_shared<Pooled>();
+  return [envelope, options, rows, pooled](const WindowSet& set, std::span<const std::size_t> train,
+                                           std::span<const double> y, std::span<const std::size_t> test,
+                                           std::span<double> estimates, const FoldContext& fold) -> Status {
+    std::vector<float> x, xt, yf(y.begin(), y.end());
+    if (Status s = rows->gather(envelope, set, train, test, x, xt); !s) return s;
+    const std::size_t p = envelope.n_features(set.n_channels());
+    const auto& names = set.data->subjects;
+    const int person = int(std::find(names.begin(), names.end(), fold.name) - names.begin());
+    std::shared_ptr<const models::TreeEnsemble> pooled_trees;
+    std::size_t n_columns = 0;
+    int column = -1;
+    {
+      // Under W with the other subjects' training parts every fold trains on the same windows: one pooled fit.
+      std::lock_guard<std::mutex> lock(pooled->mutex);
+      if (!pooled->trees || pooled->set_id != set.id || set.id == 0 ||
+          !std::equal(train.begin(), train.end(), pooled->train.begin(), pooled->train.end())) {
+        pooled->subject_column.assign(names.size(), -1);
+        pooled->n_columns = 0;
+        std::vector<int> column(train.size());
+        for (std::size_t i = 0; i < train.size(); ++i) {
+          int& c = pooled->subject_column[std::size_t(set.windows[train[i]].subject)];
+          if (c < 0) c = int(pooled->n_columns++);
+          column[i] = c;
+        }
+        auto t = models::fit_pooled_trees(x, train.size(), p, yf, column, pooled->n_columns, options.pooled);
+        if (!t) return t.error();
+        pooled->trees = std::make_shared<const models::TreeEnsemble>(std::move(*t));
+        pooled->set_id = set.id;
+        pooled->train.assign(train.begin(), train.end());
+      }
+      pooled_trees = pooled->trees;
+      n_columns = pooled->n_columns;
+      if (person < int(names.size())) column = pooled->subject_column[std::size_t(person)];
+    }
+    // The person's own training windows (none under L).
+    std::vector<float> own_x, own_y;
+    for (std::size_t i = 0; i < train.size(); ++i)
+      if (set.windows[train[i]].subject == person) {
+        own_x.insert(own_x.end(), x.begin() + std::ptrdiff_t(i * p), x.begin() + std::ptrdiff_t((i + 1) * p));
+        own_y.push_back(yf[i]);
+      }
+    auto trees = models::fit_person_trees(*pooled_trees, p, n_columns, column, own_x, own_y.size(), own_y, options);
     if (!trees) return trees.error();
     for (std::size_t i = 0; i < test.size(); ++i) estimates[i] = trees->predict(xt.data() + i * p);
     return {};

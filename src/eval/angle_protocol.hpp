@@ -106,6 +106,10 @@ struct AngleRunOptions {
   std::vector<Protocol> protocols{Protocol::within_subject, Protocol::leave_one_subject_out};
   bool per_movement = true;  ///< also one run per class (movement); the pooled run is always made
   std::vector<std::string> subjects;  ///< held-out subjects (empty = all)
+  /// W only: every other subject's training part (the first split fraction of each of their recordings) joins each
+  /// fold's training windows, as a model pooled over other people joins a new person's calibration; the held-out
+  /// subject's test part stays unseen, and no one's test part is trained on.
+  bool w_other_subjects = false;
   std::string model_name = "model";
   std::function<void(const std::string&)> progress;
   /// Folds fitted at the same time (threads), >= 1; the callback must then be thread-safe. Results do not
@@ -131,6 +135,12 @@ RegressFn make_ridge_regress(const features::FeatureSpec& feature_spec, const Ld
 /// WindowSet. Errors: invalid_argument (an envelope shorter than the protocol's windows), unsupported (a build
 /// without XGBoost), those of the fit.
 RegressFn make_tree_regress(const models::LaggedEnvelope& envelope, const models::GradientBoostingOptions& options);
+
+/// A person's trees from a model pooled over people (models::fit_person_trees): trees on every training window with
+/// an indicator of its subject, fixed at the held-out subject's (none under L: a person the pool has not seen), mixed
+/// with trees on the held-out subject's own training windows. Meant for W with AngleRunOptions::w_other_subjects,
+/// where every fold trains on the same windows and the pooled fit is made once. Errors: those of make_tree_regress.
+RegressFn make_person_tree_regress(const models::LaggedEnvelope& envelope, const models::PersonTreeOptions& options);
 
 /// RMSE, MAE, NMAE (% of max - min of the targets), R^2 of estimates against targets (same size, >= 2).
 AngleFoldScore angle_scores(std::span<const double> targets, std::span<const double> estimates);

@@ -8,22 +8,34 @@ namespace myoexo::models {
 
 void LaggedEnvelope::compute(const double* window, std::size_t channels, float* out) const noexcept {
   const std::size_t len = window_length();
+  float* wl_out = out + channels * segments;
   for (std::size_t c = 0; c < channels; ++c) {
     const double* x = window + c * len;
     for (std::size_t k = 0; k < segments; ++k) {
       const double* seg = x + len - (k + 1) * segment;
-      double s = 0.0;
+      double s = 0.0, wl = 0.0;
       for (std::size_t i = 0; i < segment; ++i) s += seg[i] * seg[i];
+      if (waveform_length)
+        for (std::size_t i = 1; i < segment; ++i) wl += std::abs(seg[i] - seg[i - 1]);
       // All zeros is no amplitude at all, not a very quiet one: the stream's zeros before its start take the
       // oldest amplitude there is (the envelope held constant backwards); with none (a dead channel), missing,
       // which the trees send down each split's default branch.
       float& f = out[c * segments + k];
-      if (s != 0.0)
+      float* g = waveform_length ? &wl_out[c * segments + k] : nullptr;
+      if (s != 0.0) {
         f = static_cast<float>(0.5 * std::log(std::max(s / double(segment), 1e-24)));
-      else
+        if (g) *g = static_cast<float>(std::log(std::max(wl / double(segment), 1e-24)));
+      } else {
         f = k > 0 ? out[c * segments + k - 1] : std::numeric_limits<float>::quiet_NaN();
+        if (g) *g = k > 0 ? *(g - 1) : std::numeric_limits<float>::quiet_NaN();
+      }
     }
   }
+}
+
+std::string LaggedEnvelope::describe() const {
+  return std::string(waveform_length ? "log RMS and log waveform length" : "log RMS") + " of " +
+         std::to_string(segments) + " x " + std::to_string(segment) + "-sample segments per channel";
 }
 
 Result<TreeEnsemble> TreeEnsemble::create(std::vector<std::vector<Node>> trees, double base_score,
@@ -73,6 +85,75 @@ double TreeEnsemble::predict(const float* x) const noexcept {
     sum += tree[i].threshold;
   }
   return base_score_ + sum;
+}
+
+std::vector<std::vector<TreeEnsemble::Node>> TreeEnsemble::split_trees() const {
+  std::vector<std::vector<Node>> trees;
+  for (std::size_t t = 0; t < roots_.size(); ++t) {
+    const std::size_t b = std::size_t(roots_[t]), e = t + 1 < roots_.size() ? std::size_t(roots_[t + 1]) : nodes_.size();
+    trees.emplace_back(nodes_.begin() + std::ptrdiff_t(b), nodes_.begin() + std::ptrdiff_t(e));
+  }
+  return trees;
+}
+
+Result<TreeEnsemble> TreeEnsemble::fix_trailing_features(std::size_t keep, std::span<const float> fixed) const {
+  if (keep == 0 || keep > n_features_ || fixed.size() != n_features_ - keep)
+    return make_error(ErrorCode::invalid_argument, "trees: fixing features " + std::to_string(keep) + ".." +
+                                                       std::to_string(n_features_) + " with " +
+                                                       std::to_string(fixed.size()) + " values");
+  std::vector<std::vector<Node>> out;
+  for (const auto& tree : split_trees()) {
+    // Preorder copy: a split on a fixed feature is replaced by the subtree its value selects, so children still
+    // follow their parent.
+    std::vector<Node> nodes;
+    auto copy = [&](auto&& self, std::int32_t i) -> std::int32_t {
+      while (tree[std::size_t(i)].feature >= std::int32_t(keep)) {
+        const Node& nd = tree[std::size_t(i)];
+        const float v = fixed[std::size_t(nd.feature) - keep];
+        i = (std::isnan(v) ? nd.default_left : v < nd.threshold) ? nd.left : nd.right;
+      }
+      const auto at = static_cast<std::int32_t>(nodes.size());
+      nodes.push_back(tree[std::size_t(i)]);
+      if (nodes.back().feature >= 0) {
+        const Node src = tree[std::size_t(i)];
+        const std::int32_t l = self(self, src.left);
+        const std::int32_t r = self(self, src.right);
+        nodes[std::size_t(at)].left = l;
+        nodes[std::size_t(at)].right = r;
+      }
+      return at;
+    };
+    copy(copy, 0);
+    out.push_back(std::move(nodes));
+  }
+  return create(std::move(out), base_score_, keep);
+}
+
+Result<TreeEnsemble> TreeEnsemble::weighted_sum(std::span<const TreeEnsemble> parts, std::span<const double> weights) {
+  if (parts.empty() || weights.size() != parts.size())
+    return make_error(ErrorCode::invalid_argument, "trees: a weighted sum needs one weight per ensemble");
+  std::vector<std::vector<Node>> out;
+  double base = 0.0;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const double w = weights[k];
+    if (parts[k].n_features_ != parts[0].n_features_ || !std::isfinite(w))
+      return make_error(ErrorCode::invalid_argument, "trees: a weighted sum needs finite weights and ensembles of "
+                                                     "the same features (" + std::to_string(parts[0].n_features_) +
+                                                     " vs " + std::to_string(parts[k].n_features_) + ")");
+    for (auto tree : parts[k].split_trees()) {
+      for (Node& nd : tree)
+        if (nd.feature < 0) nd.threshold = static_cast<float>(w * double(nd.threshold));
+      out.push_back(std::move(tree));
+    }
+    base += w * parts[k].base_score_;
+  }
+  return create(std::move(out), base, parts[0].n_features_);
+}
+
+Result<TreeEnsemble> TreeEnsemble::weighted_sum(const TreeEnsemble& a, double w_a, const TreeEnsemble& b, double w_b) {
+  const TreeEnsemble parts[] = {a, b};
+  const double weights[] = {w_a, w_b};
+  return weighted_sum(parts, weights);
 }
 
 nlohmann::json TreeEnsemble::to_json() const {
@@ -139,7 +220,7 @@ std::unique_ptr<AngleRegressor> EnvelopeTreeRegressor::clone() const {
 
 nlohmann::json EnvelopeTreeRegressor::to_json() const {
   return {{"kind", "envelope_trees"}, {"segment", envelope_.segment}, {"segments", envelope_.segments},
-          {"channels", channels_}, {"trees", trees_->to_json()}};
+          {"waveform_length", envelope_.waveform_length}, {"channels", channels_}, {"trees", trees_->to_json()}};
 }
 
 Result<EnvelopeTreeRegressor> EnvelopeTreeRegressor::from_json(const nlohmann::json& j) {
@@ -149,6 +230,7 @@ Result<EnvelopeTreeRegressor> EnvelopeTreeRegressor::from_json(const nlohmann::j
     LaggedEnvelope e;
     e.segment = j.at("segment").get<std::size_t>();
     e.segments = j.at("segments").get<std::size_t>();
+    e.waveform_length = j.value("waveform_length", false);  // files from before it: amplitude only
     auto t = TreeEnsemble::from_json(j.at("trees"));
     if (!t) return t.error();
     return create(e, j.at("channels").get<std::size_t>(), std::move(*t));

@@ -404,7 +404,39 @@ TEST(TrainCmd, AnLdaModelCarriesTheKneeAngleRegressorItWasAskedFor) {
     EXPECT_NE(bad.rc, 0);
     EXPECT_NE(bad.err.find("--model lda_context --context 750"), std::string::npos) << bad.err;
     EXPECT_FALSE(fs::exists(dir / "bad.json"));
+
+    // A person's trees: pooled over 1N and 2A with a subject indicator, fixed at 1N, mixed with 1N's own.
+    const fs::path person = dir / "person.json";
+    const auto pt = run_myoexo({"train", "--model", "lda_context", "--context", "750", "--knee-model", "trees",
+                                "--knee-person", "1N", "--dataset", data.string(), "--out", person.string()});
+    ASSERT_EQ(pt.rc, 0) << pt.err;
+    EXPECT_NE(pt.err.find("knee-angle trees of 1N: pooled over 2 subjects"), std::string::npos) << pt.err;
+    auto pm = myoexo::session::load_pipeline_model(person);
+    auto plain = myoexo::session::load_pipeline_model(dir / "trees.json");
+    ASSERT_TRUE(pm && plain);
+    ASSERT_TRUE(pm->knee_angle);
+    EXPECT_EQ(pm->knee_angle->kind_name(), "trees");
+    const auto pj = myoexo::test::slurp(person), tj = myoexo::test::slurp(dir / "trees.json");
+    EXPECT_NE(pj, tj);  // other trees than the model over everyone
+    const auto pr = run_myoexo({"run", "--replay", (data / "N_TXT" / "1Nsen.txt").string(), "--model", person.string(),
+                                "--proportional", "--seconds", "3", "--out", (dir / "person_run").string(),
+                                "--no-plots"});
+    ASSERT_EQ(pr.rc, 0) << pr.err;
+    const auto ps = nlohmann::json::parse(myoexo::test::slurp(dir / "person_run" / "summary.json"));
+    EXPECT_TRUE(ps["knee_tracking"]["estimate_rmse_deg"].is_number());
+    // Someone without recordings here, or a person without trees to train: refused, nothing written.
+    const auto nobody = run_myoexo({"train", "-q", "--model", "lda_context", "--context", "750", "--knee-model",
+                                    "trees", "--knee-person", "9Z", "--dataset", data.string(), "--out",
+                                    (dir / "nobody.json").string()});
+    EXPECT_NE(nobody.rc, 0);
+    EXPECT_NE(nobody.err.find("subjects: 1N, 2A"), std::string::npos) << nobody.err;
+    EXPECT_FALSE(fs::exists(dir / "nobody.json"));
   }
+  const auto ridge_person = run_myoexo({"train", "-q", "--model", "lda_context", "--knee-model", "ridge",
+                                        "--knee-person", "1N", "--dataset", data.string(), "--out",
+                                        (dir / "ridge_person.json").string()});
+  EXPECT_NE(ridge_person.rc, 0);
+  EXPECT_NE(ridge_person.err.find("needs --knee-model trees"), std::string::npos) << ridge_person.err;
 }
 
 TEST(TrainCmd, BadConfigOrSubjectIsAUsageError) {

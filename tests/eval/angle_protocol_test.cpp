@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <random>
+#include <set>
 
 #include "eval/splits.hpp"
 #include "features/features.hpp"
@@ -148,6 +150,73 @@ TEST(AngleProtocol, ConventionUnitAndMissingGoniometerAreRefusedWithTheFile) {
   o.subjects = {"nobody"};
   EXPECT_FALSE(run_angle_protocol(*data, spec, ridge(), o));
 }
+
+// A model pooled over people joins a person's calibration: under W with the other subjects, every fold trains on
+// the held-out subject's training part and every other subject's, and never on anyone's test part; L is unchanged.
+TEST(AngleProtocol, WithTheOtherSubjectsTheirTrainingPartsJoinEachFoldAndNoTestPartDoes) {
+  const auto recs = make_set(6000);
+  const AngleSpec spec = test_spec();
+  auto data = prepare_angle_data(recs, spec);
+  ASSERT_TRUE(data);
+  const std::size_t split = chronological_split_point(6000, spec.data.split_fraction);
+  std::size_t folds = 0;
+  RegressFn check = [&](const WindowSet& set, std::span<const std::size_t> train, std::span<const double>,
+                        std::span<const std::size_t> test, std::span<double> est, const FoldContext& fold) -> Status {
+    ++folds;
+    const auto& names = set.data->subjects;
+    const int person = int(std::find(names.begin(), names.end(), fold.name) - names.begin());
+    std::set<int> train_subjects;
+    for (std::size_t i : train) {
+      const WindowRef& w = set.windows[i];
+      train_subjects.insert(w.subject);
+      if (fold.protocol == Protocol::within_subject) {
+        EXPECT_LE(w.start + set.length, split) << fold.name << ": a test-part window in training";
+      } else {
+        EXPECT_NE(w.subject, person);
+      }
+    }
+    EXPECT_EQ(train_subjects.size(), fold.protocol == Protocol::within_subject ? 4u : 3u);
+    for (std::size_t i : test) {
+      EXPECT_EQ(set.windows[i].subject, person);
+      if (fold.protocol == Protocol::within_subject) EXPECT_GE(set.windows[i].start, split);
+    }
+    for (std::size_t k = 0; k < est.size(); ++k) est[k] = double(k);
+    return {};
+  };
+  AngleRunOptions o;
+  o.per_movement = false;
+  o.w_other_subjects = true;
+  auto r = run_angle_protocol(*data, spec, check, o);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(folds, 8u);  // 4 subjects, W and L
+}
+
+#ifdef MYOEXO_HAVE_XGBOOST
+// The person's trees (pooled with an indicator, mixed with their own) follow the knee angle under W with the
+// other subjects and under L, where the pool has never met the person.
+TEST(AngleProtocol, PersonTreesFollowTheKneeAngle) {
+  const auto recs = make_set();
+  const AngleSpec spec = test_spec();
+  auto data = prepare_angle_data(recs, spec);
+  ASSERT_TRUE(data);
+  models::PersonTreeOptions po;
+  po.pooled.rounds = 150;
+  po.pooled.max_depth = 4;
+  po.own.rounds = 100;
+  AngleRunOptions o;
+  o.per_movement = false;
+  o.w_other_subjects = true;
+  auto r = run_angle_protocol(*data, spec, make_person_tree_regress(models::LaggedEnvelope{}, po), o);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->protocols.size(), 2u);
+  for (const auto& p : r->protocols) {
+    SCOPED_TRACE(protocol_code(p.protocol));
+    EXPECT_EQ(p.folds.size(), 4u);
+    EXPECT_LT(p.mean_rmse_deg, 4.0);  // the angle swings over ~70 deg
+    EXPECT_GT(p.worst_r2, 0.9);
+  }
+}
+#endif
 
 TEST(AngleProtocol, ScoresAndHelpersGiveTheTextbookValues) {
   const std::vector<double> truth{0, 10, 20, 30}, est{1, 9, 22, 30};
