@@ -447,15 +447,16 @@ RegressFn make_person_tree_regress(const models::LaggedEnvelope& envelope, const
       std::lock_guard<std::mutex> lock(pooled->mutex);
       if (!pooled->trees || pooled->set_id != set.id || set.id == 0 ||
           !std::equal(train.begin(), train.end(), pooled->train.begin(), pooled->train.end())) {
+        pooled->trees.reset();  // a failed fit leaves nothing stale behind
         pooled->subject_column.assign(names.size(), -1);
         pooled->n_columns = 0;
-        std::vector<int> column(train.size());
+        std::vector<int> column_of(train.size());
         for (std::size_t i = 0; i < train.size(); ++i) {
           int& c = pooled->subject_column[std::size_t(set.windows[train[i]].subject)];
           if (c < 0) c = int(pooled->n_columns++);
-          column[i] = c;
+          column_of[i] = c;
         }
-        auto t = models::fit_pooled_trees(x, train.size(), p, yf, column, pooled->n_columns, options.pooled);
+        auto t = models::fit_pooled_trees(x, train.size(), p, yf, column_of, pooled->n_columns, options.pooled);
         if (!t) return t.error();
         pooled->trees = std::make_shared<const models::TreeEnsemble>(std::move(*t));
         pooled->set_id = set.id;
