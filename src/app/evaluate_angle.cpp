@@ -220,6 +220,8 @@ Result<std::string> evaluate_angle_recordings(const Context& ctx, std::span<cons
   md += "W: within subject, chronological 70/30 split of every recording; L: leave one subject out. NMAE = MAE / "
         "(max - min of the held-out subject's test angles); mean and worst subject.\n\n";
   md += eval::format_angle_summary(*result);
+  if (const std::string groups = eval::format_angle_groups(*result); !groups.empty())
+    md += "\nBy group (UCI lower-limb: subjects *A* have a knee pathology, subjects *N* do not):\n\n" + groups;
 
   if (opt.plots) {
     // Per-subject RMSE of the pooled scope, one bar group per protocol.

@@ -2,6 +2,7 @@
 #include "eval/angle_protocol.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -480,6 +481,45 @@ RegressFn make_person_tree_regress(const models::LaggedEnvelope& envelope, const
   };
 }
 
+std::string uci_subject_group(const std::string& subject) {
+  if (subject.size() < 2 || !std::isdigit(static_cast<unsigned char>(subject.front()))) return "";
+  if (!std::all_of(subject.begin(), subject.end() - 1, [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    return "";
+  const char last = subject.back();
+  return last == 'A' || last == 'a' ? "knee pathology" : last == 'N' || last == 'n' ? "healthy" : "";
+}
+
+std::vector<AngleGroupScores> angle_group_scores(const AngleEvaluation& r) {
+  std::set<std::string> groups;
+  for (const auto& s : r.subjects) {
+    const std::string g = uci_subject_group(s);
+    if (g.empty()) return {};
+    groups.insert(g);
+  }
+  if (groups.size() < 2) return {};
+  std::vector<AngleGroupScores> out;
+  for (const auto& p : r.protocols)
+    for (const auto& g : groups) {
+      AngleGroupScores a;
+      a.protocol = p.protocol;
+      a.scope = p.scope;
+      a.group = g;
+      for (const auto& f : p.folds)
+        if (uci_subject_group(f.name) == g) {
+          ++a.n_subjects;
+          a.mean_rmse_deg += f.rmse_deg;
+          a.mean_nmae_pct += f.nmae_pct;
+          a.mean_r2 += f.r2;
+        }
+      if (a.n_subjects == 0) continue;
+      a.mean_rmse_deg /= double(a.n_subjects);
+      a.mean_nmae_pct /= double(a.n_subjects);
+      a.mean_r2 /= double(a.n_subjects);
+      out.push_back(a);
+    }
+  return out;
+}
+
 nlohmann::json angle_evaluation_to_json(const AngleEvaluation& r) {
   using nlohmann::json;
   auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
@@ -507,6 +547,12 @@ nlohmann::json angle_evaluation_to_json(const AngleEvaluation& r) {
                                    {"worst_subject", p.worst_fold}}}});
   }
   j["protocols"] = protos;
+  json groups = json::array();
+  for (const auto& g : angle_group_scores(r))
+    groups.push_back({{"protocol", protocol_code(g.protocol)}, {"scope", g.scope}, {"group", g.group},
+                      {"n_subjects", g.n_subjects}, {"mean_rmse_deg", num(g.mean_rmse_deg)},
+                      {"mean_nmae_pct", num(g.mean_nmae_pct)}, {"mean_r2", num(g.mean_r2)}});
+  if (!groups.empty()) j["groups"] = groups;
   return j;
 }
 
@@ -518,6 +564,20 @@ std::string format_angle_summary(const AngleEvaluation& r) {
     std::snprintf(line, sizeof line, "| %s | %s | %.1f / %.1f | %.1f / %.1f | %.3f / %.3f | %s |\n",
                   protocol_code(p.protocol), p.scope.c_str(), p.mean_rmse_deg, p.worst_rmse_deg, p.mean_nmae_pct,
                   p.worst_nmae_pct, p.mean_r2, p.worst_r2, p.worst_fold.c_str());
+    out += line;
+  }
+  return out;
+}
+
+std::string format_angle_groups(const AngleEvaluation& r) {
+  const auto groups = angle_group_scores(r);
+  if (groups.empty()) return "";
+  std::string out = "| protocol | movements | group | subjects | RMSE deg (mean) | NMAE % (mean) | R^2 (mean) |\n"
+                    "|---|---|---|---|---|---|---|\n";
+  char line[256];
+  for (const auto& g : groups) {
+    std::snprintf(line, sizeof line, "| %s | %s | %s | %zu | %.1f | %.1f | %.3f |\n", protocol_code(g.protocol),
+                  g.scope.c_str(), g.group.c_str(), g.n_subjects, g.mean_rmse_deg, g.mean_nmae_pct, g.mean_r2);
     out += line;
   }
   return out;

@@ -145,8 +145,26 @@ RegressFn make_person_tree_regress(const models::LaggedEnvelope& envelope, const
 /// RMSE, MAE, NMAE (% of max - min of the targets), R^2 of estimates against targets (same size, >= 2).
 AngleFoldScore angle_scores(std::span<const double> targets, std::span<const double> estimates);
 
+/// UCI lower-limb's subject groups, from the id's last letter: "knee pathology" (A) or "healthy" (N); "" for any
+/// other id (no groups).
+std::string uci_subject_group(const std::string& subject);
+
+/// Mean scores of one group's subjects in one protocol and scope.
+struct AngleGroupScores {
+  Protocol protocol = Protocol::within_subject;
+  std::string scope, group;
+  std::size_t n_subjects = 0;
+  double mean_rmse_deg = 0, mean_nmae_pct = 0, mean_r2 = 0;
+};
+/// Per protocol and scope, the means over each group's subjects (uci_subject_group); empty when a subject has no
+/// group or only one group is present.
+std::vector<AngleGroupScores> angle_group_scores(const AngleEvaluation& r);
+
+/// With "groups" (angle_group_scores) when there are any.
 nlohmann::json angle_evaluation_to_json(const AngleEvaluation& r);
 /// A table per protocol for a terminal or Markdown: scope, RMSE, NMAE, R^2 (mean, worst subject).
 std::string format_angle_summary(const AngleEvaluation& r);
+/// The group means as a Markdown table ("" when there are no groups).
+std::string format_angle_groups(const AngleEvaluation& r);
 
 }  // namespace myoexo::eval

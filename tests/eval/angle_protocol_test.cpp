@@ -218,6 +218,45 @@ TEST(AngleProtocol, PersonTreesFollowTheKneeAngle) {
 }
 #endif
 
+// UCI's subjects come in two groups (A: knee pathology, N: healthy): each group's means are its subjects' means.
+TEST(AngleProtocol, GroupMeansAreTheMeansOfTheirSubjects) {
+  EXPECT_EQ(uci_subject_group("11A"), "knee pathology");
+  EXPECT_EQ(uci_subject_group("3N"), "healthy");
+  EXPECT_EQ(uci_subject_group("P01"), "");
+  EXPECT_EQ(uci_subject_group("A"), "");
+  EXPECT_EQ(uci_subject_group("1X"), "");
+  AngleEvaluation r;
+  r.subjects = {"1A", "2A", "1N"};
+  AngleProtocolScores p;
+  p.scope = "sitting";
+  for (const auto& [name, nmae] : {std::pair{"1A", 4.0}, std::pair{"2A", 8.0}, std::pair{"1N", 10.0}}) {
+    AngleFoldScore f;
+    f.name = name;
+    f.nmae_pct = nmae;
+    f.rmse_deg = 2 * nmae;
+    f.r2 = 0.5;
+    p.folds.push_back(f);
+  }
+  r.protocols.push_back(p);
+  const auto g = angle_group_scores(r);
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].group, "healthy");
+  EXPECT_EQ(g[0].n_subjects, 1u);
+  EXPECT_DOUBLE_EQ(g[0].mean_nmae_pct, 10.0);
+  EXPECT_EQ(g[1].group, "knee pathology");
+  EXPECT_EQ(g[1].n_subjects, 2u);
+  EXPECT_DOUBLE_EQ(g[1].mean_nmae_pct, 6.0);
+  EXPECT_DOUBLE_EQ(g[1].mean_rmse_deg, 12.0);
+  EXPECT_NE(format_angle_groups(r).find("| W | sitting | knee pathology | 2 | 12.0 | 6.0 | 0.500 |"), std::string::npos)
+      << format_angle_groups(r);
+  EXPECT_EQ(angle_evaluation_to_json(r)["groups"].size(), 2u);
+  // Another data set's ids: no groups, nothing written.
+  r.subjects.push_back("P01");
+  EXPECT_TRUE(angle_group_scores(r).empty());
+  EXPECT_EQ(format_angle_groups(r), "");
+  EXPECT_FALSE(angle_evaluation_to_json(r).contains("groups"));
+}
+
 TEST(AngleProtocol, ScoresAndHelpersGiveTheTextbookValues) {
   const std::vector<double> truth{0, 10, 20, 30}, est{1, 9, 22, 30};
   const AngleFoldScore s = angle_scores(truth, est);
