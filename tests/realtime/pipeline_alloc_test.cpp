@@ -221,9 +221,10 @@ TEST(PipelineAllocation, KneeAngleTreeEstimatesAllocateNothing) {
   // Trees on the lagged envelope (zeros before the start held from the oldest amplitude).
   using N = models::TreeEnsemble::Node;
   std::vector<std::vector<N>> trees;
-  for (std::int32_t f = 0; f < 80; f += 7)  // stumps over features of every channel and age
+  // Stumps over features of every channel and age, amplitudes and waveform lengths.
+  for (std::int32_t f = 0; f < 160; f += 7)
     trees.push_back({N{f, -3.0f, 1, 2, f % 2 == 0}, N{-1, 1.0f}, N{-1, 2.5f}});
-  auto ensemble = models::TreeEnsemble::create(std::move(trees), 20.0, 80);
+  auto ensemble = models::TreeEnsemble::create(std::move(trees), 20.0, 160);
   ASSERT_TRUE(ensemble) << ensemble.error().message();
   auto knee = models::EnvelopeTreeRegressor::create(models::LaggedEnvelope{}, 4, std::move(*ensemble));
   ASSERT_TRUE(knee) << knee.error().message();

@@ -284,9 +284,10 @@ TEST(KneeAngleModel, TreesRoundTripInTheModelFileAndAMismatchIsRefused) {
   ASSERT_TRUE(base);
   PipelineModel m = *base;
   using N = models::TreeEnsemble::Node;
+  // A split on an amplitude (feature 3) and one on a waveform length (feature 125: the second block).
   std::vector<std::vector<N>> trees{{N{3, -2.0f, 1, 2, true}, N{-1, -4.0f}, N{-1, 6.5f}},
-                                    {N{45, -1.5f, 1, 2, false}, N{-1, 1.25f}, N{-1, -0.75f}}};
-  auto e = models::TreeEnsemble::create(trees, 40.0, 80).value();
+                                    {N{125, -1.5f, 1, 2, false}, N{-1, 1.25f}, N{-1, -0.75f}}};
+  auto e = models::TreeEnsemble::create(trees, 40.0, 160).value();
   m.knee_angle = std::make_shared<const models::EnvelopeTreeRegressor>(
       models::EnvelopeTreeRegressor::create(models::LaggedEnvelope{}, 4, e).value());
   const fs::path p = temp_file("trees.json");
@@ -310,7 +311,7 @@ TEST(KneeAngleModel, TreesRoundTripInTheModelFileAndAMismatchIsRefused) {
   EXPECT_FALSE(load_json(j, "three.json"));
   j = pipeline_model_to_json(m);
   j["knee_angle"]["trees"]["segments"] = 40;  // 2000 samples: more than the 250 + 750 the stream keeps
-  j["knee_angle"]["trees"]["trees"]["n_features"] = 160;
+  j["knee_angle"]["trees"]["trees"]["n_features"] = 320;
   auto longer = load_json(j, "long.json");
   ASSERT_FALSE(longer);
   EXPECT_NE(longer.error().message().find("keeps 250 + 750"), std::string::npos) << longer.error().message();
