@@ -126,6 +126,12 @@ TEST(EnvelopeTreeRegressor, EstimatesFromTheWindowAndAnswersNanForBadInput) {
   ASSERT_TRUE(old_back) << old_back.error().message();
   EXPECT_FALSE(old_back->envelope().waveform_length);
   EXPECT_DOUBLE_EQ(old_back->estimate(w), 60.0);
+  // A hostile or inconsistent file: the flag of another type, or claiming waveform lengths the trees do not read.
+  auto hostile = r->to_json();
+  hostile["waveform_length"] = "yes";
+  EXPECT_EQ(EnvelopeTreeRegressor::from_json(hostile).error().code, ErrorCode::parse);
+  hostile["waveform_length"] = true;  // 8 features, the trees read 4
+  EXPECT_EQ(EnvelopeTreeRegressor::from_json(hostile).error().code, ErrorCode::invalid_argument);
   EXPECT_FALSE(EnvelopeTreeRegressor::create(env, 3, trees));  // 6 features, the trees read 4
   EXPECT_FALSE(EnvelopeTreeRegressor::create(LaggedEnvelope{5, 2}, 2, trees));  // with waveform length: 8
   EXPECT_FALSE(EnvelopeTreeRegressor::create(LaggedEnvelope{0, 2}, 2, trees));
