@@ -13,10 +13,11 @@ void LaggedEnvelope::compute(const double* window, std::size_t channels, float* 
     const double* x = window + c * len;
     for (std::size_t k = 0; k < segments; ++k) {
       const double* seg = x + len - (k + 1) * segment;
-      double s = 0.0, wl = 0.0;
-      for (std::size_t i = 0; i < segment; ++i) s += seg[i] * seg[i];
-      if (waveform_length)
-        for (std::size_t i = 1; i < segment; ++i) wl += std::abs(seg[i] - seg[i - 1]);
+      double s = seg[0] * seg[0], wl = 0.0;
+      for (std::size_t i = 1; i < segment; ++i) {  // one pass over the segment for both
+        s += seg[i] * seg[i];
+        wl += std::abs(seg[i] - seg[i - 1]);
+      }
       // All zeros is no amplitude at all, not a very quiet one: the stream's zeros before its start take the
       // oldest amplitude there is (the envelope held constant backwards); with none (a dead channel), missing,
       // which the trees send down each split's default branch.
