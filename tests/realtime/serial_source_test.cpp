@@ -1,8 +1,8 @@
 // End-to-end test of the serial path against a pseudo-terminal peer that plays the board: it waits for the
 // start byte, sends garbage, frames with gaps and corrupt checksums, disconnects mid-stream, comes back on a
-// new pseudo-terminal behind the same (symlink) port name, and finally goes away for good. The host side is
-// the real SerialSource + WireFrameParser + record_session + Recorder; we assert exact counts and that every
-// intact sample is in the recorded file.
+// new pseudo-terminal behind the same (symlink) port name, and finally goes away for good, name and all. The
+// host side is the real SerialSource + WireFrameParser + record_session + Recorder; we assert exact counts and
+// that every intact sample is in the recorded file.
 #include "realtime/serial_source.hpp"
 
 #include <fcntl.h>
@@ -179,14 +179,18 @@ TEST_F(SerialPtyTest, RecordsEveryIntactFrameThroughGarbageLossCorruptionAndARec
     if (!board.wait_for_byte(kWireStartByte)) { peer_ok = false; return; }
     board.send(s1);
     if (!wait_until(src.delivered, n1)) { peer_ok = false; }
-    board.close_master();  // disconnect mid-stream
+    // Disconnect mid-stream. The port name goes first: pseudo-terminal numbers are reused at once, and a
+    // stale link could lead the host's reconnect into another test's pseudo-terminal (ctest runs in parallel).
+    fs::remove(port);
+    board.close_master();
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
     PtyBoard again;
     if (!again.open_behind(port)) { peer_ok = false; return; }
     if (!again.wait_for_byte(kWireStartByte)) { peer_ok = false; return; }
     again.send(s2);
     if (!wait_until(src.delivered, intact.size())) { peer_ok = false; }
-    again.close_master();  // gone for good; the stale symlink makes every reconnect attempt fail
+    fs::remove(port);  // gone for good: every reconnect attempt fails
+    again.close_master();
   });
 
   RecordSessionOptions ro;
