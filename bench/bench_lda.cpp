@@ -1,6 +1,6 @@
 // LDA + HTD per window (4 channels x 250 samples, 1 kHz), single thread, batch 1: the live classifier's work
 // per decision. Peer: bench/peer_lda.py (NumPy HTD + scikit-learn LinearDiscriminantAnalysis.predict_proba).
-// Issue 3 target: >= 20x faster than scikit-learn's 28 + 54 us.
+// Target: >= 20x faster than scikit-learn's 28 + 54 us.
 //   build/bench/bench_lda --benchmark_min_time=1
 //   /usr/bin/python3 bench/peer_lda.py
 #include <benchmark/benchmark.h>

@@ -269,22 +269,25 @@ ConsoleServer::Reply ConsoleServer::handle_command(const std::string& body, cons
   };
   // A page of another origin must not steer the leg through the operator's browser.
   if (!origin.empty() && origin != "http://" + host) return refuse(403, "commands from another origin are refused");
-  {
+  // Authenticated first: requests without the token are refused without counting against the rate limit, so
+  // nobody who can merely reach the port can use it up. An emergency stop is never rate limited.
+  const ParsedCommand pc = parse_command(body, token_header, token_);
+  if (!pc.ok) return refuse(pc.status, pc.error);
+  if (pc.kind != CommandKind::estop) {
     std::lock_guard<std::mutex> lk(cmd_mu_);
     const std::int64_t now = realtime::steady_now_ns();
     while (!recent_commands_ns_.empty() && now - recent_commands_ns_.front() > 1'000'000'000) recent_commands_ns_.pop_front();
     if (recent_commands_ns_.size() >= opt_.max_commands_per_s) return refuse(429, "too many commands");
     recent_commands_ns_.push_back(now);
   }
-  const ParsedCommand pc = parse_command(body, token_header, token_);
-  if (!pc.ok) return refuse(pc.status, pc.error);
   switch (pc.kind) {
     case CommandKind::estop:
       estop_request_ns_.store(realtime::steady_now_ns());
       session_->request_emergency_stop();  // always accepted from an authenticated client
       break;
     case CommandKind::reset:
-      if (last_tick_ && !last_tick_->hardware_ok) return refuse(409, "the hardware still reports a fault: reset refused");
+      if (!hardware_ok_.load(std::memory_order_acquire))
+        return refuse(409, "the hardware still reports a fault: reset refused");
       session_->request_reset();
       break;
     case CommandKind::resume: session_->request_resume(); break;
@@ -306,6 +309,7 @@ std::optional<bool> ConsoleServer::take_recording_request() {
 
 void ConsoleServer::feed_tick(const session::TickTelemetry& r, double reference_knee_deg) {
   last_tick_ = r;
+  hardware_ok_.store(r.hardware_ok, std::memory_order_release);
   if (std::isfinite(last_tick_t_))
     tick_jitter_.record_s(std::abs((r.t_s - last_tick_t_) - 1.0 / session_->spec().control_hz));
   last_tick_t_ = r.t_s;

@@ -43,7 +43,7 @@ struct ConsoleOptions {
   std::size_t max_viewers = 16;     ///< concurrent telemetry streams
   std::size_t frames_kept = 64;     ///< frames a viewer may lag before it loses the oldest
   std::size_t max_body_bytes = 4096;
-  std::size_t max_commands_per_s = 50;  ///< per server; beyond: 429
+  std::size_t max_commands_per_s = 50;  ///< authenticated commands per second; beyond: 429 (never an e-stop)
   bool reference_knee = false;      ///< the host feeds a recorded knee angle (a replay's goniometer) with each tick
 };
 
@@ -130,6 +130,7 @@ class ConsoleServer {
   std::int64_t last_publish_ns_ = 0;
   nlohmann::json ticks_, emg_raw_, emg_filtered_, decisions_, events_;
   std::optional<session::TickTelemetry> last_tick_;
+  std::atomic<bool> hardware_ok_{true};  // the last tick's hardware state, read by the HTTP thread (reset refusal)
   std::size_t tick_stride_ = 1, tick_count_ = 0;
   std::optional<dsp::SosFilter> filter_;
   std::vector<double> filtered_;

@@ -30,8 +30,10 @@ Status ControlLoop::configure() { return hw_->configure(); }
 Status ControlLoop::activate(double t_s) {
   Status st = hw_->activate();
   if (!st) return st;
-  supervisor_.restart(t_s);  // the safety log survives re-activation
+  supervisor_.restart(t_s);  // the safety log and a latched stop survive re-activation
   intents_.reset(t_s);
+  // Still stopped: after the explicit reset, the intent being asked for must change before the leg moves again.
+  if (supervisor_.stop_latched()) intents_.hold_until_change(t_s);
   follower_.reset();
   following_ = false;
   stats_ = {};

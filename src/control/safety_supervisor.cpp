@@ -69,6 +69,8 @@ Result<SafetySupervisor> SafetySupervisor::create(const SafetySupervisorSpec& sp
   if (!(spec.watchdog_s > 0.0) || !std::isfinite(spec.watchdog_s)) return bad("watchdog_s must be finite and > 0");
   if (!(spec.nominal_period_s > 0.0) || !std::isfinite(spec.nominal_period_s)) return bad("nominal_period_s must be > 0");
   if (!(spec.overspeed_factor >= 1.0)) return bad("overspeed_factor must be >= 1");
+  if (!(spec.max_period_factor >= 1.0) || !std::isfinite(spec.max_period_factor))
+    return bad("max_period_factor must be finite and >= 1");
   if (!(spec.out_of_range_margin_rad >= 0.0)) return bad("out_of_range_margin_rad must be >= 0");
   if (spec.log_capacity == 0) return bad("log_capacity must be >= 1");
   return SafetySupervisor(spec);
@@ -80,21 +82,22 @@ void SafetySupervisor::reset(double t_s) noexcept {
   log_size_ = 0;
   dropped_ = 0;
   counts_ = {};
+  estop_ = false;
+  hw_fault_latched_ = false;
   restart(t_s);
 }
 
 void SafetySupervisor::restart(double /*t_s*/) noexcept {
   for (auto& r : was_) r.fill(false);
   for (auto& r : now_) r.fill(false);
-  mode_ = SupervisorMode::hold;
-  estop_ = false;
+  // A latched stop (estop_, hw_fault_latched_) survives: it is cleared by reset_emergency_stop() only.
+  mode_ = estop_ ? SupervisorMode::emergency_stop : SupervisorMode::hold;
   resync_ = true;
   last_intent_s_ = -kInf;
   estop_reset_s_ = -kInf;
   stale_episode_ = false;
   sensor_faults_ = 0;
   t_latest_ = -kInf;
-  hw_fault_latched_ = false;
   out_ = {};
   torque_prev_ = {};
 }
@@ -181,12 +184,16 @@ bool SafetySupervisor::reset_emergency_stop(double t_s) noexcept {
   return true;
 }
 
+double SafetySupervisor::limiting_period(double dt_s) const noexcept {
+  // A stalled loop (a long dt) must not widen the bounds of one step: the leg moves at most one limiting period's
+  // worth per tick, whatever the wait before it.
+  if (!(dt_s > 0.0) || !std::isfinite(dt_s)) return spec_.nominal_period_s;
+  return std::min(dt_s, spec_.max_period_factor * spec_.nominal_period_s);
+}
+
 SupervisorMode SafetySupervisor::enforce_setpoint(const ExoState& state, Setpoints& sp, double t_s, double dt_s) noexcept {
-  double dt = dt_s;
-  if (!(dt > 0.0) || !std::isfinite(dt)) {
-    flag(SafetyReason::invalid_period, -1, t_s, dt_s, spec_.nominal_period_s);
-    dt = spec_.nominal_period_s;
-  }
+  const double dt = limiting_period(dt_s);
+  if (dt != dt_s) flag(SafetyReason::invalid_period, -1, t_s, dt_s, dt);
   if (estop_) {
     // Passive: the set-point is frozen (it carries no torque); re-synchronised after the reset.
     mode_ = SupervisorMode::emergency_stop;
@@ -313,7 +320,7 @@ SupervisorMode SafetySupervisor::enforce_setpoint(const ExoState& state, Setpoin
 }
 
 void SafetySupervisor::enforce_command(ExoCommand& cmd, double t_s, double dt_s) noexcept {
-  const double dt = (dt_s > 0.0 && std::isfinite(dt_s)) ? dt_s : spec_.nominal_period_s;
+  const double dt = limiting_period(dt_s);
   for (std::size_t j = 0; j < kJointCount; ++j) {
     cmd.position_rad[j] = out_[j].position_rad;
     cmd.velocity_rad_s[j] = out_[j].velocity_rad_s;

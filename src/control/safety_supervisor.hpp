@@ -46,7 +46,8 @@ enum class SafetyReason : int {
   emergency_stop,           ///< latched emergency stop: passive, zero torque
   emergency_stop_reset,     ///< explicit reset of the latch
   resync,                   ///< set-point re-synchronised to the measured posture (activation, after e-stop)
-  invalid_period,           ///< dt non-finite or <= 0: the nominal period was used
+  invalid_period,           ///< dt non-finite or <= 0 (the nominal period was used), or longer than
+                            ///< max_period_factor x nominal (a stalled loop: limited as one that long)
   hardware_fault,           ///< the hardware reported an error or asked to stop (value = 1 read, 2 write,
                             ///< 3 device stop): latched like an emergency stop
   time_regression,          ///< the tick time went backwards (value = t, limit = the latest time seen): hold
@@ -70,6 +71,9 @@ struct SafetySupervisorSpec {
   ExoLimits limits = default_joint_limits();
   double watchdog_s = 0.3;               ///< max age of the last fresh intent before a hold [s], > 0
   double nominal_period_s = 0.001;       ///< used when the measured dt is invalid [s], > 0
+  /// A measured dt longer than this many nominal periods (the loop stalled) is limited as a period of that length:
+  /// the step, acceleration and torque-rate bounds never grow with a stall. >= 1.
+  double max_period_factor = 4.0;
   double overspeed_factor = 1.5;         ///< measured |v| > factor * velocity_max -> hold, >= 1
   double out_of_range_margin_rad = 0.05; ///< measured q beyond the range by more than this -> hold, >= 0
   std::size_t log_capacity = 4096;       ///< events kept; further ones are counted as dropped, >= 1
@@ -83,8 +87,9 @@ class SafetySupervisor {
   /// Start over at time t_s: log and counters cleared, latch cleared, no fresh intent yet (holds until one arrives),
   /// set-points re-synchronised to the measured posture on the next enforce_setpoint().
   void reset(double t_s = 0.0) noexcept;
-  /// As reset(), but the safety log, its drop count and the intervention counts are kept: a re-activation of the
-  /// same exoskeleton continues its safety record.
+  /// A re-activation of the same exoskeleton: no fresh intent yet, set-points re-synchronised, time restarts; the
+  /// safety log, its drop count and the intervention counts are kept, and so is a latched emergency stop or
+  /// hardware fault: only reset_emergency_stop() clears it, never a deactivate / activate cycle.
   void restart(double t_s) noexcept;
 
   /// Offer an intent at time t_s. Fresh = finite times and confidence, emitted no later than t_s and not older
@@ -132,6 +137,7 @@ class SafetySupervisor {
 
  private:
   explicit SafetySupervisor(const SafetySupervisorSpec& spec);
+  double limiting_period(double dt_s) const noexcept;  ///< the dt the bounds of one step are computed with
   void flag(SafetyReason reason, int joint, double t_s, double value, double limit) noexcept;
   void log_event(SafetyReason reason, int joint, double t_s, double value, double limit) noexcept;
   void end_phase(bool command_phase) noexcept;

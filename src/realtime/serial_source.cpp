@@ -335,6 +335,8 @@ ReadResult SerialSource::read(std::span<double> out) noexcept {
       return r;
     }
     pending_arrival_ns_ = steady_now_ns();
+    // The switch as any frame of this read saw it: a press shorter than one read is not lost between frames.
+    bool estop_in_read = false;
     // At most max_bytes / frame_bytes frames complete (the parser holds < one frame from before).
     const auto sink = [&](const WireFrame& f) {
       if (pending_end_ >= options_.max_read_frames) return;  // cannot happen (see above)
@@ -342,7 +344,7 @@ ReadResult SerialSource::read(std::span<double> out) noexcept {
       for (std::size_t c = 0; c < nch; ++c) dst[c] = (f.codes[c] - options_.code_offset) * options_.volts_per_code;
       pending_missing_[pending_end_] = f.missing_before;
       ++pending_end_;
-      board_estop_ = (f.status & kWireStatusEstop) != 0;
+      estop_in_read = estop_in_read || (f.status & kWireStatusEstop) != 0;
     };
     const std::span<const std::uint8_t> got(bytes_.data(), static_cast<std::size_t>(n));
     // A short read drained the link, so its arrival time dates its last frame (the parser's estimate of
@@ -354,6 +356,7 @@ ReadResult SerialSource::read(std::span<double> out) noexcept {
     else
       parser_.feed(got, sink);
     stats_.wire = parser_.stats();
+    if (pending_end_ > 0) board_estop_ = estop_in_read;
     if (pending_end_ == 0) {
       if (awaiting_first_frame_) {
         // No frame yet: the board may have reset on open and lost the start byte. Repeat it; give up after

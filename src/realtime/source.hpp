@@ -54,8 +54,8 @@ class EmgSource {
   /// Why the last read returned ReadStatus::error ("" when it did not or the source cannot say).
   virtual std::string last_error() const { return {}; }
 
-  /// The device's own emergency-stop input is active (a board's e-stop switch, in the newest frame read); false
-  /// for sources without one.
+  /// The device's own emergency-stop input was active in any frame of the newest read (a board's e-stop switch:
+  /// a press inside one read is not lost); false for sources without one.
   virtual bool device_estop() const noexcept { return false; }
 };
 

@@ -263,14 +263,19 @@ Session::PumpResult Session::pump() noexcept {
 void Session::step(double t_s, double dt_s) noexcept {
   const std::int64_t start_ns = realtime::steady_now_ns();
   control::ControlLoop& loop = *loop_;
+  // A stop asked for in this step wins over a reset asked for in the same step (two operators, or a control
+  // thread that was late): the reset is refused, the stop stays latched.
+  bool stopped_now = false;
   if (estop_req_.exchange(false, std::memory_order_acq_rel)) {
     ++estop_requests_;
     loop.trigger_emergency_stop(t_s);
+    stopped_now = true;
   }
   const bool device_estop = device_estop_.load(std::memory_order_acquire);
   if (device_estop && !device_estop_latched_) {
     ++device_estops_;
     loop.trigger_emergency_stop(t_s);
+    stopped_now = true;
     const std::int64_t arrival = device_estop_arrival_ns_.load(std::memory_order_relaxed);
     if (arrival > 0) device_estop_latency_ns_.store(realtime::steady_now_ns() - arrival, std::memory_order_relaxed);
   }
@@ -279,7 +284,7 @@ void Session::step(double t_s, double dt_s) noexcept {
     ++reset_requests_;
     // A reset while the device still fails, or while the board's e-stop is still pressed, would only re-latch:
     // refuse it, visibly.
-    if (!hw_ok_ || device_estop || !loop.reset_emergency_stop(t_s)) ++resets_refused_;
+    if (stopped_now || !hw_ok_ || device_estop || !loop.reset_emergency_stop(t_s)) ++resets_refused_;
   }
   if (resume_req_.exchange(false, std::memory_order_acq_rel)) {
     ++resume_requests_;

@@ -205,6 +205,35 @@ TEST(ControlLoop, SafetyLogSurvivesReactivation) {
   EXPECT_TRUE(estop_logged);
 }
 
+// A deactivate / activate cycle is not a reset: the e-stop stays latched (passive output, whatever intents
+// arrive) until the explicit reset, and then the intent asked for during the stop does not restart motion.
+TEST(ControlLoop, ReactivationKeepsALatchedStop) {
+  hw::MockExo mock;
+  auto loop = ControlLoop::create({}, mock).value();
+  ASSERT_TRUE(loop.configure().ok());
+  ASSERT_TRUE(loop.activate(0.0).ok());
+  loop.trigger_emergency_stop(0.01);
+  ASSERT_TRUE(loop.deactivate().ok());
+  ASSERT_TRUE(loop.activate(0.0).ok());  // time restarts with the activation
+  EXPECT_TRUE(loop.supervisor().stop_latched());
+  double t = 0.0;
+  for (long k = 0; k < 500; ++k) {
+    t = k * kDt;
+    if (k % 20 == 0) loop.push_intent(Intent{IntentLabel::lift, 0.95, t - 0.001, t}, t);
+    ASSERT_EQ(loop.tick(t, kDt), HwStatus::ok);
+    ASSERT_EQ(loop.supervisor().mode(), SupervisorMode::emergency_stop) << "tick " << k;
+    ASSERT_EQ(mock.last_command().mode, CommandMode::passive) << "tick " << k;
+  }
+  ASSERT_TRUE(loop.reset_emergency_stop(t));
+  for (long k = 500; k < 1500; ++k) {
+    t = k * kDt;
+    if (k % 20 == 0) loop.push_intent(Intent{IntentLabel::lift, 0.95, t - 0.001, t}, t);
+    ASSERT_EQ(loop.tick(t, kDt), HwStatus::ok);
+  }
+  EXPECT_NE(loop.intents().active(), IntentLabel::lift) << "the same intent does not restart motion after the stop";
+  EXPECT_TRUE(loop.intents().awaiting_change());
+}
+
 // Time that goes backwards holds the leg (the watchdog cannot be trusted on a negative intent age).
 TEST(ControlLoop, TimeGoingBackwardsHolds) {
   hw::MockExo mock;
@@ -228,7 +257,7 @@ TEST(ControlLoop, TimeGoingBackwardsHolds) {
   EXPECT_GT(loop.supervisor().intervention_count(SafetyReason::time_regression), 0u);
 }
 
-// Issue 4, defect 1: the loop replanned from the previous tick's set-point as if it were this tick's, so a
+// The loop once replanned from the previous tick's set-point as if it were this tick's, so a
 // mid-stride gait -> rest repeated a position (a ~4000 rad/s^2 step in the set-point's second difference) that the
 // supervisor had to clip at a_max. Now the segment starts where and when that set-point was: the supervisor never
 // needs to clip, at any phase of the gait cycle.
@@ -273,7 +302,7 @@ TEST(ControlLoop, GaitToRestOrHoldAtAnyPhaseNeedsNoSupervisorClipping) {
   EXPECT_LE(worst_a_step, 10.0);
 }
 
-// Issue 4, defect 2 (docs/control.md: "the user has to ask again once the cause is gone"): a decoder that keeps
+// (docs/control.md: "the user has to ask again once the cause is gone"): a decoder that keeps
 // emitting the same intent after a hold must not restart the motion; changing the intent (or resume) does.
 TEST(ControlLoop, AfterAFaultHoldARepeatedIntentDoesNotRestartMotion) {
   for (int variant = 0; variant < 3; ++variant) {  // 0: sensor fault, 1: watchdog (intents stop), 2: e-stop + reset
@@ -331,7 +360,7 @@ TEST(ControlLoop, TickAndIntentDeliveryDoNotAllocate) {
   EXPECT_EQ(g_allocations.load() - before, 0u);
 }
 
-// Issue 4, defect 4: the fault paths are per-tick too (a held button, a stuck sensor, a dead decoder). None of
+// The fault paths are per-tick too (a held button, a stuck sensor, a dead decoder). None of
 // them may allocate: events are enum codes + numbers in a preallocated log, refusals are bools, not Errors.
 TEST(ControlLoop, FaultPathsDoNotAllocate) {
   Rig rig;

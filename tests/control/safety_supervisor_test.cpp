@@ -239,6 +239,62 @@ TEST(SafetySupervisor, NonFiniteSetpointAndPeriodAreReplaced) {
   EXPECT_TRUE(logged(sup, SafetyReason::invalid_period));
 }
 
+// A stalled loop (the control thread late by 200 ms while fresh intents kept coming) moves the leg and the torque
+// by at most what max_period_factor nominal periods allow, not by what 200 ms would.
+TEST(SafetySupervisor, ALongPeriodIsLimitedLikeAStalledOne) {
+  auto sup = make_running();
+  const auto& spec = sup.spec();
+  const double max_dt = spec.max_period_factor * spec.nominal_period_s;
+  ASSERT_TRUE(sup.notify_intent(fresh_intent(0.2), 0.2));
+  Setpoints sp = target(1.5, 1.5);
+  EXPECT_EQ(sup.enforce_setpoint(posture(0.2, 0.3), sp, 0.2, 0.2), SupervisorMode::normal);
+  for (std::size_t j = 0; j < kJointCount; ++j) {
+    const double a = spec.limits[j].acceleration_max_rad_s2;
+    // From rest: v <= a dt, so the step is at most a dt^2 with the limited dt.
+    EXPECT_LE(std::abs(sp[j].position_rad - (j == 0 ? 0.2 : 0.3)), a * max_dt * max_dt * (1 + 1e-9)) << j;
+  }
+  EXPECT_TRUE(logged(sup, SafetyReason::invalid_period));
+  ExoCommand cmd;
+  cmd.mode = CommandMode::torque;
+  cmd.torque_nm = {80.0, -80.0};
+  sup.enforce_command(cmd, 0.2, 0.2);
+  EXPECT_DOUBLE_EQ(cmd.torque_nm[0], spec.limits[0].torque_rate_max_nm_s * max_dt);
+  EXPECT_DOUBLE_EQ(cmd.torque_nm[1], -spec.limits[1].torque_rate_max_nm_s * max_dt);
+  // A period within the factor is used as measured.
+  const auto events = sup.intervention_count(SafetyReason::invalid_period);
+  ASSERT_TRUE(sup.notify_intent(fresh_intent(0.2015), 0.2015));
+  sp = target(0.2, 0.3);
+  (void)sup.enforce_setpoint(posture(0.2, 0.3), sp, 0.2015, 1.5 * kDt);
+  EXPECT_EQ(sup.intervention_count(SafetyReason::invalid_period), events);
+}
+
+// A latched stop survives a re-activation (restart): only the explicit reset clears it.
+TEST(SafetySupervisor, ALatchedStopSurvivesARestart) {
+  for (const bool hardware : {false, true}) {
+    auto sup = make_running();
+    if (hardware) sup.latch_hardware_fault(0.01, 3);
+    else sup.trigger_emergency_stop(0.01);
+    sup.restart(1.0);
+    EXPECT_TRUE(sup.stop_latched()) << hardware;
+    EXPECT_EQ(sup.mode(), SupervisorMode::emergency_stop) << hardware;
+    (void)sup.notify_intent(fresh_intent(1.001), 1.001);
+    Setpoints sp = target(0.5, 0.5);
+    EXPECT_EQ(sup.enforce_setpoint(posture(0.2, 0.3), sp, 1.001, kDt), SupervisorMode::emergency_stop) << hardware;
+    ExoCommand cmd;
+    cmd.mode = CommandMode::torque;
+    cmd.torque_nm = {30.0, 30.0};
+    sup.enforce_command(cmd, 1.001, kDt);
+    EXPECT_EQ(cmd.mode, CommandMode::passive) << hardware;
+    ASSERT_TRUE(sup.reset_emergency_stop(1.002)) << hardware;
+    EXPECT_FALSE(sup.stop_latched());
+  }
+  // reset() is a new supervisor: nothing latched.
+  auto sup = make_running();
+  sup.trigger_emergency_stop(0.01);
+  sup.reset(2.0);
+  EXPECT_FALSE(sup.stop_latched());
+}
+
 TEST(SafetySupervisor, LogIsPreallocatedAndCountsDrops) {
   SafetySupervisorSpec spec;
   spec.log_capacity = 2;
@@ -262,6 +318,9 @@ TEST(SafetySupervisor, BadSpecIsRefused) {
   EXPECT_FALSE(SafetySupervisor::create(spec).ok());
   spec = SafetySupervisorSpec{};
   spec.limits[1].torque_rate_max_nm_s = std::nan("");
+  EXPECT_FALSE(SafetySupervisor::create(spec).ok());
+  spec = SafetySupervisorSpec{};
+  spec.max_period_factor = 0.5;
   EXPECT_FALSE(SafetySupervisor::create(spec).ok());
 }
 

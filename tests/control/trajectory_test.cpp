@@ -140,7 +140,7 @@ TEST(MinimumJerkTrajectory, RestStopsNearCurrentPosture) {
   EXPECT_DOUBLE_EQ(end[0].velocity_rad_s, 0.0);
 }
 
-// Defect fixed in issue 4: a replanned segment must continue the current set-point in position, velocity AND
+// A replanned segment must continue the current set-point in position, velocity AND
 // acceleration, and stay within the limits, whatever the gait phase at which the intent changes.
 TEST(MinimumJerkTrajectory, SwitchFromGaitAtAnyPhaseIsC2AndWithinLimits) {
   auto gait = make_trajectory();

@@ -67,7 +67,7 @@ TEST(ProtocolFull, UciLlV1LdaHtdReproducesTheScikitLearnPeerOnSixteenSubjects) {
 }
 
 TEST(ProtocolFull, UciLlV1LdaHtdWithFiveMicrovoltThresholdsReproducesTheIssuesPeerTable) {
-  // Issue 3's scikit-learn row (W 88.8 % (71.6 %), P 72.4 %, L 70.8 % (39.2 %)) comes from ZC/SSC thresholds of
+  // The scikit-learn row (W 88.8 % (71.6 %), P 72.4 %, L 70.8 % (39.2 %)) comes from ZC/SSC thresholds of
   // 0.005 mV: /usr/bin/python3 scripts/peer_protocol.py (default --threshold 0.005) gives these values.
   const PeerScores peers[] = {
       {Protocol::within_subject, 0.8883118801672811, 0.7156398104265402, "9A", 0.8697919793302681},

@@ -343,6 +343,37 @@ std::vector<std::uint8_t> frame_v2_bytes(std::uint16_t seq, std::uint8_t status,
   return f;
 }
 
+// The board's e-stop bit in a frame in the middle of one read (a short press while the host lagged behind) is
+// reported for that read, not overwritten by the released frames after it; the next read without it reports the
+// release.
+TEST(SerialSource, AShortEstopPressInsideOneReadIsReported) {
+  auto run = [](int first, int count, int pressed) {
+    std::vector<std::uint8_t> b;
+    for (int k = first; k < first + count; ++k) {
+      const auto f = frame_v2_bytes(std::uint16_t(k), k == pressed ? kWireStatusEstop : 0, codes_for(5, k));
+      b.insert(b.end(), f.begin(), f.end());
+    }
+    return b;
+  };
+  std::vector<ScriptedLink::Step> steps{{0, run(0, 20, -1)}, {0, run(20, 20, 27)}, {0, run(40, 20, -1)}};
+  SerialOptions opt;
+  opt.port = "scripted";
+  opt.n_channels = kChannels;
+  opt.protocol = 2;
+  auto s = SerialSource::create(opt, std::make_unique<ScriptedLink>(std::move(steps))).value();
+  ASSERT_TRUE(s.start().ok());
+  std::vector<double> buf(64 * kChannels);
+  std::vector<bool> pressed;
+  for (int i = 0; i < 10; ++i) {
+    const ReadResult r = s.read(buf);
+    if (r.status == ReadStatus::disconnected) break;
+    if (r.status != ReadStatus::ok) continue;
+    ASSERT_EQ(r.frames, 20u);
+    pressed.push_back(s.device_estop());
+  }
+  EXPECT_EQ(pressed, (std::vector<bool>{false, true, false}));
+}
+
 /// A version-2 board behind a link that drops: each open() starts the next connection's scripted reads; a
 /// connection ends in a disconnect (-1). Remembers the bytes the host wrote in each connection.
 class DroppingLink final : public SerialLink {

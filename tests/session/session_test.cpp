@@ -184,6 +184,28 @@ TEST(Session, EmergencyStopRequestCutsTorqueOnTheNextTickAndLatchesUntilReset) {
   EXPECT_FALSE(s->stop_latched());
   EXPECT_EQ(s->stats().estop_requests, 1u);
   EXPECT_EQ(s->stats().resets_refused, 0u);
+  // A stop and a reset asked for within one control period (two operators, a late control thread): the stop wins.
+  s->request_reset();
+  s->request_emergency_stop();
+  tick_until(4.0 + 2 * dt);
+  EXPECT_TRUE(s->stop_latched());
+  EXPECT_EQ(s->stats().resets_refused, 1u);
+  // Deactivating and activating again is not a reset: still stopped, passive, whatever decisions arrive.
+  ASSERT_TRUE(s->deactivate().ok());
+  ASSERT_TRUE(s->activate(0.0).ok());
+  k = 0;
+  avail = 0;
+  while (s->pop_telemetry(t)) {
+  }
+  tick_until(1.0);
+  EXPECT_TRUE(s->stop_latched());
+  std::size_t n = 0;
+  while (s->pop_telemetry(t)) {
+    ASSERT_EQ(t.mode, SupervisorMode::emergency_stop) << "t = " << t.t_s;
+    ASSERT_EQ(t.tau[0], 0.0);
+    ++n;
+  }
+  EXPECT_GT(n, 900u);
 }
 
 TEST(Session, HardwareFaultLatchesAndAResetIsRefusedWhileTheDeviceStillFails) {

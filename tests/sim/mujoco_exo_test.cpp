@@ -116,7 +116,7 @@ TEST(MujocoExo, LoadErrorsAreCodedNotThrown) {
   EXPECT_EQ(nofile.error().code, ErrorCode::io);
 }
 
-// Issue 4, defect 3: MuJoCo's default handlers exit the process (errors) or print and write MUJOCO_LOG.TXT
+// MuJoCo's default handlers exit the process (errors) or print and write MUJOCO_LOG.TXT
 // (warnings), and MuJoCo silently resets a diverged state. Deliberately broken states must come back as a coded
 // error with MuJoCo's message while this process carries on; configure() recovers.
 TEST(MujocoExo, BadQvelIsAFaultWithMujocosMessage) {
@@ -281,7 +281,7 @@ TEST(ExoLegModel, ControlLoopLiftsLowersAndWalksTheSimulatedLeg) {
   std::printf("[sim] worst gait tracking error %.2f deg\n", control::rad_to_deg(worst_gait_error));
 }
 
-// Issue 4, defect 1: stopping mid-stride (gait -> rest) used to replan one tick late; the supervisor braked the
+// Stopping mid-stride (gait -> rest) used to replan one tick late; the supervisor braked the
 // resulting step at a_max and the PD-tracked knee passed its limit by up to 0.059 rad (beyond the 0.05 rad
 // out-of-range margin: a fault hold for ~100 ticks). Now, at every phase of the stride, the measured knee stays
 // inside its limit and the supervisor never reports it out of range.
