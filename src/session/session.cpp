@@ -297,6 +297,9 @@ void Session::step(double t_s, double dt_s) noexcept {
   realtime::Decision d;
   while (decisions_.peek(d)) {
     if (!wall && d.intent.window_end_s > t_s) break;  // stream time: not acquired yet at this tick
+    // Wall clock: a decision emitted after this tick read the clock waits for the next tick (a negative age would
+    // make it look stale: refused, lost, and logged as a stale intent).
+    if (wall && double(d.emit_ns - t0_ns_) * 1e-9 > t_s + 1e-9) break;
     (void)decisions_.pop(d);
     control::Intent in = d.intent;
     // Freshness is measured from when the decision really left the pipeline: its window end in stream time,

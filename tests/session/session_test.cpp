@@ -384,6 +384,27 @@ TEST(Session, AStalledClassifierStillLetsTheWatchdogHoldOnTime) {
   EXPECT_LT(max_gap, 0.05);
 }
 
+// On the wall clock a decision emitted after the control thread read the clock for its tick is not lost as "from
+// the future": it waits for the next tick and arrives fresh.
+TEST(Session, AWallClockDecisionNewerThanTheTickWaitsForTheNextTick) {
+  auto model = test::make_model();
+  hw::MockExo exo;
+  SessionSpec spec;
+  spec.clock = SessionClock::wall;
+  auto s = Session::create(spec, model, replay_of(test::make_recording("gait", 3.0, 7)), exo).value();
+  ASSERT_TRUE(s->configure().ok());
+  ASSERT_TRUE(s->activate(0.0).ok());
+  const double t_before = double(realtime::steady_now_ns() - s->origin_ns()) * 1e-9;
+  while (s->stats().decisions_made < 5) ASSERT_EQ(s->pump().status, realtime::ReadStatus::ok);
+  s->step(t_before, s->control_period_s());  // the tick's time was read before these decisions left the pipeline
+  EXPECT_EQ(s->stats().decisions_delivered, 0u);
+  const double t_now = double(realtime::steady_now_ns() - s->origin_ns()) * 1e-9;
+  s->step(t_now, s->control_period_s());
+  EXPECT_EQ(s->stats().decisions_delivered, s->stats().decisions_made);
+  EXPECT_EQ(s->loop().supervisor().intervention_count(control::SafetyReason::stale_intent), 0u);
+  EXPECT_TRUE(s->deactivate().ok());
+}
+
 TEST(Session, UnitsAreConvertedOrRefusedNeverGuessed) {
   auto model = test::make_model();
   hw::MockExo exo;
