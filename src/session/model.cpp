@@ -256,6 +256,10 @@ Result<PipelineModel> load_pipeline_model(const fs::path& path) {
                             "signal_unit must be a non-empty string (\"mV\", \"V\", \"uV\", ...), got " +
                                 j["signal_unit"].dump());
         m.signal_unit = j["signal_unit"].get<std::string>();
+      } else if (j.value("version", 1) >= 2) {
+        // Version 1 files predate units and were all trained on millivolt readers; a later file names its unit.
+        return make_error(ErrorCode::invalid_argument, path.string(), 0,
+                          "names no signal_unit (the unit the model was trained in): refused rather than guessed");
       }
       if (j.contains("class_intents")) {
         const json& ci = j["class_intents"];

@@ -9,6 +9,7 @@
 // "provenance":{"program","version","commit","created_utc"},"lda":{LdaClassifier JSON}}.
 // Version-1 files (no signal_unit, class_intents, provenance) still load: their LDA was fitted on readers that
 // return millivolts (the UCI text reader, EDF in mV), so they are taken as "mV", with the data set's class map.
+// A version-2 file without signal_unit is refused (a unit is never guessed).
 // Integer fields are checked as integers in range (a 1e300 order or a 2^32 + 1 increment is refused, not cast).
 //
 // A LibTorch network travels in the same struct (`network`, loaded by the app through models/torch): then the

@@ -86,6 +86,7 @@ TEST(PipelineModelFile, IntegerFieldsAreCheckedNotCast) {
       {"class map to nothing", [](json& j) { j["class_intents"] = {{"gait", "jump"}, {"rest", "rest"}}; }},
       {"class map of an unknown class", [](json& j) { j["class_intents"] = {{"run", "gait"}}; }},
       {"empty unit", [](json& j) { j["signal_unit"] = ""; }},
+      {"a version-2 file without its unit", [](json& j) { j.erase("signal_unit"); }},
   };
   for (const auto& c : cases) {
     json j = saved(*m);
