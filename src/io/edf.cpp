@@ -15,12 +15,14 @@
 // (65535 steps for EDF's 16 bits, 16777215 for BDF's 24 bits).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <cstdlib>
 #include <cctype>
 #include <cstring>
 #include <fstream>
+#include <numeric>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -508,10 +510,26 @@ Result<Recording> read_edf(const std::filesystem::path& path) {
   {
     const bool bdf_bytes = head.compare(0, 8, "\xff" "BIOSEMI") == 0;
     std::size_t record_bytes = 0;
+    // biosig returns every signal at the common rate: spr_common (the least common multiple of the signals'
+    // samples per record) rows per record. Rates that are not multiples of each other (997, 1009, 1013) make that
+    // a billion rows from a few kilobytes of file, so it is bounded before biosig allocates anything.
+    constexpr std::uint64_t kMaxCommonSpr = std::uint64_t{1} << 24;
+    std::uint64_t spr_common = 1;
+    std::size_t n_signals = 0;
     for (std::size_t k = 0; k < ns_raw; ++k) {
       const long spr_k = std::strtol(head.substr(256 + ns_raw * 216 + k * 8, 8).c_str(), nullptr, 10);
       if (spr_k < 0 || spr_k > (1L << 24)) return make_error(ErrorCode::parse, file, 0, "EDF header: bad samples per record");
       record_bytes += static_cast<std::size_t>(spr_k) * (bdf_bytes ? 3 : 2);
+      const std::string label = trim_copy(head.data() + 256 + k * 16, 16);
+      if (spr_k == 0 || detail::istarts_with(label, "EDF Annotations") || detail::istarts_with(label, "BDF Annotations"))
+        continue;
+      ++n_signals;
+      spr_common = std::lcm(spr_common, static_cast<std::uint64_t>(spr_k));  // both <= 2^24: no overflow
+      if (spr_common > kMaxCommonSpr)
+        return make_error(ErrorCode::unsupported, file, 0,
+                          "EDF header: the signals' samples per record have no common rate within 2^24 samples per "
+                          "record (signal " + std::to_string(k + 1) + ", " + std::to_string(spr_k) +
+                              " samples per record): every signal would be resampled to it");
     }
     if (record_bytes == 0) return make_error(ErrorCode::parse, file, 0, "EDF header: records hold no samples");
     const long declared = std::strtol(head.substr(236, 8).c_str(), nullptr, 10);  // -1: unknown (still recording)
@@ -520,6 +538,17 @@ Result<Recording> read_edf(const std::filesystem::path& path) {
     if (ec) return make_error(ErrorCode::io, file, 0, "cannot stat: " + ec.message());
     const std::size_t fits = static_cast<std::size_t>((size - head.size()) / record_bytes);
     if (fits == 0) return make_error(ErrorCode::empty, file, 0, "EDF file holds no complete data record");
+    {
+      // What biosig will hand back (rows x signals doubles, and the recording's copy of them): refused beyond
+      // 2^31 values (16 GiB) with the reason, instead of a process killed for memory.
+      const std::uint64_t n_read = declared < 0 ? fits : std::min<std::uint64_t>(fits, std::uint64_t(declared));
+      const long double values = static_cast<long double>(spr_common) * n_read * std::max<std::size_t>(n_signals, 1);
+      if (values > static_cast<long double>(std::uint64_t{1} << 31))
+        return make_error(ErrorCode::unsupported, file, 0,
+                          "EDF file would read as " + std::to_string(static_cast<std::uint64_t>(values)) +
+                              " values at the signals' common rate (" + std::to_string(spr_common) +
+                              " samples per record): more than this reader holds in memory (2^31)");
+    }
     if (!bdf_bytes) {
       const std::size_t n_records = declared < 0 ? fits : std::min(fits, static_cast<std::size_t>(declared));
       auto ann = read_edf_annotations(path, head, n_records, record_bytes);

@@ -111,6 +111,13 @@ Status apply_events(Recording& rec, std::span<const Event> events, const std::st
   std::vector<int> labels(rec.n_samples, -1);
   for (std::size_t i = 0; i < sorted.size(); ++i) {
     const Event& e = sorted[i];
+    if (!std::isfinite(e.onset_s) || !std::isfinite(e.duration_s) || e.duration_s < 0)
+      return make_error(ErrorCode::invalid_argument, where, 0,
+                        "the event '" + e.label + "' has no finite onset and duration >= 0");
+    if (e.onset_s < -half)
+      return make_error(ErrorCode::invalid_argument, where, 0,
+                        "the event '" + e.label + "' at " + std::to_string(e.onset_s) +
+                            " s starts before the recording's first sample");
     if (e.onset_s + e.duration_s > end_s + half)
       return make_error(ErrorCode::invalid_argument, where, 0,
                         "the event '" + e.label + "' at " + std::to_string(e.onset_s) + " s runs past the recording's end (" +

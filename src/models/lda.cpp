@@ -486,6 +486,9 @@ Result<LdaClassifier> LdaClassifier::from_json(std::string_view text, const std:
     const std::size_t k_total = m.class_names_.size(), p = m.n_features_;
     if (k_total == 0 || p == 0)
       return make_error(ErrorCode::parse, display_name, 0, "LDA model without classes or inputs");
+    if (!j.at("n_inputs").is_number_unsigned() || p > (std::size_t{1} << 20))
+      return make_error(ErrorCode::parse, display_name, 0,
+                        "LDA model: n_inputs must be an integer in [1, 2^20], got " + j.at("n_inputs").dump());
     if (m.trained_.size() != k_total || m.priors_.size() != k_total ||
         (!m.feature_names_.empty() && m.feature_names_.size() != p))
       return make_error(ErrorCode::parse, display_name, 0, "LDA model: array sizes disagree with class_names/n_inputs");
@@ -494,8 +497,6 @@ Result<LdaClassifier> LdaClassifier::from_json(std::string_view text, const std:
     const json& icpt = j.at("intercept");
     if (means.size() != k_total || coef.size() != k_total || icpt.size() != k_total)
       return make_error(ErrorCode::parse, display_name, 0, "LDA model: means/coef/intercept need one row per class");
-    m.means_.reserve(k_total * p);
-    m.coef_.reserve(k_total * p);
     for (std::size_t k = 0; k < k_total; ++k) {
       auto mr = means[k].get<std::vector<double>>();
       auto cr = coef[k].get<std::vector<double>>();

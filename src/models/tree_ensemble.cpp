@@ -199,6 +199,15 @@ Result<EnvelopeTreeRegressor> EnvelopeTreeRegressor::create(LaggedEnvelope envel
                                                             TreeEnsemble trees) {
   if (envelope.segment == 0 || envelope.segments == 0 || channels == 0)
     return make_error(ErrorCode::invalid_argument, "envelope trees: segment, segments and channels must be >= 1");
+  // Bounded before any product is formed: a window of segment x segments samples (and the features of every
+  // channel) must not wrap around to a length that then passes the model's checks.
+  constexpr std::size_t kMax = std::size_t{1} << 24;
+  if (envelope.segment > kMax || envelope.segments > kMax || channels > 4096 ||
+      envelope.segment * envelope.segments > kMax || channels * envelope.segments > kMax)
+    return make_error(ErrorCode::invalid_argument,
+                      "envelope trees: segment (" + std::to_string(envelope.segment) + ") x segments (" +
+                          std::to_string(envelope.segments) + ") must be <= 2^24 samples, channels (" +
+                          std::to_string(channels) + ") <= 4096");
   if (trees.n_features() != envelope.n_features(channels))
     return make_error(ErrorCode::invalid_argument, "envelope trees: the trees read " +
                                                        std::to_string(trees.n_features()) + " features, the envelope "

@@ -15,10 +15,13 @@ std::size_t line_of(const toml::node& n) { return std::size_t(n.source().begin.l
 
 Status number_at_least(const toml::node& node, const std::string& file, const std::string& key, double min, bool strict,
                        double& out) {
+  // At most a day: a recording session is hours, and larger values would overflow the schedule's sample counts.
+  constexpr double kMaxSeconds = 86400.0;
   const auto v = node.value<double>();
-  if (!v || !std::isfinite(*v) || (strict ? !(*v > min) : !(*v >= min)))
+  if (!v || !std::isfinite(*v) || (strict ? !(*v > min) : !(*v >= min)) || *v > kMaxSeconds)
     return make_error(ErrorCode::invalid_argument, file, line_of(node),
-                      "'" + key + "' must be a number " + (strict ? "> " : ">= ") + std::to_string(int(min)));
+                      "'" + key + "' must be a number " + (strict ? "> " : ">= ") + std::to_string(int(min)) +
+                          " and <= 86400 (seconds)");
   out = *v;
   return {};
 }
@@ -61,6 +64,13 @@ Result<CueProtocol> load_cue_protocol(const std::filesystem::path& path) {
             const auto s = mv.value<std::string>();
             if (!mv.is_string() || !s || s->empty())
               return make_error(ErrorCode::parse, file, line_of(mv), "'" + mkey + "' must be a non-empty string");
+            // A name becomes a field of the BIDS _events.tsv and an EDF+ annotation: no tab, line break or other
+            // control character, and not BIDS's "n/a" (a missing value), or the recording would not read back.
+            const auto control = [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; };
+            if (std::any_of(s->begin(), s->end(), control) || (mkey == "name" && *s == "n/a"))
+              return make_error(ErrorCode::invalid_argument, file, line_of(mv),
+                                "'" + mkey + "' must not hold a tab, a line break or another control character" +
+                                    (mkey == "name" ? std::string(", nor be \"n/a\"") : std::string()));
             (mkey == "name" ? m.name : m.prompt) = *s;
             named |= mkey == "name";
           } else if (mkey == "repetitions") {

@@ -49,12 +49,13 @@ Status validate_train_config(const TrainConfig& c) {
   if (c.epochs == 0) return bad("epochs must be >= 1");
   if (c.batch_size == 0) return bad("batch_size must be >= 1");
   if (!(c.learning_rate > 0) || !std::isfinite(c.learning_rate)) return bad("learning_rate must be > 0");
-  if (!(c.weight_decay >= 0)) return bad("weight_decay must be >= 0");
-  if (!(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1) || !(c.eps > 0))
-    return bad("beta1, beta2 must be in [0, 1) and eps > 0");
-  if (c.schedule == LrSchedule::step && (c.step_size == 0 || !(c.gamma > 0)))
-    return bad("step schedule needs step_size >= 1 and gamma > 0");
-  if (c.schedule == LrSchedule::cosine && !(c.min_learning_rate >= 0)) return bad("min_learning_rate must be >= 0");
+  if (!(c.weight_decay >= 0) || !std::isfinite(c.weight_decay)) return bad("weight_decay must be finite and >= 0");
+  if (!(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1) || !(c.eps > 0) || !std::isfinite(c.eps))
+    return bad("beta1, beta2 must be in [0, 1) and eps finite and > 0");
+  if (c.schedule == LrSchedule::step && (c.step_size == 0 || !(c.gamma > 0) || !std::isfinite(c.gamma)))
+    return bad("step schedule needs step_size >= 1 and gamma finite and > 0");
+  if (c.schedule == LrSchedule::cosine && (!(c.min_learning_rate >= 0) || !std::isfinite(c.min_learning_rate)))
+    return bad("min_learning_rate must be finite and >= 0");
   if (c.validation != ValidationSplit::none && !(c.validation_fraction > 0 && c.validation_fraction < 1))
     return bad("validation_fraction must be in (0, 1)");
   if (c.threads < 0) return bad("threads must be >= 0");

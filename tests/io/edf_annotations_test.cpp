@@ -141,6 +141,9 @@ TEST(EdfAnnotations, MalformedOrOverlappingAnnotationsAreErrorsNamingTheRecord) 
       {std::string("+2\x15" "4.5\x14gait"), std::string("?2\x15" "4.5\x14gait"), "does not start with an onset"},
       {std::string("+2\x15" "4.5\x14gait"), std::string("+2\x15" "9.5\x14gait"), "overlap"},
       {std::string("+8\x15" "3.25\x14standing"), std::string("+8\x15" "9.25\x14standing"), "past the recording's end"},
+      // Wholly before the first sample (an onset relative to a later time-keeping annotation): an error, never a
+      // label spread over the whole recording.
+      {std::string("+2\x15" "4.5\x14gait"), std::string("-9\x15" "4.5\x14gait"), "before the recording's first sample"},
   };
   for (const auto& c : cases) {
     ASSERT_TRUE(write_edf(labelled(), path).ok());

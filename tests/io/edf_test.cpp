@@ -161,6 +161,32 @@ TEST(Edf, TruncatedDataRecordsReadAsFewerSamplesWithAWarning) {
   EXPECT_NE(rec->warnings.back().find("3 of 4"), std::string::npos) << rec->warnings.back();
 }
 
+// Signals whose samples per record share no small common multiple (997, 1009, 1013: about 10^9) would be
+// resampled by biosig to a billion rows per record from a few kilobytes of file: refused from the header, with the
+// file named, before anything is allocated.
+TEST(Edf, SignalsWithoutACommonRateWithinBoundsAreRefusedFromTheHeader) {
+  TempDir dir;
+  const auto ok = dir.path() / "ok.edf";
+  ASSERT_TRUE(write_edf(make_recording(1000, 1000.0), ok).ok());
+  std::string bytes = test::read_all(ok);
+  const std::size_t ns = static_cast<std::size_t>(std::strtol(bytes.substr(252, 4).c_str(), nullptr, 10));
+  ASSERT_GE(ns, 3u);
+  const char* spr[] = {"997     ", "1009    ", "1013    "};
+  std::size_t record_bytes = 0;
+  for (std::size_t k = 0; k < ns; ++k) {
+    if (k < 3) bytes.replace(256 + ns * 216 + k * 8, 8, spr[k]);
+    record_bytes += 2 * static_cast<std::size_t>(std::strtol(bytes.substr(256 + ns * 216 + k * 8, 8).c_str(), nullptr, 10));
+  }
+  bytes.replace(236, 8, "1       ");  // one data record, present in full
+  bytes.resize(256 * (ns + 1) + record_bytes, '\0');
+  const auto p = dir.write("no_common_rate.edf", bytes);
+  auto rec = read_edf(p);
+  ASSERT_FALSE(rec.ok());
+  EXPECT_EQ(rec.error().code, ErrorCode::unsupported);
+  EXPECT_EQ(rec.error().file, p.string());
+  EXPECT_NE(rec.error().message().find("common rate"), std::string::npos) << rec.error().message();
+}
+
 TEST(EdfRealData, LowerLimbRecordingRoundTripsThroughEdf) {
   auto root = test::lower_limb_root();
   if (!root) GTEST_SKIP() << "uci-lower-limb data absent";

@@ -287,6 +287,15 @@ TEST(LdaClassifier, LoadRejectsMalformedFilesWithTypedErrors) {
   std::string broken = text;
   broken.replace(broken.find("\"n_inputs\": 3"), 13, "\"n_inputs\": 4");
   EXPECT_EQ(LdaClassifier::from_json(broken).error().code, ErrorCode::parse);
+  // Sizes that would wrap or ask for terabytes: a typed parse error naming the field, never an exception.
+  for (const char* n : {"-1", "1000000000000", "2.5"}) {
+    broken = text;
+    broken.replace(broken.find("\"n_inputs\": 3"), 13, std::string("\"n_inputs\": ") + n);
+    const auto r = LdaClassifier::from_json(broken);
+    ASSERT_FALSE(r.ok()) << n;
+    EXPECT_EQ(r.error().code, ErrorCode::parse) << n;
+    EXPECT_NE(r.error().message().find("n_inputs"), std::string::npos) << r.error().message();
+  }
   EXPECT_EQ(LdaClassifier::load("/nonexistent/dir/model.json").error().code, ErrorCode::io);
 }
 

@@ -135,6 +135,14 @@ TEST(EnvelopeTreeRegressor, EstimatesFromTheWindowAndAnswersNanForBadInput) {
   EXPECT_FALSE(EnvelopeTreeRegressor::create(env, 3, trees));  // 6 features, the trees read 4
   EXPECT_FALSE(EnvelopeTreeRegressor::create(LaggedEnvelope{5, 2}, 2, trees));  // with waveform length: 8
   EXPECT_FALSE(EnvelopeTreeRegressor::create(LaggedEnvelope{0, 2}, 2, trees));
+  // A segment length chosen so that segment x segments wraps around to the window length of the model (2^63 + 5
+  // samples x 2 = 10 modulo 2^64): refused, never a window pointer 2^63 samples away.
+  hostile = r->to_json();
+  hostile["segment"] = (std::uint64_t{1} << 63) + 5;
+  const auto wrapped = EnvelopeTreeRegressor::from_json(hostile);
+  ASSERT_FALSE(wrapped);
+  EXPECT_EQ(wrapped.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(wrapped.error().message().find("2^24"), std::string::npos) << wrapped.error().message();
 }
 
 // A random ensemble of random full trees over `features` features (splits near the data's range).

@@ -147,6 +147,12 @@ TEST(CueProtocol, BadFilesAreErrorsNamingFileAndLine) {
       {"[[movement]]\nname = \"rest\"\n", "'rest' is the label between movements", 1},
       {"[[movement]]\nname = \"a\"\n[[movement]]\nname = \"a\"\n", "listed twice", 3},
       {"lead_in_s = 1\n", "no [[movement]]", 0},
+      // A name is a field of the events sidecar and an annotation: a tab or a line break would make the recording
+      // unreadable, "n/a" is BIDS's missing value; a day is the longest cue.
+      {"[[movement]]\nname = \"leg\\tlift\"\n", "control character", 2},
+      {"[[movement]]\nname = \"leg\\nlift\"\n", "control character", 2},
+      {"[[movement]]\nname = \"n/a\"\n", "nor be \"n/a\"", 2},
+      {"[[movement]]\nname = \"a\"\nduration_s = 1e20\n", "<= 86400", 3},
       {"lead_in_s = = 1\n", "", 1},
   };
   int i = 0;

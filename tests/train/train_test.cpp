@@ -289,6 +289,9 @@ TEST(TrainConfig, ParsesTheTrainTableOfTheDefaultConfig) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().line, 2u);
   EXPECT_FALSE(parse_train_config("[train]\nepochz = 3\n"));
+  // Infinite settings would train to NaN weights without a word: refused.
+  for (const char* text : {"[train]\nweight_decay = inf\n", "[train]\neps = inf\n", "[train]\nlearning_rate = inf\n"})
+    EXPECT_FALSE(parse_train_config(text)) << text;
 }
 
 TEST(Train, TrainedCnnTorchScriptExportMatchesPython) {
