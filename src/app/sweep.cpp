@@ -198,6 +198,21 @@ Result<SweepPlan> load_sweep(const fs::path& path) {
                             ", and no model of grid.model is one");
   }
 
+  // Each setting is a whole evaluation (minutes to hours): a grid of more than 10000 is a mistake, refused before
+  // it is expanded (and before the name check below, quadratic in the settings, could take hours of its own).
+  constexpr std::size_t kMaxSettings = 10000;
+  std::size_t n_settings = 0;
+  for (const auto& m : values["model"]) {
+    std::size_t n = 1;
+    for (const auto& axis : plan.axes)
+      if (axis != "model" && applies(axis, m.text)) n = std::min(n * values[axis].size(), kMaxSettings + 1);
+    n_settings = std::min(n_settings + n, kMaxSettings + 1);
+  }
+  if (n_settings > kMaxSettings)
+    return make_error(ErrorCode::invalid_argument, file, 0,
+                      "[grid] expands to more than " + std::to_string(kMaxSettings) +
+                          " settings, each a whole evaluation: split it into several sweeps");
+
   // Every model with every value of the axes it uses.
   const std::map<std::string, std::string> short_name = {{"features", "f"}, {"threshold", "thr"}, {"bandpass", "bp"},
                                                          {"wavelet", "wl"}, {"context", "ctx"}, {"epochs", "ep"}};

@@ -88,6 +88,16 @@ TEST(Sweep, MistakesInTheFileAreNamedWithTheirLine) {
     EXPECT_EQ(plan.error().line, c.line) << c.text << " -> " << plan.error().message();
     EXPECT_EQ(plan.error().file, file.string());
   }
+  // 120 bands x 100 thresholds = 12000 whole evaluations: refused before anything is expanded.
+  std::string big = "[grid]\nmodel = [\"lda\"]\nbandpass = [";
+  for (int b = 0; b < 120; ++b) big += (b ? ", [" : "[") + std::to_string(10 + b) + ", 450]";
+  big += "]\nthreshold = [";
+  for (int t = 0; t < 100; ++t) big += (t ? ", " : "") + std::to_string(t) + ".5";
+  big += "]\n";
+  const auto huge = app::load_sweep(write_file(dir, "huge.toml", big));
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(huge.error().message().find("more than 10000 settings"), std::string::npos) << huge.error().message();
   auto missing = app::load_sweep(dir / "absent.toml");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::io);
