@@ -137,6 +137,10 @@ struct TempFile {
 // Copies the header (with the record count set to `records`) and the first `records` complete records.
 Status make_repaired_copy(const std::filesystem::path& src, std::string header, std::size_t records,
                           std::size_t record_bytes, const char* suffix, TempFile& out) {
+  if (records > 99999999)  // the header's 8 characters cannot state more
+    return make_error(ErrorCode::unsupported, src.string(), 0,
+                      "a truncated EDF of " + std::to_string(records) + " complete data records cannot be repaired "
+                      "(an EDF header states at most 99999999)");
   std::string tmpl = (std::filesystem::temp_directory_path() / "myoexo_edf_XXXXXX").string() + suffix;
   const int fd = ::mkstemps(tmpl.data(), static_cast<int>(std::strlen(suffix)));
   if (fd < 0) return make_error(ErrorCode::io, src.string(), 0, "cannot create a temporary file to repair a truncated EDF");
